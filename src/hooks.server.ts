@@ -1,0 +1,44 @@
+import { dev } from '$app/environment';
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { createTRPCHandle } from 'trpc-sveltekit';
+import { createGuardHandle } from '$lib/server/security/guard-handle';
+import { startServer } from '$lib/server/startup';
+import { createContext } from '$lib/server/trpc/context';
+import { logTrpcError } from '$lib/server/trpc/log';
+import { procedureKindOf } from '$lib/server/trpc/procedure-kind';
+import { appRouter } from '$lib/server/trpc/router';
+
+const TRPC_PREFIX = '/trpc';
+const MAX_BATCH_SIZE = 10;
+
+export const init: ServerInit = () => startServer({ dev });
+
+/** Outermost, so it protects everything behind it, including routes added later. */
+const handleGuard = createGuardHandle({
+	prefix: TRPC_PREFIX,
+	maxBatchSize: MAX_BATCH_SIZE,
+	procedureKind: (path) => procedureKindOf(appRouter, path)
+});
+
+/** Fills `locals` with the caller's session; the auth issue replaces this with Lucia. */
+const handleSession: Handle = async ({ event, resolve }) => {
+	event.locals.user = null;
+	event.locals.session = null;
+	return resolve(event);
+};
+
+const handleTrpc = createTRPCHandle({
+	router: appRouter,
+	url: TRPC_PREFIX,
+	createContext,
+	onError: logTrpcError
+});
+
+export const handle = sequence(handleGuard, handleSession, handleTrpc);
+
+/** Unexpected errors: logged here, while the page only ever sees SvelteKit's generic message. */
+export const handleError: HandleServerError = ({ error, status, message }) => {
+	if (status >= 500) console.error('[server]', error instanceof Error ? error.stack : error);
+	return { message };
+};

@@ -1,0 +1,16 @@
+// What the session hook puts in `locals` and procedures read from `ctx`. Never a hash or secret.
+export type SessionState = 'pending_otp' | 'verified';
+
+export interface SessionUser {
+	id: string;
+	username: string;
+	email: string | null;
+	role: 'admin' | 'member';
+}
+
+export interface SessionInfo {
+	/** Public id, safe to show; the secret token never leaves the cookie or bearer header. */
+	publicId: string;
+	state: SessionState;
+	expiresAt: Date;
+}

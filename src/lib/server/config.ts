@@ -1,0 +1,155 @@
+// Reads process.env once, validates it, and fails with one clear line per problem.
+// Scripts import this too, so it must never import `$env/*` or `$app/*`.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+
+const DEV_SECRET_FILE = 'data/auth-secret';
+
+const booleanFlag = z
+	.enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+	.transform((value) => value === 'true' || value === '1');
+
+const seconds = (fallback: number, max: number) =>
+	z.coerce
+		.number({ error: 'expected a whole number of seconds' })
+		.int({ error: 'expected a whole number of seconds' })
+		.min(1, { error: 'expected at least 1 second' })
+		.max(max, { error: `expected at most ${max} seconds` })
+		.default(fallback);
+
+const noLineBreaks = (value: string) => !/[\r\n]/.test(value);
+
+const envSchema = z.object({
+	NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+	DATABASE_URL: z
+		.string()
+		.default('file:./data/app.db')
+		.refine((value) => /^file:.+/.test(value) || /^mysql:\/\/.+/.test(value), {
+			error: 'expected file:<path> (SQLite) or mysql://user:pass@host:port/db'
+		})
+		.refine((value) => !value.startsWith('mysql://') || URL.canParse(value), {
+			error: 'expected a valid mysql:// URL (percent-encode special characters)'
+		}),
+	MIGRATE_ON_START: booleanFlag.default(false),
+	SMTP_URL: z
+		.string()
+		.refine((value) => /^smtps?:\/\//.test(value) && URL.canParse(value), {
+			error: 'expected smtp://user:pass@host:port or smtps://...'
+		})
+		.optional(),
+	MAIL_TRANSPORT: z.enum(['smtp', 'outbox'], { error: 'expected smtp or outbox' }).optional(),
+	MAIL_FROM: z
+		.string()
+		.min(3)
+		.refine(noLineBreaks, { error: 'must not contain line breaks' })
+		.default('Admin <admin@localhost>'),
+	AUTH_SECRET: z
+		.string()
+		.refine((value) => Buffer.byteLength(value) >= 32, { error: 'expected at least 32 bytes' })
+		.optional(),
+	ORIGIN: z
+		.string()
+		.refine((value) => URL.canParse(value) && new URL(value).origin === value, {
+			error: 'expected an origin such as https://admin.example.com (no path, no trailing slash)'
+		})
+		.optional(),
+	OTP_TTL_SECONDS: seconds(300, 600),
+	OTP_RESEND_COOLDOWN_SECONDS: seconds(60, 3600)
+});
+
+type Env = Record<string, string | undefined>;
+
+// Checked on the raw values, so they are reported together with any other problem.
+function productionProblems(env: Env): string[] {
+	if (env.NODE_ENV !== 'production') return [];
+	const problems: string[] = [];
+	if (!env.SMTP_URL && env.MAIL_TRANSPORT !== 'outbox') {
+		problems.push('SMTP_URL: required when NODE_ENV=production (or set MAIL_TRANSPORT=outbox)');
+	}
+	if (!env.AUTH_SECRET) {
+		problems.push(
+			'AUTH_SECRET: required when NODE_ENV=production (at least 32 bytes, e.g. openssl rand -base64 48)'
+		);
+	}
+	return problems;
+}
+
+export type DatabaseDialect = 'sqlite' | 'mysql';
+
+export interface Config {
+	env: 'development' | 'production' | 'test';
+	databaseUrl: string;
+	databaseDialect: DatabaseDialect;
+	migrateOnStart: boolean;
+	mail: { transport: 'smtp' | 'outbox'; smtpUrl: string | undefined; from: string };
+	authSecret: string;
+	origin: string | undefined;
+	otp: { ttlSeconds: number; resendCooldownSeconds: number };
+}
+
+export class ConfigError extends Error {
+	constructor(readonly problems: string[]) {
+		super(`Invalid configuration:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+		this.name = 'ConfigError';
+	}
+}
+
+/** Validates an environment; pure apart from creating the dev secret file on first use. */
+export function loadConfig(env: Env): Config {
+	// An empty variable (`FOO=` in a .env file) means "not set", as in most tools.
+	const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+	const parsed = envSchema.safeParse(present);
+	const problems = [
+		...(parsed.error?.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`) ?? []),
+		...productionProblems(present)
+	];
+	if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+	const values = parsed.data;
+	return {
+		env: values.NODE_ENV,
+		databaseUrl: values.DATABASE_URL,
+		databaseDialect: values.DATABASE_URL.startsWith('mysql://') ? 'mysql' : 'sqlite',
+		migrateOnStart: values.MIGRATE_ON_START,
+		mail: {
+			transport: values.MAIL_TRANSPORT ?? (values.SMTP_URL ? 'smtp' : 'outbox'),
+			smtpUrl: values.SMTP_URL,
+			from: values.MAIL_FROM
+		},
+		authSecret: values.AUTH_SECRET ?? readOrCreateDevSecret(),
+		origin: values.ORIGIN,
+		otp: {
+			ttlSeconds: values.OTP_TTL_SECONDS,
+			resendCooldownSeconds: values.OTP_RESEND_COOLDOWN_SECONDS
+		}
+	};
+}
+
+// Outside production a missing AUTH_SECRET is generated once and kept, so codes and tokens
+// survive restarts of the dev server without anyone having to invent a secret.
+function readOrCreateDevSecret(): string {
+	if (existsSync(DEV_SECRET_FILE)) return readFileSync(DEV_SECRET_FILE, 'utf8').trim();
+	const secret = randomBytes(48).toString('base64url');
+	mkdirSync(dirname(DEV_SECRET_FILE), { recursive: true });
+	writeFileSync(DEV_SECRET_FILE, secret + '\n', { mode: 0o600 });
+	chmodSync(DEV_SECRET_FILE, 0o600);
+	return secret;
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, read from process.env on first use. */
+export function getConfig(): Config {
+	cached ??= loadConfig(process.env);
+	return cached;
+}
+
+/** For entry points: print the problems, one per line, and stop. */
+export function exitOnConfigError(error: unknown): never {
+	if (error instanceof ConfigError) {
+		console.error(error.message);
+		process.exit(1);
+	}
+	throw error;
+}

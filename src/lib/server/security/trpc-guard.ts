@@ -1,0 +1,107 @@
+// Rules every request to /trpc passes before a procedure (or even its context) runs.
+// SvelteKit's own CSRF check only covers form content types, and trpc-sveltekit parses any
+// body as JSON, so a cross-site `fetch` with `text/plain` or no content type would otherwise
+// reach mutations with the victim's cookie.
+import superjson from 'superjson';
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from '../auth/cookie-names';
+
+export type ProcedureKind = 'query' | 'mutation' | 'subscription';
+
+export interface TrpcGuardOptions {
+	/** Where tRPC is mounted, e.g. `/trpc`. */
+	prefix: string;
+	/** Most procedures one HTTP request may batch. */
+	maxBatchSize: number;
+	/** The kind of the procedure at a path, or undefined when there is none. */
+	procedureKind: (path: string) => ProcedureKind | undefined;
+}
+
+type Refusal = { status: 400 | 403 | 405; code: string; message: string };
+
+const TRPC_ERROR_NUMBERS: Record<string, number> = {
+	BAD_REQUEST: -32600,
+	FORBIDDEN: -32003,
+	METHOD_NOT_SUPPORTED: -32005
+};
+
+/** Returns the response that refuses the request, or null when it may go on to tRPC. */
+export function guardTrpcRequest(
+	request: Request,
+	url: URL,
+	options: TrpcGuardOptions
+): Response | null {
+	if (!url.pathname.startsWith(options.prefix + '/')) return null;
+	const paths = url.pathname.slice(options.prefix.length + 1).split(',');
+	const refusal = findRefusal(request, url, paths, options);
+	if (!refusal) return null;
+	// A batch gets one error per call, unless it is the oversized batch being refused.
+	const isBatch = url.searchParams.has('batch') && paths.length <= options.maxBatchSize;
+	return refusalResponse(refusal, isBatch ? paths.length : 0);
+}
+
+function findRefusal(
+	request: Request,
+	url: URL,
+	paths: string[],
+	options: TrpcGuardOptions
+): Refusal | null {
+	const method = request.method;
+	if (method !== 'GET' && method !== 'POST') {
+		return { status: 405, code: 'METHOD_NOT_SUPPORTED', message: 'Use GET or POST' };
+	}
+	if (method === 'POST' && isFromBrowser(request) && !isSameOriginJson(request, url)) {
+		return { status: 403, code: 'FORBIDDEN', message: 'Cross-site request refused' };
+	}
+	if (paths.length > options.maxBatchSize) {
+		return {
+			status: 400,
+			code: 'BAD_REQUEST',
+			message: `At most ${options.maxBatchSize} calls per batch`
+		};
+	}
+	// tRPC maps GET to queries already; refusing here as well means a mutation can never be
+	// reached by a link, an <img> or a prefetch, whatever a future tRPC option changes.
+	if (method === 'GET' && paths.some((path) => options.procedureKind(path) === 'mutation')) {
+		return { status: 405, code: 'METHOD_NOT_SUPPORTED', message: 'Mutations need POST' };
+	}
+	return null;
+}
+
+/** Browsers send one of these on their own; tools with a bearer token send none. */
+function isFromBrowser(request: Request): boolean {
+	const headers = request.headers;
+	if (headers.has('origin') || headers.has('sec-fetch-site')) return true;
+	return hasSessionCookie(headers.get('cookie'));
+}
+
+function hasSessionCookie(cookieHeader: string | null): boolean {
+	if (!cookieHeader) return false;
+	return cookieHeader.split(';').some((pair) => {
+		const name = pair.slice(0, pair.indexOf('=')).trim();
+		return name === SESSION_COOKIE || name === SECURE_SESSION_COOKIE;
+	});
+}
+
+function isSameOriginJson(request: Request, url: URL): boolean {
+	const headers = request.headers;
+	const mediaType = headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+	if (mediaType !== 'application/json') return false;
+	const fetchSite = headers.get('sec-fetch-site');
+	if (fetchSite !== null && fetchSite !== 'same-origin') return false;
+	const origin = headers.get('origin');
+	if (origin !== null) return origin === url.origin;
+	return fetchSite === 'same-origin';
+}
+
+function refusalResponse(refusal: Refusal, batchSize: number): Response {
+	// The same envelope tRPC uses, so @trpc/client reports it like any other error.
+	const error = superjson.serialize({
+		message: refusal.message,
+		code: TRPC_ERROR_NUMBERS[refusal.code],
+		data: { code: refusal.code, httpStatus: refusal.status }
+	});
+	const body = batchSize > 0 ? Array.from({ length: batchSize }, () => ({ error })) : { error };
+	const headers = new Headers({ 'content-type': 'application/json' });
+	if (refusal.status === 405) headers.set('allow', 'GET, POST');
+	return new Response(JSON.stringify(body), { status: refusal.status, headers });
+}

@@ -1,0 +1,44 @@
+import type { DefaultErrorShape, TRPCError } from '@trpc/server';
+import { z, ZodError } from 'zod';
+
+export interface FieldErrors {
+	formErrors: string[];
+	fieldErrors: Record<string, string[] | undefined>;
+}
+
+export type ErrorShape = DefaultErrorShape & {
+	data: DefaultErrorShape['data'] & { fieldErrors: FieldErrors | null; retryAfter?: number };
+};
+
+/**
+ * What a client learns about a failure: the tRPC code, our own messages, and zod's field errors.
+ * Anything we did not throw on purpose (a driver error, a bug) becomes a generic message; the
+ * details go to the server log through the handle's onError, never to the client.
+ */
+export function formatError({
+	shape,
+	error
+}: {
+	shape: DefaultErrorShape;
+	error: TRPCError;
+}): ErrorShape {
+	const { stack: _stack, ...data } = shape.data;
+	const fieldErrors = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
+	const retryAfter = (error.cause as { retryAfter?: unknown } | undefined)?.retryAfter;
+	return {
+		...shape,
+		message: publicMessage(error, fieldErrors !== null),
+		data: {
+			...data,
+			fieldErrors,
+			...(typeof retryAfter === 'number' ? { retryAfter } : {})
+		}
+	};
+}
+
+function publicMessage(error: TRPCError, isInputError: boolean): string {
+	if (isInputError) return 'Invalid input';
+	if (error.code === 'INTERNAL_SERVER_ERROR') return 'Internal server error';
+	if (error.code === 'PARSE_ERROR') return 'Malformed request';
+	return error.message;
+}

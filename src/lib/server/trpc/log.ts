@@ -1,0 +1,19 @@
+import type { TRPCError } from '@trpc/server';
+
+/**
+ * Server-side record of failed calls. tRPC hands us the call's input too; it is deliberately
+ * not logged, since inputs carry passwords, codes and tokens.
+ */
+export function logTrpcError({
+	error,
+	path,
+	type
+}: {
+	error: TRPCError;
+	path?: string;
+	type: string;
+}): void {
+	if (error.code !== 'INTERNAL_SERVER_ERROR') return;
+	const cause = error.cause ?? error;
+	console.error(`[trpc] ${type} ${path ?? '?'} failed:`, cause.stack ?? cause.message);
+}

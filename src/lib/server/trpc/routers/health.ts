@@ -1,0 +1,6 @@
+import { checkHealth } from '../../services/health';
+import { publicProcedure } from '../init';
+
+export const healthProcedure = publicProcedure
+	.meta({ description: 'Liveness and database round trip.' })
+	.query(({ ctx }) => checkHealth(ctx.db, ctx.dialect));

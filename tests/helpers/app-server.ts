@@ -1,0 +1,81 @@
+// Runs the production build (`node build`) as a child process, the way it is deployed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+const BUILD_ENTRY = resolve('build/index.js');
+
+export interface AppServer {
+	origin: string;
+	/** Everything the server printed so far (stdout and stderr). */
+	output(): string;
+	stop(): Promise<void>;
+}
+
+export async function startAppServer(env: Record<string, string>): Promise<AppServer> {
+	if (!existsSync(BUILD_ENTRY)) {
+		throw new Error('build/index.js is missing: run `npm run build` first (`npm test` does)');
+	}
+	const port = await findFreePort();
+	const origin = `http://127.0.0.1:${port}`;
+	const child = spawn(process.execPath, [BUILD_ENTRY], {
+		env: {
+			PATH: process.env.PATH ?? '',
+			NODE_ENV: 'production',
+			MAIL_TRANSPORT: 'outbox',
+			AUTH_SECRET: 'test-secret-that-is-at-least-32-bytes-long',
+			HOST: '127.0.0.1',
+			PORT: String(port),
+			ORIGIN: origin,
+			MIGRATE_ON_START: 'true',
+			...env
+		},
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let output = '';
+	child.stdout!.on('data', (chunk) => (output += chunk));
+	child.stderr!.on('data', (chunk) => (output += chunk));
+	await waitForListening(child, () => output);
+	return { origin, output: () => output, stop: () => stopChild(child) };
+}
+
+function waitForListening(child: ChildProcess, output: () => string): Promise<void> {
+	return new Promise((resolvePromise, reject) => {
+		const timer = setTimeout(() => fail(new Error('server did not start in 20 s')), 20_000);
+		const onData = () => {
+			if (!output().includes('Listening on')) return;
+			clearTimeout(timer);
+			child.stdout!.off('data', onData);
+			resolvePromise();
+		};
+		const fail = (error: Error) => {
+			clearTimeout(timer);
+			child.kill('SIGKILL');
+			reject(new Error(`${error.message}\n${output()}`));
+		};
+		child.stdout!.on('data', onData);
+		child.once('exit', (code) => fail(new Error(`server exited with code ${code}`)));
+	});
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null) return Promise.resolve();
+	return new Promise((resolvePromise) => {
+		child.once('exit', () => resolvePromise());
+		child.kill('SIGTERM');
+	});
+}
+
+function findFreePort(): Promise<number> {
+	return new Promise((resolvePromise, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			server.close(() =>
+				typeof address === 'object' && address ? resolvePromise(address.port) : reject()
+			);
+		});
+	});
+}

@@ -1,0 +1,67 @@
+// Throw-away databases for integration tests: SQLite always, MySQL when MYSQL_URL is set.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import type { DatabaseDialect } from '$lib/server/config';
+import { createDb, type DatabaseHandle } from '$lib/server/db/create-db';
+import { migrations } from '$lib/server/db/bundled-migrations';
+import { migrateToLatest } from '$lib/server/db/migrator';
+
+export function mysqlBaseUrl(): string | undefined {
+	return process.env.MYSQL_URL || process.env.TEST_MYSQL_URL || undefined;
+}
+
+/** The dialects this run covers; integration suites loop over them. */
+export const dialects: DatabaseDialect[] = mysqlBaseUrl() ? ['sqlite', 'mysql'] : ['sqlite'];
+
+export interface TestDatabase extends DatabaseHandle {
+	url: string;
+	/** Closes the connection and deletes the database. */
+	drop(): Promise<void>;
+}
+
+/** An empty database of its own: a temp file, or a new MySQL database next to MYSQL_URL's. */
+export async function createTestDatabase(dialect: DatabaseDialect): Promise<TestDatabase> {
+	if (dialect === 'sqlite') {
+		const dir = mkdtempSync(join(tmpdir(), 'admin-test-'));
+		const url = `file:${join(dir, 'app.db')}`;
+		const handle = createDb(url);
+		return {
+			...handle,
+			url,
+			async drop() {
+				await handle.db.destroy();
+				rmSync(dir, { recursive: true, force: true });
+			}
+		};
+	}
+	const base = mysqlBaseUrl();
+	if (!base) throw new Error('MYSQL_URL is not set');
+	const server = new URL(base);
+	const name = `${server.pathname.slice(1) || 'test'}_${randomBytes(4).toString('hex')}`;
+	server.pathname = '/';
+	const admin = await createConnection({ uri: server.toString() });
+	await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+	const dbUrl = new URL(server);
+	dbUrl.pathname = `/${name}`;
+	const url = dbUrl.toString();
+	const handle = createDb(url);
+	return {
+		...handle,
+		url,
+		async drop() {
+			await handle.db.destroy();
+			await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+			await admin.end();
+		}
+	};
+}
+
+/** A fresh database with every migration applied. */
+export async function createMigratedDatabase(dialect: DatabaseDialect): Promise<TestDatabase> {
+	const database = await createTestDatabase(dialect);
+	await migrateToLatest(database.db, migrations);
+	return database;
+}

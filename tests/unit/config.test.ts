@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '$lib/server/config';
+
+const SECRET = 'x'.repeat(32);
+
+function problemsOf(env: Record<string, string>): string[] {
+	try {
+		loadConfig({ AUTH_SECRET: SECRET, ...env });
+	} catch (error) {
+		if (error instanceof ConfigError) return error.problems;
+		throw error;
+	}
+	return [];
+}
+
+describe('configuration defaults', () => {
+	it('runs on embedded SQLite and the dev outbox with nothing set', () => {
+		const config = loadConfig({ AUTH_SECRET: SECRET });
+		expect(config.databaseUrl).toBe('file:./data/app.db');
+		expect(config.databaseDialect).toBe('sqlite');
+		expect(config.mail).toEqual({
+			transport: 'outbox',
+			smtpUrl: undefined,
+			from: 'Admin <admin@localhost>'
+		});
+		expect(config.otp).toEqual({ ttlSeconds: 300, resendCooldownSeconds: 60 });
+		expect(config.migrateOnStart).toBe(false);
+	});
+
+	it('treats an empty variable as unset', () => {
+		expect(loadConfig({ AUTH_SECRET: SECRET, DATABASE_URL: '', SMTP_URL: '' }).databaseUrl).toBe(
+			'file:./data/app.db'
+		);
+	});
+
+	it('recognises MySQL URLs and SMTP', () => {
+		const config = loadConfig({
+			AUTH_SECRET: SECRET,
+			DATABASE_URL: 'mysql://app:pw@db:3306/admin',
+			SMTP_URL: 'smtp://mail:25',
+			MIGRATE_ON_START: 'true',
+			OTP_TTL_SECONDS: '120'
+		});
+		expect(config.databaseDialect).toBe('mysql');
+		expect(config.mail.transport).toBe('smtp');
+		expect(config.migrateOnStart).toBe(true);
+		expect(config.otp.ttlSeconds).toBe(120);
+	});
+});
+
+describe('bad configuration stops with one line per problem', () => {
+	it('names the variable and what was expected', () => {
+		expect(problemsOf({ DATABASE_URL: 'postgres://x' })).toEqual([
+			'DATABASE_URL: expected file:<path> (SQLite) or mysql://user:pass@host:port/db'
+		]);
+	});
+
+	it('reports every problem at once', () => {
+		const problems = problemsOf({
+			OTP_TTL_SECONDS: 'soon',
+			OTP_RESEND_COOLDOWN_SECONDS: '0',
+			MIGRATE_ON_START: 'yes',
+			SMTP_URL: 'http://mail',
+			ORIGIN: 'https://admin.example.com/path'
+		});
+		expect(problems.map((line) => line.split(':')[0]).sort()).toEqual([
+			'MIGRATE_ON_START',
+			'ORIGIN',
+			'OTP_RESEND_COOLDOWN_SECONDS',
+			'OTP_TTL_SECONDS',
+			'SMTP_URL'
+		]);
+	});
+
+	it('caps the code lifetime at 600 seconds (NIST)', () => {
+		expect(problemsOf({ OTP_TTL_SECONDS: '601' })).toEqual([
+			'OTP_TTL_SECONDS: expected at most 600 seconds'
+		]);
+	});
+
+	it('refuses a sender with line breaks (header injection)', () => {
+		expect(problemsOf({ MAIL_FROM: 'a@b.c\r\nBcc: x@y.z' })).toEqual([
+			'MAIL_FROM: must not contain line breaks'
+		]);
+	});
+
+	it('refuses a short AUTH_SECRET', () => {
+		expect(problemsOf({ AUTH_SECRET: 'short' })).toEqual([
+			'AUTH_SECRET: expected at least 32 bytes'
+		]);
+	});
+
+	it('requires SMTP and a secret in production', () => {
+		const problems = problemsOf({ NODE_ENV: 'production', AUTH_SECRET: '' });
+		expect(problems).toHaveLength(2);
+		expect(problems[0]).toMatch(/^SMTP_URL: required when NODE_ENV=production/);
+		expect(problems[1]).toMatch(/^AUTH_SECRET: required when NODE_ENV=production/);
+	});
+
+	it('lets production keep mail in the outbox only when asked to', () => {
+		expect(problemsOf({ NODE_ENV: 'production', MAIL_TRANSPORT: 'outbox' })).toEqual([]);
+	});
+});

@@ -1,0 +1,47 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+// `npm run dev` reads .env, as the CLI scripts do (variables already set win); tests never do,
+// and the production server reads its real environment only.
+if (!process.env.VITEST && existsSync('.env')) process.loadEnvFile('.env');
+
+export default defineConfig({
+	plugins: [sveltekit()],
+	test: {
+		// Each tier is a project so `npm run test:unit` etc. can run one alone.
+		// Integration and e2e files start servers and browsers: two at a time fit two cores.
+		maxWorkers: 2,
+		minWorkers: 1,
+		projects: [
+			{
+				extends: true,
+				test: {
+					name: 'unit',
+					include: ['tests/unit/**/*.test.ts'],
+					environment: 'node'
+				}
+			},
+			{
+				extends: true,
+				test: {
+					name: 'integration',
+					include: ['tests/integration/**/*.test.ts'],
+					environment: 'node',
+					testTimeout: 30_000,
+					hookTimeout: 60_000
+				}
+			},
+			{
+				extends: true,
+				test: {
+					name: 'e2e',
+					include: ['tests/e2e/**/*.test.ts'],
+					environment: 'node',
+					testTimeout: 30_000,
+					hookTimeout: 60_000
+				}
+			}
+		]
+	}
+});
