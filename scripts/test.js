@@ -21,6 +21,7 @@ if (isCI && missing.length > 0) {
 	process.exit(1);
 }
 
+/** @param {string} command @param {string[]} args @returns {number} */
 function run(command, args) {
 	return spawnSync(command, args, { stdio: 'inherit' }).status ?? 1;
 }
