@@ -1,4 +1,5 @@
 // npm run db:migrate | npm run db:rollback: the same migrations the app bundles, from migrations/.
+import './load-env';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -6,6 +6,9 @@ declare global {
 		interface Locals {
 			user: SessionUser | null;
 			session: SessionInfo | null;
+			/** The raw token, for the auth procedures that end or promote this session. */
+			sessionToken: string | null;
+			sessionTransport: 'cookie' | 'bearer' | null;
 		}
 		interface Error {
 			message: string;

@@ -1,7 +1,8 @@
 import { dev } from '$app/environment';
-import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import type { HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { createTRPCHandle } from 'trpc-sveltekit';
+import { handleSession } from '$lib/server/auth/handle-session';
 import { createGuardHandle } from '$lib/server/security/guard-handle';
 import { startServer } from '$lib/server/startup';
 import { createContext } from '$lib/server/trpc/context';
@@ -20,13 +21,6 @@ const handleGuard = createGuardHandle({
 	maxBatchSize: MAX_BATCH_SIZE,
 	procedureKind: (path) => procedureKindOf(appRouter, path)
 });
-
-/** Fills `locals` with the caller's session; the auth issue replaces this with Lucia. */
-const handleSession: Handle = async ({ event, resolve }) => {
-	event.locals.user = null;
-	event.locals.session = null;
-	return resolve(event);
-};
 
 const handleTrpc = createTRPCHandle({
 	router: appRouter,

@@ -39,7 +39,8 @@ beforeAll(async () => {
 	trpc = createTRPCHandle({
 		router: testRouter,
 		url: '/trpc',
-		createContext: async () => createContextInner({ db: database.db, dialect: 'sqlite' }),
+		createContext: async () =>
+			createContextInner({ db: database.db, dialect: 'sqlite', mailer: {} as never }),
 		onError: logTrpcError
 	});
 });

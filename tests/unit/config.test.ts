@@ -23,7 +23,8 @@ describe('configuration defaults', () => {
 			smtpUrl: undefined,
 			from: 'Admin <admin@localhost>'
 		});
-		expect(config.otp).toEqual({ ttlSeconds: 300, resendCooldownSeconds: 60 });
+		expect(config.otp).toEqual({ ttlSeconds: 300, resendCooldownSeconds: 60, length: 6 });
+		expect(config.session).toEqual({ idleTimeoutHours: 12, maxAgeDays: 7 });
 		expect(config.migrateOnStart).toBe(false);
 	});
 

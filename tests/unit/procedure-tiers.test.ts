@@ -32,6 +32,8 @@ function callerFor(user: SessionUser | null, state?: SessionInfo['state']) {
 	return createCaller(
 		createContextInner({
 			db: {} as ContextInner['db'],
+			mailer: {} as ContextInner['mailer'],
+			sessionToken: user ? 'token' : null,
 			dialect: 'sqlite',
 			user,
 			session: state ? session(state) : null

@@ -19,6 +19,14 @@ const seconds = (fallback: number, max: number) =>
 		.max(max, { error: `expected at most ${max} seconds` })
 		.default(fallback);
 
+const wholeNumber = (fallback: number, min: number, max: number) =>
+	z.coerce
+		.number({ error: `expected a whole number from ${min} to ${max}` })
+		.int({ error: `expected a whole number from ${min} to ${max}` })
+		.min(min, { error: `expected a whole number from ${min} to ${max}` })
+		.max(max, { error: `expected a whole number from ${min} to ${max}` })
+		.default(fallback);
+
 const noLineBreaks = (value: string) => !/[\r\n]/.test(value);
 
 const envSchema = z.object({
@@ -56,7 +64,10 @@ const envSchema = z.object({
 		})
 		.optional(),
 	OTP_TTL_SECONDS: seconds(300, 600),
-	OTP_RESEND_COOLDOWN_SECONDS: seconds(60, 3600)
+	OTP_RESEND_COOLDOWN_SECONDS: seconds(60, 3600),
+	OTP_LENGTH: wholeNumber(6, 6, 10),
+	SESSION_IDLE_TIMEOUT_HOURS: wholeNumber(12, 1, 24 * 30),
+	SESSION_MAX_AGE_DAYS: wholeNumber(7, 1, 90)
 });
 
 type Env = Record<string, string | undefined>;
@@ -86,7 +97,8 @@ export interface Config {
 	mail: { transport: 'smtp' | 'outbox'; smtpUrl: string | undefined; from: string };
 	authSecret: string;
 	origin: string | undefined;
-	otp: { ttlSeconds: number; resendCooldownSeconds: number };
+	otp: { ttlSeconds: number; resendCooldownSeconds: number; length: number };
+	session: { idleTimeoutHours: number; maxAgeDays: number };
 }
 
 export class ConfigError extends Error {
@@ -121,7 +133,12 @@ export function loadConfig(env: Env): Config {
 		origin: values.ORIGIN,
 		otp: {
 			ttlSeconds: values.OTP_TTL_SECONDS,
-			resendCooldownSeconds: values.OTP_RESEND_COOLDOWN_SECONDS
+			resendCooldownSeconds: values.OTP_RESEND_COOLDOWN_SECONDS,
+			length: values.OTP_LENGTH
+		},
+		session: {
+			idleTimeoutHours: values.SESSION_IDLE_TIMEOUT_HOURS,
+			maxAgeDays: values.SESSION_MAX_AGE_DAYS
 		}
 	};
 }

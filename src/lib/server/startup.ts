@@ -2,6 +2,10 @@ import { exitOnConfigError, getConfig, type Config } from './config';
 import { closeDatabase, getDatabase } from './db';
 import { migrations } from './db/bundled-migrations';
 import { migrateToLatest } from './db/migrator';
+import { getPolicy } from './auth/policy';
+import type { Database } from './db/schema';
+import { openSetup } from './services/setup';
+import type { Kysely } from 'kysely';
 
 /**
  * Runs once before the server takes requests: validates the environment (stopping with one line
@@ -26,5 +30,22 @@ export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 		);
 	}
 	console.info(`[db] using ${dialect}`);
+	await announceSetupLink(db, config);
 	process.once('sveltekit:shutdown', () => void closeDatabase());
+}
+
+/** First run: print the one-time link that creates the first admin (see README). */
+async function announceSetupLink(db: Kysely<Database>, config: Config): Promise<void> {
+	let token: string | null;
+	try {
+		token = await openSetup(db, getPolicy().setupTokenTtlMs);
+	} catch {
+		console.warn('[setup] the database is not migrated yet: run `npm run db:migrate`');
+		return;
+	}
+	if (!token) return;
+	const path = `/setup?token=${token}`;
+	console.info(
+		`[setup] No users yet. Create the first admin within an hour: ${config.origin ? config.origin + path : path}`
+	);
 }

@@ -16,6 +16,12 @@ export interface UsersTable {
 	is_active: Generated<Flag>;
 	created_at: ColumnType<Millis, Millis, never>;
 	updated_at: Millis;
+	/** Consecutive second-step failures; reset by a verified code. */
+	otp_failures: Generated<number>;
+	/** No second-step try before this time (exponential backoff). */
+	otp_blocked_until: Millis | null;
+	/** Set after too many failures; only an admin clears it. */
+	locked_at: Millis | null;
 }
 
 export interface SessionsTable {
@@ -31,9 +37,62 @@ export interface SessionsTable {
 	user_agent: string | null;
 }
 
+export interface EmailOtpsTable {
+	session_id: string;
+	user_id: string;
+	code_hash: string;
+	attempts: Generated<number>;
+	expires_at: Millis;
+	created_at: Millis;
+}
+
+export interface StaticTokensTable {
+	id: string;
+	user_id: string;
+	token_hash: string;
+	created_at: Millis;
+}
+
+export interface RateLimitsTable {
+	bucket: string;
+	window_start: Millis;
+	hits: number;
+}
+
+export interface SetupTokensTable {
+	token_hash: string;
+	expires_at: Millis;
+}
+
+export interface AuditLogTable {
+	id: string;
+	event: string;
+	actor_id: string | null;
+	subject_id: string | null;
+	ip: string | null;
+	user_agent: string | null;
+	details: string | null;
+	created_at: Millis;
+}
+
+export interface MailOutboxTable {
+	id: string;
+	recipient: string;
+	subject: string;
+	text_body: string;
+	html_body: string;
+	created_at: Millis;
+}
+
 export interface Database {
 	users: UsersTable;
 	sessions: SessionsTable;
+	email_otps: EmailOtpsTable;
+	static_tokens: StaticTokensTable;
+	rate_limits: RateLimitsTable;
+	setup_tokens: SetupTokensTable;
+	audit_log: AuditLogTable;
+	mail_outbox: MailOutboxTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -3,7 +3,7 @@
 // body as JSON, so a cross-site `fetch` with `text/plain` or no content type would otherwise
 // reach mutations with the victim's cookie.
 import superjson from 'superjson';
-import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from '../auth/cookie-names';
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from '../auth/session-cookie';
 
 export type ProcedureKind = 'query' | 'mutation' | 'subscription';
 

@@ -1,14 +1,21 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Kysely } from 'kysely';
+import { getPolicy, type AuthPolicy } from '../auth/policy';
 import type { DatabaseDialect } from '../config';
 import { getDatabase } from '../db';
 import type { Database } from '../db/schema';
+import { getMailer, type Mailer } from '../mail';
 
 export interface ContextInner {
 	db: Kysely<Database>;
 	dialect: DatabaseDialect;
+	mailer: Mailer;
+	policy: AuthPolicy;
 	user: App.Locals['user'];
 	session: App.Locals['session'];
+	/** The raw session token and how it came (cookie or bearer); only auth procedures use it. */
+	sessionToken: string | null;
+	sessionTransport: App.Locals['sessionTransport'];
 	clientAddress: string;
 	userAgent: string | null;
 	/** The request being served, for cookies; absent when a test or script calls a procedure. */
@@ -17,11 +24,14 @@ export interface ContextInner {
 
 /** Everything a procedure may use; tests build it directly with their own database. */
 export function createContextInner(
-	inner: Partial<ContextInner> & Pick<ContextInner, 'db' | 'dialect'>
+	inner: Partial<ContextInner> & Pick<ContextInner, 'db' | 'dialect' | 'mailer'>
 ): ContextInner {
 	return {
+		policy: getPolicy(),
 		user: null,
 		session: null,
+		sessionToken: null,
+		sessionTransport: null,
 		clientAddress: '127.0.0.1',
 		userAgent: null,
 		event: null,
@@ -35,8 +45,11 @@ export async function createContext(event: RequestEvent): Promise<ContextInner> 
 	return createContextInner({
 		db,
 		dialect,
+		mailer: getMailer(),
 		user: event.locals.user,
 		session: event.locals.session,
+		sessionToken: event.locals.sessionToken,
+		sessionTransport: event.locals.sessionTransport,
 		clientAddress: event.getClientAddress(),
 		userAgent: event.request.headers.get('user-agent'),
 		event

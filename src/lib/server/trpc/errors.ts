@@ -1,5 +1,6 @@
 import type { DefaultErrorShape, TRPCError } from '@trpc/server';
 import { z, ZodError } from 'zod';
+import { PublicError, TooManyRequestsError } from '../services/errors';
 
 export interface FieldErrors {
 	formErrors: string[];
@@ -24,7 +25,8 @@ export function formatError({
 }): ErrorShape {
 	const { stack: _stack, ...data } = shape.data;
 	const fieldErrors = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
-	const retryAfter = (error.cause as { retryAfter?: unknown } | undefined)?.retryAfter;
+	const retryAfter =
+		error.cause instanceof TooManyRequestsError ? error.cause.retryAfterSeconds : undefined;
 	return {
 		...shape,
 		message: publicMessage(error, fieldErrors !== null),
@@ -36,8 +38,14 @@ export function formatError({
 	};
 }
 
-function publicMessage(error: TRPCError, isInputError: boolean): string {
+/** The message a client may see: ours, or a generic one for anything unexpected. */
+export function publicMessage(
+	error: TRPCError,
+	isInputError = error.cause instanceof ZodError
+): string {
 	if (isInputError) return 'Invalid input';
+	// A service's own error (e.g. "the code could not be sent") is written for people.
+	if (error.cause instanceof PublicError) return error.message;
 	if (error.code === 'INTERNAL_SERVER_ERROR') return 'Internal server error';
 	if (error.code === 'PARSE_ERROR') return 'Malformed request';
 	return error.message;

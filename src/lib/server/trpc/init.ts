@@ -4,6 +4,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { Context } from './context';
+import { toTRPCError } from './error-map';
 import { formatError } from './errors';
 
 /** Procedure metadata; `description` is a one-line summary for the API reference. */
@@ -22,23 +23,35 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
+// Every tier starts here: typed service errors become tRPC codes in one place.
+const baseProcedure = t.procedure.use(async ({ next }) => {
+	const result = await next();
+	if (!result.ok) {
+		const mapped = toTRPCError(result.error.cause);
+		if (mapped) throw mapped;
+	}
+	return result;
+});
+
 /** Anyone, signed in or not. */
-export const publicProcedure = t.procedure;
+export const publicProcedure = baseProcedure;
 
 /** A session that has passed the password step and waits for its second factor. */
-export const pendingProcedure = t.procedure.use(({ ctx, next }) => {
-	if (!ctx.session || !ctx.user || ctx.session.state !== 'pending_otp') {
+export const pendingProcedure = baseProcedure.use(({ ctx, next }) => {
+	const { session, user, sessionToken } = ctx;
+	if (!session || !user || !sessionToken || session.state !== 'pending_otp') {
 		throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first' });
 	}
-	return next({ ctx: { ...ctx, session: ctx.session, user: ctx.user } });
+	return next({ ctx: { ...ctx, session, user, sessionToken } });
 });
 
 /** A session that has passed both steps. Checked on every call; no cached flag stands in. */
-export const verifiedProcedure = t.procedure.use(({ ctx, next }) => {
-	if (!ctx.session || !ctx.user || ctx.session.state !== 'verified') {
+export const verifiedProcedure = baseProcedure.use(({ ctx, next }) => {
+	const { session, user, sessionToken } = ctx;
+	if (!session || !user || !sessionToken || session.state !== 'verified') {
 		throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first' });
 	}
-	return next({ ctx: { ...ctx, session: ctx.session, user: ctx.user } });
+	return next({ ctx: { ...ctx, session, user, sessionToken } });
 });
 
 /** A verified session of a user with the admin role. */

@@ -1,8 +1,16 @@
 import { createCallerFactory, router } from './init';
+import { accountRouter } from './routers/account';
+import { authRouter } from './routers/auth';
+import { devRouter } from './routers/dev';
 import { healthProcedure } from './routers/health';
+import { setupRouter } from './routers/setup';
 
 export const appRouter = router({
-	health: healthProcedure
+	health: healthProcedure,
+	auth: authRouter,
+	account: accountRouter,
+	setup: setupRouter,
+	dev: devRouter
 });
 
 export type AppRouter = typeof appRouter;

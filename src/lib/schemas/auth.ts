@@ -1,0 +1,48 @@
+// Shared by forms (server actions) and tRPC procedures: one definition of valid input.
+import { z } from 'zod';
+
+// Limits are checked before anything expensive runs (argon2, the database).
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 256;
+
+/** A new password: 8 to 256 characters, kept exactly as typed (Unicode included). */
+export const newPasswordSchema = z
+	.string()
+	.min(PASSWORD_MIN, { error: `At least ${PASSWORD_MIN} characters` })
+	.max(PASSWORD_MAX, { error: `At most ${PASSWORD_MAX} characters` });
+
+/** Lower-case letters, digits, `.`, `_` and `-`; stored lower-cased so it is unique anywhere. */
+export const usernameSchema = z
+	.string()
+	.trim()
+	.toLowerCase()
+	.regex(/^[a-z0-9](?:[a-z0-9._-]{1,62}[a-z0-9])$/, {
+		error: '3 to 64 characters: letters, digits, dot, underscore or dash'
+	});
+
+/** One plain address (no display name, no second recipient, no line breaks), lower-cased. */
+export const emailSchema = z
+	.string()
+	.trim()
+	.toLowerCase()
+	.max(254, { error: 'At most 254 characters' })
+	.pipe(z.email({ error: 'A valid email address' }));
+
+export const loginSchema = z.object({
+	/** Username or email; not format-checked, so unknown and malformed names behave alike. */
+	username: z.string().trim().toLowerCase().min(1, { error: 'Required' }).max(254),
+	password: z.string().min(1, { error: 'Required' }).max(PASSWORD_MAX),
+	tokenType: z.enum(['cookie', 'bearer']).default('cookie')
+});
+
+export const verifySchema = z.object({
+	/** An emailed code (digits) or a backup token (xxxx-xxxx-xxxx-xxxx). */
+	code: z.string().trim().min(1, { error: 'Required' }).max(32)
+});
+
+export const setupSchema = z.object({
+	token: z.string().min(1).max(128),
+	username: usernameSchema,
+	email: emailSchema,
+	password: newPasswordSchema
+});

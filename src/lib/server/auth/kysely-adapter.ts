@@ -1,0 +1,142 @@
+// Lucia v3 has no Kysely adapter; this one serves SQLite and MySQL alike. Lucia hands it raw
+// session ids: only their SHA-256 reaches the database, so a leaked table holds no usable id.
+import type { Adapter, DatabaseSession, DatabaseUser } from 'lucia';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import { sha256Hex } from './crypto';
+import type { SessionAttributes } from './lucia';
+import type { AuthPolicy } from './policy';
+
+type Lifetimes = AuthPolicy['session'];
+
+export class KyselyAdapter implements Adapter {
+	constructor(
+		private readonly db: Kysely<Database>,
+		private readonly lifetimes: Lifetimes
+	) {}
+
+	/** One indexed query: the session joined to its (active) user, explicit columns only. */
+	async getSessionAndUser(
+		sessionId: string
+	): Promise<[DatabaseSession | null, DatabaseUser | null]> {
+		const row = await this.db
+			.selectFrom('sessions')
+			.innerJoin('users', 'users.id', 'sessions.user_id')
+			.select([
+				'sessions.public_id',
+				'sessions.user_id',
+				'sessions.state',
+				'sessions.expires_at',
+				'sessions.created_at',
+				'sessions.ip',
+				'sessions.user_agent',
+				'users.username',
+				'users.email',
+				'users.role'
+			])
+			.where('sessions.id', '=', sha256Hex(sessionId))
+			.where('users.is_active', '=', 1)
+			.executeTakeFirst();
+		if (!row) return [null, null];
+		const attributes: SessionAttributes = {
+			publicId: row.public_id,
+			state: row.state,
+			createdAt: Number(row.created_at),
+			ip: row.ip,
+			userAgent: row.user_agent
+		};
+		const session: DatabaseSession = {
+			id: sessionId,
+			userId: row.user_id,
+			expiresAt: new Date(this.effectiveExpiry(attributes, Number(row.expires_at))),
+			attributes
+		};
+		const user: DatabaseUser = {
+			id: row.user_id,
+			attributes: { username: row.username, email: row.email, role: row.role }
+		};
+		return [session, user];
+	}
+
+	async getUserSessions(userId: string): Promise<DatabaseSession[]> {
+		const rows = await this.db
+			.selectFrom('sessions')
+			.select(['public_id', 'state', 'expires_at', 'created_at', 'ip', 'user_agent'])
+			.where('user_id', '=', userId)
+			.execute();
+		// Lucia's session id is secret and not stored; lists identify sessions by public id.
+		return rows.map((row) => {
+			const attributes: SessionAttributes = {
+				publicId: row.public_id,
+				state: row.state,
+				createdAt: Number(row.created_at),
+				ip: row.ip,
+				userAgent: row.user_agent
+			};
+			return {
+				id: row.public_id,
+				userId,
+				expiresAt: new Date(this.effectiveExpiry(attributes, Number(row.expires_at))),
+				attributes
+			};
+		});
+	}
+
+	async setSession(session: DatabaseSession): Promise<void> {
+		const { attributes } = session;
+		await this.db
+			.insertInto('sessions')
+			.values({
+				id: sha256Hex(session.id),
+				public_id: attributes.publicId,
+				user_id: session.userId,
+				state: attributes.state,
+				expires_at: this.effectiveExpiry(attributes, session.expiresAt.getTime()),
+				created_at: attributes.createdAt,
+				ip: attributes.ip,
+				user_agent: attributes.userAgent
+			})
+			.execute();
+	}
+
+	/**
+	 * Lucia's sliding renewal. Only verified sessions slide, and never past their absolute
+	 * lifetime; a pending session keeps the expiry it was created with.
+	 */
+	async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
+		await this.db
+			.updateTable('sessions')
+			.set((eb) => ({
+				expires_at: eb
+					.case()
+					.when(eb('created_at', '<', expiresAt.getTime() - this.lifetimes.maxLifetimeMs))
+					.then(eb('created_at', '+', this.lifetimes.maxLifetimeMs))
+					.else(expiresAt.getTime())
+					.end()
+			}))
+			.where('id', '=', sha256Hex(sessionId))
+			.where('state', '=', 'verified')
+			.execute();
+	}
+
+	async deleteSession(sessionId: string): Promise<void> {
+		await this.db.deleteFrom('sessions').where('id', '=', sha256Hex(sessionId)).execute();
+	}
+
+	async deleteUserSessions(userId: string): Promise<void> {
+		await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+	}
+
+	async deleteExpiredSessions(): Promise<void> {
+		await this.db.deleteFrom('sessions').where('expires_at', '<=', Date.now()).execute();
+	}
+
+	/** The earlier of the sliding expiry and the state's absolute limit. */
+	private effectiveExpiry(attributes: SessionAttributes, expiresAt: number): number {
+		const limit =
+			attributes.state === 'pending_otp'
+				? this.lifetimes.pendingLifetimeMs
+				: this.lifetimes.maxLifetimeMs;
+		return Math.min(expiresAt, attributes.createdAt + limit);
+	}
+}

@@ -1,0 +1,77 @@
+// Every security limit in one place. The environment sets the common ones (README, config.ts);
+// the rest are constants chosen from NIST SP 800-63B and django-otp's defaults.
+import { getConfig } from '../config';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export interface AuthPolicy {
+	password: { minLength: number; maxLength: number };
+	session: {
+		/** A pending session dies this long after creation, whatever the sliding renewal does. */
+		pendingLifetimeMs: number;
+		/** Verified sessions: idle timeout (sliding) and absolute lifetime. */
+		idleTimeoutMs: number;
+		maxLifetimeMs: number;
+	};
+	otp: {
+		length: number;
+		ttlMs: number;
+		/** Wrong tries that burn one code. */
+		maxAttemptsPerCode: number;
+		resendCooldownMs: number;
+		maxSendsPerHour: number;
+		/** Consecutive account failures before each further try waits (django-otp's throttle). */
+		backoffAfterFailures: number;
+		maxBackoffMs: number;
+		/** Consecutive account failures that lock the account until an admin unlocks it. */
+		lockAfterFailures: number;
+	};
+	staticTokens: { defaultCount: number; maxCount: number };
+	login: {
+		windowMs: number;
+		perUsernameAndAddress: number;
+		perAddress: number;
+		accountWindowMs: number;
+		perAccount: number;
+	};
+	setupTokenTtlMs: number;
+}
+
+export function getPolicy(): AuthPolicy {
+	const config = getConfig();
+	return {
+		password: { minLength: 8, maxLength: 256 },
+		session: {
+			pendingLifetimeMs: 10 * MINUTE,
+			idleTimeoutMs: config.session.idleTimeoutHours * HOUR,
+			maxLifetimeMs: config.session.maxAgeDays * 24 * HOUR
+		},
+		otp: {
+			length: config.otp.length,
+			ttlMs: config.otp.ttlSeconds * 1000,
+			maxAttemptsPerCode: 5,
+			resendCooldownMs: config.otp.resendCooldownSeconds * 1000,
+			maxSendsPerHour: 5,
+			backoffAfterFailures: 5,
+			maxBackoffMs: 15 * MINUTE,
+			lockAfterFailures: 100
+		},
+		staticTokens: { defaultCount: 1, maxCount: 20 },
+		login: {
+			windowMs: 15 * MINUTE,
+			perUsernameAndAddress: 5,
+			perAddress: 20,
+			accountWindowMs: HOUR,
+			perAccount: 100
+		},
+		setupTokenTtlMs: HOUR
+	};
+}
+
+/** Wait imposed after `failures` consecutive failures: 1 s, 2 s, 4 s, ... capped. */
+export function backoffMs(failures: number, policy: AuthPolicy['otp']): number {
+	if (failures < policy.backoffAfterFailures) return 0;
+	const exponent = failures - policy.backoffAfterFailures;
+	return Math.min(1000 * 2 ** exponent, policy.maxBackoffMs);
+}

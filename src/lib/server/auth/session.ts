@@ -1,0 +1,122 @@
+// Sessions as the rest of the app sees them: tokens in, typed sessions out. Lucia does the
+// bookkeeping behind `luciaFor`; nothing outside src/lib/server/auth/ knows it exists.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import { affectedRows } from '../db/errors';
+import { newId } from '../ids';
+import { sha256Hex } from './crypto';
+import { luciaFor } from './lucia';
+import type { AuthPolicy } from './policy';
+import type { SessionInfo, SessionState, SessionUser } from './types';
+
+type Lifetimes = AuthPolicy['session'];
+
+/** Lucia's ids are 40 base32 characters; anything else is refused before touching the database. */
+const TOKEN_PATTERN = /^[a-z2-7]{40}$/;
+
+export interface ValidSession {
+	user: SessionUser;
+	session: SessionInfo;
+	/** The expiry moved (sliding renewal): send the cookie again. */
+	renewed: boolean;
+}
+
+export async function validateSessionToken(
+	db: Kysely<Database>,
+	token: string,
+	lifetimes: Lifetimes
+): Promise<ValidSession | null> {
+	if (!TOKEN_PATTERN.test(token)) return null;
+	const { session, user } = await luciaFor(db, lifetimes).validateSession(token);
+	if (!session || !user) return null;
+	// Lucia reports its own sliding expiry; the absolute limits may come first.
+	const limit =
+		session.state === 'pending_otp' ? lifetimes.pendingLifetimeMs : lifetimes.maxLifetimeMs;
+	const expiresAt = Math.min(session.expiresAt.getTime(), session.createdAt + limit);
+	return {
+		user: { id: user.id, username: user.username, email: user.email, role: user.role },
+		session: { publicId: session.publicId, state: session.state, expiresAt: new Date(expiresAt) },
+		renewed: session.fresh && session.state === 'verified'
+	};
+}
+
+export interface NewSession {
+	token: string;
+	/** SHA-256 of the token: the sessions table's key. */
+	hash: string;
+	publicId: string;
+	expiresAt: Date;
+}
+
+export async function createSession(
+	db: Kysely<Database>,
+	lifetimes: Lifetimes,
+	params: { userId: string; state: SessionState; ip: string | null; userAgent: string | null },
+	now = Date.now()
+): Promise<NewSession> {
+	const publicId = newId();
+	const session = await luciaFor(db, lifetimes).createSession(params.userId, {
+		publicId,
+		state: params.state,
+		createdAt: now,
+		ip: params.ip,
+		userAgent: params.userAgent?.slice(0, 512) ?? null
+	});
+	const limit =
+		params.state === 'pending_otp' ? lifetimes.pendingLifetimeMs : lifetimes.maxLifetimeMs;
+	return {
+		token: session.id,
+		hash: sha256Hex(session.id),
+		publicId,
+		expiresAt: new Date(Math.min(session.expiresAt.getTime(), now + limit))
+	};
+}
+
+/** Deletes the pending session being promoted: true for exactly one concurrent caller. */
+export async function deletePendingSession(db: Kysely<Database>, token: string): Promise<boolean> {
+	const result = await db
+		.deleteFrom('sessions')
+		.where('id', '=', sha256Hex(token))
+		.where('state', '=', 'pending_otp')
+		.executeTakeFirst();
+	return affectedRows(result) === 1;
+}
+
+export async function invalidateSession(
+	db: Kysely<Database>,
+	token: string,
+	lifetimes: Lifetimes
+): Promise<void> {
+	await luciaFor(db, lifetimes).invalidateSession(token);
+}
+
+export interface SessionSummary {
+	publicId: string;
+	state: SessionState;
+	createdAt: Date;
+	expiresAt: Date;
+	ip: string | null;
+	userAgent: string | null;
+	current: boolean;
+}
+
+/** A user's live sessions, newest first, identified by public id only. */
+export async function listUserSessions(
+	db: Kysely<Database>,
+	userId: string,
+	currentPublicId: string | null,
+	lifetimes: Lifetimes
+): Promise<SessionSummary[]> {
+	const sessions = await luciaFor(db, lifetimes).getUserSessions(userId);
+	return sessions
+		.map((session) => ({
+			publicId: session.publicId,
+			state: session.state,
+			createdAt: new Date(session.createdAt),
+			expiresAt: session.expiresAt,
+			ip: session.ip,
+			userAgent: session.userAgent,
+			current: session.publicId === currentPublicId
+		}))
+		.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+}

@@ -1,0 +1,65 @@
+// Single-use backup tokens (django-otp's StaticDevice), stored as keyed hashes, consumed by a
+// conditional DELETE whose affected-row count decides.
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import { affectedRows } from '../db/errors';
+import { encodeBase32, newId } from '../ids';
+import { keyedHash } from './crypto';
+
+const TOKEN_BYTES = 10; // 80 bits -> 16 base32 characters
+
+/** `abcd-efgh-ijkl-mnop` or the same without dashes, any case, surrounding spaces ignored. */
+export function normalizeStaticToken(input: string): string | null {
+	const compact = input.trim().toLowerCase().replace(/[\s-]/g, '');
+	return /^[a-z2-7]{16}$/.test(compact) ? compact : null;
+}
+
+function hashToken(normalized: string): string {
+	return keyedHash('static-token', normalized);
+}
+
+/** Creates `count` tokens; returns them once, grouped for typing. Only hashes are stored. */
+export async function mintStaticTokens(
+	db: Kysely<Database>,
+	userId: string,
+	count: number,
+	now = Date.now()
+): Promise<string[]> {
+	const tokens = Array.from({ length: count }, () => encodeBase32(randomBytes(TOKEN_BYTES)));
+	await db
+		.insertInto('static_tokens')
+		.values(
+			tokens.map((token) => ({
+				id: newId(),
+				user_id: userId,
+				token_hash: hashToken(token),
+				created_at: now
+			}))
+		)
+		.execute();
+	return tokens.map((token) => token.match(/.{4}/g)!.join('-'));
+}
+
+/** Deletes the token if it is the user's: true for exactly one caller. */
+export async function redeemStaticToken(
+	db: Kysely<Database>,
+	userId: string,
+	normalized: string
+): Promise<boolean> {
+	const result = await db
+		.deleteFrom('static_tokens')
+		.where('user_id', '=', userId)
+		.where('token_hash', '=', hashToken(normalized))
+		.executeTakeFirst();
+	return affectedRows(result) === 1;
+}
+
+export async function countStaticTokens(db: Kysely<Database>, userId: string): Promise<number> {
+	const row = await db
+		.selectFrom('static_tokens')
+		.select((eb) => eb.fn.countAll<number>().as('count'))
+		.where('user_id', '=', userId)
+		.executeTakeFirstOrThrow();
+	return Number(row.count);
+}

@@ -1,0 +1,151 @@
+// Security emails: each says what happened, when, and from where, so the owner can tell a
+// request of their own from someone else's. Every interpolated value is escaped in the HTML:
+// the user agent and IP come from whoever sent the request.
+
+export interface RequestInfo {
+	at: Date;
+	ip: string | null;
+	userAgent: string | null;
+}
+
+export interface MailContent {
+	subject: string;
+	text: string;
+	html: string;
+}
+
+const DEFAULT_APP_NAME = 'Admin';
+const NOT_YOU = 'If this was not you, change your password and tell an administrator.';
+
+/** The sign-in code email. The code stays out of the subject, which previews and logs show. */
+export function otpMessage(p: {
+	code: string;
+	expiresAt: Date;
+	request: RequestInfo;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? DEFAULT_APP_NAME;
+	const minutes = Math.max(
+		1,
+		Math.round((p.expiresAt.getTime() - p.request.at.getTime()) / 60_000)
+	);
+	const expiry = `It expires at ${formatUtc(p.expiresAt)} (in ${minutes} minute${minutes === 1 ? '' : 's'}).`;
+	return compose({
+		subject: `Your ${app} sign-in code`,
+		intro: [`Your ${app} sign-in code is:`],
+		code: p.code,
+		outro: [expiry, 'Do not share this code with anyone.'],
+		request: p.request,
+		closing: NOT_YOU
+	});
+}
+
+/** Sent after a backup (static) token signed someone in, with how many tokens are left. */
+export function staticTokenUsedMessage(p: {
+	request: RequestInfo;
+	remaining: number;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? DEFAULT_APP_NAME;
+	const left =
+		p.remaining === 0
+			? 'You have no backup codes left.'
+			: `You have ${p.remaining} backup code${p.remaining === 1 ? '' : 's'} left.`;
+	return compose({
+		subject: `A backup code was used to sign in to ${app}`,
+		intro: [`A backup code was used to sign in to your ${app} account.`, left],
+		request: p.request,
+		closing: NOT_YOU
+	});
+}
+
+/** Sent when too many wrong codes locked the account; only an administrator can unlock it. */
+export function accountLockedMessage(p: { request: RequestInfo; appName?: string }): MailContent {
+	const app = p.appName ?? DEFAULT_APP_NAME;
+	return compose({
+		subject: `Your ${app} account has been locked`,
+		intro: [
+			`Your ${app} account was locked after too many wrong sign-in codes.`,
+			'An administrator must unlock it before you can sign in again.'
+		],
+		request: p.request,
+		// The password was right (the code step comes after it), so it is worth changing.
+		closing:
+			'If this was not you, someone knows your password: tell an administrator, and change your password once the account is unlocked.'
+	});
+}
+
+interface Parts {
+	subject: string;
+	intro: string[];
+	code?: string;
+	outro?: string[];
+	request: RequestInfo;
+	closing: string;
+}
+
+function compose(parts: Parts): MailContent {
+	const details = requestDetails(parts.request);
+	const outro = parts.outro ?? [];
+	const text = [
+		...parts.intro,
+		...(parts.code === undefined ? [] : [`    ${parts.code}`]),
+		...outro,
+		details.map(([label, value]) => `${label}: ${value}`).join('\n'),
+		parts.closing
+	].join('\n\n');
+	const html = [
+		'<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">',
+		...parts.intro.map(paragraph),
+		...(parts.code === undefined
+			? []
+			: [
+					`<p style="font-size:24px;font-weight:bold;letter-spacing:4px">${escapeHtml(parts.code)}</p>`
+				]),
+		...outro.map(paragraph),
+		'<table>',
+		...details.map(
+			([label, value]) => `<tr><td>${escapeHtml(label)}:</td><td>${escapeHtml(value)}</td></tr>`
+		),
+		'</table>',
+		paragraph(parts.closing),
+		'</body></html>'
+	].join('\n');
+	return { subject: parts.subject, text, html };
+}
+
+function requestDetails(request: RequestInfo): [string, string][] {
+	return [
+		['Time', formatUtc(request.at)],
+		['IP address', printable(request.ip, 64)],
+		['Browser', printable(request.userAgent, 200)]
+	];
+}
+
+function paragraph(value: string): string {
+	return `<p>${escapeHtml(value)}</p>`;
+}
+
+/** `2026-11-29 13:05:00 UTC`: unambiguous for readers in any time zone. */
+function formatUtc(date: Date): string {
+	return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+// Request headers are attacker-chosen: no control characters, and short enough that a
+// crafted user agent cannot fill the email with text of its own.
+function printable(value: string | null, max: number): string {
+	if (!value) return 'unknown';
+	// eslint-disable-next-line no-control-regex
+	const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+	if (!clean) return 'unknown';
+	return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+function escapeHtml(value: string): string {
+	return value
+		.replaceAll('&', '&amp;')
+		.replaceAll('<', '&lt;')
+		.replaceAll('>', '&gt;')
+		.replaceAll('"', '&quot;')
+		.replaceAll("'", '&#39;');
+}

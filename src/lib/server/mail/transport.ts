@@ -1,0 +1,147 @@
+// Two ways out: SMTP for real deployments, and the database outbox for development and tests.
+// Both refuse anything but one plain recipient before doing any I/O.
+import type { Kysely } from 'kysely';
+import { createTransport } from 'nodemailer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type { Database } from '../db/schema';
+import { isSingleAddress } from './address';
+import { insertOutboxMessage } from './outbox';
+
+export interface OutgoingMail {
+	to: string;
+	subject: string;
+	text: string;
+	html: string;
+	/** Printed on the console by the outbox in development only (e.g. the code); never stored. */
+	devNote?: string;
+}
+
+export interface Mailer {
+	readonly transport: 'smtp' | 'outbox';
+	send(mail: OutgoingMail): Promise<void>;
+	close(): Promise<void>;
+}
+
+/** The message was not delivered. The message is generic; `cause` holds the details for logs. */
+export class MailDeliveryError extends Error {
+	name = 'MailDeliveryError';
+}
+
+/** `to` was not exactly one plain address. The value itself is left out (it may hold CR/LF). */
+export class InvalidRecipientError extends Error {
+	name = 'InvalidRecipientError';
+}
+
+export interface MailerOptions {
+	transport: 'smtp' | 'outbox';
+	smtpUrl?: string;
+	from: string;
+	db: Kysely<Database>;
+	env: 'development' | 'production' | 'test';
+	/** Per SMTP step and, plus a little, for the whole send; default and maximum 10 s. */
+	timeoutMs?: number;
+}
+
+const MAX_TIMEOUT_MS = 10_000;
+// The per-step timeouts fire first; this margin only catches a server that trickles replies.
+const DEADLINE_MARGIN_MS = 500;
+
+export function createMailer(options: MailerOptions): Mailer {
+	return options.transport === 'smtp' ? createSmtpMailer(options) : createOutboxMailer(options);
+}
+
+function createSmtpMailer(options: MailerOptions): Mailer {
+	if (!options.smtpUrl) throw new Error('SMTP_URL is required when MAIL_TRANSPORT=smtp');
+	// A sign-in waits on this send, so a slow server must fail fast rather than hang a request.
+	const timeoutMs = Math.min(options.timeoutMs ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS);
+	const transporter = createTransport({
+		// Query parameters of the URL (tls.*, requireTLS, ...) still apply; the timeouts below
+		// come after them so the URL cannot lift the bound.
+		...parseConnectionUrl(options.smtpUrl),
+		pool: true,
+		connectionTimeout: timeoutMs,
+		greetingTimeout: timeoutMs,
+		socketTimeout: timeoutMs,
+		// Bodies are our own strings; never let a message field read a file or fetch a URL.
+		disableFileAccess: true,
+		disableUrlAccess: true
+	});
+	const envelopeFrom = addressPart(options.from);
+
+	return {
+		transport: 'smtp',
+		async send(mail) {
+			assertSingleRecipient(mail.to);
+			try {
+				await withDeadline(timeoutMs + DEADLINE_MARGIN_MS, (signal) =>
+					transporter.sendMail({
+						from: options.from,
+						to: mail.to,
+						subject: mail.subject,
+						text: mail.text,
+						html: mail.html,
+						// An explicit envelope: the server is told of this one recipient and no other,
+						// whatever the headers say; maxRecipients is nodemailer's own backstop.
+						envelope: { from: envelopeFrom, to: [mail.to] },
+						maxRecipients: 1,
+						// Also takes a message still waiting in the pool's queue out of it.
+						signal
+					})
+				);
+			} catch (error) {
+				throw new MailDeliveryError('The message could not be sent', { cause: error });
+			}
+		},
+		async close() {
+			transporter.close();
+		}
+	};
+}
+
+function createOutboxMailer(options: MailerOptions): Mailer {
+	return {
+		transport: 'outbox',
+		async send(mail) {
+			assertSingleRecipient(mail.to);
+			try {
+				await insertOutboxMessage(options.db, mail);
+			} catch (error) {
+				// Callers handle one failure type, whichever transport is configured.
+				throw new MailDeliveryError('The message could not be sent', { cause: error });
+			}
+			// The body holds the code: never printed. The dev note is for a developer's own console.
+			const note = options.env === 'development' && mail.devNote ? ` · ${mail.devNote}` : '';
+			console.info(`[mail] outbox: to ${mail.to} · ${mail.subject}${note}`);
+		},
+		async close() {}
+	};
+}
+
+function assertSingleRecipient(to: string): void {
+	if (!isSingleAddress(to)) {
+		throw new InvalidRecipientError('The recipient must be a single email address');
+	}
+}
+
+/** `Admin <admin@example.com>` -> `admin@example.com`; a bare address is returned as is. */
+function addressPart(from: string): string {
+	return /<([^<>]+)>\s*$/.exec(from)?.[1]?.trim() ?? from.trim();
+}
+
+/** Runs `task` with a signal that aborts after `ms`, and fails then even if `task` ignores it. */
+async function withDeadline<T>(ms: number, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+	const controller = new AbortController();
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const expired = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => {
+			const error = new Error(`No answer from the SMTP server within ${ms} ms`);
+			controller.abort(error);
+			reject(error);
+		}, ms);
+	});
+	try {
+		return await Promise.race([task(controller.signal), expired]);
+	} finally {
+		clearTimeout(timer);
+	}
+}

@@ -1,0 +1,45 @@
+// Typed errors of the services. Their messages are written for people and safe to show; the tRPC
+// layer maps each class to a code in one place (trpc/error-map.ts), pages show the message.
+export class PublicError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = new.target.name;
+	}
+}
+
+export class InvalidCredentialsError extends PublicError {
+	constructor() {
+		super('Wrong username or password');
+	}
+}
+export class TooManyRequestsError extends PublicError {
+	constructor(readonly retryAfterSeconds: number) {
+		super(`Too many attempts. Try again in ${retryAfterSeconds} seconds`);
+	}
+}
+export class AccountLockedError extends PublicError {
+	constructor() {
+		super('Too many wrong codes: this account is locked until an administrator unlocks it');
+	}
+}
+export class WrongCodeError extends PublicError {
+	constructor() {
+		super('Wrong or expired code');
+	}
+}
+export class CodeDeliveryError extends PublicError {
+	constructor() {
+		super('The code could not be sent. Try “Send a new code” in a minute');
+	}
+}
+export class NoEmailError extends PublicError {
+	constructor() {
+		super('This account has no email address for codes: use a backup token');
+	}
+}
+
+export class SetupLinkInvalidError extends PublicError {
+	constructor() {
+		super('This setup link is not valid');
+	}
+}

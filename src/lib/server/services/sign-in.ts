@@ -1,0 +1,319 @@
+// The two-step sign-in: password -> pending session + emailed code -> verified session.
+// Business rules only; procedures map these typed errors to tRPC codes in one place.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import { clearFailures, lockIfExhausted, reserveTry } from '../auth/account-throttle';
+import { addressGroup } from '../auth/client-address';
+import { sha256Hex } from '../auth/crypto';
+import {
+	checkCode,
+	consumeCode,
+	createCode,
+	replaceCode,
+	resendAvailableAt
+} from '../auth/email-otp';
+import { verifyPassword } from '../auth/password';
+import type { AuthPolicy } from '../auth/policy';
+import { hit, release, type Hit } from '../auth/rate-limit';
+import { createSession, deletePendingSession, type NewSession } from '../auth/session';
+import { countStaticTokens, normalizeStaticToken, redeemStaticToken } from '../auth/static-tokens';
+import type { SessionUser } from '../auth/types';
+import {
+	accountLockedMessage,
+	maskEmail,
+	otpMessage,
+	staticTokenUsedMessage,
+	type Mailer
+} from '../mail';
+import { recordAudit } from './audit';
+import {
+	AccountLockedError,
+	CodeDeliveryError,
+	InvalidCredentialsError,
+	NoEmailError,
+	TooManyRequestsError,
+	WrongCodeError
+} from './errors';
+import { findUserForLogin } from './users';
+
+export interface SignInDeps {
+	db: Kysely<Database>;
+	mailer: Mailer;
+	policy: AuthPolicy;
+	ip: string;
+	userAgent: string | null;
+}
+
+export type SecondFactorMethod = 'email' | 'static_token';
+
+export interface PendingSignIn {
+	session: NewSession;
+	user: SessionUser;
+	methods: SecondFactorMethod[];
+	maskedEmail: string | null;
+	codeExpiresAt: Date | null;
+	resendAvailableAt: Date | null;
+	/** False when the code could not be emailed (SMTP down, hourly cap); a resend may follow. */
+	codeSent: boolean;
+}
+
+const secondsUntil = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** Step one. Throws InvalidCredentialsError (same for every reason) or TooManyRequestsError. */
+export async function signInWithPassword(
+	deps: SignInDeps,
+	login: string,
+	password: string
+): Promise<PendingSignIn> {
+	const { db, policy } = deps;
+	const now = Date.now();
+	// Keyed on the submitted name, so unknown and existing names are limited alike; counted
+	// before the password is checked, so a limited login never reveals whether it was right.
+	const limits = policy.login;
+	const hits = await Promise.all([
+		hit(
+			db,
+			`pw:name+addr:${sha256Hex(`${login}\0${addressGroup(deps.ip)}`)}`,
+			limits.windowMs,
+			now
+		),
+		hit(db, `pw:addr:${addressGroup(deps.ip)}`, limits.windowMs, now),
+		hit(db, `pw:name:${sha256Hex(login)}`, limits.accountWindowMs, now)
+	]);
+	const caps = [limits.perUsernameAndAddress, limits.perAddress, limits.perAccount];
+	const over = hits.filter((counted, i) => counted.count > caps[i]!);
+	if (over.length > 0) {
+		throw new TooManyRequestsError(secondsUntil(Math.max(...over.map((h) => h.retryAfterMs))));
+	}
+
+	const user = await findUserForLogin(db, login);
+	const passwordOk = await verifyPassword(user?.password_hash ?? null, password);
+	if (!user || !passwordOk || user.is_active !== 1 || user.locked_at !== null) {
+		await recordAudit(db, {
+			event: 'login.failed',
+			subjectId: user?.id ?? null,
+			ip: deps.ip,
+			userAgent: deps.userAgent
+		});
+		throw new InvalidCredentialsError();
+	}
+	// Only failures count against the password limits.
+	await Promise.all(hits.map((counted: Hit) => release(db, counted)));
+
+	const { session, code } = await db.transaction().execute(async (trx) => {
+		const created = await createSession(
+			trx,
+			policy.session,
+			{ userId: user.id, state: 'pending_otp', ip: deps.ip, userAgent: deps.userAgent },
+			now
+		);
+		const issued = user.email
+			? await createCode(trx, created.hash, user.id, policy.otp, now)
+			: null;
+		await recordAudit(
+			trx,
+			{ event: 'login.succeeded', subjectId: user.id, ip: deps.ip, userAgent: deps.userAgent },
+			now
+		);
+		return { session: created, code: issued };
+	});
+
+	const codeSent =
+		code !== null &&
+		(await countSend(deps, user.id, now)).allowed &&
+		(await deliverCode(deps, user.id, user.email!, code.code, code.expiresAt));
+	const tokens = await countStaticTokens(db, user.id);
+	return {
+		session,
+		user: { id: user.id, username: user.username, email: user.email, role: user.role },
+		methods: [
+			...(user.email ? ['email' as const] : []),
+			...(tokens > 0 ? ['static_token' as const] : [])
+		],
+		maskedEmail: user.email ? maskEmail(user.email) : null,
+		codeExpiresAt: code ? new Date(code.expiresAt) : null,
+		resendAvailableAt: code ? new Date(now + policy.otp.resendCooldownMs) : null,
+		codeSent
+	};
+}
+
+/** Counts a send against the account's hourly cap (before sending, so races cannot pass it). */
+async function countSend(
+	deps: SignInDeps,
+	userId: string,
+	now: number
+): Promise<{ allowed: boolean; counted: Hit }> {
+	const counted = await hit(deps.db, `otp-send:${userId}`, 60 * 60 * 1000, now);
+	return { allowed: counted.count <= deps.policy.otp.maxSendsPerHour, counted };
+}
+
+/** Emails a code; false (and audited) when it could not go out. */
+async function deliverCode(
+	deps: SignInDeps,
+	userId: string,
+	email: string,
+	code: string,
+	expiresAt: number
+): Promise<boolean> {
+	const request = { at: new Date(), ip: deps.ip, userAgent: deps.userAgent };
+	try {
+		await deps.mailer.send({
+			to: email,
+			...otpMessage({ code, expiresAt: new Date(expiresAt), request }),
+			devNote: `code ${code}`
+		});
+	} catch (error) {
+		console.error('[mail] sign-in code not sent:', error instanceof Error ? error.message : error);
+		await recordAudit(deps.db, {
+			event: 'otp.send_failed',
+			subjectId: userId,
+			ip: deps.ip,
+			userAgent: deps.userAgent
+		});
+		return false;
+	}
+	await recordAudit(deps.db, {
+		event: 'otp.sent',
+		subjectId: userId,
+		ip: deps.ip,
+		userAgent: deps.userAgent
+	});
+	return true;
+}
+
+export interface Resent {
+	codeExpiresAt: Date;
+	resendAvailableAt: Date;
+}
+
+/** A new code for a pending session; the old one dies. The failure budget is untouched. */
+export async function resendCode(
+	deps: SignInDeps,
+	user: SessionUser,
+	sessionToken: string
+): Promise<Resent> {
+	const { db, policy } = deps;
+	if (!user.email) throw new NoEmailError();
+	const now = Date.now();
+	const sessionHash = sha256Hex(sessionToken);
+	// The hourly cap first, so a capped resend leaves the current code alive.
+	const sends = await countSend(deps, user.id, now);
+	if (!sends.allowed) throw new TooManyRequestsError(secondsUntil(sends.counted.retryAfterMs));
+	const issued = await replaceCode(db, sessionHash, policy.otp, now);
+	if (!issued) {
+		await release(db, sends.counted); // nothing was sent
+		const availableAt = (await resendAvailableAt(db, sessionHash, policy.otp)) ?? now;
+		throw new TooManyRequestsError(secondsUntil(availableAt - now));
+	}
+	if (!(await deliverCode(deps, user.id, user.email, issued.code, issued.expiresAt))) {
+		throw new CodeDeliveryError();
+	}
+	return {
+		codeExpiresAt: new Date(issued.expiresAt),
+		resendAvailableAt: new Date(now + policy.otp.resendCooldownMs)
+	};
+}
+
+export interface Verified {
+	session: NewSession;
+	user: SessionUser;
+}
+
+/**
+ * Step two: an emailed code or a backup token. On success the pending session is deleted and a
+ * new verified one created, in one transaction with consuming the code or token.
+ */
+export async function verifySecondFactor(
+	deps: SignInDeps,
+	user: SessionUser,
+	sessionToken: string,
+	input: string
+): Promise<Verified> {
+	const { db, policy } = deps;
+	const now = Date.now();
+	const reservation = await reserveTry(db, user.id, policy.otp, now);
+	if (!reservation.ok) {
+		if (reservation.reason === 'locked') throw new AccountLockedError();
+		throw new TooManyRequestsError(secondsUntil(reservation.retryAfterMs));
+	}
+
+	const sessionHash = sha256Hex(sessionToken);
+	const staticToken = /^\d+$/.test(input) ? null : normalizeStaticToken(input);
+	let consume: ((trx: Kysely<Database>) => Promise<boolean>) | null = null;
+	if (staticToken) {
+		consume = (trx) => redeemStaticToken(trx, user.id, staticToken);
+	} else if (/^\d+$/.test(input)) {
+		const check = await checkCode(db, sessionHash, input, policy.otp, now);
+		if (check.status === 'match') consume = (trx) => consumeCode(trx, sessionHash, check.codeHash);
+	}
+
+	const verified = consume
+		? await db
+				.transaction()
+				.execute(async (trx) => {
+					// Both deletes must hit exactly one row, or someone else won the race.
+					if (!(await consume(trx)) || !(await deletePendingSession(trx, sessionToken))) {
+						throw new WrongCodeError();
+					}
+					const session = await createSession(
+						trx,
+						policy.session,
+						{ userId: user.id, state: 'verified', ip: deps.ip, userAgent: deps.userAgent },
+						now
+					);
+					await clearFailures(trx, user.id);
+					await recordAudit(
+						trx,
+						{
+							event: staticToken ? 'static_token.used' : 'otp.verified',
+							actorId: user.id,
+							subjectId: user.id,
+							ip: deps.ip,
+							userAgent: deps.userAgent
+						},
+						now
+					);
+					return session;
+				})
+				.catch((error: unknown) => {
+					if (error instanceof WrongCodeError) return null;
+					throw error;
+				})
+		: null;
+
+	if (!verified) {
+		await recordFailure(deps, user, now);
+		throw new WrongCodeError();
+	}
+	if (staticToken && user.email) {
+		const remaining = await countStaticTokens(db, user.id);
+		const request = { at: new Date(now), ip: deps.ip, userAgent: deps.userAgent };
+		await notify(deps, user.email, staticTokenUsedMessage({ request, remaining }));
+	}
+	return { session: verified, user };
+}
+
+async function recordFailure(deps: SignInDeps, user: SessionUser, now: number): Promise<void> {
+	const entry = { subjectId: user.id, ip: deps.ip, userAgent: deps.userAgent };
+	await recordAudit(deps.db, { event: 'otp.failed', ...entry }, now);
+	const locked = await deps.db.transaction().execute(async (trx) => {
+		if (!(await lockIfExhausted(trx, user.id, deps.policy.otp, now))) return false;
+		await recordAudit(trx, { event: 'account.locked', ...entry }, now);
+		return true;
+	});
+	if (locked && user.email) {
+		const request = { at: new Date(now), ip: deps.ip, userAgent: deps.userAgent };
+		await notify(deps, user.email, accountLockedMessage({ request }));
+	}
+}
+
+/** Security notices are best effort: a mail failure must not undo what already happened. */
+async function notify(
+	deps: SignInDeps,
+	to: string,
+	message: { subject: string; text: string; html: string }
+): Promise<void> {
+	await deps.mailer.send({ to, ...message }).catch((error: unknown) => {
+		console.error('[mail] notice not sent:', error instanceof Error ? error.message : error);
+	});
+}

@@ -1,0 +1,104 @@
+import type { Kysely } from 'kysely';
+import type { Database, UserRow } from '../db/schema';
+import { isUniqueViolation } from '../db/errors';
+import { newId } from '../ids';
+import { hashPassword } from '../auth/password';
+import { recordAudit } from './audit';
+import { PublicError } from './errors';
+
+export class UserExistsError extends PublicError {
+	constructor() {
+		super('That username or email is taken');
+	}
+}
+
+export type LoginCandidate = Pick<
+	UserRow,
+	'id' | 'username' | 'email' | 'password_hash' | 'role' | 'is_active' | 'locked_at'
+>;
+
+/** The user a login name refers to: its username or its email (both stored lower-case). */
+export async function findUserForLogin(
+	db: Kysely<Database>,
+	login: string
+): Promise<LoginCandidate | undefined> {
+	return db
+		.selectFrom('users')
+		.select(['id', 'username', 'email', 'password_hash', 'role', 'is_active', 'locked_at'])
+		.where((eb) => eb.or([eb('username', '=', login), eb('email', '=', login)]))
+		.executeTakeFirst();
+}
+
+export async function findUserIdByUsername(
+	db: Kysely<Database>,
+	username: string
+): Promise<string | undefined> {
+	const row = await db
+		.selectFrom('users')
+		.select('id')
+		.where('username', '=', username.trim().toLowerCase())
+		.executeTakeFirst();
+	return row?.id;
+}
+
+export async function countUsers(db: Kysely<Database>): Promise<number> {
+	const row = await db
+		.selectFrom('users')
+		.select((eb) => eb.fn.countAll<number>().as('count'))
+		.executeTakeFirstOrThrow();
+	return Number(row.count);
+}
+
+export interface NewUser {
+	username: string;
+	email: string | null;
+	password: string;
+	role: 'admin' | 'member';
+}
+
+export interface AuditContext {
+	actorId?: string | null;
+	ip?: string | null;
+	userAgent?: string | null;
+}
+
+/** Inserts a user (input already validated by the shared schemas). Returns the new id. */
+export async function createUser(
+	db: Kysely<Database>,
+	user: NewUser,
+	audit: AuditContext = {},
+	now = Date.now()
+): Promise<string> {
+	const passwordHash = await hashPassword(user.password);
+	return db.transaction().execute((trx) => insertUser(trx, user, passwordHash, audit, now));
+}
+
+/** The insert itself, for callers that already hold a transaction (first-run setup). */
+export async function insertUser(
+	trx: Kysely<Database>,
+	user: Omit<NewUser, 'password'>,
+	passwordHash: string,
+	audit: AuditContext,
+	now: number
+): Promise<string> {
+	const id = newId();
+	try {
+		await trx
+			.insertInto('users')
+			.values({
+				id,
+				username: user.username,
+				email: user.email,
+				password_hash: passwordHash,
+				role: user.role,
+				created_at: now,
+				updated_at: now
+			})
+			.execute();
+	} catch (error) {
+		if (isUniqueViolation(error)) throw new UserExistsError();
+		throw error;
+	}
+	await recordAudit(trx, { event: 'user.created', subjectId: id, ...audit }, now);
+	return id;
+}

@@ -1,0 +1,30 @@
+// Form actions call procedures through the server-side caller; this turns a failed call into
+// SvelteKit's `fail(status, data)`, with the same safe message an HTTP client would get.
+import { fail, type ActionFailure } from '@sveltejs/kit';
+import { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { z, ZodError } from 'zod';
+import { PublicError, TooManyRequestsError } from '../services/errors';
+import { publicMessage } from './errors';
+
+export interface FormFailure {
+	message: string;
+	fieldErrors?: Record<string, string[] | undefined>;
+	retryAfter?: number;
+	values?: Record<string, string>;
+}
+
+export function failFromError(
+	error: unknown,
+	values?: Record<string, string>
+): ActionFailure<FormFailure> {
+	if (!(error instanceof TRPCError)) throw error;
+	const data: FormFailure = { message: publicMessage(error), values };
+	if (error.cause instanceof ZodError) data.fieldErrors = z.flattenError(error.cause).fieldErrors;
+	if (error.cause instanceof TooManyRequestsError) data.retryAfter = error.cause.retryAfterSeconds;
+	if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof PublicError)) {
+		// What the HTTP handle's onError does for /trpc: details to the log, never to the page.
+		console.error('[form] action failed:', error.cause?.stack ?? error.message);
+	}
+	return fail(getHTTPStatusCodeFromError(error), data);
+}

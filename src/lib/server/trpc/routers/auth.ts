@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { loginSchema, verifySchema } from '../../../schemas/auth';
+import { invalidateSession } from '../../auth/session';
+import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
+import { recordAudit } from '../../services/audit';
+import {
+	resendCode,
+	signInWithPassword,
+	verifySecondFactor,
+	type SignInDeps
+} from '../../services/sign-in';
+import type { Context } from '../context';
+import { pendingProcedure, publicProcedure, router } from '../init';
+
+function depsOf(ctx: Context): SignInDeps {
+	return {
+		db: ctx.db,
+		mailer: ctx.mailer,
+		policy: ctx.policy,
+		ip: ctx.clientAddress,
+		userAgent: ctx.userAgent
+	};
+}
+
+export const authRouter = router({
+	login: publicProcedure
+		.meta({ description: 'Password step: starts a pending session and emails a code.' })
+		.input(loginSchema)
+		.mutation(async ({ ctx, input }) => {
+			const pending = await signInWithPassword(depsOf(ctx), input.username, input.password);
+			const bearer = input.tokenType === 'bearer';
+			if (!bearer && ctx.event) {
+				setSessionCookie(ctx.event, pending.session.token, pending.session.expiresAt);
+			}
+			return {
+				status: 'otp_required' as const,
+				methods: pending.methods,
+				email: pending.maskedEmail,
+				codeSent: pending.codeSent,
+				expiresAt: pending.codeExpiresAt,
+				resendAvailableAt: pending.resendAvailableAt,
+				sessionExpiresAt: pending.session.expiresAt,
+				...(bearer ? { sessionToken: pending.session.token } : {})
+			};
+		}),
+
+	resendOtp: pendingProcedure
+		.meta({ description: 'Sends a new code; the previous one stops working.' })
+		.input(emptyInput())
+		.mutation(async ({ ctx }) => {
+			const resent = await resendCode(depsOf(ctx), ctx.user, ctx.sessionToken);
+			return { expiresAt: resent.codeExpiresAt, resendAvailableAt: resent.resendAvailableAt };
+		}),
+
+	verifyOtp: pendingProcedure
+		.meta({ description: 'Second step: an emailed code or a backup token; promotes the session.' })
+		.input(verifySchema)
+		.mutation(async ({ ctx, input }) => {
+			const verified = await verifySecondFactor(
+				depsOf(ctx),
+				ctx.user,
+				ctx.sessionToken,
+				input.code
+			);
+			const bearer = ctx.sessionTransport === 'bearer';
+			if (!bearer && ctx.event) {
+				setSessionCookie(ctx.event, verified.session.token, verified.session.expiresAt);
+			}
+			return {
+				status: 'verified' as const,
+				user: verified.user,
+				sessionExpiresAt: verified.session.expiresAt,
+				...(bearer ? { sessionToken: verified.session.token } : {})
+			};
+		}),
+
+	me: publicProcedure
+		.meta({ description: 'The caller, or null when not signed in.' })
+		.query(({ ctx }) =>
+			ctx.user && ctx.session
+				? {
+						user: ctx.user,
+						session: { state: ctx.session.state, expiresAt: ctx.session.expiresAt }
+					}
+				: null
+		),
+
+	logout: publicProcedure
+		.meta({ description: 'Ends the current session (pending or verified).' })
+		.mutation(async ({ ctx }) => {
+			if (ctx.sessionToken && ctx.user) {
+				await invalidateSession(ctx.db, ctx.sessionToken, ctx.policy.session);
+				await recordAudit(ctx.db, {
+					event: 'session.logout',
+					actorId: ctx.user.id,
+					subjectId: ctx.user.id,
+					ip: ctx.clientAddress,
+					userAgent: ctx.userAgent
+				});
+			}
+			if (ctx.event && ctx.sessionTransport !== 'bearer') clearSessionCookie(ctx.event);
+			return { ok: true as const };
+		})
+});
+
+function emptyInput() {
+	// `{}` or nothing; anything else is a client bug worth a 400.
+	return z.object({}).strict().nullish();
+}

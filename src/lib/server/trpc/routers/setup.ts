@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { setupSchema } from '../../../schemas/auth';
+import { completeSetup, isSetupLinkValid } from '../../services/setup';
+import { publicProcedure, router } from '../init';
+
+export const setupRouter = router({
+	status: publicProcedure
+		.meta({ description: 'Whether a first-run setup link is still valid.' })
+		.input(z.object({ token: z.string().min(1).max(128) }))
+		.query(async ({ ctx, input }) => ({ valid: await isSetupLinkValid(ctx.db, input.token) })),
+
+	complete: publicProcedure
+		.meta({ description: 'Creates the first admin with a first-run setup link.' })
+		.input(setupSchema)
+		.mutation(async ({ ctx, input }) => {
+			await completeSetup(ctx.db, input, { ip: ctx.clientAddress, userAgent: ctx.userAgent });
+			return { ok: true as const };
+		})
+});
