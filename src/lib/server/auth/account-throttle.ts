@@ -23,9 +23,11 @@ export async function reserveTry(
 	const result = await db
 		.updateTable('users')
 		.set((eb) => ({
-			otp_failures: eb('otp_failures', '+', 1),
-			// The wait before the *next* try, computed from the count this try brings us to.
-			otp_blocked_until: blockedUntilSql(policy, now)
+			// The wait before the *next* try, from the count this try brings us to. It comes
+			// first: MySQL evaluates SET left to right with already-updated values, SQLite
+			// with the old ones; in this order both read the old otp_failures.
+			otp_blocked_until: blockedUntilSql(policy, now),
+			otp_failures: eb('otp_failures', '+', 1)
 		}))
 		.where('id', '=', userId)
 		.where('locked_at', 'is', null)
