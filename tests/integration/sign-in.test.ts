@@ -6,6 +6,7 @@ import { getPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { createMailer, type Mailer } from '$lib/server/mail';
+import { TooManyRequestsError } from '$lib/server/services/errors';
 import { createUser } from '$lib/server/services/users';
 import { createContextInner } from '$lib/server/trpc/context';
 import { appRouter, createCaller } from '$lib/server/trpc/router';
@@ -341,11 +342,11 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			for (let i = 0; i < 5; i++) await errorOf(verify(pending.token, '999999'));
 			const first = await errorOf(verify(pending.token, '999999'));
 			expect(first.code).toBe('TOO_MANY_REQUESTS');
-			expect((first.cause as { retryAfterSeconds: number }).retryAfterSeconds).toBe(1);
+			expect((first.cause as TooManyRequestsError).retryAfterSeconds).toBe(1);
 			advanceClock(1000);
 			expect((await errorOf(verify(pending.token, '999999'))).code).toBe('UNAUTHORIZED');
 			const second = await errorOf(verify(pending.token, '999999'));
-			expect((second.cause as { retryAfterSeconds: number }).retryAfterSeconds).toBe(2);
+			expect((second.cause as TooManyRequestsError).retryAfterSeconds).toBe(2);
 		});
 
 		it('stops exactly at the limit under concurrent wrong guesses', async () => {

@@ -2,6 +2,7 @@ import { exitOnConfigError, getConfig, type Config } from './config';
 import { closeDatabase, getDatabase } from './db';
 import { migrations } from './db/bundled-migrations';
 import { migrateToLatest } from './db/migrator';
+import { deleteExpiredAuthRows } from './auth/cleanup';
 import { getPolicy } from './auth/policy';
 import type { Database } from './db/schema';
 import { openSetup } from './services/setup';
@@ -31,6 +32,7 @@ export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 	}
 	console.info(`[db] using ${dialect}`);
 	await announceSetupLink(db, config);
+	scheduleCleanup(db);
 	process.once('sveltekit:shutdown', () => void closeDatabase());
 }
 
@@ -48,4 +50,16 @@ async function announceSetupLink(db: Kysely<Database>, config: Config): Promise<
 	console.info(
 		`[setup] No users yet. Create the first admin within an hour: ${config.origin ? config.origin + path : path}`
 	);
+}
+
+const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Hourly sweep of expired auth rows; every instance may run it, it is idempotent. */
+function scheduleCleanup(db: Kysely<Database>): void {
+	const timer = setInterval(() => {
+		deleteExpiredAuthRows(db).catch((error: unknown) => {
+			console.error('[cleanup] failed:', error instanceof Error ? error.message : error);
+		});
+	}, CLEANUP_INTERVAL_MS);
+	timer.unref();
 }
