@@ -1,0 +1,105 @@
+// npm run static-token -- <username> [--count N]: django-otp's addstatictoken. Prints the new
+// backup tokens one a line and nothing else on stdout, so the output can be piped or saved;
+// notices go to stderr. The database keeps only keyed hashes: this is the one time they show.
+import './load-env';
+import { parseArgs } from 'node:util';
+import { usernameSchema } from '../src/lib/schemas/auth';
+import { getPolicy } from '../src/lib/server/auth/policy';
+import { countStaticTokens, mintStaticTokens } from '../src/lib/server/auth/static-tokens';
+import { exitOnConfigError, getConfig } from '../src/lib/server/config';
+import { createDb } from '../src/lib/server/db/create-db';
+import { recordAudit } from '../src/lib/server/services/audit';
+import { findUserIdByUsername } from '../src/lib/server/services/users';
+
+const USAGE = 'usage: npm run static-token -- <username> [--count N]';
+
+interface Options {
+	username: string;
+	count: string | undefined;
+}
+
+/** The command line, or null after printing why it is not one we accept. */
+function parseOptions(args: string[]): Options | null {
+	try {
+		const { values, positionals } = parseArgs({
+			args,
+			strict: true,
+			allowPositionals: true,
+			options: { count: { type: 'string' } }
+		});
+		const [username, ...extra] = positionals;
+		if (username === undefined || extra.length > 0) return null;
+		return { username, count: values.count };
+	} catch (error) {
+		// parseArgs throws only for arguments it does not accept (unknown flag, missing value).
+		console.error(error instanceof Error ? error.message : error);
+		return null;
+	}
+}
+
+/** Plain digits only: `Number()` would also take ' 3', '3.0', '0x3' and '1e1'. */
+function parseCount(
+	value: string | undefined,
+	defaultCount: number,
+	maxCount: number
+): number | null {
+	if (value === undefined) return defaultCount;
+	const count = /^\d{1,3}$/.test(value) ? Number(value) : 0;
+	return count >= 1 && count <= maxCount ? count : null;
+}
+
+async function main(args: string[]): Promise<number> {
+	const options = parseOptions(args);
+	if (!options) {
+		console.error(USAGE);
+		return 2;
+	}
+	let databaseUrl: string;
+	try {
+		databaseUrl = getConfig().databaseUrl;
+	} catch (error) {
+		exitOnConfigError(error);
+	}
+	const { defaultCount, maxCount } = getPolicy().staticTokens;
+	const count = parseCount(options.count, defaultCount, maxCount);
+	if (count === null) {
+		console.error(`--count: expected a whole number from 1 to ${maxCount}`);
+		console.error(USAGE);
+		return 2;
+	}
+	const parsed = usernameSchema.safeParse(options.username);
+	if (!parsed.success) {
+		console.error(`username: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+		return 1;
+	}
+	const username = parsed.data;
+
+	const { db } = createDb(databaseUrl);
+	try {
+		const userId = await findUserIdByUsername(db, username);
+		if (!userId) {
+			console.error(`no user named ${username}`);
+			return 1;
+		}
+		const tokens = await db.transaction().execute(async (trx) => {
+			const minted = await mintStaticTokens(trx, userId, count);
+			await recordAudit(trx, {
+				event: 'static_token.minted',
+				subjectId: userId,
+				details: `count=${count} via CLI`
+			});
+			return minted;
+		});
+		for (const token of tokens) console.log(token);
+		const unused = await countStaticTokens(db, userId);
+		console.error(`${username} has ${unused} unused backup token(s); each works once`);
+		return 0;
+	} catch (error) {
+		console.error(error instanceof Error ? error.message : error);
+		return 1;
+	} finally {
+		await db.destroy();
+	}
+}
+
+process.exitCode = await main(process.argv.slice(2));

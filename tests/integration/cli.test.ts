@@ -1,0 +1,183 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keyedHash } from '$lib/server/auth/crypto';
+import { verifyPassword } from '$lib/server/auth/password';
+import { normalizeStaticToken } from '$lib/server/auth/static-tokens';
+import { createUser } from '$lib/server/services/users';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+
+const TSX = resolve('node_modules/.bin/tsx');
+const CREATE_USER = resolve('scripts/create-user.ts');
+const STATIC_TOKEN = resolve('scripts/static-token.ts');
+const AUTH_SECRET = 'cli-test-secret-0123456789abcdef0123456789';
+const TOKEN = /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/;
+
+describe.each(dialects)('command-line tools on %s', (dialect) => {
+	let database: TestDatabase;
+
+	beforeEach(async () => {
+		database = await createMigratedDatabase(dialect);
+	});
+	afterEach(() => database.drop());
+
+	/** Runs a script as `npm run` would, against this test's database; stdin is never a TTY. */
+	function run(script: string, args: string[], input = ''): SpawnSyncReturns<string> {
+		return spawnSync(TSX, [script, ...args], {
+			env: { ...process.env, DATABASE_URL: database.url, NODE_ENV: 'development', AUTH_SECRET },
+			encoding: 'utf8',
+			input
+		});
+	}
+
+	async function userRows() {
+		return database.db
+			.selectFrom('users')
+			.select(['id', 'username', 'email', 'role', 'password_hash'])
+			.execute();
+	}
+
+	async function addUser(username: string, email: string): Promise<string> {
+		const user = { username, email, password: 'a long enough password', role: 'member' as const };
+		return createUser(database.db, user);
+	}
+
+	describe('npm run create-user', () => {
+		it('creates a member with the password from stdin, as typed minus the line ending', async () => {
+			const password = ' correct horse battery stäple ';
+			const result = run(
+				CREATE_USER,
+				['Alice', '--email', 'Alice@Example.com', '--password-stdin'],
+				`${password}\r\n`
+			);
+
+			expect(result.stderr).toBe('');
+			expect(result.status).toBe(0);
+			expect(result.stdout).toBe('created alice (member)\n');
+			const [user, ...others] = await userRows();
+			expect(others).toEqual([]);
+			expect(user).toMatchObject({ username: 'alice', email: 'alice@example.com', role: 'member' });
+			expect(await verifyPassword(user!.password_hash, password)).toBe(true);
+			expect(await verifyPassword(user!.password_hash, password.trim())).toBe(false);
+		});
+
+		it('creates an admin with --admin and never prints the password', async () => {
+			const password = 'never-shown-anywhere-42';
+			const result = run(
+				CREATE_USER,
+				['root', '--admin', '--email', 'root@example.com', '--password-stdin'],
+				`${password}\n`
+			);
+
+			expect(result.status).toBe(0);
+			expect(result.stdout).toBe('created root (admin)\n');
+			expect(result.stdout + result.stderr).not.toContain(password);
+			const [user] = await userRows();
+			expect(user?.role).toBe('admin');
+			expect(await verifyPassword(user!.password_hash, password)).toBe(true);
+		});
+
+		it('rejects an invalid email with the field message, exit 1, and inserts nothing', async () => {
+			const result = run(
+				CREATE_USER,
+				['alice', '--email', 'not-an-address', '--password-stdin'],
+				'a long enough password\n'
+			);
+
+			expect(result.status).toBe(1);
+			expect(result.stderr).toContain('email: A valid email address');
+			expect(result.stdout).toBe('');
+			expect(await userRows()).toEqual([]);
+		});
+
+		it('refuses a taken username (any case) with exit 1', async () => {
+			await addUser('bob', 'bob@example.com');
+
+			const result = run(
+				CREATE_USER,
+				['BOB', '--email', 'other@example.com', '--password-stdin'],
+				'a long enough password\n'
+			);
+
+			expect(result.status).toBe(1);
+			expect(result.stderr).toContain('username or email is taken');
+			expect(result.stdout).toBe('');
+			expect(await userRows()).toHaveLength(1);
+		});
+
+		it('asks for --password-stdin when stdin is not a terminal (exit 2)', async () => {
+			const result = run(CREATE_USER, ['alice', '--email', 'alice@example.com']);
+
+			expect(result.status).toBe(2);
+			expect(result.stderr).toContain('use --password-stdin when stdin is not a terminal');
+			expect(await userRows()).toEqual([]);
+		});
+
+		it('rejects an unknown flag with the usage line (exit 2)', () => {
+			const result = run(CREATE_USER, ['alice', '--email', 'a@example.com', '--superuser']);
+
+			expect(result.status).toBe(2);
+			expect(result.stderr).toContain('usage: npm run create-user -- <username>');
+		});
+	});
+
+	describe('npm run static-token', () => {
+		it('prints exactly N new tokens and nothing else; stores and audits no token in clear', async () => {
+			const userId = await addUser('carol', 'carol@example.com');
+
+			const result = run(STATIC_TOKEN, ['carol', '--count', '3']);
+
+			expect(result.status).toBe(0);
+			const tokens = result.stdout.split('\n');
+			expect(tokens.pop()).toBe('');
+			expect(tokens).toHaveLength(3);
+			for (const token of tokens) expect(token).toMatch(TOKEN);
+			expect(new Set(tokens).size).toBe(3);
+
+			const rows = await database.db
+				.selectFrom('static_tokens')
+				.select(['user_id', 'token_hash'])
+				.execute();
+			expect(rows.map((row) => row.user_id)).toEqual([userId, userId, userId]);
+			const forms = tokens.flatMap((token) => [token, token.replaceAll('-', '')]);
+			for (const row of rows) {
+				for (const form of forms) expect(row.token_hash).not.toContain(form);
+			}
+			// The printed tokens are the stored ones: their keyed hashes are what the table holds.
+			const expected = tokens.map((token) =>
+				keyedHash('static-token', normalizeStaticToken(token)!, AUTH_SECRET)
+			);
+			expect(rows.map((row) => row.token_hash).sort()).toEqual(expected.sort());
+
+			const audits = await database.db
+				.selectFrom('audit_log')
+				.selectAll()
+				.where('event', '=', 'static_token.minted')
+				.execute();
+			expect(audits).toHaveLength(1);
+			expect(audits[0]?.subject_id).toBe(userId);
+			const audit = JSON.stringify(audits[0]);
+			for (const form of forms) expect(audit).not.toContain(form);
+		});
+
+		it.each(['0', '21', 'abc'])('refuses --count %s with exit 2 and mints nothing', async (n) => {
+			await addUser('carol', 'carol@example.com');
+
+			const result = run(STATIC_TOKEN, ['carol', '--count', n]);
+
+			expect(result.status).toBe(2);
+			expect(result.stdout).toBe('');
+			expect(result.stderr).toContain('--count');
+			const rows = await database.db.selectFrom('static_tokens').select('id').execute();
+			expect(rows).toEqual([]);
+		});
+
+		it('reports an unknown user on stderr only, exit 1', () => {
+			const result = run(STATIC_TOKEN, ['nobody']);
+
+			expect(result.status).toBe(1);
+			expect(result.stdout).toBe('');
+			expect(result.stderr).toContain('nobody');
+		});
+	});
+});
