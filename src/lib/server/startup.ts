@@ -3,6 +3,7 @@ import { closeDatabase, getDatabase } from './db';
 import { migrations } from './db/bundled-migrations';
 import { migrateToLatest } from './db/migrator';
 import { deleteExpiredAuthRows } from './auth/cleanup';
+import { closeMailer } from './mail';
 import { getPolicy } from './auth/policy';
 import type { Database } from './db/schema';
 import { openSetup } from './services/setup';
@@ -33,7 +34,8 @@ export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 	console.info(`[db] using ${dialect}`);
 	await announceSetupLink(db, config);
 	scheduleCleanup(db);
-	process.once('sveltekit:shutdown', () => void closeDatabase());
+	// Close the SMTP pool too, or an idle pooled connection holds the process for its timeout.
+	process.once('sveltekit:shutdown', () => void Promise.all([closeMailer(), closeDatabase()]));
 }
 
 /** First run: print the one-time link that creates the first admin (see README). */

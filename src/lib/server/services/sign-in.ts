@@ -163,7 +163,7 @@ async function deliverCode(
 			devNote: `code ${code}`
 		});
 	} catch (error) {
-		console.error('[mail] sign-in code not sent:', error instanceof Error ? error.message : error);
+		console.error('[mail] sign-in code not sent:', describeMailError(error));
 		await recordAudit(deps.db, {
 			event: 'otp.send_failed',
 			subjectId: userId,
@@ -314,6 +314,13 @@ async function notify(
 	message: { subject: string; text: string; html: string }
 ): Promise<void> {
 	await deps.mailer.send({ to, ...message }).catch((error: unknown) => {
-		console.error('[mail] notice not sent:', error instanceof Error ? error.message : error);
+		console.error('[mail] notice not sent:', describeMailError(error));
 	});
+}
+
+/** The transport's reason (e.g. ECONNREFUSED) for the server log; mail errors never hold codes. */
+function describeMailError(error: unknown): string {
+	if (!(error instanceof Error)) return String(error);
+	const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+	return error.message + cause;
 }

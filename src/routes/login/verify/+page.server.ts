@@ -10,7 +10,13 @@ export const load: PageServerLoad = ({ locals, url }) => {
 		redirect(303, safeRedirectPath(url.searchParams.get('redirectTo')));
 	}
 	if (!locals.user || locals.session?.state !== 'pending_otp') redirect(303, '/login');
-	return { email: locals.user.email ? maskEmail(locals.user.email) : null };
+	return {
+		email: locals.user.email ? maskEmail(locals.user.email) : null,
+		// Form actions replace the query string: carry redirectTo over explicitly.
+		redirectQuery: url.searchParams.has('redirectTo')
+			? `&redirectTo=${encodeURIComponent(url.searchParams.get('redirectTo')!)}`
+			: ''
+	};
 };
 
 export const actions: Actions = {
