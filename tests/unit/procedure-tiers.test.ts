@@ -25,7 +25,9 @@ const admin: SessionUser = { ...member, id: 'u2', role: 'admin' };
 const session = (state: SessionInfo['state']): SessionInfo => ({
 	publicId: 'p1',
 	state,
-	expiresAt: new Date(Date.now() + 60_000)
+	expiresAt: new Date(Date.now() + 60_000),
+	verifiedAt: state === 'verified' ? new Date() : null,
+	lastSeenAt: null
 });
 
 function callerFor(user: SessionUser | null, state?: SessionInfo['state']) {

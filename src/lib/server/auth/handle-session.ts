@@ -2,7 +2,7 @@ import type { Handle } from '@sveltejs/kit';
 import { getDatabase } from '../db';
 import { getPolicy } from './policy';
 import { readSessionToken, serializeSessionCookie } from './session-cookie';
-import { validateSessionToken } from './session';
+import { touchSession, validateSessionToken } from './session';
 
 /**
  * Fills `locals` from the cookie or bearer token: one indexed query per request, a write only
@@ -24,6 +24,7 @@ export const handleSession: Handle = async ({ event, resolve }) => {
 		event.locals.session = valid.session;
 		event.locals.sessionToken = presented.token;
 		event.locals.sessionTransport = presented.transport;
+		await touchSession(getDatabase().db, presented.token, valid.session.lastSeenAt);
 	}
 	const response = await resolve(event);
 	if (presented.transport === 'cookie' && (!valid || valid.renewed)) {

@@ -30,6 +30,8 @@ export class KyselyAdapter implements Adapter {
 				'sessions.created_at',
 				'sessions.ip',
 				'sessions.user_agent',
+				'sessions.verified_at',
+				'sessions.last_seen_at',
 				'users.username',
 				'users.email',
 				'users.role'
@@ -43,7 +45,9 @@ export class KyselyAdapter implements Adapter {
 			state: row.state,
 			createdAt: Number(row.created_at),
 			ip: row.ip,
-			userAgent: row.user_agent
+			userAgent: row.user_agent,
+			verifiedAt: row.verified_at === null ? null : Number(row.verified_at),
+			lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at)
 		};
 		const session: DatabaseSession = {
 			id: sessionId,
@@ -61,7 +65,16 @@ export class KyselyAdapter implements Adapter {
 	async getUserSessions(userId: string): Promise<DatabaseSession[]> {
 		const rows = await this.db
 			.selectFrom('sessions')
-			.select(['public_id', 'state', 'expires_at', 'created_at', 'ip', 'user_agent'])
+			.select([
+				'public_id',
+				'state',
+				'expires_at',
+				'created_at',
+				'ip',
+				'user_agent',
+				'verified_at',
+				'last_seen_at'
+			])
 			.where('user_id', '=', userId)
 			.execute();
 		// Lucia's session id is secret and not stored; lists identify sessions by public id.
@@ -71,7 +84,9 @@ export class KyselyAdapter implements Adapter {
 				state: row.state,
 				createdAt: Number(row.created_at),
 				ip: row.ip,
-				userAgent: row.user_agent
+				userAgent: row.user_agent,
+				verifiedAt: row.verified_at === null ? null : Number(row.verified_at),
+				lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at)
 			};
 			return {
 				id: row.public_id,
@@ -94,7 +109,9 @@ export class KyselyAdapter implements Adapter {
 				expires_at: this.effectiveExpiry(attributes, session.expiresAt.getTime()),
 				created_at: attributes.createdAt,
 				ip: attributes.ip,
-				user_agent: attributes.userAgent
+				user_agent: attributes.userAgent,
+				verified_at: attributes.verifiedAt,
+				last_seen_at: attributes.lastSeenAt
 			})
 			.execute();
 	}

@@ -13,6 +13,8 @@ export interface SessionAttributes {
 	createdAt: number;
 	ip: string | null;
 	userAgent: string | null;
+	verifiedAt: number | null;
+	lastSeenAt: number | null;
 }
 
 type UserAttributes = Omit<SessionUser, 'id'>;

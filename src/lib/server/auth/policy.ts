@@ -36,6 +36,8 @@ export interface AuthPolicy {
 		perAccount: number;
 	};
 	setupTokenTtlMs: number;
+	/** How recent a verified code must be for sensitive changes. */
+	stepUpWindowMs: number;
 }
 
 export function getPolicy(): AuthPolicy {
@@ -65,7 +67,8 @@ export function getPolicy(): AuthPolicy {
 			accountWindowMs: HOUR,
 			perAccount: 100
 		},
-		setupTokenTtlMs: HOUR
+		setupTokenTtlMs: HOUR,
+		stepUpWindowMs: 10 * MINUTE
 	};
 }
 

@@ -35,7 +35,13 @@ export async function validateSessionToken(
 	const expiresAt = Math.min(session.expiresAt.getTime(), session.createdAt + limit);
 	return {
 		user: { id: user.id, username: user.username, email: user.email, role: user.role },
-		session: { publicId: session.publicId, state: session.state, expiresAt: new Date(expiresAt) },
+		session: {
+			publicId: session.publicId,
+			state: session.state,
+			expiresAt: new Date(expiresAt),
+			verifiedAt: session.verifiedAt === null ? null : new Date(session.verifiedAt),
+			lastSeenAt: session.lastSeenAt === null ? null : new Date(session.lastSeenAt)
+		},
 		renewed: session.fresh && session.state === 'verified'
 	};
 }
@@ -60,7 +66,10 @@ export async function createSession(
 		state: params.state,
 		createdAt: now,
 		ip: params.ip,
-		userAgent: params.userAgent?.slice(0, 512) ?? null
+		userAgent: params.userAgent?.slice(0, 512) ?? null,
+		// A verified session is born from a verified code.
+		verifiedAt: params.state === 'verified' ? now : null,
+		lastSeenAt: now
 	});
 	const limit =
 		params.state === 'pending_otp' ? lifetimes.pendingLifetimeMs : lifetimes.maxLifetimeMs;
@@ -90,11 +99,42 @@ export async function invalidateSession(
 	await luciaFor(db, lifetimes).invalidateSession(token);
 }
 
+/** Records activity at most once a minute per session: most requests write nothing. */
+export async function touchSession(
+	db: Kysely<Database>,
+	token: string,
+	lastSeenAt: Date | null,
+	now = Date.now()
+): Promise<void> {
+	if (lastSeenAt && now - lastSeenAt.getTime() < TOUCH_INTERVAL_MS) return;
+	await db
+		.updateTable('sessions')
+		.set({ last_seen_at: now })
+		.where('id', '=', sha256Hex(token))
+		.execute();
+}
+
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** A fresh code was verified in this session (step-up). */
+export async function markSessionVerified(
+	db: Kysely<Database>,
+	token: string,
+	now = Date.now()
+): Promise<void> {
+	await db
+		.updateTable('sessions')
+		.set({ verified_at: now })
+		.where('id', '=', sha256Hex(token))
+		.execute();
+}
+
 export interface SessionSummary {
 	publicId: string;
 	state: SessionState;
 	createdAt: Date;
 	expiresAt: Date;
+	lastSeenAt: Date | null;
 	ip: string | null;
 	userAgent: string | null;
 	current: boolean;
@@ -114,6 +154,7 @@ export async function listUserSessions(
 			state: session.state,
 			createdAt: new Date(session.createdAt),
 			expiresAt: session.expiresAt,
+			lastSeenAt: session.lastSeenAt === null ? null : new Date(session.lastSeenAt),
 			ip: session.ip,
 			userAgent: session.userAgent,
 			current: session.publicId === currentPublicId

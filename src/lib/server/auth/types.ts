@@ -13,4 +13,8 @@ export interface SessionInfo {
 	publicId: string;
 	state: SessionState;
 	expiresAt: Date;
+	/** Last code verified in this session: step-up needs a recent one. */
+	verifiedAt: Date | null;
+	/** Last request seen (updated at most once a minute). */
+	lastSeenAt: Date | null;
 }

@@ -22,6 +22,10 @@ export interface UsersTable {
 	otp_blocked_until: Millis | null;
 	/** Set after too many failures; only an admin clears it. */
 	locked_at: Millis | null;
+	/** Separate address for codes (else `email`), set only once a code sent to it came back. */
+	otp_email: string | null;
+	/** When the address codes go to was last proven by a verified code. */
+	otp_email_confirmed_at: Millis | null;
 }
 
 export interface SessionsTable {
@@ -35,6 +39,19 @@ export interface SessionsTable {
 	created_at: ColumnType<Millis, Millis, never>;
 	ip: string | null;
 	user_agent: string | null;
+	/** Last emailed code verified in this session (sign-in or step-up). */
+	verified_at: Millis | null;
+	/** Last request, written at most once a minute. */
+	last_seen_at: Millis | null;
+}
+
+export interface OtpEmailChangesTable {
+	user_id: string;
+	email: string;
+	code_hash: string;
+	attempts: Generated<number>;
+	expires_at: Millis;
+	created_at: Millis;
 }
 
 export interface EmailOtpsTable {
@@ -93,6 +110,7 @@ export interface Database {
 	setup_tokens: SetupTokensTable;
 	audit_log: AuditLogTable;
 	mail_outbox: MailOutboxTable;
+	otp_email_changes: OtpEmailChangesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

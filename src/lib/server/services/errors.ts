@@ -43,3 +43,23 @@ export class SetupLinkInvalidError extends PublicError {
 		super('This setup link is not valid');
 	}
 }
+
+export class StepUpRequiredError extends PublicError {
+	constructor() {
+		super('Confirm with a fresh code first');
+	}
+}
+
+export class NotFoundError extends PublicError {
+	constructor(what = 'Not found') {
+		super(what);
+	}
+}
+
+export class ForbiddenError extends PublicError {
+	constructor(message = 'You may only manage your own account') {
+		super(message);
+	}
+}
+
+export class InvalidRequestError extends PublicError {}

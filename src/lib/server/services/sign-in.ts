@@ -15,7 +15,12 @@ import {
 import { verifyPassword } from '../auth/password';
 import type { AuthPolicy } from '../auth/policy';
 import { hit, release, type Hit } from '../auth/rate-limit';
-import { createSession, deletePendingSession, type NewSession } from '../auth/session';
+import {
+	createSession,
+	deletePendingSession,
+	markSessionVerified,
+	type NewSession
+} from '../auth/session';
 import { countStaticTokens, normalizeStaticToken, redeemStaticToken } from '../auth/static-tokens';
 import type { SessionUser } from '../auth/types';
 import {
@@ -25,6 +30,7 @@ import {
 	staticTokenUsedMessage,
 	type Mailer
 } from '../mail';
+import { isUniqueViolation } from '../db/errors';
 import { recordAudit } from './audit';
 import {
 	AccountLockedError,
@@ -34,7 +40,7 @@ import {
 	TooManyRequestsError,
 	WrongCodeError
 } from './errors';
-import { findUserForLogin } from './users';
+import { deliveryAddress, findUserForLogin } from './users';
 
 export interface SignInDeps {
 	db: Kysely<Database>;
@@ -99,6 +105,7 @@ export async function signInWithPassword(
 	}
 	// Only failures count against the password limits.
 	await Promise.all(hits.map((counted: Hit) => release(db, counted)));
+	const address = user.otp_email ?? user.email;
 
 	const { session, code } = await db.transaction().execute(async (trx) => {
 		const created = await createSession(
@@ -107,9 +114,7 @@ export async function signInWithPassword(
 			{ userId: user.id, state: 'pending_otp', ip: deps.ip, userAgent: deps.userAgent },
 			now
 		);
-		const issued = user.email
-			? await createCode(trx, created.hash, user.id, policy.otp, now)
-			: null;
+		const issued = address ? await createCode(trx, created.hash, user.id, policy.otp, now) : null;
 		await recordAudit(
 			trx,
 			{ event: 'login.succeeded', subjectId: user.id, ip: deps.ip, userAgent: deps.userAgent },
@@ -121,16 +126,16 @@ export async function signInWithPassword(
 	const codeSent =
 		code !== null &&
 		(await countSend(deps, user.id, now)).allowed &&
-		(await deliverCode(deps, user.id, user.email!, code.code, code.expiresAt));
+		(await deliverCode(deps, user.id, address!, code.code, code.expiresAt));
 	const tokens = await countStaticTokens(db, user.id);
 	return {
 		session,
 		user: { id: user.id, username: user.username, email: user.email, role: user.role },
 		methods: [
-			...(user.email ? ['email' as const] : []),
+			...(address ? ['email' as const] : []),
 			...(tokens > 0 ? ['static_token' as const] : [])
 		],
-		maskedEmail: user.email ? maskEmail(user.email) : null,
+		maskedEmail: address ? maskEmail(address) : null,
 		codeExpiresAt: code ? new Date(code.expiresAt) : null,
 		resendAvailableAt: code ? new Date(now + policy.otp.resendCooldownMs) : null,
 		codeSent
@@ -186,6 +191,41 @@ export interface Resent {
 	resendAvailableAt: Date;
 }
 
+/** A code for step-up in a verified session (the first one, or a replacement after the cooldown). */
+export async function sendStepUpCode(
+	deps: SignInDeps,
+	user: SessionUser,
+	sessionToken: string
+): Promise<Resent> {
+	const hasCode = await resendAvailableAt(deps.db, sha256Hex(sessionToken), deps.policy.otp);
+	if (hasCode !== null) return resendCode(deps, user, sessionToken);
+	const address = await deliveryAddress(deps.db, user.id);
+	if (!address) throw new NoEmailError();
+	const now = Date.now();
+	const sends = await countSend(deps, user.id, now);
+	if (!sends.allowed) throw new TooManyRequestsError(secondsUntil(sends.counted.retryAfterMs));
+	const issued = await createCode(
+		deps.db,
+		sha256Hex(sessionToken),
+		user.id,
+		deps.policy.otp,
+		now
+	).catch((error: unknown) => {
+		// A concurrent request created the code a moment ago: that one is on its way.
+		if (isUniqueViolation(error)) {
+			throw new TooManyRequestsError(secondsUntil(deps.policy.otp.resendCooldownMs));
+		}
+		throw error;
+	});
+	if (!(await deliverCode(deps, user.id, address, issued.code, issued.expiresAt))) {
+		throw new CodeDeliveryError();
+	}
+	return {
+		codeExpiresAt: new Date(issued.expiresAt),
+		resendAvailableAt: new Date(now + deps.policy.otp.resendCooldownMs)
+	};
+}
+
 /** A new code for a pending session; the old one dies. The failure budget is untouched. */
 export async function resendCode(
 	deps: SignInDeps,
@@ -193,7 +233,8 @@ export async function resendCode(
 	sessionToken: string
 ): Promise<Resent> {
 	const { db, policy } = deps;
-	if (!user.email) throw new NoEmailError();
+	const address = await deliveryAddress(db, user.id);
+	if (!address) throw new NoEmailError();
 	const now = Date.now();
 	const sessionHash = sha256Hex(sessionToken);
 	// The hourly cap first, so a capped resend leaves the current code alive.
@@ -205,7 +246,7 @@ export async function resendCode(
 		const availableAt = (await resendAvailableAt(db, sessionHash, policy.otp)) ?? now;
 		throw new TooManyRequestsError(secondsUntil(availableAt - now));
 	}
-	if (!(await deliverCode(deps, user.id, user.email, issued.code, issued.expiresAt))) {
+	if (!(await deliverCode(deps, user.id, address, issued.code, issued.expiresAt))) {
 		throw new CodeDeliveryError();
 	}
 	return {
@@ -229,6 +270,48 @@ export async function verifySecondFactor(
 	sessionToken: string,
 	input: string
 ): Promise<Verified> {
+	const session = await spendSecondFactor(deps, user, sessionToken, input, async (trx, now) => {
+		// Someone else may have promoted this session in the meantime: exactly one wins.
+		if (!(await deletePendingSession(trx, sessionToken))) return null;
+		const { session: lifetimes } = deps.policy;
+		return createSession(
+			trx,
+			lifetimes,
+			{ userId: user.id, state: 'verified', ip: deps.ip, userAgent: deps.userAgent },
+			now
+		);
+	});
+	return { session, user };
+}
+
+/**
+ * Step-up: a fresh code (or backup token) in an already verified session, for sensitive
+ * changes. Codes for it are sent with `sendStepUpCode` and bound to this session.
+ */
+export async function verifyStepUp(
+	deps: SignInDeps,
+	user: SessionUser,
+	sessionToken: string,
+	input: string
+): Promise<Date> {
+	return spendSecondFactor(deps, user, sessionToken, input, async (trx, now) => {
+		await markSessionVerified(trx, sessionToken, now);
+		return new Date(now);
+	});
+}
+
+/**
+ * The second factor's core, shared by sign-in and step-up: reserve a try from the account's
+ * budget, compare, then consume the code or token and run `onSuccess` in ONE transaction.
+ * `onSuccess` returns null when it lost a race; the whole transaction then rolls back.
+ */
+async function spendSecondFactor<T>(
+	deps: SignInDeps,
+	user: SessionUser,
+	sessionToken: string,
+	input: string,
+	onSuccess: (trx: Kysely<Database>, now: number) => Promise<T | null>
+): Promise<T> {
 	const { db, policy } = deps;
 	const now = Date.now();
 	const reservation = await reserveTry(db, user.id, policy.otp, now);
@@ -247,21 +330,16 @@ export async function verifySecondFactor(
 		if (check.status === 'match') consume = (trx) => consumeCode(trx, sessionHash, check.codeHash);
 	}
 
-	const verified = consume
+	const result = consume
 		? await db
 				.transaction()
 				.execute(async (trx) => {
-					// Both deletes must hit exactly one row, or someone else won the race.
-					if (!(await consume(trx)) || !(await deletePendingSession(trx, sessionToken))) {
-						throw new WrongCodeError();
-					}
-					const session = await createSession(
-						trx,
-						policy.session,
-						{ userId: user.id, state: 'verified', ip: deps.ip, userAgent: deps.userAgent },
-						now
-					);
+					// The consuming DELETE must hit exactly one row, or someone else won the race.
+					if (!(await consume(trx))) throw new WrongCodeError();
+					const outcome = await onSuccess(trx, now);
+					if (outcome === null) throw new WrongCodeError();
 					await clearFailures(trx, user.id);
+					if (!staticToken) await markAddressProven(trx, user.id, now);
 					await recordAudit(
 						trx,
 						{
@@ -273,7 +351,7 @@ export async function verifySecondFactor(
 						},
 						now
 					);
-					return session;
+					return { outcome };
 				})
 				.catch((error: unknown) => {
 					if (error instanceof WrongCodeError) return null;
@@ -281,16 +359,17 @@ export async function verifySecondFactor(
 				})
 		: null;
 
-	if (!verified) {
+	if (!result) {
 		await recordFailure(deps, user, now);
 		throw new WrongCodeError();
 	}
-	if (staticToken && user.email) {
+	const address = staticToken ? await deliveryAddress(db, user.id) : null;
+	if (address) {
 		const remaining = await countStaticTokens(db, user.id);
 		const request = { at: new Date(now), ip: deps.ip, userAgent: deps.userAgent };
-		await notify(deps, user.email, staticTokenUsedMessage({ request, remaining }));
+		await notify(deps, address, staticTokenUsedMessage({ request, remaining }));
 	}
-	return { session: verified, user };
+	return result.outcome;
 }
 
 async function recordFailure(deps: SignInDeps, user: SessionUser, now: number): Promise<void> {
@@ -301,9 +380,10 @@ async function recordFailure(deps: SignInDeps, user: SessionUser, now: number): 
 		await recordAudit(trx, { event: 'account.locked', ...entry }, now);
 		return true;
 	});
-	if (locked && user.email) {
+	const address = locked ? await deliveryAddress(deps.db, user.id) : null;
+	if (address) {
 		const request = { at: new Date(now), ip: deps.ip, userAgent: deps.userAgent };
-		await notify(deps, user.email, accountLockedMessage({ request }));
+		await notify(deps, address, accountLockedMessage({ request }));
 	}
 }
 
@@ -323,4 +403,14 @@ function describeMailError(error: unknown): string {
 	if (!(error instanceof Error)) return String(error);
 	const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
 	return error.message + cause;
+}
+
+/** A code that came back proves the address it was sent to (django-otp's `confirmed`). */
+async function markAddressProven(db: Kysely<Database>, userId: string, now: number): Promise<void> {
+	await db
+		.updateTable('users')
+		.set({ otp_email_confirmed_at: now })
+		.where('id', '=', userId)
+		.where('otp_email_confirmed_at', 'is', null)
+		.execute();
 }

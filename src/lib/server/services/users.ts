@@ -14,7 +14,7 @@ export class UserExistsError extends PublicError {
 
 export type LoginCandidate = Pick<
 	UserRow,
-	'id' | 'username' | 'email' | 'password_hash' | 'role' | 'is_active' | 'locked_at'
+	'id' | 'username' | 'email' | 'otp_email' | 'password_hash' | 'role' | 'is_active' | 'locked_at'
 >;
 
 /** The user a login name refers to: its username or its email (both stored lower-case). */
@@ -24,9 +24,31 @@ export async function findUserForLogin(
 ): Promise<LoginCandidate | undefined> {
 	return db
 		.selectFrom('users')
-		.select(['id', 'username', 'email', 'password_hash', 'role', 'is_active', 'locked_at'])
+		.select([
+			'id',
+			'username',
+			'email',
+			'otp_email',
+			'password_hash',
+			'role',
+			'is_active',
+			'locked_at'
+		])
 		.where((eb) => eb.or([eb('username', '=', login), eb('email', '=', login)]))
 		.executeTakeFirst();
+}
+
+/** Where a user's codes and security notices go: the two-factor address, else the email. */
+export async function deliveryAddress(
+	db: Kysely<Database>,
+	userId: string
+): Promise<string | null> {
+	const row = await db
+		.selectFrom('users')
+		.select(['email', 'otp_email'])
+		.where('id', '=', userId)
+		.executeTakeFirst();
+	return row ? (row.otp_email ?? row.email) : null;
 }
 
 export async function findUserIdByUsername(

@@ -7,6 +7,10 @@ import {
 	NoEmailError,
 	PublicError,
 	SetupLinkInvalidError,
+	StepUpRequiredError,
+	NotFoundError,
+	ForbiddenError,
+	InvalidRequestError,
 	TooManyRequestsError,
 	WrongCodeError
 } from '../services/errors';
@@ -21,7 +25,11 @@ const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]>
 	[NoEmailError, 'PRECONDITION_FAILED'],
 	[CodeDeliveryError, 'INTERNAL_SERVER_ERROR'],
 	[UserExistsError, 'CONFLICT'],
-	[SetupLinkInvalidError, 'NOT_FOUND']
+	[SetupLinkInvalidError, 'NOT_FOUND'],
+	[StepUpRequiredError, 'FORBIDDEN'],
+	[NotFoundError, 'NOT_FOUND'],
+	[ForbiddenError, 'FORBIDDEN'],
+	[InvalidRequestError, 'BAD_REQUEST']
 ];
 
 /** The TRPCError a service error becomes; anything else is left for tRPC to wrap (as a 500). */

@@ -1,6 +1,6 @@
 import type { DefaultErrorShape, TRPCError } from '@trpc/server';
 import { z, ZodError } from 'zod';
-import { PublicError, TooManyRequestsError } from '../services/errors';
+import { PublicError, StepUpRequiredError, TooManyRequestsError } from '../services/errors';
 
 export interface FieldErrors {
 	formErrors: string[];
@@ -8,7 +8,12 @@ export interface FieldErrors {
 }
 
 export type ErrorShape = DefaultErrorShape & {
-	data: DefaultErrorShape['data'] & { fieldErrors: FieldErrors | null; retryAfter?: number };
+	data: DefaultErrorShape['data'] & {
+		fieldErrors: FieldErrors | null;
+		retryAfter?: number;
+		/** The caller must verify a fresh code (auth.stepUp.*) and try again. */
+		stepUpRequired?: true;
+	};
 };
 
 /**
@@ -33,7 +38,8 @@ export function formatError({
 		data: {
 			...data,
 			fieldErrors,
-			...(typeof retryAfter === 'number' ? { retryAfter } : {})
+			...(typeof retryAfter === 'number' ? { retryAfter } : {}),
+			...(error.cause instanceof StepUpRequiredError ? { stepUpRequired: true as const } : {})
 		}
 	};
 }

@@ -4,6 +4,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { Context } from './context';
+import { StepUpRequiredError } from '../services/errors';
 import { toTRPCError } from './error-map';
 import { formatError } from './errors';
 
@@ -54,10 +55,28 @@ export const verifiedProcedure = baseProcedure.use(({ ctx, next }) => {
 	return next({ ctx: { ...ctx, session, user, sessionToken } });
 });
 
+/**
+ * A verified session whose last code is recent: for changes an attacker with a stolen session
+ * must not make (roles, someone else's password or two-factor address, deletions, minting
+ * someone else's backup tokens). `auth.stepUp.*` refreshes it.
+ */
+export const stepUpProcedure = verifiedProcedure.use(({ ctx, next }) => {
+	const verifiedAt = ctx.session.verifiedAt?.getTime() ?? 0;
+	if (Date.now() - verifiedAt > ctx.policy.stepUpWindowMs) throw new StepUpRequiredError();
+	return next();
+});
+
 /** A verified session of a user with the admin role. */
 export const adminProcedure = verifiedProcedure.use(({ ctx, next }) => {
 	if (ctx.user.role !== 'admin') {
 		throw new TRPCError({ code: 'FORBIDDEN', message: 'Administrators only' });
 	}
 	return next({ ctx: { ...ctx, user: { ...ctx.user, role: 'admin' as const } } });
+});
+
+/** An admin's step-up tier: admin role and a recent code. */
+export const adminStepUpProcedure = adminProcedure.use(({ ctx, next }) => {
+	const verifiedAt = ctx.session.verifiedAt?.getTime() ?? 0;
+	if (Date.now() - verifiedAt > ctx.policy.stepUpWindowMs) throw new StepUpRequiredError();
+	return next();
 });

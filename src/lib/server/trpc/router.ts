@@ -1,5 +1,10 @@
 import { createCallerFactory, router } from './init';
 import { accountRouter } from './routers/account';
+import { auditRouter } from './routers/audit';
+import { backupTokensRouter } from './routers/backup-tokens';
+import { sessionsRouter } from './routers/sessions';
+import { twoFactorRouter } from './routers/two-factor';
+import { usersRouter } from './routers/users';
 import { authRouter } from './routers/auth';
 import { devRouter } from './routers/dev';
 import { healthProcedure } from './routers/health';
@@ -9,6 +14,11 @@ export const appRouter = router({
 	health: healthProcedure,
 	auth: authRouter,
 	account: accountRouter,
+	users: usersRouter,
+	twoFactor: twoFactorRouter,
+	backupTokens: backupTokensRouter,
+	sessions: sessionsRouter,
+	audit: auditRouter,
 	setup: setupRouter,
 	dev: devRouter
 });

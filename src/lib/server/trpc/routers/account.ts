@@ -1,4 +1,7 @@
+import { changePasswordSchema } from '../../../schemas/users';
 import { listUserSessions } from '../../auth/session';
+import { changeOwnPassword } from '../../services/account';
+import { actorOf } from '../actor';
 import { verifiedProcedure, router } from '../init';
 
 export const accountRouter = router({
@@ -6,5 +9,15 @@ export const accountRouter = router({
 		.meta({ description: 'Your live sessions, newest first.' })
 		.query(({ ctx }) =>
 			listUserSessions(ctx.db, ctx.user.id, ctx.session.publicId, ctx.policy.session)
-		)
+		),
+
+	changePassword: verifiedProcedure
+		.meta({
+			description: 'Changes your password (needs the current one); ends your other sessions.'
+		})
+		.input(changePasswordSchema)
+		.mutation(async ({ ctx, input }) => {
+			await changeOwnPassword(ctx.db, actorOf(ctx), ctx.sessionToken, input);
+			return { ok: true as const };
+		})
 });

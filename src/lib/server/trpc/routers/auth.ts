@@ -5,12 +5,14 @@ import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie'
 import { recordAudit } from '../../services/audit';
 import {
 	resendCode,
+	sendStepUpCode,
 	signInWithPassword,
 	verifySecondFactor,
+	verifyStepUp,
 	type SignInDeps
 } from '../../services/sign-in';
 import type { Context } from '../context';
-import { pendingProcedure, publicProcedure, router } from '../init';
+import { pendingProcedure, publicProcedure, router, verifiedProcedure } from '../init';
 
 function depsOf(ctx: Context): SignInDeps {
 	return {
@@ -73,6 +75,23 @@ export const authRouter = router({
 				...(bearer ? { sessionToken: verified.session.token } : {})
 			};
 		}),
+
+	stepUp: router({
+		request: verifiedProcedure
+			.meta({ description: 'Emails a code to confirm a sensitive change.' })
+			.mutation(async ({ ctx }) => {
+				const sent = await sendStepUpCode(depsOf(ctx), ctx.user, ctx.sessionToken);
+				return { expiresAt: sent.codeExpiresAt, resendAvailableAt: sent.resendAvailableAt };
+			}),
+		verify: verifiedProcedure
+			.meta({
+				description: 'Confirms with the emailed code; sensitive changes work for 10 minutes.'
+			})
+			.input(verifySchema)
+			.mutation(async ({ ctx, input }) => ({
+				verifiedAt: await verifyStepUp(depsOf(ctx), ctx.user, ctx.sessionToken, input.code)
+			}))
+	}),
 
 	me: publicProcedure
 		.meta({ description: 'The caller, or null when not signed in.' })

@@ -1,0 +1,56 @@
+// Inputs of the user-management procedures and forms.
+import { z } from 'zod';
+import { emailSchema, newPasswordSchema, usernameSchema } from './auth';
+
+export const idSchema = z.string().regex(/^[a-z2-7]{1,32}$/, { error: 'Not a valid id' });
+export const roleSchema = z.enum(['admin', 'member']);
+
+/** URL-friendly: absent means "any"; flags arrive as 'true' / 'false' from query strings. */
+const flag = z
+	.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')])
+	.optional();
+
+export const userListSchema = z.object({
+	search: z.string().trim().max(100).optional(),
+	role: roleSchema.optional(),
+	active: flag,
+	locked: flag,
+	emailConfirmed: flag,
+	sort: z.enum(['username', 'email', 'created', 'role']).default('username'),
+	direction: z.enum(['asc', 'desc']).default('asc'),
+	page: z.coerce.number().int().min(1).max(100_000).default(1),
+	pageSize: z.coerce
+		.number()
+		.int()
+		.refine((n) => [10, 25, 50, 100].includes(n), { error: '10, 25, 50 or 100' })
+		.default(25)
+});
+
+export const createUserSchema = z.object({
+	username: usernameSchema,
+	email: emailSchema,
+	role: roleSchema.default('member'),
+	password: newPasswordSchema
+});
+
+export const profileSchema = z.object({
+	id: idSchema,
+	username: usernameSchema,
+	email: emailSchema.nullable()
+});
+
+export const changePasswordSchema = z.object({
+	current: z.string().min(1, { error: 'Required' }).max(256),
+	next: newPasswordSchema
+});
+
+export const backupTokenCountSchema = z.coerce.number().int().min(1).max(20).default(10);
+
+export const auditListSchema = z.object({
+	event: z.string().max(64).optional(),
+	userId: idSchema.optional(),
+	from: z.coerce.date().optional(),
+	to: z.coerce.date().optional(),
+	page: z.coerce.number().int().min(1).max(100_000).default(1),
+	pageSize: z.coerce.number().int().min(10).max(100).default(50)
+});

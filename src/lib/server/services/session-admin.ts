@@ -1,0 +1,112 @@
+// Sessions as people see them: by public id, never by token.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import { affectedRows } from '../db/errors';
+import { sha256Hex } from '../auth/crypto';
+import { recordAudit } from './audit';
+import { NotFoundError } from './errors';
+import type { Actor } from './user-admin';
+
+export interface SessionListEntry {
+	publicId: string;
+	userId: string;
+	username: string;
+	state: 'pending_otp' | 'verified';
+	createdAt: Date;
+	lastSeenAt: Date | null;
+	expiresAt: Date;
+	ip: string | null;
+	userAgent: string | null;
+}
+
+/** Live sessions, newest first; all users' (admin) or one user's. */
+export async function listSessions(
+	db: Kysely<Database>,
+	options: { userId?: string; limit?: number } = {}
+): Promise<SessionListEntry[]> {
+	let query = db
+		.selectFrom('sessions')
+		.innerJoin('users', 'users.id', 'sessions.user_id')
+		.select([
+			'sessions.public_id',
+			'sessions.user_id',
+			'users.username',
+			'sessions.state',
+			'sessions.created_at',
+			'sessions.last_seen_at',
+			'sessions.expires_at',
+			'sessions.ip',
+			'sessions.user_agent'
+		])
+		.where('sessions.expires_at', '>', Date.now())
+		.orderBy('sessions.created_at', 'desc')
+		.limit(options.limit ?? 200);
+	if (options.userId) query = query.where('sessions.user_id', '=', options.userId);
+	const rows = await query.execute();
+	return rows.map((row) => ({
+		publicId: row.public_id,
+		userId: row.user_id,
+		username: row.username,
+		state: row.state,
+		createdAt: new Date(Number(row.created_at)),
+		lastSeenAt: row.last_seen_at === null ? null : new Date(Number(row.last_seen_at)),
+		expiresAt: new Date(Number(row.expires_at)),
+		ip: row.ip,
+		userAgent: row.user_agent
+	}));
+}
+
+/** Ends one session; `ownerId` restricts it to that user's sessions (members). */
+export async function revokeSession(
+	db: Kysely<Database>,
+	actor: Actor,
+	publicId: string,
+	ownerId: string | null
+): Promise<void> {
+	const now = Date.now();
+	await db.transaction().execute(async (trx) => {
+		const row = await trx
+			.selectFrom('sessions')
+			.select('user_id')
+			.where('public_id', '=', publicId)
+			.executeTakeFirst();
+		if (!row || (ownerId !== null && row.user_id !== ownerId))
+			throw new NotFoundError('No such session');
+		const result = await trx
+			.deleteFrom('sessions')
+			.where('public_id', '=', publicId)
+			.executeTakeFirst();
+		if (affectedRows(result) !== 1) throw new NotFoundError('No such session');
+		await recordAudit(trx, { event: 'session.revoked', subjectId: row.user_id, ...actor }, now);
+	});
+}
+
+/** Ends every session of the actor but the current one. Returns how many ended. */
+export async function revokeOtherSessions(
+	db: Kysely<Database>,
+	actor: Actor,
+	currentToken: string
+): Promise<number> {
+	const now = Date.now();
+	return db.transaction().execute(async (trx) => {
+		const result = await trx
+			.deleteFrom('sessions')
+			.where('user_id', '=', actor.actorId)
+			.where('id', '!=', sha256Hex(currentToken))
+			.executeTakeFirst();
+		const ended = affectedRows(result);
+		if (ended > 0) {
+			await recordAudit(
+				trx,
+				{
+					event: 'session.revoked',
+					subjectId: actor.actorId,
+					details: `others=${ended}`,
+					...actor
+				},
+				now
+			);
+		}
+		return ended;
+	});
+}

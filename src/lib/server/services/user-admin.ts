@@ -1,0 +1,146 @@
+// Changing users: profile, role, activation, password, unlock, delete. Each change and its
+// audit row share a transaction; anything that takes access away also ends the user's sessions.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import { affectedRows, isUniqueViolation } from '../db/errors';
+import { hashPassword } from '../auth/password';
+import { recordAudit, type AuditEvent } from './audit';
+import { ForbiddenError, InvalidRequestError, NotFoundError } from './errors';
+import { UserExistsError, type AuditContext } from './users';
+
+export interface Actor extends AuditContext {
+	actorId: string;
+}
+
+async function change(
+	db: Kysely<Database>,
+	actor: Actor,
+	userId: string,
+	event: AuditEvent,
+	details: string | null,
+	work: (trx: Kysely<Database>, now: number) => Promise<number>
+): Promise<void> {
+	const now = Date.now();
+	try {
+		await db.transaction().execute(async (trx) => {
+			if ((await work(trx, now)) === 0) throw new NotFoundError('No such user');
+			await recordAudit(trx, { event, subjectId: userId, details, ...actor }, now);
+		});
+	} catch (error) {
+		if (isUniqueViolation(error)) throw new UserExistsError();
+		throw error;
+	}
+}
+
+export async function updateProfile(
+	db: Kysely<Database>,
+	actor: Actor,
+	userId: string,
+	profile: { username: string; email: string | null }
+): Promise<void> {
+	await change(db, actor, userId, 'user.updated', 'profile', async (trx, now) =>
+		affectedRows(
+			await trx
+				.updateTable('users')
+				.set({ username: profile.username, email: profile.email, updated_at: now })
+				.where('id', '=', userId)
+				.executeTakeFirst()
+		)
+	);
+}
+
+export async function setRole(
+	db: Kysely<Database>,
+	actor: Actor,
+	userId: string,
+	role: 'admin' | 'member'
+): Promise<void> {
+	if (userId === actor.actorId && role !== 'admin') {
+		throw new InvalidRequestError('You cannot remove your own admin role');
+	}
+	await change(db, actor, userId, 'user.role_changed', `role=${role}`, async (trx, now) =>
+		affectedRows(
+			await trx
+				.updateTable('users')
+				.set({ role, updated_at: now })
+				.where('id', '=', userId)
+				.executeTakeFirst()
+		)
+	);
+}
+
+/** Deactivating ends every session at once (and, later, API tokens); reactivating does not. */
+export async function setActive(
+	db: Kysely<Database>,
+	actor: Actor,
+	userIds: string[],
+	active: boolean
+): Promise<void> {
+	if (!active && userIds.includes(actor.actorId)) {
+		throw new InvalidRequestError('You cannot deactivate yourself');
+	}
+	const now = Date.now();
+	await db.transaction().execute(async (trx) => {
+		const result = await trx
+			.updateTable('users')
+			.set({ is_active: active ? 1 : 0, updated_at: now })
+			.where('id', 'in', userIds)
+			.executeTakeFirst();
+		if (affectedRows(result) === 0) throw new NotFoundError('No such user');
+		if (!active) await trx.deleteFrom('sessions').where('user_id', 'in', userIds).execute();
+		for (const userId of userIds) {
+			const event = active ? 'user.reactivated' : 'user.deactivated';
+			await recordAudit(trx, { event, subjectId: userId, ...actor }, now);
+		}
+	});
+}
+
+/** An admin sets someone's password: all their sessions end. */
+export async function setPassword(
+	db: Kysely<Database>,
+	actor: Actor,
+	userId: string,
+	password: string
+): Promise<void> {
+	const passwordHash = await hashPassword(password);
+	await change(db, actor, userId, 'user.password_set', null, async (trx, now) => {
+		const updated = affectedRows(
+			await trx
+				.updateTable('users')
+				.set({ password_hash: passwordHash, updated_at: now })
+				.where('id', '=', userId)
+				.executeTakeFirst()
+		);
+		await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+		return updated;
+	});
+}
+
+/** Clears a lock and the failure budget (NIST 800-63B: only an administrator may). */
+export async function unlockUser(
+	db: Kysely<Database>,
+	actor: Actor,
+	userId: string
+): Promise<void> {
+	await change(db, actor, userId, 'account.unlocked', null, async (trx, now) =>
+		affectedRows(
+			await trx
+				.updateTable('users')
+				.set({ locked_at: null, otp_failures: 0, otp_blocked_until: null, updated_at: now })
+				.where('id', '=', userId)
+				.executeTakeFirst()
+		)
+	);
+}
+
+export async function deleteUser(
+	db: Kysely<Database>,
+	actor: Actor,
+	userId: string
+): Promise<void> {
+	if (userId === actor.actorId) throw new ForbiddenError('You cannot delete yourself');
+	// Sessions, codes and tokens go with the row (foreign keys cascade); the audit trail stays.
+	await change(db, actor, userId, 'user.deleted', null, async (trx) =>
+		affectedRows(await trx.deleteFrom('users').where('id', '=', userId).executeTakeFirst())
+	);
+}

@@ -1,0 +1,159 @@
+// Reading users for the admin UI: the list (search, filters, sort, pages) and one user's detail.
+// Explicit columns: hashes never leave this file.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import { NotFoundError } from './errors';
+
+export interface UserListQuery {
+	search?: string;
+	role?: 'admin' | 'member';
+	active?: boolean;
+	locked?: boolean;
+	emailConfirmed?: boolean;
+	sort: 'username' | 'email' | 'created' | 'role';
+	direction: 'asc' | 'desc';
+	page: number;
+	pageSize: number;
+}
+
+export interface UserSummary {
+	id: string;
+	username: string;
+	email: string | null;
+	role: 'admin' | 'member';
+	active: boolean;
+	locked: boolean;
+	emailConfirmed: boolean;
+	createdAt: Date;
+}
+
+const SORT_COLUMNS = {
+	username: 'username',
+	email: 'email',
+	created: 'created_at',
+	role: 'role'
+} as const;
+
+/** One page of users and the total matching the filters (two indexed queries). */
+export async function listUsers(
+	db: Kysely<Database>,
+	query: UserListQuery
+): Promise<{ users: UserSummary[]; total: number }> {
+	let filtered = db.selectFrom('users');
+	if (query.search) {
+		// LIKE metacharacters in the search are literal text. `!` escapes them: backslash means
+		// different things inside SQLite and MySQL string literals.
+		const pattern = `%${query.search.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+		filtered = filtered.where(
+			(eb) =>
+				sql<boolean>`(${eb.ref('username')} like ${pattern} escape '!' or ${eb.ref('email')} like ${pattern} escape '!')`
+		);
+	}
+	if (query.role) filtered = filtered.where('role', '=', query.role);
+	if (query.active !== undefined) filtered = filtered.where('is_active', '=', query.active ? 1 : 0);
+	if (query.locked !== undefined) {
+		filtered = filtered.where('locked_at', query.locked ? 'is not' : 'is', null);
+	}
+	if (query.emailConfirmed !== undefined) {
+		filtered = filtered.where(
+			'otp_email_confirmed_at',
+			query.emailConfirmed ? 'is not' : 'is',
+			null
+		);
+	}
+
+	const [rows, count] = await Promise.all([
+		filtered
+			.select([
+				'id',
+				'username',
+				'email',
+				'role',
+				'is_active',
+				'locked_at',
+				'otp_email_confirmed_at',
+				'created_at'
+			])
+			.orderBy(SORT_COLUMNS[query.sort], query.direction)
+			.orderBy('id')
+			.limit(query.pageSize)
+			.offset((query.page - 1) * query.pageSize)
+			.execute(),
+		filtered.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow()
+	]);
+	return {
+		users: rows.map((row) => ({
+			id: row.id,
+			username: row.username,
+			email: row.email,
+			role: row.role,
+			active: row.is_active === 1,
+			locked: row.locked_at !== null,
+			emailConfirmed: row.otp_email_confirmed_at !== null,
+			createdAt: new Date(Number(row.created_at))
+		})),
+		total: Number(count.total)
+	};
+}
+
+export interface UserDetail extends UserSummary {
+	otpEmail: string | null;
+	pendingOtpEmail: string | null;
+	otpFailures: number;
+	lockedAt: Date | null;
+	updatedAt: Date;
+	staticTokens: number;
+	sessions: number;
+}
+
+export async function getUserDetail(db: Kysely<Database>, userId: string): Promise<UserDetail> {
+	const now = Date.now();
+	const row = await db
+		.selectFrom('users')
+		.leftJoin('otp_email_changes', 'otp_email_changes.user_id', 'users.id')
+		.select((eb) => [
+			'users.id',
+			'users.username',
+			'users.email',
+			'users.role',
+			'users.is_active',
+			'users.locked_at',
+			'users.otp_email',
+			'users.otp_email_confirmed_at',
+			'users.otp_failures',
+			'users.created_at',
+			'users.updated_at',
+			'otp_email_changes.email as pending_email',
+			eb
+				.selectFrom('static_tokens')
+				.select((sub) => sub.fn.countAll<number>().as('n'))
+				.whereRef('static_tokens.user_id', '=', 'users.id')
+				.as('static_tokens'),
+			eb
+				.selectFrom('sessions')
+				.select((sub) => sub.fn.countAll<number>().as('n'))
+				.whereRef('sessions.user_id', '=', 'users.id')
+				.where('sessions.expires_at', '>', now)
+				.as('sessions')
+		])
+		.where('users.id', '=', userId)
+		.executeTakeFirst();
+	if (!row) throw new NotFoundError('No such user');
+	return {
+		id: row.id,
+		username: row.username,
+		email: row.email,
+		role: row.role,
+		active: row.is_active === 1,
+		locked: row.locked_at !== null,
+		emailConfirmed: row.otp_email_confirmed_at !== null,
+		createdAt: new Date(Number(row.created_at)),
+		otpEmail: row.otp_email,
+		pendingOtpEmail: row.pending_email,
+		otpFailures: row.otp_failures,
+		lockedAt: row.locked_at === null ? null : new Date(Number(row.locked_at)),
+		updatedAt: new Date(Number(row.updated_at)),
+		staticTokens: Number(row.static_tokens ?? 0),
+		sessions: Number(row.sessions ?? 0)
+	};
+}

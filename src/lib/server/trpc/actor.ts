@@ -1,0 +1,10 @@
+import type { Actor } from '../services/user-admin';
+
+/** Who does it, for the audit trail. */
+export function actorOf(ctx: {
+	user: { id: string };
+	clientAddress: string;
+	userAgent: string | null;
+}): Actor {
+	return { actorId: ctx.user.id, ip: ctx.clientAddress, userAgent: ctx.userAgent };
+}

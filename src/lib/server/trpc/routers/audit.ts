@@ -1,0 +1,24 @@
+import { auditListSchema } from '../../../schemas/users';
+import { AUDIT_EVENTS, listAudit, type AuditEvent } from '../../services/audit';
+import { getDashboard } from '../../services/dashboard';
+import { adminProcedure, router } from '../init';
+
+export const auditRouter = router({
+	list: adminProcedure
+		.meta({ description: 'The audit log, newest first, filtered by event, user and time.' })
+		.input(auditListSchema)
+		.query(({ ctx, input }) => {
+			const event = AUDIT_EVENTS.includes(input.event as AuditEvent)
+				? (input.event as AuditEvent)
+				: undefined;
+			return listAudit(ctx.db, { ...input, event });
+		}),
+
+	events: adminProcedure
+		.meta({ description: 'The kinds of audit events.' })
+		.query(() => AUDIT_EVENTS),
+
+	dashboard: adminProcedure
+		.meta({ description: 'Counts, recent events and sign-ins per day for two weeks.' })
+		.query(({ ctx }) => getDashboard(ctx.db))
+});

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { backupTokenCountSchema, idSchema } from '../../../schemas/users';
+import {
+	countBackupTokens,
+	mintBackupTokens,
+	revokeBackupTokens
+} from '../../services/backup-tokens';
+import { actorOf } from '../actor';
+import { adminProcedure, adminStepUpProcedure, router, verifiedProcedure } from '../init';
+
+export const backupTokensRouter = router({
+	countMine: verifiedProcedure
+		.meta({ description: 'How many unused backup tokens you have.' })
+		.query(async ({ ctx }) => ({ remaining: await countBackupTokens(ctx.db, ctx.user.id) })),
+
+	generateMine: verifiedProcedure
+		.meta({ description: 'New backup tokens for yourself, shown once.' })
+		.input(z.object({ count: backupTokenCountSchema }))
+		.mutation(async ({ ctx, input }) => ({
+			tokens: await mintBackupTokens(ctx.db, actorOf(ctx), ctx.user.id, input.count)
+		})),
+
+	revokeMine: verifiedProcedure
+		.meta({ description: 'Revokes all your backup tokens.' })
+		.mutation(async ({ ctx }) => {
+			await revokeBackupTokens(ctx.db, actorOf(ctx), ctx.user.id);
+			return { ok: true as const };
+		}),
+
+	countFor: adminProcedure
+		.meta({ description: 'How many unused backup tokens a user has.' })
+		.input(z.object({ userId: idSchema }))
+		.query(async ({ ctx, input }) => ({
+			remaining: await countBackupTokens(ctx.db, input.userId)
+		})),
+
+	generateFor: adminStepUpProcedure
+		.meta({ description: 'New backup tokens for another user, shown once (needs a fresh code).' })
+		.input(z.object({ userId: idSchema, count: backupTokenCountSchema }))
+		.mutation(async ({ ctx, input }) => ({
+			tokens: await mintBackupTokens(ctx.db, actorOf(ctx), input.userId, input.count)
+		})),
+
+	revokeFor: adminProcedure
+		.meta({ description: "Revokes all of a user's backup tokens." })
+		.input(z.object({ userId: idSchema }))
+		.mutation(async ({ ctx, input }) => {
+			await revokeBackupTokens(ctx.db, actorOf(ctx), input.userId);
+			return { ok: true as const };
+		})
+});

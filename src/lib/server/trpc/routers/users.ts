@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { newPasswordSchema } from '../../../schemas/auth';
+import {
+	createUserSchema,
+	idSchema,
+	profileSchema,
+	roleSchema,
+	userListSchema
+} from '../../../schemas/users';
+import { listAudit } from '../../services/audit';
+import { ForbiddenError } from '../../services/errors';
+import {
+	deleteUser,
+	setActive,
+	setPassword,
+	setRole,
+	unlockUser,
+	updateProfile
+} from '../../services/user-admin';
+import { getUserDetail, listUsers } from '../../services/user-directory';
+import { createUser } from '../../services/users';
+import { actorOf } from '../actor';
+import { adminProcedure, adminStepUpProcedure, router, verifiedProcedure } from '../init';
+
+export const usersRouter = router({
+	list: adminProcedure
+		.meta({ description: 'Users, filtered, sorted and paged.' })
+		.input(userListSchema)
+		.query(({ ctx, input }) => listUsers(ctx.db, input)),
+
+	get: verifiedProcedure
+		.meta({ description: 'One user (members: only themselves).' })
+		.input(z.object({ id: idSchema }))
+		.query(({ ctx, input }) => {
+			if (input.id !== ctx.user.id && ctx.user.role !== 'admin') throw new ForbiddenError();
+			return getUserDetail(ctx.db, input.id);
+		}),
+
+	history: verifiedProcedure
+		.meta({ description: "A user's audit trail (members: only their own)." })
+		.input(z.object({ id: idSchema, page: z.number().int().min(1).max(100_000).default(1) }))
+		.query(({ ctx, input }) => {
+			if (input.id !== ctx.user.id && ctx.user.role !== 'admin') throw new ForbiddenError();
+			return listAudit(ctx.db, { userId: input.id, page: input.page, pageSize: 50 });
+		}),
+
+	create: adminProcedure
+		.meta({ description: 'Creates a user.' })
+		.input(createUserSchema)
+		.mutation(async ({ ctx, input }) => ({
+			id: await createUser(ctx.db, input, actorOf(ctx))
+		})),
+
+	updateProfile: adminProcedure
+		.meta({ description: "Changes a user's username and email." })
+		.input(profileSchema)
+		.mutation(async ({ ctx, input }) => {
+			await updateProfile(ctx.db, actorOf(ctx), input.id, input);
+			return { ok: true as const };
+		}),
+
+	setRole: adminStepUpProcedure
+		.meta({ description: "Changes a user's role (needs a fresh code)." })
+		.input(z.object({ id: idSchema, role: roleSchema }))
+		.mutation(async ({ ctx, input }) => {
+			await setRole(ctx.db, actorOf(ctx), input.id, input.role);
+			return { ok: true as const };
+		}),
+
+	setActive: adminProcedure
+		.meta({ description: 'Deactivates (ending their sessions) or reactivates users.' })
+		.input(z.object({ ids: z.array(idSchema).min(1).max(100), active: z.boolean() }))
+		.mutation(async ({ ctx, input }) => {
+			await setActive(ctx.db, actorOf(ctx), input.ids, input.active);
+			return { ok: true as const };
+		}),
+
+	setPassword: adminStepUpProcedure
+		.meta({ description: "Sets a user's password and ends their sessions (needs a fresh code)." })
+		.input(z.object({ id: idSchema, password: newPasswordSchema }))
+		.mutation(async ({ ctx, input }) => {
+			await setPassword(ctx.db, actorOf(ctx), input.id, input.password);
+			return { ok: true as const };
+		}),
+
+	unlock: adminProcedure
+		.meta({ description: 'Unlocks an account locked after too many wrong codes.' })
+		.input(z.object({ id: idSchema }))
+		.mutation(async ({ ctx, input }) => {
+			await unlockUser(ctx.db, actorOf(ctx), input.id);
+			return { ok: true as const };
+		}),
+
+	delete: adminStepUpProcedure
+		.meta({ description: 'Deletes a user (needs a fresh code).' })
+		.input(z.object({ id: idSchema }))
+		.mutation(async ({ ctx, input }) => {
+			await deleteUser(ctx.db, actorOf(ctx), input.id);
+			return { ok: true as const };
+		})
+});
