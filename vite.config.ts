@@ -1,4 +1,5 @@
 import { sveltekit } from '@sveltejs/kit/vite';
+import tailwindcss from '@tailwindcss/vite';
 import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
@@ -7,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 if (!process.env.VITEST && existsSync('.env')) process.loadEnvFile('.env');
 
 export default defineConfig({
-	plugins: [sveltekit()],
+	plugins: [tailwindcss(), sveltekit()],
 	test: {
 		// Each tier is a project so `npm run test:unit` etc. can run one alone.
 		// Integration and e2e files start servers and browsers: two at a time fit two cores.

@@ -1,7 +1,11 @@
+import { themeOf } from '$lib/server/theme';
 import type { LayoutServerLoad } from './$types';
 
-// Only what the header shows; pages check access themselves.
-export const load: LayoutServerLoad = ({ locals }) => ({
+// Only what every layout shows; pages check access themselves.
+export const load: LayoutServerLoad = ({ locals, cookies }) => ({
+	theme: themeOf(cookies),
 	user:
-		locals.session?.state === 'verified' && locals.user ? { username: locals.user.username } : null
+		locals.session?.state === 'verified' && locals.user
+			? { id: locals.user.id, username: locals.user.username, role: locals.user.role }
+			: null
 });

@@ -4,13 +4,16 @@ import { fail, type ActionFailure } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z, ZodError } from 'zod';
-import { PublicError, TooManyRequestsError } from '../services/errors';
+import { PublicError, StepUpRequiredError, TooManyRequestsError } from '../services/errors';
 import { publicMessage } from './errors';
 
 export interface FormFailure {
 	message: string;
 	fieldErrors?: Record<string, string[] | undefined>;
 	retryAfter?: number;
+	/** The action needs a fresh code first (step-up); the page offers to send one. */
+	stepUpRequired?: boolean;
+	stepUpSent?: boolean;
 	values?: Record<string, string>;
 }
 
@@ -22,6 +25,7 @@ export function failFromError(
 	const data: FormFailure = { message: publicMessage(error), values };
 	if (error.cause instanceof ZodError) data.fieldErrors = z.flattenError(error.cause).fieldErrors;
 	if (error.cause instanceof TooManyRequestsError) data.retryAfter = error.cause.retryAfterSeconds;
+	if (error.cause instanceof StepUpRequiredError) data.stepUpRequired = true;
 	if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof PublicError)) {
 		// What the HTTP handle's onError does for /trpc: details to the log, never to the page.
 		console.error('[form] action failed:', error.cause?.stack ?? error.message);

@@ -1,0 +1,18 @@
+// Form enhancement shared by every page: run the action, show the outcome as a toast, and let
+// SvelteKit update the page (a redirect is followed, a failure's data lands in `form`).
+import type { SubmitFunction } from '@sveltejs/kit';
+import { toast } from 'svelte-sonner';
+
+export function withToast(success: string | null, onDone?: () => void): SubmitFunction {
+	return () =>
+		async ({ result, update }) => {
+			if (result.type === 'success' && success) toast.success(success);
+			if (result.type === 'failure') {
+				const message = (result.data as { message?: string } | undefined)?.message;
+				toast.error(message ?? 'That did not work');
+			}
+			if (result.type === 'error') toast.error('Something went wrong. Try again.');
+			await update({ reset: result.type === 'success' });
+			onDone?.();
+		};
+}

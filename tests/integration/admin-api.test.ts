@@ -1,0 +1,325 @@
+// Who may call the admin API: members are refused every admin procedure and other users'
+// records, and the sensitive changes need a code verified in the last 10 minutes (step-up).
+// Server-side callers on each dialect, codes read from a real SMTP server on loopback.
+// The rest of the admin API: admin-users, admin-two-factor, admin-sessions-audit.
+import { TRPCError } from '@trpc/server';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getPolicy } from '$lib/server/auth/policy';
+import { validateSessionToken } from '$lib/server/auth/session';
+import { createMailer, type Mailer } from '$lib/server/mail';
+import { StepUpRequiredError } from '$lib/server/services/errors';
+import { createContextInner } from '$lib/server/trpc/context';
+import { appRouter, createCaller } from '$lib/server/trpc/router';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+
+const policy = getPolicy();
+const MINUTE = 60_000;
+
+type Caller = ReturnType<typeof createCaller>;
+
+// Verified members may call these (public, the sign-in steps, their own account); every other
+// procedure must refuse them, so a new admin procedure is covered without touching this list.
+const MEMBER_ALLOWED = [
+	'health',
+	'auth.login',
+	'auth.me',
+	'auth.logout',
+	'auth.resendOtp',
+	'auth.verifyOtp',
+	'auth.stepUp.request',
+	'auth.stepUp.verify',
+	'setup.status',
+	'setup.complete',
+	'dev.outbox',
+	'account.sessions',
+	'account.changePassword',
+	'users.get',
+	'users.history',
+	'twoFactor.requestEmail',
+	'twoFactor.confirmEmail',
+	'twoFactor.clearEmail',
+	'backupTokens.countMine',
+	'backupTokens.generateMine',
+	'backupTokens.revokeMine',
+	'sessions.revoke',
+	'sessions.revokeOthers'
+];
+
+// The admin procedures with input that would act on the member themself if the tier let it
+// through (a member promoting themself is the attack that matters).
+const ADMIN_ONLY: Record<string, (member: SeededUser) => unknown> = {
+	'users.list': () => ({}),
+	'users.create': (member) => ({
+		username: `${member.username}-twin`,
+		email: `twin-${member.email}`,
+		password: 'a long enough password',
+		role: 'admin'
+	}),
+	'users.updateProfile': (member) => ({
+		id: member.id,
+		username: `${member.username}-x`,
+		email: null
+	}),
+	'users.setRole': (member) => ({ id: member.id, role: 'admin' }),
+	'users.setActive': (member) => ({ ids: [member.id], active: false }),
+	'users.setPassword': (member) => ({ id: member.id, password: 'a long enough password' }),
+	'users.unlock': (member) => ({ id: member.id }),
+	'users.delete': (member) => ({ id: member.id }),
+	'twoFactor.requestEmailFor': (member) => ({ userId: member.id, email: 'elsewhere@example.org' }),
+	'twoFactor.clearEmailFor': (member) => ({ userId: member.id }),
+	'backupTokens.countFor': (member) => ({ userId: member.id }),
+	'backupTokens.generateFor': (member) => ({ userId: member.id, count: 2 }),
+	'backupTokens.revokeFor': (member) => ({ userId: member.id }),
+	'sessions.all': (member) => ({ userId: member.id }),
+	'audit.list': (member) => ({ userId: member.id }),
+	'audit.events': () => undefined,
+	'audit.dashboard': () => undefined
+};
+
+// The procedures of the admin step-up tier, each acting on `target`.
+const STEP_UP: Array<{
+	path: string;
+	call: (caller: Caller, target: SeededUser) => Promise<unknown>;
+}> = [
+	{ path: 'users.setRole', call: (c, t) => c.users.setRole({ id: t.id, role: 'admin' }) },
+	{
+		path: 'users.setPassword',
+		call: (c, t) => c.users.setPassword({ id: t.id, password: 'a brand new password' })
+	},
+	{ path: 'users.delete', call: (c, t) => c.users.delete({ id: t.id }) },
+	{
+		path: 'backupTokens.generateFor',
+		call: (c, t) => c.backupTokens.generateFor({ userId: t.id, count: 2 })
+	},
+	{
+		path: 'twoFactor.requestEmailFor',
+		call: (c, t) =>
+			c.twoFactor.requestEmailFor({ userId: t.id, email: `new-${t.username}@example.org` })
+	},
+	{ path: 'twoFactor.clearEmailFor', call: (c, t) => c.twoFactor.clearEmailFor({ userId: t.id }) }
+];
+
+const allPaths = Object.keys(appRouter._def.procedures);
+const refusedToMembers = allPaths.filter((path) => !MEMBER_ALLOWED.includes(path));
+
+/** The procedure at a dotted path of a caller (`users.setRole`). */
+function procedureAt(caller: Caller, path: string): (input?: unknown) => Promise<unknown> {
+	return path
+		.split('.')
+		.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (
+		input?: unknown
+	) => Promise<unknown>;
+}
+
+async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
+	const error = await call.then(
+		() => null,
+		(caught: unknown) => caught
+	);
+	if (!(error instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${error}`);
+	return error;
+}
+
+/** Moves the clock the app reads; timers stay real so the drivers keep working. */
+function advanceClock(ms: number) {
+	vi.useFakeTimers({ toFake: ['Date'] });
+	vi.setSystemTime(Date.now() + ms);
+}
+
+describe.each(dialects)('admin API access on %s', (dialect) => {
+	let database: TestDatabase;
+	let sink: SmtpSink;
+	let mailer: Mailer;
+
+	beforeAll(async () => {
+		database = await createMigratedDatabase(dialect);
+		sink = await startSmtpSink();
+		mailer = createMailer({
+			transport: 'smtp',
+			smtpUrl: sink.url,
+			from: 'Admin <admin@example.com>',
+			db: database.db,
+			env: 'test'
+		});
+	});
+	afterAll(async () => {
+		await mailer?.close();
+		await sink?.stop();
+		await database?.drop();
+	});
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	/** A caller as the session hook would build it for this bearer token. */
+	async function callerFor(token: string | null): Promise<Caller> {
+		const valid = token ? await validateSessionToken(database.db, token, policy.session) : null;
+		return createCaller(
+			createContextInner({
+				db: database.db,
+				dialect,
+				mailer,
+				user: valid?.user ?? null,
+				session: valid?.session ?? null,
+				sessionToken: valid ? token : null,
+				sessionTransport: valid ? 'bearer' : null,
+				clientAddress: '203.0.113.7',
+				userAgent: 'vitest'
+			})
+		);
+	}
+
+	/** Password, then the emailed code: the token of a verified (so stepped-up) session. */
+	async function signIn(user: SeededUser): Promise<string> {
+		const pending = await (
+			await callerFor(null)
+		).auth.login({ username: user.username, password: user.password, tokenType: 'bearer' });
+		const { code } = await waitForCode(sink, user.email!);
+		const verified = await (await callerFor(pending.sessionToken!)).auth.verifyOtp({ code });
+		return verified.sessionToken!;
+	}
+
+	/** A fresh code in a verified session: sensitive changes work for 10 minutes. */
+	async function stepUp(token: string, user: SeededUser): Promise<void> {
+		const caller = await callerFor(token);
+		await caller.auth.stepUp.request();
+		const { code } = await waitForCode(sink, user.email!);
+		await caller.auth.stepUp.verify({ code });
+	}
+
+	/** Everything the admin procedures could change about a user. */
+	async function footprint(userId: string) {
+		const db = database.db;
+		const count = async (table: 'sessions' | 'static_tokens' | 'otp_email_changes') =>
+			(await db.selectFrom(table).select('user_id').where('user_id', '=', userId).execute()).length;
+		return {
+			user: await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst(),
+			sessions: await count('sessions'),
+			staticTokens: await count('static_tokens'),
+			emailChanges: await count('otp_email_changes')
+		};
+	}
+
+	describe('a member is refused every admin procedure and other users’ records', () => {
+		let member: SeededUser;
+		let token: string;
+		beforeAll(async () => {
+			member = await seedUser(database.db);
+			token = await signIn(member);
+		});
+
+		it('lists admin procedures and member procedures that all exist', () => {
+			expect(allPaths).toEqual(
+				expect.arrayContaining([...Object.keys(ADMIN_ONLY), ...MEMBER_ALLOWED])
+			);
+			expect(refusedToMembers).toEqual(expect.arrayContaining(Object.keys(ADMIN_ONLY)));
+		});
+
+		it.each(Object.keys(ADMIN_ONLY))('%s answers FORBIDDEN and changes nothing', async (path) => {
+			const before = await footprint(member.id);
+			const call = procedureAt(await callerFor(token), path)(ADMIN_ONLY[path]!(member));
+			expect((await errorOf(call)).code).toBe('FORBIDDEN');
+			expect(await footprint(member.id)).toEqual(before);
+		});
+
+		it.each(refusedToMembers)('%s refuses a member (any procedure not allowed)', async (path) => {
+			const error = await errorOf(procedureAt(await callerFor(token), path)({}));
+			expect(['FORBIDDEN', 'UNAUTHORIZED']).toContain(error.code);
+		});
+
+		it('reads its own record and history, and gets FORBIDDEN for another user’s', async () => {
+			const other = await seedUser(database.db);
+			const caller = await callerFor(token);
+			expect(await caller.users.get({ id: member.id })).toMatchObject({
+				id: member.id,
+				username: member.username
+			});
+			const history = await caller.users.history({ id: member.id });
+			expect(history.entries.map((entry) => entry.event)).toContain('otp.verified');
+
+			expect((await errorOf(caller.users.get({ id: other.id }))).code).toBe('FORBIDDEN');
+			expect((await errorOf(caller.users.history({ id: other.id }))).code).toBe('FORBIDDEN');
+		});
+
+		it('gets NOT_FOUND revoking another user’s session, which keeps working', async () => {
+			const other = await seedUser(database.db);
+			const otherToken = await signIn(other);
+			const [session] = await (await callerFor(otherToken)).account.sessions();
+			const caller = await callerFor(token);
+
+			const refused = await errorOf(caller.sessions.revoke({ publicId: session!.publicId }));
+			const unknown = await errorOf(caller.sessions.revoke({ publicId: 'a'.repeat(24) }));
+			expect(refused.code).toBe('NOT_FOUND');
+			// The same answer as for an id that does not exist: no hint that it is someone's.
+			expect(refused.message).toBe(unknown.message);
+			expect(await validateSessionToken(database.db, otherToken, policy.session)).not.toBeNull();
+		});
+
+		it('may revoke a session of its own', async () => {
+			const second = await signIn(member);
+			const [newest] = await (await callerFor(second)).account.sessions();
+			await (await callerFor(token)).sessions.revoke({ publicId: newest!.publicId });
+			expect(await validateSessionToken(database.db, second, policy.session)).toBeNull();
+			expect(await validateSessionToken(database.db, token, policy.session)).not.toBeNull();
+		});
+	});
+
+	describe('sensitive changes need a code verified in the last 10 minutes', () => {
+		async function setUp() {
+			const admin = await seedUser(database.db, { role: 'admin' });
+			const target = await seedUser(database.db);
+			// A separate code address, so that clearing it changes something.
+			await database.db
+				.updateTable('users')
+				.set({ otp_email: `codes-${target.username}@example.org` })
+				.where('id', '=', target.id)
+				.execute();
+			return { admin, target, token: await signIn(admin) };
+		}
+
+		it.each(STEP_UP)(
+			'$path is FORBIDDEN (step-up required) and changes nothing, then works after a fresh code',
+			async ({ call }) => {
+				const { admin, target, token } = await setUp();
+				advanceClock(policy.stepUpWindowMs + MINUTE);
+				const before = await footprint(target.id);
+
+				const refused = await errorOf(call(await callerFor(token), target));
+				expect(refused.code).toBe('FORBIDDEN');
+				expect(refused.cause).toBeInstanceOf(StepUpRequiredError);
+				expect(await footprint(target.id)).toEqual(before);
+
+				await stepUp(token, admin);
+				await call(await callerFor(token), target);
+				expect(await footprint(target.id)).not.toEqual(before);
+			}
+		);
+
+		it('counts the sign-in itself as a step-up for 10 minutes', async () => {
+			const { target, token } = await setUp();
+			advanceClock(policy.stepUpWindowMs - MINUTE);
+			await (await callerFor(token)).users.setRole({ id: target.id, role: 'admin' });
+			expect((await footprint(target.id)).user?.role).toBe('admin');
+		});
+
+		it('answers a wrong code with UNAUTHORIZED and counts it against the account', async () => {
+			const { admin, target, token } = await setUp();
+			advanceClock(policy.stepUpWindowMs + MINUTE);
+			const caller = await callerFor(token);
+			await caller.auth.stepUp.request();
+			const { code } = await waitForCode(sink, admin.email!);
+			const wrong = code === '000000' ? '111111' : '000000';
+
+			expect((await errorOf(caller.auth.stepUp.verify({ code: wrong }))).code).toBe('UNAUTHORIZED');
+			expect((await footprint(admin.id)).user?.otp_failures).toBe(1);
+			const refused = await errorOf(caller.users.setRole({ id: target.id, role: 'admin' }));
+			expect(refused.cause).toBeInstanceOf(StepUpRequiredError);
+
+			await caller.auth.stepUp.verify({ code });
+			expect((await footprint(admin.id)).user?.otp_failures).toBe(0);
+			await (await callerFor(token)).users.setRole({ id: target.id, role: 'admin' });
+		});
+	});
+});
