@@ -1,4 +1,4 @@
-import type { SessionInfo, SessionUser } from '$lib/server/auth/types';
+import type { ApiTokenInfo, SessionInfo, SessionUser } from '$lib/server/auth/types';
 
 // See https://svelte.dev/docs/kit/types#app.d.ts
 declare global {
@@ -9,6 +9,8 @@ declare global {
 			/** The raw token, for the auth procedures that end or promote this session. */
 			sessionToken: string | null;
 			sessionTransport: 'cookie' | 'bearer' | null;
+			/** Set when a personal API token authenticated the request (then `sessionToken` is null). */
+			apiToken: ApiTokenInfo | null;
 		}
 		interface Error {
 			message: string;

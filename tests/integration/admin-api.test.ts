@@ -44,7 +44,10 @@ const MEMBER_ALLOWED = [
 	'backupTokens.generateMine',
 	'backupTokens.revokeMine',
 	'sessions.revoke',
-	'sessions.revokeOthers'
+	'sessions.revokeOthers',
+	'apiTokens.create',
+	'apiTokens.list',
+	'apiTokens.revoke'
 ];
 
 // The admin procedures with input that would act on the member themself if the tier let it

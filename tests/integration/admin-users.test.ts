@@ -232,14 +232,18 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 	describe('users.create and users.updateProfile refuse taken names and unknown ids', () => {
 		it('creates a user who can sign in, audited with the admin as actor', async () => {
 			const { admin, caller } = await asNewAdmin();
-			const user: SeededUser = {
-				id: '',
+			const input = {
 				username: `made-${randomBytes(3).toString('hex')}`,
 				email: `made-${randomBytes(3).toString('hex')}@example.com`,
 				password: 'a long enough password',
-				role: 'member'
+				role: 'member' as const
 			};
-			user.id = (await caller.users.create({ ...user, username: user.username.toUpperCase() })).id;
+			// Names are stored lower-case, whatever was typed.
+			const created = await caller.users.create({
+				...input,
+				username: input.username.toUpperCase()
+			});
+			const user: SeededUser = { id: created.id, ...input };
 			expect(await caller.users.get({ id: user.id })).toMatchObject({
 				username: user.username,
 				email: user.email,
@@ -251,8 +255,8 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 			expect(entries).toMatchObject([{ actor: admin.username, subject: user.username }]);
 
 			const taken = [
-				() => caller.users.create({ ...user, email: 'other@example.com' }),
-				() => caller.users.create({ ...user, username: `${user.username}-2` })
+				() => caller.users.create({ ...input, email: 'other@example.com' }),
+				() => caller.users.create({ ...input, username: `${input.username}-2` })
 			];
 			for (const call of taken) expect((await errorOf(call())).code).toBe('CONFLICT');
 		});
@@ -391,6 +395,56 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 				{ event: 'account.unlocked', actor: admin.username, subject: user.username }
 			]);
 			expect(await isValid(await signIn(user))).toBe(true);
+		});
+	});
+
+	describe('rules added after review', () => {
+		it('limits wrong current passwords on a password change, before checking them', async () => {
+			const user = await seedUser(database.db);
+			const caller = await callerFor(await signIn(user));
+			for (let i = 0; i < policy.login.perUsernameAndAddress; i++) {
+				const wrong = await errorOf(
+					caller.account.changePassword({ current: 'not my password', next: NEW_PASSWORD })
+				);
+				expect(wrong.code).toBe('UNAUTHORIZED');
+			}
+			// Even the right password is refused now: the limit answers first.
+			const limited = await errorOf(
+				caller.account.changePassword({ current: user.password, next: NEW_PASSWORD })
+			);
+			expect(limited.code).toBe('TOO_MANY_REQUESTS');
+			expect((await login(user)).status).toBe('otp_required');
+			await waitForCode(sink, user.email!);
+		});
+
+		it('rolls back a bulk change naming an unknown user', async () => {
+			const { caller } = await asNewAdmin();
+			const member = await seedUser(database.db);
+			const error = await errorOf(
+				caller.users.setActive({ ids: [member.id, NO_SUCH_ID], active: false })
+			);
+			expect(error.code).toBe('NOT_FOUND');
+			expect((await userRow(member.id)).is_active).toBe(1);
+		});
+
+		it('marks the account unconfirmed when its email (where codes go) changes', async () => {
+			const { caller } = await asNewAdmin();
+			const member = await seedUser(database.db);
+			await signIn(member); // proves the address
+			expect((await caller.users.get({ id: member.id })).emailConfirmed).toBe(true);
+			await caller.users.updateProfile({
+				id: member.id,
+				username: member.username,
+				email: `new-${member.email}`
+			});
+			expect((await caller.users.get({ id: member.id })).emailConfirmed).toBe(false);
+		});
+
+		it('refuses an unknown audit event instead of ignoring the filter', async () => {
+			const { caller } = await asNewAdmin();
+			expect((await errorOf(caller.audit.list({ event: 'no.such.event' }))).code).toBe(
+				'BAD_REQUEST'
+			);
 		});
 	});
 });

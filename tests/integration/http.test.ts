@@ -37,10 +37,11 @@ describe.each(dialects)('the production build on %s', (dialect) => {
 		});
 	});
 
-	it('renders the home page with the database status', async () => {
-		const response = await fetch(server.origin + '/');
-		expect(response.status).toBe(200);
-		expect(await response.text()).toMatch(new RegExp(`Database reachable <span[^>]*>${dialect}<`));
+	it('sends anonymous visitors of the dashboard to the login page', async () => {
+		const response = await fetch(server.origin + '/', { redirect: 'manual' });
+		expect(response.status).toBe(303);
+		expect(response.headers.get('location')).toBe('/login?redirectTo=%2F');
+		expect((await fetch(server.origin + '/login')).status).toBe(200);
 	});
 
 	it('refuses a cross-origin JSON POST with 403', async () => {
@@ -77,17 +78,20 @@ describe.each(dialects)('the production build on %s', (dialect) => {
 		expect(await response.json()).toHaveLength(10);
 	});
 
-	it.each(['/', '/trpc/health', '/no-such-page'])('sends security headers on %s', async (path) => {
-		const response = await fetch(server.origin + path);
-		const csp = response.headers.get('content-security-policy') ?? '';
-		expect(csp).toContain("frame-ancestors 'none'");
-		expect(csp).toMatch(/object-src 'none'|default-src 'none'/);
-		expect(csp).toContain("base-uri 'none'");
-		expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-		expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
-		// Served over plain http here, so no HSTS.
-		expect(response.headers.get('strict-transport-security')).toBeNull();
-	});
+	it.each(['/login', '/trpc/health', '/no-such-page'])(
+		'sends security headers on %s',
+		async (path) => {
+			const response = await fetch(server.origin + path);
+			const csp = response.headers.get('content-security-policy') ?? '';
+			expect(csp).toContain("frame-ancestors 'none'");
+			expect(csp).toMatch(/object-src 'none'|default-src 'none'/);
+			expect(csp).toContain("base-uri 'none'");
+			expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+			expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+			// Served over plain http here, so no HSTS.
+			expect(response.headers.get('strict-transport-security')).toBeNull();
+		}
+	);
 
 	it('renders a 404 page for unknown addresses', async () => {
 		const response = await fetch(server.origin + '/no-such-page');
@@ -155,9 +159,8 @@ describe.runIf(mysqlBaseUrl())('a database failure over HTTP', () => {
 		await expect.poll(() => server.output()).toMatch(/Unknown database/);
 	});
 
-	it('shows the page with the database marked unreachable instead of failing', async () => {
-		const response = await fetch(server.origin + '/');
+	it('still serves the login page, which needs no database until a form is sent', async () => {
+		const response = await fetch(server.origin + '/login');
 		expect(response.status).toBe(200);
-		expect(await response.text()).toContain('Database unreachable');
 	});
 });

@@ -41,7 +41,9 @@ export const profileSchema = z.object({
 
 export const changePasswordSchema = z.object({
 	current: z.string().min(1, { error: 'Required' }).max(256),
-	next: newPasswordSchema
+	next: newPasswordSchema,
+	/** Your API tokens stop working too, unless you choose to keep them. */
+	revokeApiTokens: z.boolean().default(true)
 });
 
 export const backupTokenCountSchema = z.coerce.number().int().min(1).max(20).default(10);

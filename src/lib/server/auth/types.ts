@@ -12,9 +12,18 @@ export interface SessionInfo {
 	/** Public id, safe to show; the secret token never leaves the cookie or bearer header. */
 	publicId: string;
 	state: SessionState;
-	expiresAt: Date;
+	/** Null only for a personal API token that never expires. */
+	expiresAt: Date | null;
 	/** Last code verified in this session: step-up needs a recent one. */
 	verifiedAt: Date | null;
 	/** Last request seen (updated at most once a minute). */
 	lastSeenAt: Date | null;
+}
+
+export type ApiTokenScope = 'read' | 'write';
+
+/** A request authenticated by a personal API token: which one, and what it may do. */
+export interface ApiTokenInfo {
+	id: string;
+	scopes: ApiTokenScope[];
 }

@@ -101,6 +101,24 @@ export interface MailOutboxTable {
 	created_at: Millis;
 }
 
+export interface ApiTokensTable {
+	id: string;
+	user_id: string;
+	name: string;
+	/** Non-secret start of the token, shown in lists so people can tell tokens apart. */
+	prefix: string;
+	/** SHA-256 (hex) of the whole token; the token itself is never stored. */
+	token_hash: string;
+	/** 'read' or 'read,write'. */
+	scopes: 'read' | 'read,write';
+	/** Null: never expires. */
+	expires_at: Millis | null;
+	created_at: ColumnType<Millis, Millis, never>;
+	/** Last request, written at most once a minute. */
+	last_used_at: Millis | null;
+	last_used_ip: string | null;
+}
+
 export interface Database {
 	users: UsersTable;
 	sessions: SessionsTable;
@@ -111,6 +129,7 @@ export interface Database {
 	audit_log: AuditLogTable;
 	mail_outbox: MailOutboxTable;
 	otp_email_changes: OtpEmailChangesTable;
+	api_tokens: ApiTokensTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -67,6 +67,14 @@ function findRefusal(
 	return null;
 }
 
+// CORS: none, on purpose (same-origin browser use only). Pages on other origins get no
+// Access-Control-Allow-* headers, so they cannot read answers, and their POSTs stop above. To let
+// one named origin call the API: answer its preflight (OPTIONS, refused here) before this guard
+// with `Access-Control-Allow-Origin: <that origin>`, `-Methods: GET, POST` and `-Headers:
+// authorization, content-type`; add Allow-Origin and `Vary: Origin` to its responses; let
+// isSameOriginJson accept that Origin with `Sec-Fetch-Site: cross-site`; and have it send bearer
+// tokens, never cookies (no Allow-Credentials).
+
 /** Browsers send one of these on their own; tools with a bearer token send none. */
 function isFromBrowser(request: Request): boolean {
 	const headers = request.headers;

@@ -3,8 +3,11 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { sha256Hex } from '../auth/crypto';
 import { hashPassword, verifyPassword } from '../auth/password';
+import { getPolicy } from '../auth/policy';
+import { hit, release } from '../auth/rate-limit';
+import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit } from './audit';
-import { InvalidCredentialsError } from './errors';
+import { InvalidCredentialsError, TooManyRequestsError } from './errors';
 import type { Actor } from './user-admin';
 
 export class WrongCurrentPasswordError extends InvalidCredentialsError {
@@ -14,27 +17,33 @@ export class WrongCurrentPasswordError extends InvalidCredentialsError {
 	}
 }
 
-/** Needs the current password; every other session of the user ends. */
+/**
+ * Needs the current password; every other session of the user ends, and their API tokens too
+ * unless `revokeApiTokens` is false.
+ */
 export async function changeOwnPassword(
 	db: Kysely<Database>,
 	actor: Actor,
 	currentSessionToken: string,
-	passwords: { current: string; next: string }
+	passwords: { current: string; next: string; revokeApiTokens?: boolean }
 ): Promise<void> {
+	// A stolen session must not become a password oracle: wrong current passwords are limited
+	// like sign-in failures, counted before the (argon2) check.
+	const limit = getPolicy().login;
+	const attempt = await hit(db, `pw:change:${actor.actorId}`, limit.windowMs);
+	if (attempt.count > limit.perUsernameAndAddress) {
+		throw new TooManyRequestsError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
+	}
 	const row = await db
 		.selectFrom('users')
 		.select('password_hash')
 		.where('id', '=', actor.actorId)
 		.executeTakeFirstOrThrow();
 	if (!(await verifyPassword(row.password_hash, passwords.current))) {
-		await recordAudit(db, {
-			event: 'login.failed',
-			subjectId: actor.actorId,
-			details: 'password change',
-			...actor
-		});
+		await recordAudit(db, { event: 'password.change_failed', subjectId: actor.actorId, ...actor });
 		throw new WrongCurrentPasswordError();
 	}
+	await release(db, attempt);
 	const passwordHash = await hashPassword(passwords.next);
 	const now = Date.now();
 	await db.transaction().execute(async (trx) => {
@@ -48,6 +57,9 @@ export async function changeOwnPassword(
 			.where('user_id', '=', actor.actorId)
 			.where('id', '!=', sha256Hex(currentSessionToken))
 			.execute();
+		if (passwords.revokeApiTokens !== false) {
+			await revokeAllApiTokens(trx, actor, [actor.actorId], 'password changed', now);
+		}
 		await recordAudit(trx, { event: 'password.changed', subjectId: actor.actorId, ...actor }, now);
 	});
 }

@@ -11,6 +11,8 @@ export type AuditEvent =
 	| 'otp.send_failed'
 	| 'otp.verified'
 	| 'otp.failed'
+	| 'step_up.verified'
+	| 'step_up.failed'
 	| 'account.locked'
 	| 'account.unlocked'
 	| 'static_token.minted'
@@ -25,10 +27,14 @@ export type AuditEvent =
 	| 'user.password_set'
 	| 'user.deleted'
 	| 'password.changed'
+	| 'password.change_failed'
 	| 'two_factor.email_requested'
 	| 'two_factor.email_changed'
 	| 'two_factor.email_cleared'
 	| 'static_token.revoked'
+	| 'api_token.created'
+	| 'api_token.first_used'
+	| 'api_token.revoked'
 	| 'setup.completed';
 
 export const AUDIT_EVENTS: readonly AuditEvent[] = [
@@ -38,6 +44,8 @@ export const AUDIT_EVENTS: readonly AuditEvent[] = [
 	'otp.send_failed',
 	'otp.verified',
 	'otp.failed',
+	'step_up.verified',
+	'step_up.failed',
 	'account.locked',
 	'account.unlocked',
 	'static_token.minted',
@@ -53,9 +61,13 @@ export const AUDIT_EVENTS: readonly AuditEvent[] = [
 	'user.password_set',
 	'user.deleted',
 	'password.changed',
+	'password.change_failed',
 	'two_factor.email_requested',
 	'two_factor.email_changed',
 	'two_factor.email_cleared',
+	'api_token.created',
+	'api_token.first_used',
+	'api_token.revoked',
 	'setup.completed'
 ];
 

@@ -63,3 +63,23 @@ export class ForbiddenError extends PublicError {
 }
 
 export class InvalidRequestError extends PublicError {}
+
+/** A personal API token called a procedure only a signed-in person may call. */
+export class ApiTokenNotAllowedError extends PublicError {
+	constructor() {
+		super('API tokens cannot call this procedure: sign in as a person to do this');
+	}
+}
+
+/** A token with scope `read` called a mutation. */
+export class ReadOnlyApiTokenError extends PublicError {
+	constructor() {
+		super('This API token may only read: create one with the write scope to make changes');
+	}
+}
+
+export class ApiTokenLimitError extends PublicError {
+	constructor(max: number) {
+		super(`At most ${max} API tokens per user: revoke one first`);
+	}
+}

@@ -270,17 +270,24 @@ export async function verifySecondFactor(
 	sessionToken: string,
 	input: string
 ): Promise<Verified> {
-	const session = await spendSecondFactor(deps, user, sessionToken, input, async (trx, now) => {
-		// Someone else may have promoted this session in the meantime: exactly one wins.
-		if (!(await deletePendingSession(trx, sessionToken))) return null;
-		const { session: lifetimes } = deps.policy;
-		return createSession(
-			trx,
-			lifetimes,
-			{ userId: user.id, state: 'verified', ip: deps.ip, userAgent: deps.userAgent },
-			now
-		);
-	});
+	const session = await spendSecondFactor(
+		deps,
+		user,
+		sessionToken,
+		input,
+		'sign-in',
+		async (trx, now) => {
+			// Someone else may have promoted this session in the meantime: exactly one wins.
+			if (!(await deletePendingSession(trx, sessionToken))) return null;
+			const { session: lifetimes } = deps.policy;
+			return createSession(
+				trx,
+				lifetimes,
+				{ userId: user.id, state: 'verified', ip: deps.ip, userAgent: deps.userAgent },
+				now
+			);
+		}
+	);
 	return { session, user };
 }
 
@@ -294,7 +301,7 @@ export async function verifyStepUp(
 	sessionToken: string,
 	input: string
 ): Promise<Date> {
-	return spendSecondFactor(deps, user, sessionToken, input, async (trx, now) => {
+	return spendSecondFactor(deps, user, sessionToken, input, 'step-up', async (trx, now) => {
 		await markSessionVerified(trx, sessionToken, now);
 		return new Date(now);
 	});
@@ -310,6 +317,7 @@ async function spendSecondFactor<T>(
 	user: SessionUser,
 	sessionToken: string,
 	input: string,
+	purpose: 'sign-in' | 'step-up',
 	onSuccess: (trx: Kysely<Database>, now: number) => Promise<T | null>
 ): Promise<T> {
 	const { db, policy } = deps;
@@ -343,7 +351,14 @@ async function spendSecondFactor<T>(
 					await recordAudit(
 						trx,
 						{
-							event: staticToken ? 'static_token.used' : 'otp.verified',
+							// Step-ups are recorded apart, so sign-in figures count sign-ins only.
+							event:
+								purpose === 'step-up'
+									? 'step_up.verified'
+									: staticToken
+										? 'static_token.used'
+										: 'otp.verified',
+							details: staticToken ? 'backup token' : null,
 							actorId: user.id,
 							subjectId: user.id,
 							ip: deps.ip,
@@ -360,7 +375,7 @@ async function spendSecondFactor<T>(
 		: null;
 
 	if (!result) {
-		await recordFailure(deps, user, now);
+		await recordFailure(deps, user, purpose, now);
 		throw new WrongCodeError();
 	}
 	const address = staticToken ? await deliveryAddress(db, user.id) : null;
@@ -372,9 +387,15 @@ async function spendSecondFactor<T>(
 	return result.outcome;
 }
 
-async function recordFailure(deps: SignInDeps, user: SessionUser, now: number): Promise<void> {
+async function recordFailure(
+	deps: SignInDeps,
+	user: SessionUser,
+	purpose: 'sign-in' | 'step-up',
+	now: number
+): Promise<void> {
 	const entry = { subjectId: user.id, ip: deps.ip, userAgent: deps.userAgent };
-	await recordAudit(deps.db, { event: 'otp.failed', ...entry }, now);
+	const event = purpose === 'step-up' ? 'step_up.failed' : 'otp.failed';
+	await recordAudit(deps.db, { event, ...entry }, now);
 	const locked = await deps.db.transaction().execute(async (trx) => {
 		if (!(await lockIfExhausted(trx, user.id, deps.policy.otp, now))) return false;
 		await recordAudit(trx, { event: 'account.locked', ...entry }, now);

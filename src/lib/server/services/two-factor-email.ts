@@ -129,7 +129,8 @@ export async function clearOtpEmail(
 		await trx.deleteFrom('otp_email_changes').where('user_id', '=', userId).execute();
 		const result = await trx
 			.updateTable('users')
-			.set({ otp_email: null, updated_at: now })
+			// The account email has to prove itself again with the next code.
+			.set({ otp_email: null, otp_email_confirmed_at: null, updated_at: now })
 			.where('id', '=', userId)
 			.executeTakeFirst();
 		if (affectedRows(result) === 0) throw new NotFoundError('No such user');

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { hashPassword } from '../auth/password';
+import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit, type AuditEvent } from './audit';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from './errors';
 import { UserExistsError, type AuditContext } from './users';
@@ -42,7 +43,24 @@ export async function updateProfile(
 		affectedRows(
 			await trx
 				.updateTable('users')
-				.set({ username: profile.username, email: profile.email, updated_at: now })
+				.set((eb) => ({
+					// Codes that go to a new, unproven address make the account unconfirmed. First in the
+					// SET list: MySQL would otherwise compare against the email it just wrote.
+					otp_email_confirmed_at: eb
+						.case()
+						.when(
+							eb.and([
+								eb('otp_email', 'is', null),
+								eb.or([eb('email', 'is', null), eb('email', '!=', profile.email)])
+							])
+						)
+						.then(null)
+						.else(eb.ref('otp_email_confirmed_at'))
+						.end(),
+					username: profile.username,
+					email: profile.email,
+					updated_at: now
+				}))
 				.where('id', '=', userId)
 				.executeTakeFirst()
 		)
@@ -69,7 +87,7 @@ export async function setRole(
 	);
 }
 
-/** Deactivating ends every session at once (and, later, API tokens); reactivating does not. */
+/** Deactivating ends every session and API token at once; reactivating brings neither back. */
 export async function setActive(
 	db: Kysely<Database>,
 	actor: Actor,
@@ -80,22 +98,27 @@ export async function setActive(
 		throw new InvalidRequestError('You cannot deactivate yourself');
 	}
 	const now = Date.now();
+	const ids = [...new Set(userIds)];
 	await db.transaction().execute(async (trx) => {
 		const result = await trx
 			.updateTable('users')
 			.set({ is_active: active ? 1 : 0, updated_at: now })
-			.where('id', 'in', userIds)
+			.where('id', 'in', ids)
 			.executeTakeFirst();
-		if (affectedRows(result) === 0) throw new NotFoundError('No such user');
-		if (!active) await trx.deleteFrom('sessions').where('user_id', 'in', userIds).execute();
-		for (const userId of userIds) {
+		// All or nothing: an unknown id rolls the whole change back.
+		if (affectedRows(result) !== ids.length) throw new NotFoundError('No such user');
+		if (!active) {
+			await trx.deleteFrom('sessions').where('user_id', 'in', ids).execute();
+			await revokeAllApiTokens(trx, actor, ids, 'user deactivated', now);
+		}
+		for (const userId of ids) {
 			const event = active ? 'user.reactivated' : 'user.deactivated';
 			await recordAudit(trx, { event, subjectId: userId, ...actor }, now);
 		}
 	});
 }
 
-/** An admin sets someone's password: all their sessions end. */
+/** An admin sets someone's password: all their sessions end and their API tokens die. */
 export async function setPassword(
 	db: Kysely<Database>,
 	actor: Actor,
@@ -112,6 +135,7 @@ export async function setPassword(
 				.executeTakeFirst()
 		);
 		await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+		await revokeAllApiTokens(trx, actor, [userId], 'password set by an administrator', now);
 		return updated;
 	});
 }

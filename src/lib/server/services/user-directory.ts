@@ -110,7 +110,11 @@ export async function getUserDetail(db: Kysely<Database>, userId: string): Promi
 	const now = Date.now();
 	const row = await db
 		.selectFrom('users')
-		.leftJoin('otp_email_changes', 'otp_email_changes.user_id', 'users.id')
+		.leftJoin('otp_email_changes', (join) =>
+			join
+				.onRef('otp_email_changes.user_id', '=', 'users.id')
+				.on('otp_email_changes.expires_at', '>', now)
+		)
 		.select((eb) => [
 			'users.id',
 			'users.username',

@@ -16,6 +16,8 @@ export interface ContextInner {
 	/** The raw session token and how it came (cookie or bearer); only auth procedures use it. */
 	sessionToken: string | null;
 	sessionTransport: App.Locals['sessionTransport'];
+	/** Set when a personal API token authenticated the call; the tiers limit what it reaches. */
+	apiToken: App.Locals['apiToken'];
 	clientAddress: string;
 	userAgent: string | null;
 	/** The request being served, for cookies; absent when a test or script calls a procedure. */
@@ -32,6 +34,7 @@ export function createContextInner(
 		session: null,
 		sessionToken: null,
 		sessionTransport: null,
+		apiToken: null,
 		clientAddress: '127.0.0.1',
 		userAgent: null,
 		event: null,
@@ -50,6 +53,7 @@ export async function createContext(event: RequestEvent): Promise<ContextInner> 
 		session: event.locals.session,
 		sessionToken: event.locals.sessionToken,
 		sessionTransport: event.locals.sessionTransport,
+		apiToken: event.locals.apiToken,
 		clientAddress: event.getClientAddress(),
 		userAgent: event.request.headers.get('user-agent'),
 		event

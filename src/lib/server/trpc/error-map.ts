@@ -2,10 +2,13 @@ import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import {
 	AccountLockedError,
+	ApiTokenLimitError,
+	ApiTokenNotAllowedError,
 	CodeDeliveryError,
 	InvalidCredentialsError,
 	NoEmailError,
 	PublicError,
+	ReadOnlyApiTokenError,
 	SetupLinkInvalidError,
 	StepUpRequiredError,
 	NotFoundError,
@@ -29,7 +32,10 @@ const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]>
 	[StepUpRequiredError, 'FORBIDDEN'],
 	[NotFoundError, 'NOT_FOUND'],
 	[ForbiddenError, 'FORBIDDEN'],
-	[InvalidRequestError, 'BAD_REQUEST']
+	[InvalidRequestError, 'BAD_REQUEST'],
+	[ApiTokenNotAllowedError, 'FORBIDDEN'],
+	[ReadOnlyApiTokenError, 'FORBIDDEN'],
+	[ApiTokenLimitError, 'PRECONDITION_FAILED']
 ];
 
 /** The TRPCError a service error becomes; anything else is left for tRPC to wrap (as a 500). */

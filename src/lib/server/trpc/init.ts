@@ -1,16 +1,38 @@
 // 1. Initialisation: superjson on the wire, errors that never leak internals.
 // 2. Procedure tiers: each one's middleware narrows `ctx`, so a procedure of a tier can rely
 //    on what the tier checked. Procedures pick a tier; no ad-hoc auth middleware elsewhere.
+//    Personal API tokens reach the verified and admin tiers only (scope `read`: queries only);
+//    the human tiers (and the step-up tiers built on them) need a person's verified session.
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { Context } from './context';
-import { StepUpRequiredError } from '../services/errors';
+import type { ApiTokenInfo, SessionInfo, SessionUser } from '../auth/types';
+import {
+	ApiTokenNotAllowedError,
+	ReadOnlyApiTokenError,
+	StepUpRequiredError
+} from '../services/errors';
 import { toTRPCError } from './error-map';
 import { formatError } from './errors';
 
-/** Procedure metadata; `description` is a one-line summary for the API reference. */
+/** Which tier a procedure is built from; the API reference (docs/API.md) shows it. */
+export type Tier =
+	| 'public'
+	| 'pending'
+	| 'verified'
+	| 'admin'
+	| 'human'
+	| 'human-admin'
+	| 'step-up'
+	| 'admin-step-up';
+
+/**
+ * Procedure metadata, merged from the tier's and the procedure's own `.meta()`: every tier sets
+ * `tier`, every procedure a one-line `description` (the API reference test checks both).
+ */
 export interface Meta {
-	description: string;
+	description?: string;
+	tier?: Tier;
 }
 
 const t = initTRPC.context<Context>().meta<Meta>().create({
@@ -35,10 +57,11 @@ const baseProcedure = t.procedure.use(async ({ next }) => {
 });
 
 /** Anyone, signed in or not. */
-export const publicProcedure = baseProcedure;
+export const publicProcedure = baseProcedure.meta({ tier: 'public' });
 
 /** A session that has passed the password step and waits for its second factor. */
-export const pendingProcedure = baseProcedure.use(({ ctx, next }) => {
+export const pendingProcedure = baseProcedure.meta({ tier: 'pending' }).use(({ ctx, next }) => {
+	if (ctx.apiToken) throw new ApiTokenNotAllowedError();
 	const { session, user, sessionToken } = ctx;
 	if (!session || !user || !sessionToken || session.state !== 'pending_otp') {
 		throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first' });
@@ -46,37 +69,87 @@ export const pendingProcedure = baseProcedure.use(({ ctx, next }) => {
 	return next({ ctx: { ...ctx, session, user, sessionToken } });
 });
 
-/** A session that has passed both steps. Checked on every call; no cached flag stands in. */
-export const verifiedProcedure = baseProcedure.use(({ ctx, next }) => {
-	const { session, user, sessionToken } = ctx;
-	if (!session || !user || !sessionToken || session.state !== 'verified') {
+/**
+ * A verified session or a personal API token; checked on every call, no cached flag stands in.
+ * Exactly one of `sessionToken` and `apiToken` is set.
+ */
+const signedInProcedure = baseProcedure.use(({ ctx, next }) => {
+	const { session, user } = ctx;
+	const oneCredential = (ctx.sessionToken === null) !== (ctx.apiToken === null);
+	if (!session || !user || !oneCredential || session.state !== 'verified') {
 		throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first' });
 	}
-	return next({ ctx: { ...ctx, session, user, sessionToken } });
+	return next({ ctx: { ...ctx, session, user } });
 });
 
-/**
- * A verified session whose last code is recent: for changes an attacker with a stolen session
- * must not make (roles, someone else's password or two-factor address, deletions, minting
- * someone else's backup tokens). `auth.stepUp.*` refreshes it.
- */
-export const stepUpProcedure = verifiedProcedure.use(({ ctx, next }) => {
-	const verifiedAt = ctx.session.verifiedAt?.getTime() ?? 0;
-	if (Date.now() - verifiedAt > ctx.policy.stepUpWindowMs) throw new StepUpRequiredError();
-	return next();
-});
-
-/** A verified session of a user with the admin role. */
-export const adminProcedure = verifiedProcedure.use(({ ctx, next }) => {
+/** Admin role, for the tiers below. */
+function asAdmin<C extends { user: SessionUser }>(ctx: C): C & { user: { role: 'admin' } } {
 	if (ctx.user.role !== 'admin') {
 		throw new TRPCError({ code: 'FORBIDDEN', message: 'Administrators only' });
 	}
-	return next({ ctx: { ...ctx, user: { ...ctx.user, role: 'admin' as const } } });
-});
+	return { ...ctx, user: { ...ctx.user, role: 'admin' as const } };
+}
 
-/** An admin's step-up tier: admin role and a recent code. */
-export const adminStepUpProcedure = adminProcedure.use(({ ctx, next }) => {
+/** A person's verified session: never an API token. */
+function asHuman<C extends { sessionToken: string | null; apiToken: ApiTokenInfo | null }>(
+	ctx: C
+): C & { sessionToken: string; apiToken: null } {
+	if (ctx.apiToken || ctx.sessionToken === null) throw new ApiTokenNotAllowedError();
+	return { ...ctx, sessionToken: ctx.sessionToken, apiToken: null };
+}
+
+/** A code verified in this session in the last minutes (API tokens have none). */
+function requireRecentCode(ctx: { session: SessionInfo; policy: Context['policy'] }): void {
 	const verifiedAt = ctx.session.verifiedAt?.getTime() ?? 0;
 	if (Date.now() - verifiedAt > ctx.policy.stepUpWindowMs) throw new StepUpRequiredError();
+}
+
+/**
+ * A session that has passed both steps, or a personal API token of an active user. A token with
+ * scope `read` runs queries only. `ctx.sessionToken` may be null here: procedures that need the
+ * session itself (end, promote, step up) belong in `humanProcedure`.
+ */
+export const verifiedProcedure = signedInProcedure
+	.meta({ tier: 'verified' })
+	.use(({ ctx, type, next }) => {
+		if (ctx.apiToken && type !== 'query' && !ctx.apiToken.scopes.includes('write')) {
+			throw new ReadOnlyApiTokenError();
+		}
+		return next();
+	});
+
+/** A verified session or API token of a user with the admin role. */
+export const adminProcedure = verifiedProcedure
+	.meta({ tier: 'admin' })
+	.use(({ ctx, next }) => next({ ctx: asAdmin(ctx) }));
+
+/**
+ * A person's verified session, never an API token: password and two-factor changes, the API
+ * tokens themselves, and everything that acts on the current session.
+ */
+export const humanProcedure = signedInProcedure
+	.meta({ tier: 'human' })
+	.use(({ ctx, next }) => next({ ctx: asHuman(ctx) }));
+
+/** A person's verified session of an admin (never an API token). */
+export const humanAdminProcedure = humanProcedure
+	.meta({ tier: 'human-admin' })
+	.use(({ ctx, next }) => next({ ctx: asAdmin(ctx) }));
+
+/**
+ * A person's verified session whose last code is recent: for changes an attacker with a stolen
+ * session must not make (roles, someone else's password or two-factor address, deletions,
+ * minting someone else's backup tokens, API tokens). `auth.stepUp.*` refreshes it.
+ */
+export const stepUpProcedure = humanProcedure.meta({ tier: 'step-up' }).use(({ ctx, next }) => {
+	requireRecentCode(ctx);
 	return next();
 });
+
+/** An admin's step-up tier: a person's session, admin role and a recent code. */
+export const adminStepUpProcedure = humanAdminProcedure
+	.meta({ tier: 'admin-step-up' })
+	.use(({ ctx, next }) => {
+		requireRecentCode(ctx);
+		return next();
+	});

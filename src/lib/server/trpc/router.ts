@@ -1,5 +1,6 @@
 import { createCallerFactory, router } from './init';
 import { accountRouter } from './routers/account';
+import { apiTokensRouter } from './routers/api-tokens';
 import { auditRouter } from './routers/audit';
 import { backupTokensRouter } from './routers/backup-tokens';
 import { sessionsRouter } from './routers/sessions';
@@ -17,6 +18,7 @@ export const appRouter = router({
 	users: usersRouter,
 	twoFactor: twoFactorRouter,
 	backupTokens: backupTokensRouter,
+	apiTokens: apiTokensRouter,
 	sessions: sessionsRouter,
 	audit: auditRouter,
 	setup: setupRouter,

@@ -2,7 +2,7 @@ import { changePasswordSchema } from '../../../schemas/users';
 import { listUserSessions } from '../../auth/session';
 import { changeOwnPassword } from '../../services/account';
 import { actorOf } from '../actor';
-import { verifiedProcedure, router } from '../init';
+import { humanProcedure, router, verifiedProcedure } from '../init';
 
 export const accountRouter = router({
 	sessions: verifiedProcedure
@@ -11,9 +11,10 @@ export const accountRouter = router({
 			listUserSessions(ctx.db, ctx.user.id, ctx.session.publicId, ctx.policy.session)
 		),
 
-	changePassword: verifiedProcedure
+	changePassword: humanProcedure
 		.meta({
-			description: 'Changes your password (needs the current one); ends your other sessions.'
+			description:
+				'Changes your password (needs the current one); ends your other sessions and API tokens.'
 		})
 		.input(changePasswordSchema)
 		.mutation(async ({ ctx, input }) => {

@@ -1,6 +1,7 @@
 import { auditListSchema } from '../../../schemas/users';
 import { AUDIT_EVENTS, listAudit, type AuditEvent } from '../../services/audit';
 import { getDashboard } from '../../services/dashboard';
+import { InvalidRequestError } from '../../services/errors';
 import { adminProcedure, router } from '../init';
 
 export const auditRouter = router({
@@ -8,10 +9,10 @@ export const auditRouter = router({
 		.meta({ description: 'The audit log, newest first, filtered by event, user and time.' })
 		.input(auditListSchema)
 		.query(({ ctx, input }) => {
-			const event = AUDIT_EVENTS.includes(input.event as AuditEvent)
-				? (input.event as AuditEvent)
-				: undefined;
-			return listAudit(ctx.db, { ...input, event });
+			if (input.event !== undefined && !AUDIT_EVENTS.includes(input.event as AuditEvent)) {
+				throw new InvalidRequestError('Unknown event');
+			}
+			return listAudit(ctx.db, { ...input, event: input.event as AuditEvent | undefined });
 		}),
 
 	events: adminProcedure

@@ -12,7 +12,7 @@ import {
 	type SignInDeps
 } from '../../services/sign-in';
 import type { Context } from '../context';
-import { pendingProcedure, publicProcedure, router, verifiedProcedure } from '../init';
+import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
 
 function depsOf(ctx: Context): SignInDeps {
 	return {
@@ -77,13 +77,13 @@ export const authRouter = router({
 		}),
 
 	stepUp: router({
-		request: verifiedProcedure
+		request: humanProcedure
 			.meta({ description: 'Emails a code to confirm a sensitive change.' })
 			.mutation(async ({ ctx }) => {
 				const sent = await sendStepUpCode(depsOf(ctx), ctx.user, ctx.sessionToken);
 				return { expiresAt: sent.codeExpiresAt, resendAvailableAt: sent.resendAvailableAt };
 			}),
-		verify: verifiedProcedure
+		verify: humanProcedure
 			.meta({
 				description: 'Confirms with the emailed code; sensitive changes work for 10 minutes.'
 			})
@@ -94,12 +94,15 @@ export const authRouter = router({
 	}),
 
 	me: publicProcedure
-		.meta({ description: 'The caller, or null when not signed in.' })
+		.meta({
+			description: 'The caller, or null when not signed in; `apiToken` when a token is used.'
+		})
 		.query(({ ctx }) =>
 			ctx.user && ctx.session
 				? {
 						user: ctx.user,
-						session: { state: ctx.session.state, expiresAt: ctx.session.expiresAt }
+						session: { state: ctx.session.state, expiresAt: ctx.session.expiresAt },
+						apiToken: ctx.apiToken
 					}
 				: null
 		),

@@ -6,21 +6,28 @@ import {
 	revokeBackupTokens
 } from '../../services/backup-tokens';
 import { actorOf } from '../actor';
-import { adminProcedure, adminStepUpProcedure, router, verifiedProcedure } from '../init';
+import {
+	adminProcedure,
+	adminStepUpProcedure,
+	humanAdminProcedure,
+	humanProcedure,
+	router,
+	verifiedProcedure
+} from '../init';
 
 export const backupTokensRouter = router({
 	countMine: verifiedProcedure
 		.meta({ description: 'How many unused backup tokens you have.' })
 		.query(async ({ ctx }) => ({ remaining: await countBackupTokens(ctx.db, ctx.user.id) })),
 
-	generateMine: verifiedProcedure
+	generateMine: humanProcedure
 		.meta({ description: 'New backup tokens for yourself, shown once.' })
 		.input(z.object({ count: backupTokenCountSchema }))
 		.mutation(async ({ ctx, input }) => ({
 			tokens: await mintBackupTokens(ctx.db, actorOf(ctx), ctx.user.id, input.count)
 		})),
 
-	revokeMine: verifiedProcedure
+	revokeMine: humanProcedure
 		.meta({ description: 'Revokes all your backup tokens.' })
 		.mutation(async ({ ctx }) => {
 			await revokeBackupTokens(ctx.db, actorOf(ctx), ctx.user.id);
@@ -41,7 +48,7 @@ export const backupTokensRouter = router({
 			tokens: await mintBackupTokens(ctx.db, actorOf(ctx), input.userId, input.count)
 		})),
 
-	revokeFor: adminProcedure
+	revokeFor: humanAdminProcedure
 		.meta({ description: "Revokes all of a user's backup tokens." })
 		.input(z.object({ userId: idSchema }))
 		.mutation(async ({ ctx, input }) => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { idSchema } from '../../../schemas/users';
 import { listSessions, revokeOtherSessions, revokeSession } from '../../services/session-admin';
 import { actorOf } from '../actor';
-import { adminProcedure, router, verifiedProcedure } from '../init';
+import { adminProcedure, humanProcedure, router, verifiedProcedure } from '../init';
 
 export const sessionsRouter = router({
 	all: adminProcedure
@@ -19,7 +19,7 @@ export const sessionsRouter = router({
 			return { ok: true as const };
 		}),
 
-	revokeOthers: verifiedProcedure
+	revokeOthers: humanProcedure
 		.meta({ description: 'Ends all your other sessions.' })
 		.mutation(async ({ ctx }) => ({
 			ended: await revokeOtherSessions(ctx.db, actorOf(ctx), ctx.sessionToken)

@@ -7,24 +7,24 @@ import {
 	requestOtpEmailChange
 } from '../../services/two-factor-email';
 import { actorOf } from '../actor';
-import { adminStepUpProcedure, router, verifiedProcedure } from '../init';
+import { adminStepUpProcedure, humanProcedure, router } from '../init';
 
 export const twoFactorRouter = router({
-	requestEmail: verifiedProcedure
+	requestEmail: humanProcedure
 		.meta({ description: 'Sends a code to a new two-factor address of your own.' })
 		.input(z.object({ email: emailSchema }))
 		.mutation(({ ctx, input }) =>
 			requestOtpEmailChange(ctx, actorOf(ctx), ctx.user.id, input.email)
 		),
 
-	confirmEmail: verifiedProcedure
+	confirmEmail: humanProcedure
 		.meta({ description: 'Confirms your new two-factor address with the code sent to it.' })
 		.input(z.object({ code: z.string().trim().min(1).max(32) }))
 		.mutation(async ({ ctx, input }) => ({
 			email: await confirmOtpEmailChange(ctx.db, ctx.policy, actorOf(ctx), input.code)
 		})),
 
-	clearEmail: verifiedProcedure
+	clearEmail: humanProcedure
 		.meta({ description: 'Sends your codes to your account email again.' })
 		.mutation(async ({ ctx }) => {
 			await clearOtpEmail(ctx.db, actorOf(ctx), ctx.user.id);

@@ -20,7 +20,13 @@ import {
 import { getUserDetail, listUsers } from '../../services/user-directory';
 import { createUser } from '../../services/users';
 import { actorOf } from '../actor';
-import { adminProcedure, adminStepUpProcedure, router, verifiedProcedure } from '../init';
+import {
+	adminProcedure,
+	adminStepUpProcedure,
+	humanAdminProcedure,
+	router,
+	verifiedProcedure
+} from '../init';
 
 export const usersRouter = router({
 	list: adminProcedure
@@ -51,7 +57,8 @@ export const usersRouter = router({
 			id: await createUser(ctx.db, input, actorOf(ctx))
 		})),
 
-	updateProfile: adminProcedure
+	// The email is where codes go (without a separate two-factor address): not for API tokens.
+	updateProfile: humanAdminProcedure
 		.meta({ description: "Changes a user's username and email." })
 		.input(profileSchema)
 		.mutation(async ({ ctx, input }) => {
@@ -68,7 +75,9 @@ export const usersRouter = router({
 		}),
 
 	setActive: adminProcedure
-		.meta({ description: 'Deactivates (ending their sessions) or reactivates users.' })
+		.meta({
+			description: 'Deactivates (ending their sessions and API tokens) or reactivates users.'
+		})
 		.input(z.object({ ids: z.array(idSchema).min(1).max(100), active: z.boolean() }))
 		.mutation(async ({ ctx, input }) => {
 			await setActive(ctx.db, actorOf(ctx), input.ids, input.active);
@@ -76,7 +85,10 @@ export const usersRouter = router({
 		}),
 
 	setPassword: adminStepUpProcedure
-		.meta({ description: "Sets a user's password and ends their sessions (needs a fresh code)." })
+		.meta({
+			description:
+				"Sets a user's password, ending their sessions and API tokens (needs a fresh code)."
+		})
 		.input(z.object({ id: idSchema, password: newPasswordSchema }))
 		.mutation(async ({ ctx, input }) => {
 			await setPassword(ctx.db, actorOf(ctx), input.id, input.password);

@@ -1,0 +1,120 @@
+// Personal API tokens as people manage them: create (the token is shown once), list, revoke.
+// Each change and its audit row share a transaction.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import {
+	countApiTokens,
+	deleteApiToken,
+	deleteUserApiTokens,
+	findApiToken,
+	insertApiToken,
+	listApiTokens,
+	type ApiTokenSummary,
+	type NewApiToken
+} from '../auth/api-tokens';
+import type { ApiTokenScope } from '../auth/types';
+import { recordAudit } from './audit';
+import { ApiTokenLimitError, NotFoundError } from './errors';
+import type { Actor } from './user-admin';
+
+const DAY = 24 * 60 * 60 * 1000;
+/** Live and expired tokens together; expired ones count until revoked. */
+export const MAX_API_TOKENS_PER_USER = 50;
+
+export interface ApiTokenRequest {
+	name: string;
+	scopes: readonly ApiTokenScope[];
+	/** Null: never expires. */
+	expiresInDays: number | null;
+}
+
+/** A token for the actor; the returned `token` is the only copy there will ever be. */
+export async function createApiToken(
+	db: Kysely<Database>,
+	actor: Actor,
+	request: ApiTokenRequest
+): Promise<NewApiToken> {
+	const now = Date.now();
+	const expiresAt = request.expiresInDays === null ? null : now + request.expiresInDays * DAY;
+	return db.transaction().execute(async (trx) => {
+		if ((await countApiTokens(trx, actor.actorId)) >= MAX_API_TOKENS_PER_USER) {
+			throw new ApiTokenLimitError(MAX_API_TOKENS_PER_USER);
+		}
+		const created = await insertApiToken(
+			trx,
+			{ userId: actor.actorId, name: request.name, scopes: request.scopes, expiresAt },
+			now
+		);
+		const { summary } = created;
+		await recordAudit(
+			trx,
+			{
+				event: 'api_token.created',
+				subjectId: actor.actorId,
+				details:
+					`token=${summary.prefix} scopes=${summary.scopes.join(',')} ` +
+					`expires=${expiresAt === null ? 'never' : new Date(expiresAt).toISOString()}`,
+				...actor
+			},
+			now
+		);
+		return created;
+	});
+}
+
+/** Revokes one token; `ownerId` restricts it to that user's tokens (people revoking their own). */
+export async function revokeApiToken(
+	db: Kysely<Database>,
+	actor: Actor,
+	id: string,
+	ownerId: string | null
+): Promise<void> {
+	const now = Date.now();
+	await db.transaction().execute(async (trx) => {
+		const token = await findApiToken(trx, id);
+		// Someone else's token answers like one that does not exist.
+		if (!token || (ownerId !== null && token.userId !== ownerId)) {
+			throw new NotFoundError('No such API token');
+		}
+		if (!(await deleteApiToken(trx, id, ownerId))) throw new NotFoundError('No such API token');
+		await recordAudit(
+			trx,
+			{
+				event: 'api_token.revoked',
+				subjectId: token.userId,
+				details: `token=${token.prefix}`,
+				...actor
+			},
+			now
+		);
+	});
+}
+
+/**
+ * Revokes every token of the users (inside the caller's transaction), auditing each user whose
+ * tokens there were; `reason` goes into the audit details.
+ */
+export async function revokeAllApiTokens(
+	trx: Kysely<Database>,
+	actor: Actor,
+	userIds: readonly string[],
+	reason: string,
+	now = Date.now()
+): Promise<void> {
+	for (const userId of userIds) {
+		const revoked = await deleteUserApiTokens(trx, userId);
+		if (revoked === 0) continue;
+		await recordAudit(
+			trx,
+			{
+				event: 'api_token.revoked',
+				subjectId: userId,
+				details: `all=${revoked} (${reason})`,
+				...actor
+			},
+			now
+		);
+	}
+}
+
+export { listApiTokens, type ApiTokenSummary };

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { apiTokenIdSchema, createApiTokenSchema } from '../../../schemas/api-tokens';
+import { idSchema } from '../../../schemas/users';
+import { createApiToken, listApiTokens, revokeApiToken } from '../../services/api-tokens';
+import { actorOf } from '../actor';
+import { humanAdminProcedure, humanProcedure, router, stepUpProcedure } from '../init';
+
+// Tokens manage nothing here: every procedure needs a person's verified session.
+export const apiTokensRouter = router({
+	create: stepUpProcedure
+		.meta({
+			description: 'Creates a personal API token (needs a fresh code); the token is shown once.'
+		})
+		.input(createApiTokenSchema)
+		.mutation(async ({ ctx, input }) => {
+			const created = await createApiToken(ctx.db, actorOf(ctx), input);
+			return { token: created.token, apiToken: created.summary };
+		}),
+
+	list: humanProcedure
+		.meta({ description: 'Your API tokens, newest first (prefix and last use, never the token).' })
+		.query(({ ctx }) => listApiTokens(ctx.db, ctx.user.id)),
+
+	revoke: humanProcedure
+		.meta({ description: 'Revokes one of your API tokens.' })
+		.input(apiTokenIdSchema)
+		.mutation(async ({ ctx, input }) => {
+			await revokeApiToken(ctx.db, actorOf(ctx), input.id, ctx.user.id);
+			return { ok: true as const };
+		}),
+
+	listFor: humanAdminProcedure
+		.meta({ description: "A user's API tokens, newest first." })
+		.input(z.object({ userId: idSchema }))
+		.query(({ ctx, input }) => listApiTokens(ctx.db, input.userId)),
+
+	revokeFor: humanAdminProcedure
+		.meta({ description: "Revokes any user's API token." })
+		.input(apiTokenIdSchema)
+		.mutation(async ({ ctx, input }) => {
+			await revokeApiToken(ctx.db, actorOf(ctx), input.id, null);
+			return { ok: true as const };
+		})
+});

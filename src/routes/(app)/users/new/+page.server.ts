@@ -1,0 +1,38 @@
+import { error, redirect } from '@sveltejs/kit';
+import { requireVerified } from '$lib/server/auth/page-guards';
+import { failFromError } from '$lib/server/trpc/form-errors';
+import { createServerCaller } from '$lib/server/trpc/caller';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = (event) => {
+	const { user } = requireVerified(event);
+	if (user.role !== 'admin') error(403, 'Administrators only');
+	return {};
+};
+
+export const actions: Actions = {
+	default: async function createUser(event) {
+		const { user } = requireVerified(event);
+		if (user.role !== 'admin') error(403, 'Administrators only');
+		const form = await event.request.formData();
+		// Kept on failure so the form comes back filled in; the password never is.
+		const values = {
+			username: String(form.get('username') ?? ''),
+			email: String(form.get('email') ?? ''),
+			role: String(form.get('role') ?? 'member')
+		};
+		const api = await createServerCaller(event);
+		let id: string;
+		try {
+			({ id } = await api.users.create({
+				...values,
+				// The procedure's schema rejects anything but 'admin' or 'member'.
+				role: values.role as 'admin' | 'member',
+				password: String(form.get('password') ?? '')
+			}));
+		} catch (cause) {
+			return failFromError(cause, values);
+		}
+		redirect(303, `/users/${id}`);
+	}
+};

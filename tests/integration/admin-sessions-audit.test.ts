@@ -1,0 +1,308 @@
+// Sessions as users and admins see them (by public id, never a token), the audit log and the
+// dashboard. Server-side callers on each dialect, codes from a real SMTP sink.
+import { TRPCError } from '@trpc/server';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sha256Hex } from '$lib/server/auth/crypto';
+import { getPolicy } from '$lib/server/auth/policy';
+import { validateSessionToken } from '$lib/server/auth/session';
+import { createMailer, type Mailer } from '$lib/server/mail';
+import { AUDIT_EVENTS, recordAudit } from '$lib/server/services/audit';
+import { countUsers } from '$lib/server/services/users';
+import { createContextInner } from '$lib/server/trpc/context';
+import { createCaller } from '$lib/server/trpc/router';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+
+const policy = getPolicy();
+const HOUR = 60 * 60_000;
+const DAY = 24 * HOUR;
+
+type Caller = ReturnType<typeof createCaller>;
+
+async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
+	const error = await call.then(
+		() => null,
+		(caught: unknown) => caught
+	);
+	if (!(error instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${error}`);
+	return error;
+}
+
+/** Moves the clock the app reads; timers stay real so the drivers keep working. */
+function advanceClock(ms: number) {
+	vi.useFakeTimers({ toFake: ['Date'] });
+	vi.setSystemTime(Date.now() + ms);
+}
+
+describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
+	let database: TestDatabase;
+	let sink: SmtpSink;
+	let mailer: Mailer;
+
+	beforeAll(async () => {
+		database = await createMigratedDatabase(dialect);
+		sink = await startSmtpSink();
+		mailer = createMailer({
+			transport: 'smtp',
+			smtpUrl: sink.url,
+			from: 'Admin <admin@example.com>',
+			db: database.db,
+			env: 'test'
+		});
+	});
+	afterAll(async () => {
+		await mailer?.close();
+		await sink?.stop();
+		await database?.drop();
+	});
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	/** A caller as the session hook would build it for this bearer token. */
+	async function callerFor(token: string | null, ip = '203.0.113.7'): Promise<Caller> {
+		const valid = token ? await validateSessionToken(database.db, token, policy.session) : null;
+		return createCaller(
+			createContextInner({
+				db: database.db,
+				dialect,
+				mailer,
+				user: valid?.user ?? null,
+				session: valid?.session ?? null,
+				sessionToken: valid ? token : null,
+				sessionTransport: valid ? 'bearer' : null,
+				clientAddress: ip,
+				userAgent: 'vitest'
+			})
+		);
+	}
+
+	/** The password step: the pending token and the emailed code. */
+	async function startSignIn(user: SeededUser): Promise<{ pending: string; code: string }> {
+		const started = await (
+			await callerFor(null)
+		).auth.login({ username: user.username, password: user.password, tokenType: 'bearer' });
+		const { code } = await waitForCode(sink, user.email!);
+		return { pending: started.sessionToken!, code };
+	}
+
+	/** Both steps: the token of a verified session. */
+	async function signIn(user: SeededUser): Promise<string> {
+		const { pending, code } = await startSignIn(user);
+		return (await (await callerFor(pending)).auth.verifyOtp({ code })).sessionToken!;
+	}
+
+	async function isValid(token: string): Promise<boolean> {
+		return (await validateSessionToken(database.db, token, policy.session)) !== null;
+	}
+
+	async function asNewAdmin(): Promise<{ admin: SeededUser; token: string }> {
+		const admin = await seedUser(database.db, { role: 'admin' });
+		return { admin, token: await signIn(admin) };
+	}
+
+	describe('revokeOthers keeps the current session; admins list sessions without secrets', () => {
+		it('sessions.revokeOthers ends every other session, pending ones too, and keeps this one', async () => {
+			const user = await seedUser(database.db);
+			const [current, second, third] = [await signIn(user), await signIn(user), await signIn(user)];
+			const { pending } = await startSignIn(user);
+			const caller = await callerFor(current);
+
+			expect(await caller.sessions.revokeOthers()).toEqual({ ended: 3 });
+			expect(await isValid(current)).toBe(true);
+			for (const token of [second, third, pending]) expect(await isValid(token)).toBe(false);
+			expect(await caller.account.sessions()).toMatchObject([{ current: true }]);
+			expect(await caller.sessions.revokeOthers()).toEqual({ ended: 0 });
+		});
+
+		it('sessions.all shows usernames and public ids, never a token or its hash', async () => {
+			const { token: adminToken } = await asNewAdmin();
+			const user = await seedUser(database.db);
+			const tokens = [await signIn(user), await signIn(user)];
+			const admin = await callerFor(adminToken);
+
+			const all = await admin.sessions.all();
+			const mine = await admin.sessions.all({ userId: user.id });
+			expect(mine).toHaveLength(2);
+			expect(mine.every((s) => s.userId === user.id && s.username === user.username)).toBe(true);
+			const own = await (await callerFor(tokens[0]!)).account.sessions();
+			expect(mine.map((s) => s.publicId).sort()).toEqual(own.map((s) => s.publicId).sort());
+			expect(all.map((s) => s.publicId)).toEqual(
+				expect.arrayContaining(own.map((s) => s.publicId))
+			);
+
+			const dump = JSON.stringify([all, mine, own]);
+			for (const secret of [adminToken, ...tokens]) {
+				expect(dump).not.toContain(secret);
+				expect(dump).not.toContain(sha256Hex(secret));
+			}
+			expect(dump).not.toMatch(/hash/i);
+		});
+
+		it('an admin ends anyone’s session by public id', async () => {
+			const { token: adminToken } = await asNewAdmin();
+			const user = await seedUser(database.db);
+			const token = await signIn(user);
+			const [session] = await (await callerFor(adminToken)).sessions.all({ userId: user.id });
+
+			await (await callerFor(adminToken)).sessions.revoke({ publicId: session!.publicId });
+			expect(await isValid(token)).toBe(false);
+			const again = (await callerFor(adminToken)).sessions.revoke({ publicId: session!.publicId });
+			expect((await errorOf(again)).code).toBe('NOT_FOUND');
+		});
+	});
+
+	describe('the audit log filters by event, user and time, newest first, in pages', () => {
+		it('filters by event, and by user as subject or as actor', async () => {
+			const { admin, token } = await asNewAdmin();
+			const user = await seedUser(database.db);
+			const caller = await callerFor(token);
+			await caller.users.unlock({ id: user.id });
+			await caller.backupTokens.revokeFor({ userId: user.id });
+
+			const unlocked = await caller.audit.list({ event: 'account.unlocked', userId: user.id });
+			expect(unlocked).toMatchObject({
+				total: 1,
+				entries: [{ event: 'account.unlocked', actor: admin.username, subject: user.username }]
+			});
+			const events = await caller.audit.list({ event: 'account.unlocked' });
+			expect(events.entries.every((e) => e.event === 'account.unlocked')).toBe(true);
+
+			const aboutUser = await caller.audit.list({ userId: user.id });
+			expect(aboutUser.entries.map((e) => e.event).sort()).toEqual(
+				['account.unlocked', 'static_token.revoked', 'user.created'].sort()
+			);
+			const byAdmin = await caller.audit.list({ userId: admin.id });
+			for (const entry of byAdmin.entries) {
+				expect(entry.subjectId === admin.id || entry.actor === admin.username).toBe(true);
+			}
+			// As actor (the user is the subject) and as subject (the admin's own sign-in).
+			expect(byAdmin.entries).toEqual(
+				expect.arrayContaining([
+					expect.objectContaining({ event: 'account.unlocked', subjectId: user.id }),
+					expect.objectContaining({ event: 'otp.verified', subjectId: admin.id })
+				])
+			);
+		});
+
+		it('filters by time (from inclusive, to exclusive) and lists newest first', async () => {
+			const { token } = await asNewAdmin();
+			const user = await seedUser(database.db);
+			for (let hour = 0; hour < 3; hour++) {
+				if (hour > 0) advanceClock(HOUR);
+				await (await callerFor(token)).users.unlock({ id: user.id });
+			}
+			const caller = await callerFor(token);
+			const query = { userId: user.id, event: 'account.unlocked' };
+			const times = (await caller.audit.list(query)).entries.map((e) => e.createdAt.getTime());
+			expect(times).toHaveLength(3);
+			const [latest, middle, earliest] = times as [number, number, number];
+			expect(latest - middle).toBeGreaterThanOrEqual(HOUR);
+			expect(middle - earliest).toBeGreaterThanOrEqual(HOUR);
+
+			const at = async (range: { from?: Date; to?: Date }) =>
+				(await caller.audit.list({ ...query, ...range })).entries.map((e) => e.createdAt.getTime());
+			expect(await at({ from: new Date(middle), to: new Date(latest) })).toEqual([middle]);
+			expect(await at({ from: new Date(middle) })).toEqual([latest, middle]);
+			expect(await at({ to: new Date(middle) })).toEqual([earliest]);
+			expect(await at({ from: new Date(latest + 1) })).toEqual([]);
+		});
+
+		it('pages in a stable order with the total of all matches', async () => {
+			const { token } = await asNewAdmin();
+			const user = await seedUser(database.db);
+			const caller = await callerFor(token);
+			for (let i = 0; i < 12; i++) await caller.users.unlock({ id: user.id });
+
+			const query = { userId: user.id, event: 'account.unlocked', pageSize: 10 };
+			const first = await caller.audit.list({ ...query, page: 1 });
+			const second = await caller.audit.list({ ...query, page: 2 });
+			const whole = await caller.audit.list({ ...query, pageSize: 100 });
+			expect([first.total, second.total, whole.total]).toEqual([12, 12, 12]);
+			expect(first.entries).toHaveLength(10);
+			expect([...first.entries, ...second.entries].map((e) => e.id)).toEqual(
+				whole.entries.map((e) => e.id)
+			);
+			const times = whole.entries.map((e) => e.createdAt.getTime());
+			expect(times).toEqual([...times].sort((a, b) => b - a));
+		});
+
+		it('lists the kinds of events', async () => {
+			const { token } = await asNewAdmin();
+			expect(await (await callerFor(token)).audit.events()).toEqual(AUDIT_EVENTS);
+		});
+	});
+
+	describe('the dashboard counts users, live sessions, and failures and lockouts in 24 h', () => {
+		it('counts users, verified sessions, failed sign-ins and lockouts', async () => {
+			const { token } = await asNewAdmin();
+			const dashboard = async () => (await callerFor(token)).audit.dashboard();
+			const before = await dashboard();
+			expect(before.users).toBe(await countUsers(database.db));
+
+			const user = await seedUser(database.db);
+			await signIn(user);
+			const failing = (await callerFor(null, '198.51.100.20')).auth.login({
+				username: user.username,
+				password: 'not the password'
+			});
+			expect((await errorOf(failing)).code).toBe('UNAUTHORIZED');
+			// A failure from yesterday stays out of the 24 hours.
+			await recordAudit(database.db, { event: 'login.failed' }, Date.now() - DAY - HOUR);
+
+			const locked = await seedUser(database.db);
+			await database.db
+				.updateTable('users')
+				.set({ otp_failures: policy.otp.lockAfterFailures - 1 })
+				.where('id', '=', locked.id)
+				.execute();
+			const { pending } = await startSignIn(locked);
+			await errorOf((await callerFor(pending)).auth.verifyOtp({ code: 'abcd-efgh-ijkl-mnop' }));
+
+			const after = await dashboard();
+			expect(after.users - before.users).toBe(2);
+			expect(after.activeSessions - before.activeSessions).toBe(1);
+			expect(after.failedSignIns24h - before.failedSignIns24h).toBe(1);
+			expect(after.lockouts24h - before.lockouts24h).toBe(1);
+			const verified = await database.db
+				.selectFrom('sessions')
+				.select('id')
+				.where('state', '=', 'verified')
+				.where('expires_at', '>', Date.now())
+				.execute();
+			expect(after.activeSessions).toBe(verified.length);
+		});
+
+		it('has 14 UTC day buckets ending today that count today’s sign-ins and failures', async () => {
+			const { token } = await asNewAdmin();
+			const dashboard = async () => (await callerFor(token)).audit.dashboard();
+			const before = await dashboard();
+
+			const user = await seedUser(database.db);
+			const { pending, code } = await startSignIn(user);
+			const caller = await callerFor(pending);
+			await errorOf(caller.auth.verifyOtp({ code: code === '000000' ? '111111' : '000000' }));
+			await caller.auth.verifyOtp({ code });
+
+			const after = await dashboard();
+			expect(after.perDay).toHaveLength(14);
+			expect(after.perDay.at(-1)!.day).toBe(new Date().toISOString().slice(0, 10));
+			after.perDay.forEach((bucket, i) => {
+				if (i > 0) expect(Date.parse(bucket.day) - Date.parse(after.perDay[i - 1]!.day)).toBe(DAY);
+			});
+			expect(after.perDay.at(-1)!.signIns - before.perDay.at(-1)!.signIns).toBe(1);
+			expect(after.perDay.at(-1)!.failures - before.perDay.at(-1)!.failures).toBe(1);
+		});
+
+		it('does not count a step-up as a sign-in', async () => {
+			const { admin, token } = await asNewAdmin();
+			const caller = await callerFor(token);
+			const before = await caller.audit.dashboard();
+			await caller.auth.stepUp.request();
+			await caller.auth.stepUp.verify({ code: (await waitForCode(sink, admin.email!)).code });
+			const after = await caller.audit.dashboard();
+			expect(after.perDay.at(-1)!.signIns).toBe(before.perDay.at(-1)!.signIns);
+		});
+	});
+});
