@@ -5,7 +5,7 @@ export const buttonVariants = tv({
 	variants: {
 		variant: {
 			default: 'bg-primary text-primary-foreground hover:bg-primary/90',
-			destructive: 'bg-destructive text-white hover:bg-destructive/90',
+			destructive: 'bg-destructive text-destructive-foreground hover:bg-destructive/90',
 			outline: 'border border-input bg-card hover:bg-muted',
 			secondary: 'bg-secondary text-foreground hover:bg-secondary/80',
 			ghost: 'hover:bg-muted',

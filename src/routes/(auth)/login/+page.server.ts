@@ -17,14 +17,21 @@ export const actions: Actions = {
 		const username = String(form.get('username') ?? '');
 		const password = String(form.get('password') ?? '');
 		const api = await createServerCaller(event);
+		let pending;
 		try {
-			await api.auth.login({ username, password, tokenType: 'cookie' });
+			pending = await api.auth.login({ username, password, tokenType: 'cookie' });
 		} catch (error) {
 			return failFromError(error, { username });
 		}
+		// The code step shows where the code went and when it expires; none of it is secret.
 		// redirectTo is only checked (and honoured) after the code step.
+		const query = new URLSearchParams();
 		const redirectTo = event.url.searchParams.get('redirectTo');
-		const query = redirectTo ? `?redirectTo=${encodeURIComponent(redirectTo)}` : '';
-		redirect(303, `/login/verify${query}`);
+		if (redirectTo) query.set('redirectTo', redirectTo);
+		if (pending.email) query.set('to', pending.email);
+		if (pending.expiresAt) query.set('expires', String(pending.expiresAt.getTime()));
+		if (pending.resendAvailableAt) query.set('resend', String(pending.resendAvailableAt.getTime()));
+		if (pending.expiresAt && !pending.codeSent) query.set('unsent', '1');
+		redirect(303, `/login/verify?${query}`);
 	}
 };

@@ -7,7 +7,14 @@ import { failFromError } from '$lib/server/trpc/form-errors';
 import { createServerCaller } from '$lib/server/trpc/caller';
 import type { Actions, PageServerLoad } from './$types';
 
-const TABS = ['profile', 'two-factor', 'sessions', 'backup-tokens', 'history'] as const;
+const TABS = [
+	'profile',
+	'two-factor',
+	'sessions',
+	'backup-tokens',
+	'api-tokens',
+	'history'
+] as const;
 type Tab = (typeof TABS)[number];
 type Api = Awaited<ReturnType<typeof createServerCaller>>;
 
@@ -62,6 +69,7 @@ export const load: PageServerLoad = async (event) => {
 		currentSessionId: session.publicId,
 		sessions: tab === 'sessions' ? await api.sessions.all({ userId: id }) : null,
 		backupTokens: tab === 'backup-tokens' ? await api.backupTokens.countFor({ userId: id }) : null,
+		apiTokens: tab === 'api-tokens' ? await api.apiTokens.listFor({ userId: id }) : null,
 		history: tab === 'history' ? await loadHistory(api, id, event.url) : null
 	};
 };
@@ -180,6 +188,18 @@ export const actions: Actions = {
 			return failFromError(cause);
 		}
 		return { success: 'Codes go to the account email again' };
+	},
+
+	revokeApiToken: async function revokeApiToken(event) {
+		requireVerified(event);
+		const form = await event.request.formData();
+		const api = await createServerCaller(event);
+		try {
+			await api.apiTokens.revokeFor({ id: text(form, 'id') });
+		} catch (cause) {
+			return failFromError(cause);
+		}
+		return { success: 'API token revoked' };
 	},
 
 	revokeSession: async function revokeSession(event) {

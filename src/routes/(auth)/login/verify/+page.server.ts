@@ -1,21 +1,55 @@
-import { redirect } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import { safeRedirectPath } from '$lib/server/auth/redirect';
-import { maskEmail } from '$lib/server/mail/address';
 import { failFromError } from '$lib/server/trpc/form-errors';
 import { createServerCaller } from '$lib/server/trpc/caller';
 import type { Actions, PageServerLoad } from './$types';
+
+// What the login and resend actions put in the URL for this page; nothing in it is secret.
+const CARRIED = ['redirectTo', 'to', 'expires', 'resend'] as const;
+
+/** A time in ms from the query string, or null. */
+function timeParam(url: URL, name: string): number | null {
+	const value = Number(url.searchParams.get(name));
+	return Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
+/** The query this page passes on to its actions and redirects (forms replace the query string). */
+function carriedQuery(url: URL): URLSearchParams {
+	const query = new URLSearchParams();
+	for (const name of CARRIED) {
+		const value = url.searchParams.get(name);
+		if (value) query.set(name, value);
+	}
+	return query;
+}
+
+// A masked address only (`a***e@example.com`): anything else in `to` is ignored.
+const MASKED_EMAIL = /^[^\s@]?\*{1,3}[^\s@]?@[^\s@]{1,253}$/;
+
+/** A code pasted as `123 456` or `123-456` is still the code; backup tokens keep their dashes. */
+function pastedCode(input: string): string {
+	const digits = input.replace(/[\s-]/g, '');
+	return /^\d+$/.test(digits) ? digits : input;
+}
 
 export const load: PageServerLoad = ({ locals, url }) => {
 	if (locals.session?.state === 'verified') {
 		redirect(303, safeRedirectPath(url.searchParams.get('redirectTo')));
 	}
 	if (!locals.user || locals.session?.state !== 'pending_otp') redirect(303, '/login');
+	const to = url.searchParams.get('to');
+	const expiresAt = timeParam(url, 'expires');
 	return {
-		email: locals.user.email ? maskEmail(locals.user.email) : null,
-		// Form actions replace the query string: carry redirectTo over explicitly.
-		redirectQuery: url.searchParams.has('redirectTo')
-			? `&redirectTo=${encodeURIComponent(url.searchParams.get('redirectTo')!)}`
-			: ''
+		// Codes may go to a separate two-factor address: the login action passed it on masked.
+		email: to && MASKED_EMAIL.test(to) ? to : null,
+		hasEmail: Boolean(expiresAt || locals.user.email),
+		expiresAt,
+		resendAt: timeParam(url, 'resend'),
+		unsent: url.searchParams.has('unsent'),
+		resent: url.searchParams.has('resent'),
+		backup: url.searchParams.has('backup'),
+		now: Date.now(),
+		query: carriedQuery(url).toString()
 	};
 };
 
@@ -24,7 +58,7 @@ export const actions: Actions = {
 		const form = await event.request.formData();
 		const api = await createServerCaller(event);
 		try {
-			await api.auth.verifyOtp({ code: String(form.get('code') ?? '') });
+			await api.auth.verifyOtp({ code: pastedCode(String(form.get('code') ?? '')) });
 		} catch (error) {
 			return failFromError(error);
 		}
@@ -33,11 +67,18 @@ export const actions: Actions = {
 
 	resend: async function resend(event) {
 		const api = await createServerCaller(event);
+		let sent;
 		try {
-			await api.auth.resendOtp();
+			sent = await api.auth.resendOtp();
 		} catch (error) {
-			return failFromError(error);
+			// Shown next to the resend button rather than the code field.
+			const failure = failFromError(error);
+			return fail(failure.status, { ...failure.data, resendFailed: true });
 		}
-		return { resent: true };
+		const query = carriedQuery(event.url);
+		query.set('expires', String(sent.expiresAt.getTime()));
+		query.set('resend', String(sent.resendAvailableAt.getTime()));
+		query.set('resent', '1');
+		redirect(303, `/login/verify?${query}`);
 	}
 };

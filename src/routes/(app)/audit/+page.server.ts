@@ -1,0 +1,95 @@
+import { error, redirect } from '@sveltejs/kit';
+import { TRPCError } from '@trpc/server';
+import { requireVerified } from '$lib/server/auth/page-guards';
+import { createServerCaller } from '$lib/server/trpc/caller';
+import type { PageServerLoad } from './$types';
+
+const FILTERS = ['event', 'user', 'from', 'to', 'page'] as const;
+type Query = Partial<Record<(typeof FILTERS)[number], string>>;
+type Api = Awaited<ReturnType<typeof createServerCaller>>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The start of a `YYYY-MM-DD` day in UTC; null for anything else. */
+function dayStart(value: string | undefined): Date | null {
+	if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return null;
+	const date = new Date(`${value}T00:00:00Z`);
+	return Number.isNaN(date.getTime()) ? null : date;
+}
+
+function isNotFound(cause: unknown): boolean {
+	return cause instanceof TRPCError && ['NOT_FOUND', 'BAD_REQUEST'].includes(cause.code);
+}
+
+/** The user a `user` filter names: by id (links from user pages), else by exact username or email. */
+async function findUser(api: Api, value: string): Promise<{ id: string; username: string } | null> {
+	try {
+		return await api.users.get({ id: value });
+	} catch (cause) {
+		if (!isNotFound(cause)) throw cause;
+	}
+	const name = value.trim().toLowerCase();
+	const { users } = await api.users.list({ search: name, pageSize: 10 });
+	return users.find((user) => user.username === name || user.email === name) ?? null;
+}
+
+export const load: PageServerLoad = async (event) => {
+	const { user } = requireVerified(event);
+	if (user.role !== 'admin') error(403, 'Administrators only');
+	// Every filter lives in the URL, so a view can be bookmarked, linked and used without JavaScript.
+	const query: Query = Object.fromEntries(
+		FILTERS.flatMap((name) => {
+			const value = event.url.searchParams.get(name)?.trim();
+			return value ? [[name, value]] : [];
+		})
+	);
+	const api = await createServerCaller(event);
+	const subject = query.user ? await findUser(api, query.user) : null;
+	if (subject && subject.id !== query.user) {
+		// A username was typed: keep the id in the URL, as links from user pages do.
+		const params = new URLSearchParams(event.url.searchParams);
+		params.set('user', subject.id);
+		params.delete('page');
+		redirect(303, `?${params}`);
+	}
+
+	const events = await api.audit.events();
+	const from = dayStart(query.from);
+	const to = dayStart(query.to);
+	const problems = [
+		query.user && !subject ? `No user “${query.user}”` : null,
+		query.from && !from ? 'The “from” date is not a date' : null,
+		query.to && !to ? 'The “to” date is not a date' : null,
+		from && to && from > to ? 'The “from” date is after the “to” date' : null,
+		query.event && !events.includes(query.event as (typeof events)[number])
+			? `Unknown event “${query.event}”`
+			: null
+	].filter((problem) => problem !== null);
+
+	const page = Number(query.page ?? 1);
+	let result = { entries: [] as Awaited<ReturnType<Api['audit']['list']>>['entries'], total: 0 };
+	if (problems.length === 0) {
+		try {
+			result = await api.audit.list({
+				event: query.event,
+				userId: subject?.id,
+				from: from ?? undefined,
+				// The "to" day is included: the list stops before the next day starts.
+				to: to ? new Date(to.getTime() + DAY_MS) : undefined,
+				page: Number.isSafeInteger(page) && page > 0 ? page : 1,
+				pageSize: 50
+			});
+		} catch (cause) {
+			if (!(cause instanceof TRPCError && cause.code === 'BAD_REQUEST')) throw cause;
+			problems.push('Those filters are not valid');
+		}
+	}
+	return {
+		...result,
+		events,
+		query,
+		subject: subject ? { id: subject.id, username: subject.username } : null,
+		problems,
+		filtered: FILTERS.some((name) => name !== 'page' && query[name])
+	};
+};
