@@ -2,22 +2,23 @@
 // records, and the sensitive changes need a code verified in the last 10 minutes (step-up).
 // Server-side callers on each dialect, codes read from a real SMTP server on loopback.
 // The rest of the admin API: admin-users, admin-two-factor, admin-sessions-audit.
-import { TRPCError } from '@trpc/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, beforeAll, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
-import { createMailer, type Mailer } from '$lib/server/mail';
 import { StepUpRequiredError } from '$lib/server/services/errors';
-import { createContextInner } from '$lib/server/trpc/context';
-import { appRouter, createCaller } from '$lib/server/trpc/router';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { appRouter } from '$lib/server/trpc/router';
+import {
+	useApiHarness,
+	advanceClock,
+	errorOf,
+	procedureAt,
+	type Caller
+} from '../helpers/api-harness';
+import { dialects } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const policy = getPolicy();
 const MINUTE = 60_000;
-
-type Caller = ReturnType<typeof createCaller>;
 
 // Verified members may call these (public, the sign-in steps, their own account); every other
 // procedure must refuse them, so a new admin procedure is covered without touching this list.
@@ -107,94 +108,21 @@ const STEP_UP: Array<{
 const allPaths = Object.keys(appRouter._def.procedures);
 const refusedToMembers = allPaths.filter((path) => !MEMBER_ALLOWED.includes(path));
 
-/** The procedure at a dotted path of a caller (`users.setRole`). */
-function procedureAt(caller: Caller, path: string): (input?: unknown) => Promise<unknown> {
-	return path
-		.split('.')
-		.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (
-		input?: unknown
-	) => Promise<unknown>;
-}
-
-async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
-	const error = await call.then(
-		() => null,
-		(caught: unknown) => caught
-	);
-	if (!(error instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${error}`);
-	return error;
-}
-
-/** Moves the clock the app reads; timers stay real so the drivers keep working. */
-function advanceClock(ms: number) {
-	vi.useFakeTimers({ toFake: ['Date'] });
-	vi.setSystemTime(Date.now() + ms);
-}
-
 describe.each(dialects)('admin API access on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let mailer: Mailer;
-
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		mailer = createMailer({
-			transport: 'smtp',
-			smtpUrl: sink.url,
-			from: 'Admin <admin@example.com>',
-			db: database.db,
-			env: 'test'
-		});
-	});
-	afterAll(async () => {
-		await mailer?.close();
-		await sink?.stop();
-		await database?.drop();
-	});
-	afterEach(() => {
-		vi.useRealTimers();
-	});
-
-	/** A caller as the session hook would build it for this bearer token. */
-	async function callerFor(token: string | null): Promise<Caller> {
-		const valid = token ? await validateSessionToken(database.db, token, policy.session) : null;
-		return createCaller(
-			createContextInner({
-				db: database.db,
-				dialect,
-				mailer,
-				user: valid?.user ?? null,
-				session: valid?.session ?? null,
-				sessionToken: valid ? token : null,
-				sessionTransport: valid ? 'bearer' : null,
-				clientAddress: '203.0.113.7',
-				userAgent: 'vitest'
-			})
-		);
-	}
-
-	/** Password, then the emailed code: the token of a verified (so stepped-up) session. */
-	async function signIn(user: SeededUser): Promise<string> {
-		const pending = await (
-			await callerFor(null)
-		).auth.login({ username: user.username, password: user.password, tokenType: 'bearer' });
-		const { code } = await waitForCode(sink, user.email!);
-		const verified = await (await callerFor(pending.sessionToken!)).auth.verifyOtp({ code });
-		return verified.sessionToken!;
-	}
+	const api = useApiHarness(dialect);
+	const { callerFor, signIn } = api;
 
 	/** A fresh code in a verified session: sensitive changes work for 10 minutes. */
 	async function stepUp(token: string, user: SeededUser): Promise<void> {
 		const caller = await callerFor(token);
 		await caller.auth.stepUp.request();
-		const { code } = await waitForCode(sink, user.email!);
+		const { code } = await waitForCode(api.sink, user.email!);
 		await caller.auth.stepUp.verify({ code });
 	}
 
 	/** Everything the admin procedures could change about a user. */
 	async function footprint(userId: string) {
-		const db = database.db;
+		const db = api.db;
 		const count = async (table: 'sessions' | 'static_tokens' | 'otp_email_changes') =>
 			(await db.selectFrom(table).select('user_id').where('user_id', '=', userId).execute()).length;
 		return {
@@ -209,7 +137,7 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 		let member: SeededUser;
 		let token: string;
 		beforeAll(async () => {
-			member = await seedUser(database.db);
+			member = await seedUser(api.db);
 			token = await signIn(member);
 		});
 
@@ -233,7 +161,7 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 		});
 
 		it('reads its own record and history, and gets FORBIDDEN for another user’s', async () => {
-			const other = await seedUser(database.db);
+			const other = await seedUser(api.db);
 			const caller = await callerFor(token);
 			expect(await caller.users.get({ id: member.id })).toMatchObject({
 				id: member.id,
@@ -247,7 +175,7 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 		});
 
 		it('gets NOT_FOUND revoking another user’s session, which keeps working', async () => {
-			const other = await seedUser(database.db);
+			const other = await seedUser(api.db);
 			const otherToken = await signIn(other);
 			const [session] = await (await callerFor(otherToken)).account.sessions();
 			const caller = await callerFor(token);
@@ -257,24 +185,24 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 			expect(refused.code).toBe('NOT_FOUND');
 			// The same answer as for an id that does not exist: no hint that it is someone's.
 			expect(refused.message).toBe(unknown.message);
-			expect(await validateSessionToken(database.db, otherToken, policy.session)).not.toBeNull();
+			expect(await validateSessionToken(api.db, otherToken, policy.session)).not.toBeNull();
 		});
 
 		it('may revoke a session of its own', async () => {
 			const second = await signIn(member);
 			const [newest] = await (await callerFor(second)).account.sessions();
 			await (await callerFor(token)).sessions.revoke({ publicId: newest!.publicId });
-			expect(await validateSessionToken(database.db, second, policy.session)).toBeNull();
-			expect(await validateSessionToken(database.db, token, policy.session)).not.toBeNull();
+			expect(await validateSessionToken(api.db, second, policy.session)).toBeNull();
+			expect(await validateSessionToken(api.db, token, policy.session)).not.toBeNull();
 		});
 	});
 
 	describe('sensitive changes need a code verified in the last 10 minutes', () => {
 		async function setUp() {
-			const admin = await seedUser(database.db, { role: 'admin' });
-			const target = await seedUser(database.db);
+			const admin = await seedUser(api.db, { role: 'admin' });
+			const target = await seedUser(api.db);
 			// A separate code address, so that clearing it changes something.
-			await database.db
+			await api.db
 				.updateTable('users')
 				.set({ otp_email: `codes-${target.username}@example.org` })
 				.where('id', '=', target.id)
@@ -312,7 +240,7 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 			advanceClock(policy.stepUpWindowMs + MINUTE);
 			const caller = await callerFor(token);
 			await caller.auth.stepUp.request();
-			const { code } = await waitForCode(sink, admin.email!);
+			const { code } = await waitForCode(api.sink, admin.email!);
 			const wrong = code === '000000' ? '111111' : '000000';
 
 			expect((await errorOf(caller.auth.stepUp.verify({ code: wrong }))).code).toBe('UNAUTHORIZED');

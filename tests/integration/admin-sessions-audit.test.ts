@@ -1,110 +1,30 @@
 // Sessions as users and admins see them (by public id, never a token), the audit log and the
 // dashboard. Server-side callers on each dialect, codes from a real SMTP sink.
-import { TRPCError } from '@trpc/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '$lib/server/auth/crypto';
 import { getPolicy } from '$lib/server/auth/policy';
-import { validateSessionToken } from '$lib/server/auth/session';
-import { createMailer, type Mailer } from '$lib/server/mail';
 import { AUDIT_EVENTS, recordAudit } from '$lib/server/services/audit';
 import { countUsers } from '$lib/server/services/users';
-import { createContextInner } from '$lib/server/trpc/context';
-import { createCaller } from '$lib/server/trpc/router';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
+import { dialects } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const policy = getPolicy();
 const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
 
-type Caller = ReturnType<typeof createCaller>;
-
-async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
-	const error = await call.then(
-		() => null,
-		(caught: unknown) => caught
-	);
-	if (!(error instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${error}`);
-	return error;
-}
-
-/** Moves the clock the app reads; timers stay real so the drivers keep working. */
-function advanceClock(ms: number) {
-	vi.useFakeTimers({ toFake: ['Date'] });
-	vi.setSystemTime(Date.now() + ms);
-}
-
 describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let mailer: Mailer;
-
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		mailer = createMailer({
-			transport: 'smtp',
-			smtpUrl: sink.url,
-			from: 'Admin <admin@example.com>',
-			db: database.db,
-			env: 'test'
-		});
-	});
-	afterAll(async () => {
-		await mailer?.close();
-		await sink?.stop();
-		await database?.drop();
-	});
-	afterEach(() => {
-		vi.useRealTimers();
-	});
-
-	/** A caller as the session hook would build it for this bearer token. */
-	async function callerFor(token: string | null, ip = '203.0.113.7'): Promise<Caller> {
-		const valid = token ? await validateSessionToken(database.db, token, policy.session) : null;
-		return createCaller(
-			createContextInner({
-				db: database.db,
-				dialect,
-				mailer,
-				user: valid?.user ?? null,
-				session: valid?.session ?? null,
-				sessionToken: valid ? token : null,
-				sessionTransport: valid ? 'bearer' : null,
-				clientAddress: ip,
-				userAgent: 'vitest'
-			})
-		);
-	}
-
-	/** The password step: the pending token and the emailed code. */
-	async function startSignIn(user: SeededUser): Promise<{ pending: string; code: string }> {
-		const started = await (
-			await callerFor(null)
-		).auth.login({ username: user.username, password: user.password, tokenType: 'bearer' });
-		const { code } = await waitForCode(sink, user.email!);
-		return { pending: started.sessionToken!, code };
-	}
-
-	/** Both steps: the token of a verified session. */
-	async function signIn(user: SeededUser): Promise<string> {
-		const { pending, code } = await startSignIn(user);
-		return (await (await callerFor(pending)).auth.verifyOtp({ code })).sessionToken!;
-	}
-
-	async function isValid(token: string): Promise<boolean> {
-		return (await validateSessionToken(database.db, token, policy.session)) !== null;
-	}
+	const api = useApiHarness(dialect);
+	const { callerFor, startSignIn, signIn, isValid } = api;
 
 	async function asNewAdmin(): Promise<{ admin: SeededUser; token: string }> {
-		const admin = await seedUser(database.db, { role: 'admin' });
+		const admin = await seedUser(api.db, { role: 'admin' });
 		return { admin, token: await signIn(admin) };
 	}
 
 	describe('revokeOthers keeps the current session; admins list sessions without secrets', () => {
 		it('sessions.revokeOthers ends every other session, pending ones too, and keeps this one', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const [current, second, third] = [await signIn(user), await signIn(user), await signIn(user)];
 			const { pending } = await startSignIn(user);
 			const caller = await callerFor(current);
@@ -118,7 +38,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 
 		it('sessions.all shows usernames and public ids, never a token or its hash', async () => {
 			const { token: adminToken } = await asNewAdmin();
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const tokens = [await signIn(user), await signIn(user)];
 			const admin = await callerFor(adminToken);
 
@@ -142,7 +62,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 
 		it('an admin ends anyone’s session by public id', async () => {
 			const { token: adminToken } = await asNewAdmin();
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const token = await signIn(user);
 			const [session] = await (await callerFor(adminToken)).sessions.all({ userId: user.id });
 
@@ -156,7 +76,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 	describe('the audit log filters by event, user and time, newest first, in pages', () => {
 		it('filters by event, and by user as subject or as actor', async () => {
 			const { admin, token } = await asNewAdmin();
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(token);
 			await caller.users.unlock({ id: user.id });
 			await caller.backupTokens.revokeFor({ userId: user.id });
@@ -188,7 +108,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 
 		it('filters by time (from inclusive, to exclusive) and lists newest first', async () => {
 			const { token } = await asNewAdmin();
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			for (let hour = 0; hour < 3; hour++) {
 				if (hour > 0) advanceClock(HOUR);
 				await (await callerFor(token)).users.unlock({ id: user.id });
@@ -211,7 +131,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 
 		it('pages in a stable order with the total of all matches', async () => {
 			const { token } = await asNewAdmin();
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(token);
 			for (let i = 0; i < 12; i++) await caller.users.unlock({ id: user.id });
 
@@ -239,20 +159,20 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			const { token } = await asNewAdmin();
 			const dashboard = async () => (await callerFor(token)).audit.dashboard();
 			const before = await dashboard();
-			expect(before.users).toBe(await countUsers(database.db));
+			expect(before.users).toBe(await countUsers(api.db));
 
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			await signIn(user);
-			const failing = (await callerFor(null, '198.51.100.20')).auth.login({
+			const failing = (await callerFor(null, { ip: '198.51.100.20' })).auth.login({
 				username: user.username,
 				password: 'not the password'
 			});
 			expect((await errorOf(failing)).code).toBe('UNAUTHORIZED');
 			// A failure from yesterday stays out of the 24 hours.
-			await recordAudit(database.db, { event: 'login.failed' }, Date.now() - DAY - HOUR);
+			await recordAudit(api.db, { event: 'login.failed' }, Date.now() - DAY - HOUR);
 
-			const locked = await seedUser(database.db);
-			await database.db
+			const locked = await seedUser(api.db);
+			await api.db
 				.updateTable('users')
 				.set({ otp_failures: policy.otp.lockAfterFailures - 1 })
 				.where('id', '=', locked.id)
@@ -265,7 +185,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			expect(after.activeSessions - before.activeSessions).toBe(1);
 			expect(after.failedSignIns24h - before.failedSignIns24h).toBe(1);
 			expect(after.lockouts24h - before.lockouts24h).toBe(1);
-			const verified = await database.db
+			const verified = await api.db
 				.selectFrom('sessions')
 				.select('id')
 				.where('state', '=', 'verified')
@@ -279,7 +199,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			const dashboard = async () => (await callerFor(token)).audit.dashboard();
 			const before = await dashboard();
 
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const { pending, code } = await startSignIn(user);
 			const caller = await callerFor(pending);
 			await errorOf(caller.auth.verifyOtp({ code: code === '000000' ? '111111' : '000000' }));
@@ -300,7 +220,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			const caller = await callerFor(token);
 			const before = await caller.audit.dashboard();
 			await caller.auth.stepUp.request();
-			await caller.auth.stepUp.verify({ code: (await waitForCode(sink, admin.email!)).code });
+			await caller.auth.stepUp.verify({ code: (await waitForCode(api.sink, admin.email!)).code });
 			const after = await caller.audit.dashboard();
 			expect(after.perDay.at(-1)!.signIns).toBe(before.perDay.at(-1)!.signIns);
 		});

@@ -1,14 +1,10 @@
 // The second factor as users and admins manage it: a separate address for codes (used only once
 // a code sent to it came back) and backup tokens (shown once, each good for one sign-in).
 // Server-side callers on each dialect, codes from a real SMTP sink.
-import { TRPCError } from '@trpc/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
-import { validateSessionToken } from '$lib/server/auth/session';
-import { createMailer, type Mailer } from '$lib/server/mail';
-import { createContextInner } from '$lib/server/trpc/context';
-import { createCaller } from '$lib/server/trpc/router';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { useApiHarness, errorOf } from '../helpers/api-harness';
+import { dialects } from '../helpers/databases';
 import {
 	OTP_SUBJECT,
 	extractCode,
@@ -16,78 +12,25 @@ import {
 	waitForCode,
 	type SeededUser
 } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const policy = getPolicy();
-
-type Caller = ReturnType<typeof createCaller>;
-
-async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
-	const error = await call.then(
-		() => null,
-		(caught: unknown) => caught
-	);
-	if (!(error instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${error}`);
-	return error;
-}
 
 function wrongCodeFor(code: string): string {
 	return code === '000000' ? '111111' : '000000';
 }
 
 describe.each(dialects)('admin API second factor on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let mailer: Mailer;
-
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		mailer = createMailer({
-			transport: 'smtp',
-			smtpUrl: sink.url,
-			from: 'Admin <admin@example.com>',
-			db: database.db,
-			env: 'test'
-		});
-	});
-	afterAll(async () => {
-		await mailer?.close();
-		await sink?.stop();
-		await database?.drop();
-	});
-	afterEach(() => {
-		vi.useRealTimers();
-	});
-
-	/** A caller as the session hook would build it for this bearer token. */
-	async function callerFor(token: string | null): Promise<Caller> {
-		const valid = token ? await validateSessionToken(database.db, token, policy.session) : null;
-		return createCaller(
-			createContextInner({
-				db: database.db,
-				dialect,
-				mailer,
-				user: valid?.user ?? null,
-				session: valid?.session ?? null,
-				sessionToken: valid ? token : null,
-				sessionTransport: valid ? 'bearer' : null,
-				clientAddress: '203.0.113.7',
-				userAgent: 'vitest'
-			})
-		);
-	}
+	const api = useApiHarness(dialect);
+	const { callerFor, login } = api;
 
 	/**
 	 * The password step: the pending token, and the code with the address it went to (every
 	 * address in this file contains its user's name).
 	 */
 	async function startSignIn(user: SeededUser) {
-		const started = await (
-			await callerFor(null)
-		).auth.login({ username: user.username, password: user.password, tokenType: 'bearer' });
+		const started = await login(user);
 		expect(started.codeSent).toBe(true);
-		const mail = await sink.waitForMessage(
+		const mail = await api.sink.waitForMessage(
 			(m) => m.subject === OTP_SUBJECT && m.envelopeTo.some((to) => to.includes(user.username))
 		);
 		expect(mail.envelopeTo).toHaveLength(1);
@@ -106,15 +49,15 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 
 	describe('a new two-factor address is used only once a code sent to it comes back', () => {
 		it('requestEmail mails the new address only; sign-in codes still go to the old one', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(await signIn(user));
 			const next = `second-${user.username}@example.org`;
-			const mark = sink.messages.length;
+			const mark = api.sink.messages.length;
 
 			await caller.twoFactor.requestEmail({ email: next.toUpperCase() });
-			const { mail } = await waitForCode(sink, next);
+			const { mail } = await waitForCode(api.sink, next);
 			expect(mail.envelopeTo).toEqual([next]);
-			expect(sink.messages.slice(mark).map((m) => m.envelopeTo)).toEqual([[next]]);
+			expect(api.sink.messages.slice(mark).map((m) => m.envelopeTo)).toEqual([[next]]);
 			expect(await caller.users.get({ id: user.id })).toMatchObject({
 				otpEmail: null,
 				pendingOtpEmail: next
@@ -124,11 +67,11 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 		});
 
 		it('confirmEmail answers a wrong code with UNAUTHORIZED; five wrong tries burn the code', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(await signIn(user));
 			const next = `second-${user.username}@example.org`;
 			await caller.twoFactor.requestEmail({ email: next });
-			const { code } = await waitForCode(sink, next);
+			const { code } = await waitForCode(api.sink, next);
 
 			for (let i = 0; i < policy.otp.maxAttemptsPerCode; i++) {
 				const wrong = await errorOf(caller.twoFactor.confirmEmail({ code: wrongCodeFor(code) }));
@@ -140,11 +83,11 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 		});
 
 		it('once confirmed, codes go to the new address; clearEmail sends them to the account email', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(await signIn(user));
 			const next = `second-${user.username}@example.org`;
 			await caller.twoFactor.requestEmail({ email: next });
-			const { code } = await waitForCode(sink, next);
+			const { code } = await waitForCode(api.sink, next);
 
 			const wrong = await errorOf(caller.twoFactor.confirmEmail({ code: wrongCodeFor(code) }));
 			expect(wrong.code).toBe('UNAUTHORIZED');
@@ -164,14 +107,14 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 		});
 
 		it('an admin (stepped up) starts a change for a user, who confirms it', async () => {
-			const admin = await seedUser(database.db, { role: 'admin' });
+			const admin = await seedUser(api.db, { role: 'admin' });
 			const adminCaller = await callerFor(await signIn(admin));
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const userCaller = await callerFor(await signIn(user));
 			const next = `given-${user.username}@example.org`;
 
 			await adminCaller.twoFactor.requestEmailFor({ userId: user.id, email: next });
-			const { mail, code } = await waitForCode(sink, next);
+			const { mail, code } = await waitForCode(api.sink, next);
 			expect(mail.envelopeTo).toEqual([next]);
 			expect(await adminCaller.users.get({ id: user.id })).toMatchObject({
 				otpEmail: null,
@@ -195,9 +138,9 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 		const TOKEN_FORMAT = /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/;
 
 		it('generateMine returns them once; countMine and every later answer hold only counts', async () => {
-			const admin = await seedUser(database.db, { role: 'admin' });
+			const admin = await seedUser(api.db, { role: 'admin' });
 			const adminCaller = await callerFor(await signIn(admin));
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const token = await signIn(user);
 			const caller = await callerFor(token);
 
@@ -228,7 +171,7 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 		});
 
 		it('each token signs in once', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(await signIn(user));
 			const [first, second] = (await caller.backupTokens.generateMine({ count: 2 })).tokens;
 
@@ -241,7 +184,7 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 		});
 
 		it('revokeMine makes every token fail', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(await signIn(user));
 			const { tokens } = await caller.backupTokens.generateMine({ count: 2 });
 
@@ -254,9 +197,9 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 		});
 
 		it('an admin mints them for a user (stepped up) and revokes them; every count agrees', async () => {
-			const admin = await seedUser(database.db, { role: 'admin' });
+			const admin = await seedUser(api.db, { role: 'admin' });
 			const adminCaller = await callerFor(await signIn(admin));
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(await signIn(user));
 
 			const { tokens } = await adminCaller.backupTokens.generateFor({ userId: user.id, count: 2 });

@@ -1,95 +1,22 @@
 // Managing users through the admin API: the list, creating and renaming, deactivation,
 // passwords and unlocking. Server-side callers on each dialect, codes from a real SMTP sink.
-import { TRPCError } from '@trpc/server';
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
-import { validateSessionToken } from '$lib/server/auth/session';
-import { createMailer, type Mailer } from '$lib/server/mail';
-import { createContextInner } from '$lib/server/trpc/context';
-import { createCaller } from '$lib/server/trpc/router';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { useApiHarness, errorOf, type Caller } from '../helpers/api-harness';
+import { dialects } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const policy = getPolicy();
 const NEW_PASSWORD = 'a brand new password';
 const NO_SUCH_ID = 'a'.repeat(24);
 
-type Caller = ReturnType<typeof createCaller>;
-
-async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
-	const error = await call.then(
-		() => null,
-		(caught: unknown) => caught
-	);
-	if (!(error instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${error}`);
-	return error;
-}
-
 describe.each(dialects)('admin API users on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let mailer: Mailer;
-
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		mailer = createMailer({
-			transport: 'smtp',
-			smtpUrl: sink.url,
-			from: 'Admin <admin@example.com>',
-			db: database.db,
-			env: 'test'
-		});
-	});
-	afterAll(async () => {
-		await mailer?.close();
-		await sink?.stop();
-		await database?.drop();
-	});
-	afterEach(() => {
-		vi.useRealTimers();
-	});
-
-	/** A caller as the session hook would build it for this bearer token. */
-	async function callerFor(token: string | null): Promise<Caller> {
-		const valid = token ? await validateSessionToken(database.db, token, policy.session) : null;
-		return createCaller(
-			createContextInner({
-				db: database.db,
-				dialect,
-				mailer,
-				user: valid?.user ?? null,
-				session: valid?.session ?? null,
-				sessionToken: valid ? token : null,
-				sessionTransport: valid ? 'bearer' : null,
-				clientAddress: '203.0.113.7',
-				userAgent: 'vitest'
-			})
-		);
-	}
-
-	function login(user: SeededUser, password = user.password) {
-		return callerFor(null).then((caller) =>
-			caller.auth.login({ username: user.username, password, tokenType: 'bearer' })
-		);
-	}
-
-	/** Password, then the emailed code: the token of a verified (so stepped-up) session. */
-	async function signIn(user: SeededUser, password = user.password): Promise<string> {
-		const pending = await login(user, password);
-		const { code } = await waitForCode(sink, user.email!);
-		const verified = await (await callerFor(pending.sessionToken!)).auth.verifyOtp({ code });
-		return verified.sessionToken!;
-	}
-
-	async function isValid(token: string): Promise<boolean> {
-		return (await validateSessionToken(database.db, token, policy.session)) !== null;
-	}
+	const api = useApiHarness(dialect);
+	const { callerFor, login, signIn, isValid } = api;
 
 	function userRow(id: string) {
-		return database.db
+		return api.db
 			.selectFrom('users')
 			.select(['role', 'is_active', 'password_hash', 'locked_at', 'otp_failures'])
 			.where('id', '=', id)
@@ -97,7 +24,7 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 	}
 
 	async function asNewAdmin(): Promise<{ admin: SeededUser; caller: Caller; token: string }> {
-		const admin = await seedUser(database.db, { role: 'admin' });
+		const admin = await seedUser(api.db, { role: 'admin' });
 		const token = await signIn(admin);
 		return { admin, caller: await callerFor(token), token };
 	}
@@ -114,15 +41,15 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 			// Names with LIKE metacharacters and the escape character. `%` and `!` are outside
 			// the username rules, so these come straight from the service, as a CLI import could.
 			for (const name of ['a_b', 'axb', 'a%b', 'a!b']) {
-				await seedUser(database.db, { username: `${tag}-${name}` });
+				await seedUser(api.db, { username: `${tag}-${name}` });
 			}
-			await seedUser(database.db, { username: `${tag}-mail`, email: `contact-${tag}@example.net` });
+			await seedUser(api.db, { username: `${tag}-mail`, email: `contact-${tag}@example.net` });
 			// Twelve users for pages and sorting, created out of name order; the emails run the
 			// other way round so that sorting by email differs from sorting by username.
 			for (const n of [7, 2, 11, 4, 9, 1, 12, 5, 10, 3, 8, 6]) {
 				const username = `${tag}-p${String(n).padStart(2, '0')}`;
 				createdOrder.push(username);
-				await seedUser(database.db, {
+				await seedUser(api.db, {
 					username,
 					email: `${tag}-e${String(13 - n).padStart(2, '0')}@example.com`,
 					role: n === 3 || n === 8 ? 'admin' : 'member'
@@ -130,7 +57,7 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 			}
 			paged.push(...[...createdOrder].sort());
 			const set = (username: string, values: Record<string, number>) =>
-				database.db.updateTable('users').set(values).where('username', '=', username).execute();
+				api.db.updateTable('users').set(values).where('username', '=', username).execute();
 			await set(`${tag}-p05`, { is_active: 0 });
 			await set(`${tag}-p06`, { locked_at: Date.now() });
 			await set(`${tag}-p07`, { otp_email_confirmed_at: Date.now() });
@@ -263,8 +190,8 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 
 		it('renames a user; a taken name is CONFLICT and an unknown id NOT_FOUND', async () => {
 			const { caller } = await asNewAdmin();
-			const user = await seedUser(database.db);
-			const other = await seedUser(database.db);
+			const user = await seedUser(api.db);
+			const other = await seedUser(api.db);
 			const renamed = { id: user.id, username: `${user.username}-renamed`, email: null };
 			await caller.users.updateProfile(renamed);
 			expect(await caller.users.get({ id: user.id })).toMatchObject({
@@ -281,13 +208,13 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 	describe('deactivating a user ends their sessions and their sign-in until reactivated', () => {
 		it('ends every session of every user named at once and refuses their password', async () => {
 			const { caller } = await asNewAdmin();
-			const user = await seedUser(database.db);
-			const other = await seedUser(database.db);
+			const user = await seedUser(api.db);
+			const other = await seedUser(api.db);
 			const tokens = [await signIn(user), await signIn(user), await signIn(other)];
 
 			await caller.users.setActive({ ids: [user.id, other.id], active: false });
 			for (const token of tokens) expect(await isValid(token)).toBe(false);
-			const left = await database.db
+			const left = await api.db
 				.selectFrom('sessions')
 				.select('id')
 				.where('user_id', 'in', [user.id, other.id])
@@ -328,7 +255,7 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 	describe('a new password ends sessions: all of them when set by an admin, the others when changed', () => {
 		it('users.setPassword ends all the user’s sessions; only the new password works', async () => {
 			const { caller } = await asNewAdmin();
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const tokens = [await signIn(user), await signIn(user)];
 
 			await caller.users.setPassword({ id: user.id, password: NEW_PASSWORD });
@@ -338,7 +265,7 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 		});
 
 		it('account.changePassword refuses a wrong current password and changes nothing', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const [current, other] = [await signIn(user), await signIn(user)];
 			const before = await userRow(user.id);
 
@@ -353,7 +280,7 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 		});
 
 		it('account.changePassword ends the other sessions and keeps the current one', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const [current, other] = [await signIn(user), await signIn(user)];
 
 			await (
@@ -372,8 +299,8 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 	describe('unlocking clears the lock and the failure budget', () => {
 		it('clears locked_at, otp_failures and the backoff, audited as account.unlocked', async () => {
 			const { admin, caller } = await asNewAdmin();
-			const user = await seedUser(database.db);
-			await database.db
+			const user = await seedUser(api.db);
+			await api.db
 				.updateTable('users')
 				.set({
 					locked_at: Date.now(),
@@ -400,7 +327,7 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 
 	describe('rules added after review', () => {
 		it('limits wrong current passwords on a password change, before checking them', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(await signIn(user));
 			for (let i = 0; i < policy.login.perUsernameAndAddress; i++) {
 				const wrong = await errorOf(
@@ -414,12 +341,12 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 			);
 			expect(limited.code).toBe('TOO_MANY_REQUESTS');
 			expect((await login(user)).status).toBe('otp_required');
-			await waitForCode(sink, user.email!);
+			await waitForCode(api.sink, user.email!);
 		});
 
 		it('rolls back a bulk change naming an unknown user', async () => {
 			const { caller } = await asNewAdmin();
-			const member = await seedUser(database.db);
+			const member = await seedUser(api.db);
 			const error = await errorOf(
 				caller.users.setActive({ ids: [member.id, NO_SUCH_ID], active: false })
 			);
@@ -429,7 +356,7 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 
 		it('marks the account unconfirmed when its email (where codes go) changes', async () => {
 			const { caller } = await asNewAdmin();
-			const member = await seedUser(database.db);
+			const member = await seedUser(api.db);
 			await signIn(member); // proves the address
 			expect((await caller.users.get({ id: member.id })).emailConfirmed).toBe(true);
 			await caller.users.updateProfile({

@@ -2,30 +2,31 @@
 // who just verified a code, shown once, stored as a hash, limited by scope, never reaching the
 // human tiers, and dead once revoked, expired, deactivated or (if chosen) after a password change.
 // Callers are built by `authenticate`, exactly as the session hook builds `locals`.
-import { TRPCError } from '@trpc/server';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '$lib/server/auth/crypto';
-import { authenticate, localsOf } from '$lib/server/auth/authenticate';
+import { authenticate } from '$lib/server/auth/authenticate';
 import { getPolicy } from '$lib/server/auth/policy';
-import { createMailer, type Mailer } from '$lib/server/mail';
 import {
 	ApiTokenNotAllowedError,
 	ReadOnlyApiTokenError,
 	StepUpRequiredError
 } from '$lib/server/services/errors';
-import { createContextInner } from '$lib/server/trpc/context';
 import type { Meta } from '$lib/server/trpc/init';
-import { appRouter, createCaller } from '$lib/server/trpc/router';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+import { appRouter } from '$lib/server/trpc/router';
+import {
+	useApiHarness,
+	advanceClock,
+	errorOf,
+	procedureAt,
+	type Caller
+} from '../helpers/api-harness';
+import { dialects } from '../helpers/databases';
+import { seedUser } from '../helpers/sign-in';
 
 const policy = getPolicy();
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const TOKEN_FORMAT = /^([a-z2-7]{8})_([a-z2-7]{32})$/;
-
-type Caller = ReturnType<typeof createCaller>;
 
 interface ProcedureInfo {
 	path: string;
@@ -54,84 +55,9 @@ const tokenMutations = procedures
 	.filter((p) => p.mutation && p.tier !== 'public')
 	.map((p) => p.path);
 
-/** The procedure at a dotted path of a caller (`users.setRole`). */
-function procedureAt(caller: Caller, path: string): (input?: unknown) => Promise<unknown> {
-	return path
-		.split('.')
-		.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (
-		input?: unknown
-	) => Promise<unknown>;
-}
-
-async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
-	const error = await call.then(
-		() => null,
-		(caught: unknown) => caught
-	);
-	if (!(error instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${error}`);
-	return error;
-}
-
-/** Moves the clock the app reads; timers stay real so the drivers keep working. */
-function advanceClock(ms: number) {
-	vi.useFakeTimers({ toFake: ['Date'] });
-	vi.setSystemTime(Date.now() + ms);
-}
-
 describe.each(dialects)('API tokens on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let mailer: Mailer;
-
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		mailer = createMailer({
-			transport: 'smtp',
-			smtpUrl: sink.url,
-			from: 'Admin <admin@example.com>',
-			db: database.db,
-			env: 'test'
-		});
-	});
-	afterAll(async () => {
-		await mailer?.close();
-		await sink?.stop();
-		await database?.drop();
-	});
-	afterEach(() => {
-		vi.useRealTimers();
-	});
-
-	/** A caller as the session hook builds it for this bearer value (session or API token). */
-	async function callerFor(bearer: string | null, ip = '203.0.113.7'): Promise<Caller> {
-		const auth = bearer
-			? await authenticate(database.db, { token: bearer, transport: 'bearer' }, policy.session, {
-					ip: () => ip,
-					userAgent: 'vitest'
-				})
-			: null;
-		return createCaller(
-			createContextInner({
-				db: database.db,
-				dialect,
-				mailer,
-				...localsOf(auth),
-				clientAddress: ip,
-				userAgent: 'vitest'
-			})
-		);
-	}
-
-	/** Password, then the emailed code: a verified bearer session (so stepped up for 10 min). */
-	async function signIn(user: SeededUser): Promise<string> {
-		const pending = await (
-			await callerFor(null)
-		).auth.login({ username: user.username, password: user.password, tokenType: 'bearer' });
-		const { code } = await waitForCode(sink, user.email!);
-		const verified = await (await callerFor(pending.sessionToken!)).auth.verifyOtp({ code });
-		return verified.sessionToken!;
-	}
+	const api = useApiHarness(dialect, { auth: 'authenticate' });
+	const { callerFor, signIn } = api;
 
 	async function newToken(
 		session: string,
@@ -145,7 +71,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 	async function userWithToken(
 		options: { role?: 'admin' | 'member'; scopes?: ['read'] | ['read', 'write'] } = {}
 	) {
-		const user = await seedUser(database.db, { role: options.role ?? 'member' });
+		const user = await seedUser(api.db, { role: options.role ?? 'member' });
 		const session = await signIn(user);
 		const created = await newToken(session, options.scopes ?? ['read', 'write']);
 		return { user, session, token: created.token, id: created.apiToken.id };
@@ -153,7 +79,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 	/** Everything a refused call could have changed about a user. */
 	async function footprint(userId: string) {
-		const db = database.db;
+		const db = api.db;
 		const count = async (
 			table: 'sessions' | 'static_tokens' | 'api_tokens' | 'otp_email_changes'
 		) =>
@@ -168,7 +94,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 	}
 
 	async function tokenRow(id: string) {
-		return database.db
+		return api.db
 			.selectFrom('api_tokens')
 			.selectAll()
 			.where('id', '=', id)
@@ -176,7 +102,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 	}
 
 	async function auditEvents(event: string, subjectId: string) {
-		return database.db
+		return api.db
 			.selectFrom('audit_log')
 			.select(['event', 'actor_id', 'ip', 'details'])
 			.where('event', '=', event)
@@ -186,7 +112,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 	describe('creating a token needs a code verified in the last 10 minutes', () => {
 		it('is FORBIDDEN 11 minutes after the sign-in, and works after a fresh one', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const session = await signIn(user);
 			advanceClock(policy.stepUpWindowMs + MINUTE);
 
@@ -209,7 +135,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 		});
 
 		it('refuses scopes other than read or read+write, and lifetimes beyond a year', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const caller = await callerFor(await signIn(user));
 			const create = (input: unknown) =>
 				errorOf(caller.apiTokens.create(input as Parameters<Caller['apiTokens']['create']>[0]));
@@ -224,7 +150,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 	describe('the secret is shown once; only its SHA-256 and the prefix are stored', () => {
 		it('returns the token once, and lists never carry it or its hash', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const session = await signIn(user);
 			const created = await newToken(session, ['read'], 30);
 			const [, prefix, secret] = TOKEN_FORMAT.exec(created.token)!;
@@ -265,7 +191,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 			expect(row.prefix).toBe(token.slice(0, 8));
 			const secret = token.slice(9);
 			for (const table of ['api_tokens', 'audit_log'] as const) {
-				const dump = JSON.stringify(await database.db.selectFrom(table).selectAll().execute());
+				const dump = JSON.stringify(await api.db.selectFrom(table).selectAll().execute());
 				expect(dump).not.toContain(secret);
 			}
 		});
@@ -280,7 +206,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 				session: { state: 'verified', expiresAt: null },
 				apiToken: { id, scopes: ['read'] }
 			});
-			const auth = await authenticate(database.db, { token, transport: 'bearer' }, policy.session, {
+			const auth = await authenticate(api.db, { token, transport: 'bearer' }, policy.session, {
 				ip: () => '203.0.113.7',
 				userAgent: null
 			});
@@ -292,7 +218,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 			const { token } = await userWithToken();
 			const client = { ip: () => '203.0.113.7', userAgent: null };
 			const as = (value: string, transport: 'cookie' | 'bearer' = 'bearer') =>
-				authenticate(database.db, { token: value, transport }, policy.session, client);
+				authenticate(api.db, { token: value, transport }, policy.session, client);
 			expect(await as(token, 'cookie')).toBeNull();
 			expect(await as(token.toUpperCase())).toBeNull();
 			expect(await as(token.slice(0, -1))).toBeNull();
@@ -330,7 +256,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 		it('a write token may call the mutations of the verified and admin tiers', async () => {
 			const { token } = await userWithToken({ role: 'admin' });
-			const target = await seedUser(database.db);
+			const target = await seedUser(api.db);
 			const caller = await callerFor(token);
 			await caller.users.setActive({ ids: [target.id], active: false });
 			expect((await footprint(target.id)).user?.is_active).toBe(0);
@@ -384,7 +310,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 		it('refuses well-formed sensitive calls too', async () => {
 			const { user, token } = await userWithToken({ role: 'admin' });
-			const other = await seedUser(database.db);
+			const other = await seedUser(api.db);
 			const before = { self: await footprint(user.id), other: await footprint(other.id) };
 			const caller = await callerFor(token);
 			const calls = [
@@ -415,14 +341,14 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 		it('nobody revokes someone else’s token but an admin', async () => {
 			const owner = await userWithToken();
-			const intruder = await seedUser(database.db);
+			const intruder = await seedUser(api.db);
 			const refused = await errorOf(
 				(await callerFor(await signIn(intruder))).apiTokens.revoke({ id: owner.id })
 			);
 			expect(refused.code).toBe('NOT_FOUND');
 			expect(await (await callerFor(owner.token)).auth.me()).not.toBeNull();
 
-			const admin = await seedUser(database.db, { role: 'admin' });
+			const admin = await seedUser(api.db, { role: 'admin' });
 			const adminCaller = await callerFor(await signIn(admin));
 			const listed = await adminCaller.apiTokens.listFor({ userId: owner.user.id });
 			expect(listed.map((row) => row.id)).toEqual([owner.id]);
@@ -431,7 +357,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 		});
 
 		it('an expired token is UNAUTHORIZED', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(api.db);
 			const { token } = await newToken(await signIn(user), ['read'], 1);
 			advanceClock(DAY - MINUTE);
 			expect(await (await callerFor(token)).users.get({ id: user.id })).toMatchObject({
@@ -445,7 +371,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 		it('deactivating the user deletes their tokens; reactivating brings none back', async () => {
 			const { user, token } = await userWithToken();
-			const admin = await seedUser(database.db, { role: 'admin' });
+			const admin = await seedUser(api.db, { role: 'admin' });
 			const adminCaller = await callerFor(await signIn(admin));
 			await adminCaller.users.setActive({ ids: [user.id], active: false });
 			expect(await (await callerFor(token)).auth.me()).toBeNull();
@@ -477,7 +403,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 		it('an admin setting the password kills them', async () => {
 			const { user, token } = await userWithToken();
-			const admin = await seedUser(database.db, { role: 'admin' });
+			const admin = await seedUser(api.db, { role: 'admin' });
 			await (
 				await callerFor(await signIn(admin))
 			).users.setPassword({ id: user.id, password: 'set by the admin' });
@@ -490,17 +416,17 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 			const { id, token } = await userWithToken();
 			expect((await tokenRow(id)).last_used_at).toBeNull();
 
-			await callerFor(token, '198.51.100.1');
+			await callerFor(token, { ip: '198.51.100.1' });
 			const first = await tokenRow(id);
 			expect(Number(first.last_used_at)).toBeGreaterThan(0);
 			expect(first.last_used_ip).toBe('198.51.100.1');
 
 			advanceClock(30_000);
-			await callerFor(token, '198.51.100.2');
+			await callerFor(token, { ip: '198.51.100.2' });
 			expect(await tokenRow(id)).toEqual(first);
 
 			advanceClock(31_000);
-			await callerFor(token, '198.51.100.3');
+			await callerFor(token, { ip: '198.51.100.3' });
 			const later = await tokenRow(id);
 			expect(Number(later.last_used_at)).toBe(Date.now());
 			expect(later.last_used_ip).toBe('198.51.100.3');
@@ -508,7 +434,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 		it('audits the first use exactly once, even when requests race', async () => {
 			const { user, token } = await userWithToken();
-			await Promise.all(Array.from({ length: 5 }, () => callerFor(token, '198.51.100.9')));
+			await Promise.all(Array.from({ length: 5 }, () => callerFor(token, { ip: '198.51.100.9' })));
 			advanceClock(2 * MINUTE);
 			await callerFor(token);
 			const entries = await auditEvents('api_token.first_used', user.id);

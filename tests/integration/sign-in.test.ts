@@ -1,69 +1,30 @@
 // The two-step sign-in through the server-side caller, on each dialect, with codes delivered by
 // a real SMTP server on loopback. One `describe` per rule.
-import { TRPCError } from '@trpc/server';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { TRPCError } from '@trpc/server';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { createMailer, type Mailer } from '$lib/server/mail';
 import { TooManyRequestsError } from '$lib/server/services/errors';
 import { createUser } from '$lib/server/services/users';
-import { createContextInner } from '$lib/server/trpc/context';
-import { appRouter, createCaller } from '$lib/server/trpc/router';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
-import { startSmtpSink, unusedPort, type SmtpSink } from '../helpers/smtp-sink';
+import { appRouter } from '$lib/server/trpc/router';
+import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
+import { dialects } from '../helpers/databases';
+import { unusedPort } from '../helpers/smtp-sink';
 
 const policy = getPolicy();
 const PASSWORD = 'correct horse battery staple';
 let counter = 0;
 
 describe.each(dialects)('sign-in on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let mailer: Mailer;
-
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		mailer = createMailer({
-			transport: 'smtp',
-			smtpUrl: sink.url,
-			from: 'Admin <admin@example.com>',
-			db: database.db,
-			env: 'test'
-		});
-	});
-	afterAll(async () => {
-		await mailer?.close();
-		await sink?.stop();
-		await database?.drop();
-	});
-	afterEach(() => {
-		vi.useRealTimers();
-	});
-
-	/** A caller as the session hook would build it for this bearer token. */
-	async function callerFor(token: string | null, ip = '203.0.113.7', withMailer = mailer) {
-		const valid = token ? await validateSessionToken(database.db, token, policy.session) : null;
-		return createCaller(
-			createContextInner({
-				db: database.db,
-				dialect,
-				mailer: withMailer,
-				user: valid?.user ?? null,
-				session: valid?.session ?? null,
-				sessionToken: valid ? token : null,
-				sessionTransport: valid ? 'bearer' : null,
-				clientAddress: ip,
-				userAgent: 'vitest'
-			})
-		);
-	}
+	const api = useApiHarness(dialect);
+	const { callerFor } = api;
 
 	async function newUser(options: { email?: string | null } = {}) {
 		const username = `user${++counter}`;
 		const email = options.email === undefined ? `${username}@example.com` : options.email;
-		const id = await createUser(database.db, {
+		const id = await createUser(api.db, {
 			username,
 			email,
 			password: PASSWORD,
@@ -74,7 +35,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 
 	async function login(username: string, ip?: string) {
 		const result = await (
-			await callerFor(null, ip)
+			await callerFor(null, { ip })
 		).auth.login({
 			username,
 			password: PASSWORD,
@@ -84,7 +45,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 	}
 
 	async function codeFor(email: string): Promise<string> {
-		const mail = await sink.waitForMessage((m) => m.envelopeTo.includes(email));
+		const mail = await api.sink.waitForMessage((m) => m.envelopeTo.includes(email));
 		const code = /^\s*(\d{6})\s*$/m.exec(mail.text)?.[1];
 		if (!code) throw new Error(`no code in: ${mail.text}`);
 		return code;
@@ -94,23 +55,8 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 		return (await callerFor(token)).auth.verifyOtp({ code });
 	}
 
-	async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
-		const error = await call.then(
-			() => null,
-			(caught: unknown) => caught
-		);
-		if (!(error instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${error}`);
-		return error;
-	}
-
-	/** Moves the clock the app reads; timers stay real so the drivers keep working. */
-	function advanceClock(ms: number) {
-		vi.useFakeTimers({ toFake: ['Date'] });
-		vi.setSystemTime(Date.now() + ms);
-	}
-
 	async function failuresOf(userId: string) {
-		return database.db
+		return api.db
 			.selectFrom('users')
 			.select(['otp_failures', 'otp_blocked_until', 'locked_at'])
 			.where('id', '=', userId)
@@ -129,7 +75,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			});
 			expect((await (await callerFor(pending.token)).auth.me())?.session.state).toBe('pending_otp');
 
-			const mail = await sink.waitForMessage((m) => m.envelopeTo.includes(user.email!));
+			const mail = await api.sink.waitForMessage((m) => m.envelopeTo.includes(user.email!));
 			expect(mail.envelopeTo).toEqual([user.email]);
 			const code = /^\s*(\d{6})\s*$/m.exec(mail.text)![1]!;
 
@@ -151,7 +97,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			const user = await newUser();
 			const pending = await login(user.username);
 			const verified = await verify(pending.token, await codeFor(user.email!));
-			const rows = await database.db.selectFrom('sessions').selectAll().execute();
+			const rows = await api.db.selectFrom('sessions').selectAll().execute();
 			const dump = JSON.stringify(rows);
 			expect(dump).not.toContain(pending.token);
 			expect(dump).not.toContain(verified.sessionToken);
@@ -160,12 +106,12 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 
 		it('accepts a backup token instead of the code, once, and sends a notice', async () => {
 			const user = await newUser();
-			const [token] = await mintStaticTokens(database.db, user.id, 1);
+			const [token] = await mintStaticTokens(api.db, user.id, 1);
 			const first = await login(user.username);
 			expect(first.methods).toEqual(['email', 'static_token']);
 			await codeFor(user.email!);
 			await verify(first.token, token!.toUpperCase());
-			const notice = await sink.waitForMessage((m) => m.envelopeTo.includes(user.email!));
+			const notice = await api.sink.waitForMessage((m) => m.envelopeTo.includes(user.email!));
 			expect(notice.subject).toMatch(/backup code was used/);
 
 			const second = await login(user.username);
@@ -175,7 +121,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 
 		it('lets a user without an email finish with a backup token', async () => {
 			const user = await newUser({ email: null });
-			const [token] = await mintStaticTokens(database.db, user.id, 1);
+			const [token] = await mintStaticTokens(api.db, user.id, 1);
 			const pending = await login(user.username);
 			expect(pending).toMatchObject({ methods: ['static_token'], codeSent: false, email: null });
 			expect((await verify(pending.token, token!)).status).toBe('verified');
@@ -219,7 +165,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			const pending = await login(user.username);
 			const code = await codeFor(user.email!);
 			advanceClock(policy.session.pendingLifetimeMs + 1000);
-			expect(await validateSessionToken(database.db, pending.token, policy.session)).toBeNull();
+			expect(await validateSessionToken(api.db, pending.token, policy.session)).toBeNull();
 			expect((await errorOf(verify(pending.token, code))).code).toBe('UNAUTHORIZED');
 		});
 	});
@@ -230,7 +176,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			const pending = await login(user.username);
 			const code = await codeFor(user.email!);
 			await verify(pending.token, code);
-			expect(await validateSessionToken(database.db, pending.token, policy.session)).toBeNull();
+			expect(await validateSessionToken(api.db, pending.token, policy.session)).toBeNull();
 			expect((await errorOf(verify(pending.token, code))).code).toBe('UNAUTHORIZED');
 		});
 
@@ -243,7 +189,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 				Array.from({ length: 50 }, () => caller.auth.verifyOtp({ code }))
 			);
 			expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-			const sessions = await database.db
+			const sessions = await api.db
 				.selectFrom('sessions')
 				.select('state')
 				.where('user_id', '=', user.id)
@@ -253,7 +199,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 
 		it('accepts one backup token exactly once for 20 concurrent uses from two sessions', async () => {
 			const user = await newUser();
-			const [token] = await mintStaticTokens(database.db, user.id, 1);
+			const [token] = await mintStaticTokens(api.db, user.id, 1);
 			const a = await login(user.username);
 			const b = await login(user.username);
 			const callers = [await callerFor(a.token), await callerFor(b.token)];
@@ -261,7 +207,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 				Array.from({ length: 20 }, (_, i) => callers[i % 2]!.auth.verifyOtp({ code: token! }))
 			);
 			expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-			const left = await database.db
+			const left = await api.db
 				.selectFrom('static_tokens')
 				.select('id')
 				.where('user_id', '=', user.id)
@@ -369,21 +315,21 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			const user = await newUser();
 			const pending = await login(user.username);
 			const code = await codeFor(user.email!);
-			await database.db
+			await api.db
 				.updateTable('users')
 				.set({ otp_failures: 99 })
 				.where('id', '=', user.id)
 				.execute();
 			expect((await errorOf(verify(pending.token, '999999'))).code).toBe('UNAUTHORIZED');
 			expect((await failuresOf(user.id)).locked_at).not.toBeNull();
-			const notice = await sink.waitForMessage((m) => m.envelopeTo.includes(user.email!));
+			const notice = await api.sink.waitForMessage((m) => m.envelopeTo.includes(user.email!));
 			expect(notice.subject).toMatch(/locked/i);
 
 			// Even the right code: locked beats everything, and says so.
 			const refused = await errorOf(verify(pending.token, code));
 			expect(refused.code).toBe('FORBIDDEN');
 			expect(refused.message).toMatch(/administrator/);
-			const audit = await database.db
+			const audit = await api.db
 				.selectFrom('audit_log')
 				.select('event')
 				.where('subject_id', '=', user.id)
@@ -405,19 +351,19 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 	describe('the password step', () => {
 		it('answers the same for an unknown user, a wrong password and a locked account', async () => {
 			const locked = await newUser();
-			await database.db
+			await api.db
 				.updateTable('users')
 				.set({ locked_at: Date.now() })
 				.where('id', '=', locked.id)
 				.execute();
 			const inactive = await newUser();
-			await database.db
+			await api.db
 				.updateTable('users')
 				.set({ is_active: 0 })
 				.where('id', '=', inactive.id)
 				.execute();
 			const known = await newUser();
-			const caller = await callerFor(null, '198.51.100.1');
+			const caller = await callerFor(null, { ip: '198.51.100.1' });
 			const attempts = [
 				caller.auth.login({ username: 'nobody-here', password: PASSWORD }),
 				caller.auth.login({ username: known.username, password: 'wrong password' }),
@@ -445,12 +391,12 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 
 		it('limits failures per name and address, whatever the password', async () => {
 			const user = await newUser();
-			const caller = await callerFor(null, '2001:db8:1:2::10');
+			const caller = await callerFor(null, { ip: '2001:db8:1:2::10' });
 			for (let i = 0; i < policy.login.perUsernameAndAddress; i++) {
 				await errorOf(caller.auth.login({ username: user.username, password: 'wrong password' }));
 			}
 			// Right password now, and another address in the same IPv6 /64: still limited.
-			const rotated = await callerFor(null, '2001:db8:1:2:ffff::1');
+			const rotated = await callerFor(null, { ip: '2001:db8:1:2:ffff::1' });
 			const error = await errorOf(
 				rotated.auth.login({ username: user.username, password: PASSWORD })
 			);
@@ -467,9 +413,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			const pending = await login(user.username);
 			const verified = await verify(pending.token, await codeFor(user.email!));
 			await (await callerFor(verified.sessionToken!)).auth.logout();
-			expect(
-				await validateSessionToken(database.db, verified.sessionToken!, policy.session)
-			).toBeNull();
+			expect(await validateSessionToken(api.db, verified.sessionToken!, policy.session)).toBeNull();
 		});
 
 		it('expire after the idle timeout and after the absolute lifetime', async () => {
@@ -484,17 +428,15 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			while (elapsed + step < policy.session.maxLifetimeMs) {
 				advanceClock(step);
 				elapsed += step;
-				expect(await validateSessionToken(database.db, token, policy.session)).not.toBeNull();
+				expect(await validateSessionToken(api.db, token, policy.session)).not.toBeNull();
 			}
 			advanceClock(policy.session.maxLifetimeMs - elapsed + 1000);
-			expect(await validateSessionToken(database.db, token, policy.session)).toBeNull();
+			expect(await validateSessionToken(api.db, token, policy.session)).toBeNull();
 
 			const other = await login(user.username);
 			const idle = await verify(other.token, await codeFor(user.email!));
 			advanceClock(policy.session.idleTimeoutMs + 1000);
-			expect(
-				await validateSessionToken(database.db, idle.sessionToken!, policy.session)
-			).toBeNull();
+			expect(await validateSessionToken(api.db, idle.sessionToken!, policy.session)).toBeNull();
 		});
 	});
 
@@ -505,7 +447,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 				transport: 'smtp',
 				smtpUrl: `smtp://127.0.0.1:${await unusedPort()}`,
 				from: 'Admin <admin@example.com>',
-				db: database.db,
+				db: api.db,
 				env: 'test'
 			});
 		});
@@ -515,7 +457,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			const user = await newUser();
 			const started = Date.now();
 			const pending = await (
-				await callerFor(null, '192.0.2.9', refusing)
+				await callerFor(null, { ip: '192.0.2.9', mailer: refusing })
 			).auth.login({
 				username: user.username,
 				password: PASSWORD,
@@ -527,7 +469,9 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			expect((await (await callerFor(token)).auth.me())?.session.state).toBe('pending_otp');
 
 			advanceClock(policy.otp.resendCooldownMs);
-			const error = await errorOf((await callerFor(token, '192.0.2.9', refusing)).auth.resendOtp());
+			const error = await errorOf(
+				(await callerFor(token, { ip: '192.0.2.9', mailer: refusing })).auth.resendOtp()
+			);
 			expect(error.message).toBe('The code could not be sent. Try “Send a new code” in a minute');
 
 			advanceClock(policy.otp.resendCooldownMs);
