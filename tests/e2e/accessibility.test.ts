@@ -1,0 +1,115 @@
+// axe-core on every page of the admin, in the light and the dark theme, served by `node build`
+// with real data in the tables: no violation of serious or critical impact.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAppServer, type AppServer } from '../helpers/app-server';
+import { hasChromium, launchChromium } from '../helpers/browser';
+import {
+	adminPages,
+	BrowserSessions,
+	pathOf,
+	openShowcasePages,
+	seedShowcase,
+	setTheme,
+	type Showcase,
+	type ShowcasePages,
+	type Theme
+} from '../helpers/browser-session';
+import { createMigratedDatabase, type TestDatabase } from '../helpers/databases';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+
+const AXE_SOURCE = readFileSync(resolve('node_modules/axe-core/axe.min.js'), 'utf8');
+const THEMES: Theme[] = ['light', 'dark'];
+const BLOCKING = ['serious', 'critical'];
+
+interface Violation {
+	id: string;
+	impact: string | null;
+	help: string;
+	nodes: Array<{ target: unknown[]; failureSummary?: string }>;
+}
+
+/** Runs axe-core in the page (through the devtools protocol, which the page's CSP allows). */
+async function axeViolations(page: Page): Promise<Violation[]> {
+	await page.evaluate(AXE_SOURCE);
+	const violations = await page.evaluate(async () => {
+		const axe = (window as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe;
+		return (await axe.run()).violations;
+	});
+	return violations.filter((violation) => BLOCKING.includes(violation.impact ?? ''));
+}
+
+/** One line per failing element: rule id, impact, CSS target and axe's own summary. */
+function describeViolations(violations: Violation[]): string {
+	return violations
+		.flatMap((violation) =>
+			violation.nodes.map(
+				(node) =>
+					`${violation.id} (${violation.impact}) ${JSON.stringify(node.target)}: ` +
+					(node.failureSummary ?? violation.help).replace(/\s+/g, ' ')
+			)
+		)
+		.join('\n');
+}
+
+// scripts/test.js fails the run under CI when Chromium is missing; locally it warns.
+describe.runIf(hasChromium())('accessibility of every page (axe-core)', () => {
+	let database: TestDatabase;
+	let sink: SmtpSink;
+	let server: AppServer;
+	let browser: Browser;
+	let sessions: BrowserSessions;
+	let showcase: Showcase;
+	let pages: ShowcasePages;
+
+	beforeAll(async () => {
+		database = await createMigratedDatabase('sqlite');
+		sink = await startSmtpSink();
+		server = await startAppServer({
+			DATABASE_URL: database.url,
+			MAIL_TRANSPORT: 'smtp',
+			SMTP_URL: sink.url
+		});
+		browser = await launchChromium();
+		sessions = new BrowserSessions(browser, server.origin);
+		showcase = await seedShowcase(database.db);
+
+		pages = await openShowcasePages(sessions, sink, showcase);
+	});
+	afterAll(async () => {
+		await browser?.close();
+		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
+		// `node build` alive for up to 10 s after SIGTERM.
+		await sink?.stop();
+		await server?.stop();
+		await database?.drop();
+	});
+
+	/** Opens `path` in `theme` and checks the server applied it, then runs axe. */
+	async function check(page: Page, theme: Theme, path: string): Promise<void> {
+		await setTheme(page.context(), server.origin, theme);
+		const response = await page.goto(server.origin + path);
+		expect(response?.status(), `${path} loads`).toBe(200);
+		expect(pathOf(page), `${path} is not redirected`).toBe(path.split('?')[0]);
+		expect(await page.locator('html').getAttribute('class')).toContain(theme);
+		const violations = await axeViolations(page);
+		expect(violations, describeViolations(violations)).toEqual([]);
+	}
+
+	describe.each(THEMES)('in the %s theme', (theme) => {
+		it('/login', () => check(pages.visitor, theme, '/login'));
+
+		it('/login/verify', () => check(pages.pending, theme, pages.verifyPath));
+
+		// Named with a placeholder: the user's id exists only once beforeAll has seeded them.
+		it.each(adminPages('<id>').map(({ path }) => path))('%s', (path) =>
+			check(pages.admin, theme, path.replace('<id>', showcase.subject.id))
+		);
+	});
+
+	it('runs without script errors or Content-Security-Policy violations', () => {
+		expect(sessions.unexpectedProblems()).toEqual([]);
+	});
+});

@@ -1,0 +1,248 @@
+// The admin pages in Chromium against `node build`, signed in with codes read from a real SMTP
+// server: managing a user end to end, ending another browser's session, and what a member may
+// not open.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAppServer, type AppServer } from '../helpers/app-server';
+import { hasChromium, launchChromium } from '../helpers/browser';
+import {
+	BrowserSessions,
+	failedLoad,
+	pathOf,
+	signInThroughPages
+} from '../helpers/browser-session';
+import { createMigratedDatabase, type TestDatabase } from '../helpers/databases';
+import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+
+const MINUTE = 60_000;
+
+// scripts/test.js fails the run under CI when Chromium is missing; locally it warns.
+describe.runIf(hasChromium())('the admin pages in Chromium', () => {
+	let database: TestDatabase;
+	let sink: SmtpSink;
+	let server: AppServer;
+	let browser: Browser;
+	let sessions: BrowserSessions;
+
+	beforeAll(async () => {
+		database = await createMigratedDatabase('sqlite');
+		sink = await startSmtpSink();
+		server = await startAppServer({
+			DATABASE_URL: database.url,
+			MAIL_TRANSPORT: 'smtp',
+			SMTP_URL: sink.url
+		});
+		browser = await launchChromium();
+		sessions = new BrowserSessions(browser, server.origin);
+	});
+	afterAll(async () => {
+		await browser?.close();
+		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
+		// `node build` alive for up to 10 s after SIGTERM.
+		await sink?.stop();
+		await server?.stop();
+		await database?.drop();
+	});
+
+	/** A new browser context with `user` signed in, on the dashboard. */
+	async function signedIn(user: SeededUser): Promise<Page> {
+		const page = await sessions.open();
+		await signInThroughPages(page, server.origin, sink, user);
+		expect(pathOf(page)).toBe('/');
+		return page;
+	}
+
+	const statusBadges = (page: Page) => page.getByRole('list', { name: 'Status' });
+
+	/** Opens a ConfirmAction's dialog and presses its confirm button. */
+	async function confirmInDialog(page: Page, trigger: string, confirm: string): Promise<void> {
+		await page.getByRole('button', { name: trigger, exact: true }).click();
+		const dialog = page.getByRole('alertdialog');
+		await dialog.waitFor();
+		await dialog.getByRole('button', { name: confirm, exact: true }).click();
+		await dialog.waitFor({ state: 'hidden' });
+	}
+
+	describe('an admin creates, edits, deactivates, reactivates and deletes a user', () => {
+		let admin: Page;
+		let adminUser: SeededUser;
+		let userId: string;
+
+		beforeAll(async () => {
+			adminUser = await seedUser(database.db, { role: 'admin' });
+			admin = await signedIn(adminUser);
+		});
+
+		it('creating a user on /users/new lands on their page', async () => {
+			await admin.goto(server.origin + '/users');
+			await admin.getByRole('link', { name: 'New user' }).click();
+			await admin.waitForURL((url) => url.pathname === '/users/new');
+
+			await admin.getByLabel('Username').fill('grace');
+			await admin.getByLabel('Email').fill('grace@example.com');
+			await admin.getByLabel('Role').selectOption('member');
+			await admin.getByLabel('Password').fill('a long enough password');
+			await admin.getByRole('button', { name: 'Create user' }).click();
+
+			await admin.waitForURL(
+				(url) => /^\/users\/[^/]+$/.test(url.pathname) && !url.pathname.endsWith('/new')
+			);
+			userId = pathOf(admin).split('/')[2]!;
+			expect(await admin.getByRole('heading', { level: 1 }).textContent()).toBe('grace');
+			await statusBadges(admin).getByText('active', { exact: true }).waitFor();
+			const row = await database.db
+				.selectFrom('users')
+				.select(['username', 'email', 'role'])
+				.where('id', '=', userId)
+				.executeTakeFirst();
+			expect(row).toEqual({ username: 'grace', email: 'grace@example.com', role: 'member' });
+		});
+
+		it('saving the profile changes the username and email', async () => {
+			await admin.getByLabel('Username').fill('grace-h');
+			await admin.getByLabel('Email').fill('grace.h@example.com');
+			await admin.getByRole('button', { name: 'Save profile' }).click();
+
+			await admin.getByRole('heading', { level: 1, name: 'grace-h' }).waitFor();
+			expect(await admin.getByText('Profile saved', { exact: true }).first().isVisible()).toBe(
+				true
+			);
+			await admin.reload();
+			expect(await admin.getByLabel('Email').inputValue()).toBe('grace.h@example.com');
+		});
+
+		it('deactivating asks in a dialog first, then shows the deactivated badge', async () => {
+			await confirmInDialog(admin, 'Deactivate', 'Deactivate');
+			await statusBadges(admin).getByText('deactivated').waitFor();
+			const row = await database.db
+				.selectFrom('users')
+				.select('is_active')
+				.where('id', '=', userId)
+				.executeTakeFirstOrThrow();
+			expect(Number(row.is_active)).toBe(0);
+		});
+
+		it('reactivating brings the active badge back', async () => {
+			await admin.getByRole('button', { name: 'Reactivate' }).click();
+			await statusBadges(admin).getByText('active', { exact: true }).waitFor();
+			expect(await statusBadges(admin).textContent()).not.toContain('deactivated');
+		});
+
+		it('deleting with a code older than 10 minutes asks for a fresh one, then deletes', async () => {
+			await database.db
+				.updateTable('sessions')
+				.set({ verified_at: Date.now() - 11 * MINUTE })
+				.where('user_id', '=', adminUser.id)
+				.execute();
+
+			await confirmInDialog(admin, 'Delete user', 'Delete');
+			const stepUp = admin.getByTestId('step-up');
+			await stepUp.waitFor();
+			expect(await stepUp.textContent()).toContain("Confirm it's you");
+			expect(pathOf(admin), 'nothing was deleted yet').toBe(`/users/${userId}`);
+
+			await stepUp.getByRole('button', { name: 'Email me a code' }).click();
+			const { code } = await waitForCode(sink, adminUser.email!);
+			await stepUp.getByLabel('Code').fill(code);
+			await stepUp.getByRole('button', { name: 'Confirm' }).click();
+			await admin.getByText('Confirmed. You can make sensitive changes').waitFor();
+
+			await confirmInDialog(admin, 'Delete user', 'Delete');
+			await admin.waitForURL((url) => url.pathname === '/users');
+			expect(await admin.getByRole('link', { name: 'grace-h' }).count()).toBe(0);
+			const row = await database.db
+				.selectFrom('users')
+				.select('id')
+				.where('id', '=', userId)
+				.executeTakeFirst();
+			expect(row).toBeUndefined();
+		});
+	});
+
+	describe('revoking a session signs that browser out at its next request', () => {
+		it('a session ended on /sessions in one context sends the other context to /login', async () => {
+			const user = await seedUser(database.db);
+			const first = await signedIn(user);
+			const second = await signedIn(user);
+
+			await first.goto(server.origin + '/sessions');
+			await confirmInDialog(first, 'Revoke', 'End session');
+			await first.getByText('Session ended.').waitFor();
+
+			await second.goto(server.origin + '/account');
+			expect(pathOf(second)).toBe('/login');
+			// The context that revoked it is still signed in.
+			await first.goto(server.origin + '/account');
+			expect(pathOf(first)).toBe('/account');
+		});
+	});
+
+	describe('a member cannot reach admin pages or admin procedures', () => {
+		let member: Page;
+		let memberUser: SeededUser;
+		let otherUser: SeededUser;
+
+		beforeAll(async () => {
+			memberUser = await seedUser(database.db);
+			otherUser = await seedUser(database.db);
+			member = await signedIn(memberUser);
+		});
+
+		it.each(['/users', '/users/new', '/audit'])('%s answers 403', async (path) => {
+			const response = await member.goto(server.origin + path);
+			expect(response?.status()).toBe(403);
+			expect(await member.getByRole('heading', { level: 1 }).textContent()).toContain(
+				'Not allowed'
+			);
+		});
+
+		it("another user's page answers 403", async () => {
+			const response = await member.goto(server.origin + `/users/${otherUser.id}`);
+			expect(response?.status()).toBe(403);
+		});
+
+		it('their own user page sends them to /account', async () => {
+			await member.goto(server.origin + `/users/${memberUser.id}`);
+			expect(pathOf(member)).toBe('/account');
+		});
+
+		it('users.list called from their page with their cookie is FORBIDDEN', async () => {
+			await member.goto(server.origin + '/account');
+			const reply = await member.evaluate(async () => {
+				const input = encodeURIComponent(JSON.stringify({ json: {} }));
+				const response = await fetch(`/trpc/users.list?input=${input}`);
+				return { status: response.status, body: await response.text() };
+			});
+			expect(reply.status).toBe(403);
+			expect(reply.body).toContain('FORBIDDEN');
+			expect(reply.body).not.toContain(otherUser.username);
+		});
+
+		it('users.delete posted from their page with their cookie is FORBIDDEN', async () => {
+			const reply = await member.evaluate(async (id) => {
+				const response = await fetch('/trpc/users.delete', {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ json: { id } })
+				});
+				return { status: response.status, body: await response.text() };
+			}, otherUser.id);
+			expect(reply.status).toBe(403);
+			expect(reply.body).toContain('FORBIDDEN');
+			const row = await database.db
+				.selectFrom('users')
+				.select('id')
+				.where('id', '=', otherUser.id)
+				.executeTakeFirst();
+			expect(row).toBeDefined();
+		});
+	});
+
+	describe('the pages run clean in the browser', () => {
+		it('without script errors or Content-Security-Policy violations', () => {
+			// 403 pages and the forbidden fetches are logged by Chromium as failed loads.
+			expect(sessions.unexpectedProblems([failedLoad(403)])).toEqual([]);
+		});
+	});
+});
