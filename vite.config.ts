@@ -34,6 +34,18 @@ export default defineConfig({
 				}
 			},
 			{
+				// Attacks, races and faults against the API and the production build: each test
+				// names the attack and its expected outcome; `npm test` prints them as a summary.
+				extends: true,
+				test: {
+					name: 'security',
+					include: ['tests/security/**/*.test.ts'],
+					environment: 'node',
+					testTimeout: 60_000,
+					hookTimeout: 120_000
+				}
+			},
+			{
 				extends: true,
 				test: {
 					name: 'e2e',
