@@ -43,6 +43,7 @@ const status = run('npx', [
 
 if (existsSync(resultsFile)) {
 	const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
+	printSecuritySummary(results);
 	// A plain closing line that any CI can read.
 	console.log(`\n${results.numPassedTests} passed, ${results.numFailedTests} failed`);
 }
@@ -51,3 +52,33 @@ if (missing.length > 0) {
 	console.error(`\nNot every tier ran:\n${missing.map((line) => `  - ${line}`).join('\n')}`);
 }
 process.exit(status);
+
+/**
+ * The security tier's titles name an attack or fault and its expected outcome in brackets, so
+ * listing them (one line per attack, with the databases it held on) is the suite's report.
+ * @param {{ testResults: Array<{ name: string, assertionResults: Array<{ ancestorTitles: string[], title: string, status: string }> }> }} results
+ */
+function printSecuritySummary(results) {
+	const files = results.testResults
+		.filter((file) => file.name.includes('/tests/security/'))
+		.sort((a, b) => a.name.localeCompare(b.name));
+	if (files.length === 0) return;
+	const totals = { passed: 0, failed: 0 };
+	console.log('\nSecurity suite: attacks and faults tried, and what happened');
+	for (const file of files) {
+		/** @type {Map<string, string[]>} */
+		const lines = new Map();
+		for (const test of file.assertionResults) {
+			if (test.status !== 'passed' && test.status !== 'failed') continue;
+			totals[test.status]++;
+			const dialect = test.ancestorTitles.find((title) => /^(sqlite|mysql)$/i.test(title));
+			const context = test.ancestorTitles.filter((title) => title !== dialect);
+			const key = [...context, test.title].join(' > ');
+			const mark = `${test.status === 'passed' ? 'held' : 'FAILED'}${dialect ? ` on ${dialect}` : ''}`;
+			lines.set(key, [...(lines.get(key) ?? []), mark]);
+		}
+		console.log(`  ${file.name.slice(file.name.indexOf('tests/security/'))}`);
+		for (const [key, marks] of lines) console.log(`    ${key}  (${marks.join(', ')})`);
+	}
+	console.log(`Security suite: ${totals.passed} held, ${totals.failed} failed`);
+}
