@@ -39,6 +39,15 @@ const VARIANTS: CrossSiteVariant[] = [
 	{
 		name: 'JSON and Sec-Fetch-Site: cross-site',
 		headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }
+	},
+	// A sibling subdomain is same-site: SameSite=Lax cookies go along, so only this guard stops it.
+	{
+		name: 'JSON from a sibling subdomain (Sec-Fetch-Site: same-site)',
+		headers: {
+			'content-type': 'application/json',
+			origin: 'https://sibling.example',
+			'sec-fetch-site': 'same-site'
+		}
 	}
 ];
 const byName = VARIANTS.map((variant) => [variant.name, variant] as const);
@@ -136,6 +145,20 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 			}
 		);
 
+		it("cross-site link to users.setActive (GET, which carries Lax cookies) with the admin's cookie [405; the member stays active]", async () => {
+			const input = encodeURIComponent(
+				JSON.stringify({ json: { ids: [target.id], active: false } })
+			);
+			const before = await contents();
+			const response = await send(`/trpc/users.setActive?input=${input}`, {
+				method: 'GET',
+				headers: { 'sec-fetch-site': 'cross-site' },
+				jar: adminJar
+			});
+			expect(response.status).toBe(405);
+			expect(await contents()).toEqual(before);
+		});
+
 		it.each(['/trpc/auth.login', '/trpc/users.setActive', '/login'])(
 			"foreign origin's preflight to %s [no Access-Control-Allow-* header]",
 			async (path) => {
@@ -223,6 +246,18 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 			await expectRefused(() => send('/logout', { headers, body, jar: adminJar }));
 			const me = await send('/trpc/auth.me', { method: 'GET', headers: {}, jar: adminJar });
 			expect(JSON.stringify(await me.json())).toContain('"verified"');
+		});
+
+		it("cross-site link or <img> to /logout (GET) with the admin's cookie [nothing happens; still signed in]", async () => {
+			const before = await contents();
+			const response = await send('/logout', {
+				method: 'GET',
+				headers: { 'sec-fetch-site': 'cross-site' },
+				jar: adminJar
+			});
+			expect(response.status).toBe(303);
+			expect(response.headers.getSetCookie()).toEqual([]);
+			expect(await contents()).toEqual(before);
 		});
 
 		it("cross-site form POST to the admin's deactivate action on /users/[id] [403; the member stays active]", async () => {

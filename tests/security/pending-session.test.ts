@@ -100,6 +100,17 @@ const pages = (readdirSync(ROUTES_DIR, { recursive: true }) as string[])
 	})
 	.sort((a, b) => a.route.localeCompare(b.route));
 const appPages = pages.filter((page) => page.app).map((page) => page.route);
+// The form actions of those pages, from the modules SvelteKit loads for them.
+const appActions = Object.entries(
+	import.meta.glob<{ actions?: Record<string, unknown> }>('/src/routes/**/+page.server.ts', {
+		eager: true
+	})
+)
+	.filter(([file]) => file.startsWith('/src/routes/(app)/'))
+	.flatMap(([file, module]) => {
+		const route = '/' + file.split('/').slice(4, -1).join('/');
+		return Object.keys(module.actions ?? {}).map((action) => ({ route, action }));
+	});
 const OTHER_PAGES: Record<string, { status: number; outcome: string }> = {
 	'/login': { status: 303, outcome: '303 to /login/verify' },
 	// The second step's own page: the only one a pending session sees.
@@ -113,8 +124,11 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 	let database: TestDatabase;
 	let sink: SmtpSink;
 	let server: AppServer;
-	/** Signed in with a password only: an admin, so every admin-only door is worth trying. */
-	let attacker: SeededUser;
+	/**
+	 * Signed in with a password only, one per transport (so a call that wrongly got through by
+	 * cookie cannot end the bearer one): admins, so every admin-only door is worth trying.
+	 */
+	const attackers = {} as Record<'cookie' | 'bearer', SeededUser>;
 	/** Fully signed in elsewhere; the attack inputs aim at this user and their session. */
 	let victim: SeededUser;
 	let values: Record<string, unknown>;
@@ -128,7 +142,8 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 			MAIL_TRANSPORT: 'smtp',
 			SMTP_URL: sink.url
 		});
-		attacker = await seedUser(database.db, { role: 'admin' });
+		attackers.cookie = await seedUser(database.db, { role: 'admin' });
+		attackers.bearer = await seedUser(database.db, { role: 'admin' });
 		victim = await seedUser(database.db);
 		await signInOverHttp(server.origin, sink, victim, { transport: 'bearer' });
 		const session = await database.db
@@ -138,10 +153,10 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 			.executeTakeFirstOrThrow();
 		values = attackValues({ id: victim.id, sessionPublicId: session.public_id });
 		pending.cookie = (
-			await startSignInOverHttp(server.origin, sink, attacker, { transport: 'cookie' })
+			await startSignInOverHttp(server.origin, sink, attackers.cookie, { transport: 'cookie' })
 		).jar;
 		pending.bearer = (
-			await startSignInOverHttp(server.origin, sink, attacker, { transport: 'bearer' })
+			await startSignInOverHttp(server.origin, sink, attackers.bearer, { transport: 'bearer' })
 		).pendingToken;
 	});
 	afterAll(async () => {
@@ -235,7 +250,7 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 	const expectNoAppContent = (body: string) => {
 		expect(body).not.toContain(victim.username);
 		expect(body).not.toContain(victim.email!);
-		expect(body).not.toContain(attacker.email!);
+		expect(body).not.toContain(attackers.cookie.email!);
 	};
 
 	it.each(appPages)(
@@ -259,6 +274,57 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 				type: 'redirect',
 				location: `/login/verify?redirectTo=${encodeURIComponent(path)}`
 			});
+		}
+	);
+
+	it('the (app) pages have form actions [each is posted below]', () => {
+		expect(appActions.length).toBeGreaterThan(20);
+	});
+
+	/** Posts a page's form action with the attack values as its fields. */
+	async function postAction(route: string, action: string, accept: string): Promise<Response> {
+		const fields = Object.entries(values).map(([name, value]) => [
+			name,
+			String(Array.isArray(value) ? value[0] : value)
+		]);
+		const query = action === 'default' ? '' : `?/${action}`;
+		return fetch(`${server.origin}${addressOf(route)}${query}`, {
+			method: 'POST',
+			headers: {
+				cookie: pending.cookie.header()!,
+				origin: server.origin,
+				accept,
+				'content-type': 'application/x-www-form-urlencoded'
+			},
+			body: new URLSearchParams([...fields, ['confirm', String(values.next)]]),
+			redirect: 'manual'
+		});
+	}
+
+	const actionCases = appActions.map(({ route, action }) => [`${route}?/${action}`, route, action]);
+
+	it.each(actionCases)(
+		'pending session by cookie posts the form %s [303 to /login/verify; nothing changes]',
+		async (_title, route, action) => {
+			const before = await contents();
+			// What a plain <form> sends; the page's load runs after the action and redirects.
+			const response = await postAction(route, action, 'text/html');
+			expect(response.status).toBe(303);
+			expect(response.headers.get('location')).toMatch(/^\/login\/verify\?redirectTo=/);
+			expectNoAppContent(await response.text());
+			expect(await contents()).toEqual(before);
+		}
+	);
+
+	it.each(actionCases)(
+		'pending session by cookie posts the form %s as use:enhance does [redirect to /login/verify or 401; nothing changes]',
+		async (_title, route, action) => {
+			const before = await contents();
+			const response = await postAction(route, action, 'application/json');
+			const result = (await response.json()) as { type: string; status: number; location?: string };
+			if (result.type === 'redirect') expect(result.location).toMatch(/^\/login\/verify\?/);
+			else expect(result).toMatchObject({ type: 'failure', status: 401 });
+			expect(await contents()).toEqual(before);
 		}
 	);
 
