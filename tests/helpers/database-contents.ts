@@ -1,0 +1,70 @@
+// Everything a database holds, read table by table: for "a refused call changed nothing" and
+// "this secret is stored nowhere" checks that cover tables added later without being told.
+import { sql, type Kysely } from 'kysely';
+
+export type TableContents = Record<string, Record<string, unknown>[]>;
+
+export interface ReadOptions {
+	/**
+	 * `table.column` names left out: activity stamps (`sessions.last_seen_at`) that any request
+	 * may move without changing what the data means.
+	 */
+	ignore?: string[];
+}
+
+/** Every row of every table (Kysely's migration tables included), rows in a stable order. */
+export async function readAllTables<DB>(
+	db: Kysely<DB>,
+	{ ignore = [] }: ReadOptions = {}
+): Promise<TableContents> {
+	const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+	const contents: TableContents = {};
+	for (const table of tables.map((t) => t.name).sort()) {
+		const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(
+			db
+		);
+		contents[table] = rows
+			.map((row) =>
+				Object.fromEntries(
+					Object.entries(row)
+						.filter(([column]) => !ignore.includes(`${table}.${column}`))
+						.map(([column, value]) => [column, normalize(value)])
+				)
+			)
+			.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+	}
+	return contents;
+}
+
+/**
+ * Where any of `needles` occurs in any column of any row, as `table.column`. Case-insensitive,
+ * and only where no letter or digit touches it on either side, so a six-digit code is not found
+ * inside a millisecond timestamp or a hex hash by chance.
+ */
+export async function findInDatabase<DB>(db: Kysely<DB>, needles: string[]): Promise<string[]> {
+	const patterns = needles.map(
+		(needle) => new RegExp(`(?<![a-z0-9])${escapeRegExp(needle)}(?![a-z0-9])`, 'i')
+	);
+	const hits = new Set<string>();
+	for (const [table, rows] of Object.entries(await readAllTables(db))) {
+		for (const row of rows) {
+			for (const [column, value] of Object.entries(row)) {
+				const text = String(value);
+				if (patterns.some((pattern) => pattern.test(text))) hits.add(`${table}.${column}`);
+			}
+		}
+	}
+	return [...hits].sort();
+}
+
+function escapeRegExp(text: string): string {
+	return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** One representation per value whatever the driver returns (Buffer, bigint, Date). */
+function normalize(value: unknown): unknown {
+	if (Buffer.isBuffer(value)) return value.toString('utf8');
+	if (typeof value === 'bigint') return Number(value);
+	if (value instanceof Date) return value.getTime();
+	return value;
+}

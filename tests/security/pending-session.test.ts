@@ -1,0 +1,340 @@
+// Skipping the second step: a session that passed the password step but not the code, by cookie
+// and by bearer, against the production build. Every procedure of the router is tried (a new one
+// is covered without anyone listing it), with an input it would accept, and every page is opened.
+import { readdirSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyRouter } from '@trpc/server';
+import type { z } from 'zod';
+import { appRouter } from '$lib/server/trpc/router';
+import { describeProcedures, type ProcedureDoc } from '../../scripts/api-reference';
+import { startAppServer, type AppServer } from '../helpers/app-server';
+import { readAllTables } from '../helpers/database-contents';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
+import {
+	CookieJar,
+	seedUser,
+	TEST_PASSWORD,
+	trpcMutation,
+	trpcQuery,
+	type SeededUser,
+	type TrpcCallOptions,
+	type TrpcReply
+} from '../helpers/sign-in';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+
+// DESIGN.md §4: what a pending session may call, besides what anyone may.
+const PENDING_MAY_CALL = ['auth.me', 'auth.resendOtp', 'auth.verifyOtp', 'auth.logout'];
+// What anyone may call, signed in or not.
+const PUBLIC = ['auth.login', 'dev.outbox', 'health', 'setup.complete', 'setup.status'];
+
+const procedures = describeProcedures(appRouter);
+const reachable = procedures.filter((p) => p.tier === 'public' || p.tier === 'pending');
+const refused = procedures.filter((p) => !reachable.includes(p));
+
+/**
+ * What the attacker would send to each input field: all aimed at the victim, so a call that got
+ * through would show in the database. A procedure with a field not listed here fails the first
+ * test below until it gets a value.
+ */
+function attackValues(victim: { id: string; sessionPublicId: string }): Record<string, unknown> {
+	return {
+		id: victim.id,
+		ids: [victim.id],
+		userId: victim.id,
+		publicId: victim.sessionPublicId,
+		active: false,
+		role: 'admin',
+		username: 'attacker',
+		email: 'attacker@evil.test',
+		// The pending session's own password: the attacker has it, that is how they got this far.
+		current: TEST_PASSWORD,
+		next: 'attacker-chosen password',
+		password: 'attacker-chosen password',
+		name: 'attacker',
+		scopes: ['read', 'write'],
+		expiresInDays: null,
+		code: '123456',
+		count: 20
+	};
+}
+
+interface JsonObjectSchema {
+	properties?: Record<string, unknown>;
+	required?: string[];
+}
+
+/** An input the procedure would accept (checked below), or undefined when it takes none. */
+function attackInput(procedure: ProcedureDoc, values: Record<string, unknown>): unknown {
+	if (procedure.input === null) return undefined;
+	const schema = procedure.input as JsonObjectSchema;
+	const input: Record<string, unknown> = {};
+	for (const field of Object.keys(schema.properties ?? {})) {
+		if (field in values) input[field] = values[field];
+		else if (schema.required?.includes(field)) {
+			throw new Error(`${procedure.path}: add a value for "${field}" to attackValues`);
+		}
+	}
+	return input;
+}
+
+function inputSchemaOf(path: string): z.ZodType | undefined {
+	const definitions: Record<string, { _def: { inputs: unknown[] } }> = (appRouter as AnyRouter)._def
+		.procedures;
+	return definitions[path]!._def.inputs[0] as z.ZodType | undefined;
+}
+
+// Pages, from the files that define them: `src/routes/(app)/users/[id]/+page.svelte` is
+// `/users/[id]`. Pages of the (app) group must send a pending session to the code step; every
+// other page is listed here with what it does for one.
+const ROUTES_DIR = 'src/routes';
+const pages = (readdirSync(ROUTES_DIR, { recursive: true }) as string[])
+	.filter((file) => file.endsWith(`${sep}+page.svelte`) || file === '+page.svelte')
+	.map((file) => {
+		const segments = dirname(join(ROUTES_DIR, file)).split(sep).slice(2);
+		return {
+			route: '/' + segments.filter((s) => !/^\(.+\)$/.test(s)).join('/'),
+			app: segments[0] === '(app)'
+		};
+	})
+	.sort((a, b) => a.route.localeCompare(b.route));
+const appPages = pages.filter((page) => page.app).map((page) => page.route);
+// The form actions of those pages, from the modules SvelteKit loads for them.
+const appActions = Object.entries(
+	import.meta.glob<{ actions?: Record<string, unknown> }>('/src/routes/**/+page.server.ts', {
+		eager: true
+	})
+)
+	.filter(([file]) => file.startsWith('/src/routes/(app)/'))
+	.flatMap(([file, module]) => {
+		const route = '/' + file.split('/').slice(4, -1).join('/');
+		return Object.keys(module.actions ?? {}).map((action) => ({ route, action }));
+	});
+const OTHER_PAGES: Record<string, { status: number; outcome: string }> = {
+	'/login': { status: 303, outcome: '303 to /login/verify' },
+	// The second step's own page: the only one a pending session sees.
+	'/login/verify': { status: 200, outcome: '200 with the code form only' },
+	// Without a valid setup link, and in production with no outbox, these pages do not exist.
+	'/setup': { status: 404, outcome: '404' },
+	'/dev/outbox': { status: 404, outcome: '404 in production' }
+};
+
+describe.each(dialects)('a pending session on %s', (dialect) => {
+	let database: TestDatabase;
+	let sink: SmtpSink;
+	let server: AppServer;
+	/**
+	 * Signed in with a password only, one per transport (so a call that wrongly got through by
+	 * cookie cannot end the bearer one): admins, so every admin-only door is worth trying.
+	 */
+	const attackers = {} as Record<'cookie' | 'bearer', SeededUser>;
+	/** Fully signed in elsewhere; the attack inputs aim at this user and their session. */
+	let victim: SeededUser;
+	let values: Record<string, unknown>;
+	const pending = { cookie: new CookieJar(), bearer: '' };
+
+	beforeAll(async () => {
+		database = await createMigratedDatabase(dialect);
+		sink = await startSmtpSink();
+		server = await startAppServer({
+			DATABASE_URL: database.url,
+			MAIL_TRANSPORT: 'smtp',
+			SMTP_URL: sink.url
+		});
+		attackers.cookie = await seedUser(database.db, { role: 'admin' });
+		attackers.bearer = await seedUser(database.db, { role: 'admin' });
+		victim = await seedUser(database.db);
+		await signInOverHttp(server.origin, sink, victim, { transport: 'bearer' });
+		const session = await database.db
+			.selectFrom('sessions')
+			.select('public_id')
+			.where('user_id', '=', victim.id)
+			.executeTakeFirstOrThrow();
+		values = attackValues({ id: victim.id, sessionPublicId: session.public_id });
+		pending.cookie = (
+			await startSignInOverHttp(server.origin, sink, attackers.cookie, { transport: 'cookie' })
+		).jar;
+		pending.bearer = (
+			await startSignInOverHttp(server.origin, sink, attackers.bearer, { transport: 'bearer' })
+		).pendingToken;
+	});
+	afterAll(async () => {
+		await sink?.stop();
+		await server?.stop();
+		await database?.drop();
+	});
+
+	/** The database, less the activity stamps any authenticated request may move. */
+	const contents = () =>
+		readAllTables(database.db, {
+			ignore: ['sessions.last_seen_at', 'api_tokens.last_used_at', 'api_tokens.last_used_ip']
+		});
+
+	function call(
+		procedure: ProcedureDoc,
+		transport: 'cookie' | 'bearer'
+	): Promise<TrpcReply<unknown>> {
+		const byCookie = transport === 'cookie';
+		const options: TrpcCallOptions = {
+			input: attackInput(procedure, values),
+			// A browser adds its own Origin to POSTs; the cookie is what it would send anyway.
+			headers: byCookie ? { origin: server.origin } : { authorization: `Bearer ${pending.bearer}` },
+			jar: byCookie ? pending.cookie : undefined
+		};
+		return procedure.kind === 'query'
+			? trpcQuery(server.origin, procedure.path, options)
+			: trpcMutation(server.origin, procedure.path, options);
+	}
+
+	it('the procedures a pending session reaches are the public ones and auth.me, resendOtp, verifyOtp, logout [router meta agrees]', () => {
+		expect(reachable.map((p) => p.path).sort()).toEqual([...PENDING_MAY_CALL, ...PUBLIC].sort());
+		expect(refused.length).toBeGreaterThan(30);
+	});
+
+	it('every other procedure is called with an input it would accept [so only the tier stops it]', () => {
+		for (const procedure of refused) {
+			const schema = inputSchemaOf(procedure.path);
+			const input = attackInput(procedure, values);
+			if (schema) expect(schema.safeParse(input).error, procedure.path).toBeUndefined();
+			else expect(input, procedure.path).toBeUndefined();
+		}
+	});
+
+	describe.each(['cookie', 'bearer'] as const)('by %s', (transport) => {
+		it.each(refused.map((p) => [p.path, p] as const))(
+			`pending session by ${transport} calls %s [401 UNAUTHORIZED; nothing changes]`,
+			async (_path, procedure) => {
+				const before = await contents();
+				const reply = await call(procedure, transport);
+				expect(reply.status).toBe(401);
+				expect(reply.error?.code).toBe('UNAUTHORIZED');
+				expect(reply.data).toBeUndefined();
+				expect(reply.setCookies).toEqual([]);
+				expect(await contents()).toEqual(before);
+			}
+		);
+
+		it(`pending session by ${transport} is still pending after every refusal [auth.me says pending_otp]`, async () => {
+			const me = await call(
+				procedures.find((p) => p.path === 'auth.me')!,
+				transport
+			);
+			expect(me.data).toMatchObject({ session: { state: 'pending_otp' } });
+		});
+	});
+
+	it('the page files are the (app) pages and the sign-in pages this file knows [every page below]', () => {
+		expect(appPages.length).toBeGreaterThan(5);
+		expect(pages.filter((page) => !page.app).map((page) => page.route)).toEqual(
+			Object.keys(OTHER_PAGES).sort()
+		);
+	});
+
+	/** The address of a page, its dynamic segments filled with a real id. */
+	const addressOf = (route: string) => route.replace(/\[[^\]]+\]/g, victim.id);
+
+	async function open(path: string): Promise<{ status: number; location: string; body: string }> {
+		const response = await fetch(server.origin + path, {
+			headers: { cookie: pending.cookie.header()! },
+			redirect: 'manual'
+		});
+		return {
+			status: response.status,
+			location: response.headers.get('location') ?? '',
+			body: await response.text()
+		};
+	}
+
+	/** What the pages would show about the victim, had the pending session got in. */
+	const expectNoAppContent = (body: string) => {
+		expect(body).not.toContain(victim.username);
+		expect(body).not.toContain(victim.email!);
+		expect(body).not.toContain(attackers.cookie.email!);
+	};
+
+	it.each(appPages)(
+		'pending session by cookie opens %s [303 to /login/verify, no app content]',
+		async (route) => {
+			const path = addressOf(route);
+			const page = await open(path);
+			expect(page.status).toBe(303);
+			expect(page.location).toBe(`/login/verify?redirectTo=${encodeURIComponent(path)}`);
+			expectNoAppContent(page.body);
+		}
+	);
+
+	it.each(appPages)(
+		"pending session by cookie loads %s's data as client-side navigation does [redirect to /login/verify, no app content]",
+		async (route) => {
+			const path = addressOf(route);
+			const data = await open(`${path === '/' ? '' : path}/__data.json`);
+			expect(data.status).toBe(200);
+			expect(JSON.parse(data.body)).toEqual({
+				type: 'redirect',
+				location: `/login/verify?redirectTo=${encodeURIComponent(path)}`
+			});
+		}
+	);
+
+	it('the (app) pages have form actions [each is posted below]', () => {
+		expect(appActions.length).toBeGreaterThan(20);
+	});
+
+	/** Posts a page's form action with the attack values as its fields. */
+	async function postAction(route: string, action: string, accept: string): Promise<Response> {
+		const fields = Object.entries(values).map(([name, value]) => [
+			name,
+			String(Array.isArray(value) ? value[0] : value)
+		]);
+		const query = action === 'default' ? '' : `?/${action}`;
+		return fetch(`${server.origin}${addressOf(route)}${query}`, {
+			method: 'POST',
+			headers: {
+				cookie: pending.cookie.header()!,
+				origin: server.origin,
+				accept,
+				'content-type': 'application/x-www-form-urlencoded'
+			},
+			body: new URLSearchParams([...fields, ['confirm', String(values.next)]]),
+			redirect: 'manual'
+		});
+	}
+
+	const actionCases = appActions.map(({ route, action }) => [`${route}?/${action}`, route, action]);
+
+	it.each(actionCases)(
+		'pending session by cookie posts the form %s [303 to /login/verify; nothing changes]',
+		async (_title, route, action) => {
+			const before = await contents();
+			// What a plain <form> sends; the page's load runs after the action and redirects.
+			const response = await postAction(route, action, 'text/html');
+			expect(response.status).toBe(303);
+			expect(response.headers.get('location')).toMatch(/^\/login\/verify\?redirectTo=/);
+			expectNoAppContent(await response.text());
+			expect(await contents()).toEqual(before);
+		}
+	);
+
+	it.each(actionCases)(
+		'pending session by cookie posts the form %s as use:enhance does [redirect to /login/verify or 401; nothing changes]',
+		async (_title, route, action) => {
+			const before = await contents();
+			const response = await postAction(route, action, 'application/json');
+			const result = (await response.json()) as { type: string; status: number; location?: string };
+			if (result.type === 'redirect') expect(result.location).toMatch(/^\/login\/verify\?/);
+			else expect(result).toMatchObject({ type: 'failure', status: 401 });
+			expect(await contents()).toEqual(before);
+		}
+	);
+
+	it.each(Object.entries(OTHER_PAGES).map(([route, expected]) => [route, expected.outcome]))(
+		'pending session by cookie opens %s [%s]',
+		async (route) => {
+			const page = await open(route);
+			expect(page.status).toBe(OTHER_PAGES[route]!.status);
+			if (page.status === 303) expect(page.location).toMatch(/^\/login\/verify(\?|$)/);
+			expectNoAppContent(page.body);
+		}
+	);
+});
