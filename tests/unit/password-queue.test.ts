@@ -34,11 +34,8 @@ async function verifyMany(storedHash: string, count: number): Promise<Outcome[]>
 	return settled;
 }
 
-describe('the argon2 queue', () => {
-	it('caps waiting work per hashing slot [a bounded queue of 32 per slot]', () => {
-		expect(MAX_WAITING_HASHES).toBe(32 * MAX_CONCURRENT_HASHES);
-	});
-
+// Real argon2 work (about 70 hashes in the longest test): slow on a busy machine, never unbounded.
+describe('the argon2 queue', { timeout: 30_000 }, () => {
 	it('more verifies than slots plus queue [the overflow is refused busy at once; the queue drains]', async () => {
 		const storedHash = await hashPassword('the right password');
 		const overflow = 8;
