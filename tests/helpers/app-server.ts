@@ -8,6 +8,10 @@ const BUILD_ENTRY = resolve('build/index.js');
 
 export interface AppServer {
 	origin: string;
+	/** The server's process id (for its memory figures in the load run). */
+	pid: number;
+	/** False once the process has exited, whatever the reason. */
+	isRunning(): boolean;
 	/** Everything the server printed so far (stdout and stderr). */
 	output(): string;
 	stop(): Promise<void>;
@@ -37,7 +41,13 @@ export async function startAppServer(env: Record<string, string>): Promise<AppSe
 	child.stdout!.on('data', (chunk) => (output += chunk));
 	child.stderr!.on('data', (chunk) => (output += chunk));
 	await waitForListening(child, () => output);
-	return { origin, output: () => output, stop: () => stopChild(child) };
+	return {
+		origin,
+		pid: child.pid!,
+		isRunning: () => child.exitCode === null && child.signalCode === null,
+		output: () => output,
+		stop: () => stopChild(child)
+	};
 }
 
 function waitForListening(child: ChildProcess, output: () => string): Promise<void> {

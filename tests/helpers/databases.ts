@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { DatabaseDialect } from '$lib/server/config';
 import { createDb, type DatabaseHandle } from '$lib/server/db/create-db';
-import { migrations } from '$lib/server/db/bundled-migrations';
 import { migrateToLatest } from '$lib/server/db/migrator';
 
 export function mysqlBaseUrl(): string | undefined {
@@ -62,6 +61,9 @@ export async function createTestDatabase(dialect: DatabaseDialect): Promise<Test
 /** A fresh database with every migration applied. */
 export async function createMigratedDatabase(dialect: DatabaseDialect): Promise<TestDatabase> {
 	const database = await createTestDatabase(dialect);
+	// Loaded here, not at the top: the bundle needs Vite (import.meta.glob), and scripts run by
+	// tsx (scripts/load.ts) use the rest of this file.
+	const { migrations } = await import('$lib/server/db/bundled-migrations');
 	await migrateToLatest(database.db, migrations);
 	return database;
 }

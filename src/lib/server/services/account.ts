@@ -7,7 +7,7 @@ import { getPolicy } from '../auth/policy';
 import { hit, release } from '../auth/rate-limit';
 import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit } from './audit';
-import { InvalidCredentialsError, TooManyRequestsError } from './errors';
+import { InvalidCredentialsError, ServerBusyError, TooManyRequestsError } from './errors';
 import type { Actor } from './user-admin';
 
 export class WrongCurrentPasswordError extends InvalidCredentialsError {
@@ -39,7 +39,14 @@ export async function changeOwnPassword(
 		.select('password_hash')
 		.where('id', '=', actor.actorId)
 		.executeTakeFirstOrThrow();
-	if (!(await verifyPassword(row.password_hash, passwords.current))) {
+	const currentOk = await verifyPassword(row.password_hash, passwords.current).catch(
+		async (error: unknown) => {
+			// Busy: nothing was checked, so the try is given back.
+			if (error instanceof ServerBusyError) await release(db, attempt);
+			throw error;
+		}
+	);
+	if (!currentOk) {
 		await recordAudit(db, { event: 'password.change_failed', subjectId: actor.actorId, ...actor });
 		throw new WrongCurrentPasswordError();
 	}

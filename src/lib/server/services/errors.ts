@@ -13,8 +13,23 @@ export class InvalidCredentialsError extends PublicError {
 	}
 }
 export class TooManyRequestsError extends PublicError {
-	constructor(readonly retryAfterSeconds: number) {
-		super(`Too many attempts. Try again in ${retryAfterSeconds} seconds`);
+	constructor(
+		readonly retryAfterSeconds: number,
+		message = `Too many attempts. Try again in ${retryAfterSeconds} seconds`
+	) {
+		super(message);
+	}
+}
+/**
+ * Too many password checks are already waiting for argon2 (auth/password.ts). Nothing was
+ * checked, so it is no failed attempt; like any TOO_MANY_REQUESTS it carries `retryAfter`.
+ */
+export class ServerBusyError extends TooManyRequestsError {
+	constructor(retryAfterSeconds: number) {
+		super(
+			retryAfterSeconds,
+			`The server is busy. Try again in ${retryAfterSeconds === 1 ? 'a second' : `${retryAfterSeconds} seconds`}`
+		);
 	}
 }
 export class AccountLockedError extends PublicError {

@@ -37,6 +37,7 @@ import {
 	CodeDeliveryError,
 	InvalidCredentialsError,
 	NoEmailError,
+	ServerBusyError,
 	TooManyRequestsError,
 	WrongCodeError
 } from './errors';
@@ -93,7 +94,13 @@ export async function signInWithPassword(
 	}
 
 	const user = await findUserForLogin(db, login);
-	const passwordOk = await verifyPassword(user?.password_hash ?? null, password);
+	const passwordOk = await verifyPassword(user?.password_hash ?? null, password).catch(
+		async (error: unknown) => {
+			// Busy: no password was checked, so no try is spent (nor audited as a failure).
+			if (error instanceof ServerBusyError) await releaseAll(db, hits);
+			throw error;
+		}
+	);
 	if (!user || !passwordOk || user.is_active !== 1 || user.locked_at !== null) {
 		await recordAudit(db, {
 			event: 'login.failed',
@@ -104,7 +111,7 @@ export async function signInWithPassword(
 		throw new InvalidCredentialsError();
 	}
 	// Only failures count against the password limits.
-	await Promise.all(hits.map((counted: Hit) => release(db, counted)));
+	await releaseAll(db, hits);
 	const address = user.otp_email ?? user.email;
 
 	const { session, code } = await db.transaction().execute(async (trx) => {
@@ -140,6 +147,10 @@ export async function signInWithPassword(
 		resendAvailableAt: code ? new Date(now + policy.otp.resendCooldownMs) : null,
 		codeSent
 	};
+}
+
+async function releaseAll(db: Kysely<Database>, hits: Hit[]): Promise<void> {
+	await Promise.all(hits.map((counted) => release(db, counted)));
 }
 
 /** Counts a send against the account's hourly cap (before sending, so races cannot pass it). */

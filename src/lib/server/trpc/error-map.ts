@@ -9,6 +9,7 @@ import {
 	NoEmailError,
 	PublicError,
 	ReadOnlyApiTokenError,
+	ServerBusyError,
 	SetupLinkInvalidError,
 	StepUpRequiredError,
 	NotFoundError,
@@ -23,6 +24,7 @@ import { UserExistsError } from '../services/users';
 const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]> = [
 	[InvalidCredentialsError, 'UNAUTHORIZED'],
 	[WrongCodeError, 'UNAUTHORIZED'],
+	[ServerBusyError, 'TOO_MANY_REQUESTS'],
 	[TooManyRequestsError, 'TOO_MANY_REQUESTS'],
 	[AccountLockedError, 'FORBIDDEN'],
 	[NoEmailError, 'PRECONDITION_FAILED'],
