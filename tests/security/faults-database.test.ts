@@ -1,15 +1,19 @@
-// Faults in the database, on each dialect: a connection that dies in the middle of a promotion or
+// Faults in the database. On each dialect: a connection that dies in the middle of a promotion or
 // of an audited change must leave nothing half-done (in-process callers; the dying connection is
-// a Kysely plugin, helpers/db-faults.ts).
-import { describe, expect, it } from 'vitest';
+// a Kysely plugin, helpers/db-faults.ts). On MariaDB: the database going away under the
+// production build, behind a TCP proxy the test cuts, hangs and restores.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '$lib/server/auth/crypto';
 import { verifyPassword } from '$lib/server/auth/password';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import type { AuditEvent } from '$lib/server/services/audit';
 import { errorOf, useApiHarness } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
+import { startAppServer, type AppServer } from '../helpers/app-server';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
 import { dieAfter, type Statement } from '../helpers/db-faults';
-import { seedUser } from '../helpers/sign-in';
+import { CookieJar, seedUser, trpcMutation, waitForCode } from '../helpers/sign-in';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const NEW_PASSWORD = 'an entirely new passphrase';
 
@@ -287,3 +291,121 @@ describe.each(dialects)('Faults: a database connection dies (%s)', (dialect) => 
 		);
 	});
 });
+
+// Embedded SQLite is a file inside the app's own process: it cannot go down or hang on its own,
+// so these run on MariaDB only.
+describe.each(dialects.filter((dialect) => dialect === 'mysql'))(
+	'Faults: the database goes away while sessions are checked (%s)',
+	(dialect) => {
+		// The server's bounds (create-db.ts): 5 s for a connection, 10 s for a statement; plus margin.
+		const ANSWER_WITHIN_MS = 20_000;
+		// Driver or network details that must stay in the server log.
+		const INTERNALS = /\n\s+at |ECONN|PROTOCOL_|ETIMEDOUT|3306|mysql|kysely|timeout/i;
+
+		let database: TestDatabase;
+		let proxy: TcpProxy;
+		let sink: SmtpSink;
+		let app: AppServer;
+		const jar = new CookieJar();
+		let username: string;
+
+		beforeAll(async () => {
+			database = await createMigratedDatabase(dialect);
+			const url = new URL(database.url);
+			proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 3306) });
+			url.host = `127.0.0.1:${proxy.port}`;
+			sink = await startSmtpSink();
+			app = await startAppServer({
+				DATABASE_URL: url.toString(),
+				MAIL_TRANSPORT: 'smtp',
+				SMTP_URL: sink.url
+			});
+			const user = await seedUser(database.db);
+			username = user.username;
+			const headers = { origin: app.origin };
+			const input = { username: user.username, password: user.password };
+			await trpcMutation(app.origin, 'auth.login', { input, headers, jar });
+			const { code } = await waitForCode(sink, user.email!);
+			await trpcMutation(app.origin, 'auth.verifyOtp', { input: { code }, headers, jar });
+		});
+		afterAll(async () => {
+			await app?.stop();
+			await proxy?.close();
+			await sink?.stop();
+			await database?.drop();
+		});
+
+		/** GET with the verified cookie; a request still unanswered after the bound fails the test. */
+		async function get(path: string) {
+			const response = await fetch(app.origin + path, {
+				headers: { cookie: jar.header()!, accept: 'text/html' },
+				redirect: 'manual',
+				signal: AbortSignal.timeout(ANSWER_WITHIN_MS)
+			});
+			return { path, status: response.status, body: await response.text(), response };
+		}
+
+		/** A query procedure, a page, and "who am I", all at once. */
+		const requests = () =>
+			Promise.all([get('/trpc/account.sessions'), get('/'), get('/trpc/auth.me')]);
+
+		function expectFailClosed(replies: Awaited<ReturnType<typeof requests>>): void {
+			for (const reply of replies) {
+				expect(reply.status, reply.path).toBe(503);
+				expect(reply.body).not.toContain(username);
+				expect(reply.body).not.toMatch(INTERNALS);
+				// The session may well be fine: the cookie is not cleared.
+				expect(reply.response.headers.getSetCookie()).toEqual([]);
+			}
+			const [trpc, page, me] = replies;
+			expect(JSON.parse(trpc!.body)).toMatchObject({
+				error: { json: { data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503 } } }
+			});
+			expect(page!.body).toMatch(/unavailable/i);
+			// Not `null` ("signed out"): the server cannot tell, and says so.
+			expect(JSON.parse(me!.body)).not.toHaveProperty('result');
+		}
+
+		/** The app reconnects by itself; the first request or two may still meet a dying connection. */
+		async function expectRecovered(): Promise<void> {
+			let replies = await requests();
+			for (let attempt = 1; attempt < 10 && replies.some((r) => r.status !== 200); attempt++) {
+				await new Promise((resolve) => setTimeout(resolve, 500));
+				replies = await requests();
+			}
+			for (const reply of replies) expect(reply.status, reply.path).toBe(200);
+			expect(replies[0]!.body).toContain('"current":true');
+			expect(replies[1]!.body).toContain(username);
+		}
+
+		it('verified cookie before any fault [a query, a page and auth.me answer 200]', async () => {
+			await expectRecovered();
+		});
+
+		it('connections cut and refused [503 for a query, a page and auth.me; no account data; cookie kept]', async () => {
+			proxy.cut();
+			expectFailClosed(await requests());
+			expect(app.output()).toMatch(/\[db\] session not checked/);
+		});
+
+		it('database back after the cut [the same cookie works again, no restart]', async () => {
+			proxy.restore();
+			await expectRecovered();
+		});
+
+		it('database accepts connections and never answers [503 within 20 s, on pooled and on new connections; none hangs]', async () => {
+			proxy.hang();
+			// The pool's open connections: each statement is given up after its timeout.
+			expectFailClosed(await requests());
+			expect(app.output()).toMatch(/session not checked: The database stopped answering/);
+			// Those are closed now; new ones never finish their handshake: the acquire timeout.
+			expectFailClosed(await requests());
+			expect(app.output()).toMatch(/session not checked: No database connection within/);
+		});
+
+		it('database back after the hang [the same cookie works again, no restart]', async () => {
+			proxy.restore();
+			await expectRecovered();
+		});
+	}
+);
