@@ -24,7 +24,7 @@ export function createSessionHandle(options: { trpcPrefix: string }): Handle {
 			valid = presented ? await authenticateRequest(event, presented) : null;
 		} catch (caught) {
 			if (!(caught instanceof DatabaseUnavailableError)) throw caught;
-			console.error('[db] session not checked:', describe(caught));
+			console.error('[db] session not checked:', caught.message);
 			if (event.url.pathname.startsWith(options.trpcPrefix + '/')) {
 				return trpcUnavailableResponse(event.url, options.trpcPrefix);
 			}
@@ -79,10 +79,4 @@ function trpcUnavailableResponse(url: URL, prefix: string): Response {
 		status: 503,
 		headers: { 'content-type': 'application/json', 'retry-after': '5' }
 	});
-}
-
-/** The driver's reason (ECONNREFUSED, a timeout) for the server log; it holds no secrets. */
-function describe(caught: DatabaseUnavailableError): string {
-	const cause = caught.cause instanceof Error ? `: ${caught.cause.message}` : '';
-	return caught.message + cause;
 }

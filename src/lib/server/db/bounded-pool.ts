@@ -41,10 +41,7 @@ export function boundedPool(pool: Pool, limits: PoolLimits): MysqlPool {
 				// The request has moved on; a connection that turns up late goes back to the pool.
 				if (gaveUp) return connection?.release();
 				if (error) {
-					callback(
-						new DatabaseUnavailableError('Could not connect to the database', { cause: error }),
-						undefined as never
-					);
+					callback(unavailable('Could not connect to the database', error), undefined as never);
 				} else {
 					callback(null, wrap(connection));
 				}
@@ -72,11 +69,16 @@ function withQueryTimeout(connection: PoolConnection, limits: PoolLimits): Mysql
 			// (a duplicate key, say) are the statement's own and pass through unchanged.
 			callback(
 				error.fatal || error.code === 'PROTOCOL_SEQUENCE_TIMEOUT'
-					? new DatabaseUnavailableError('The database stopped answering', { cause: error })
+					? unavailable('The database stopped answering', error)
 					: error,
 				undefined as never
 			);
 		});
 	}
 	return { query, release: () => connection.release() };
+}
+
+/** The driver's reason goes into the message: server logs print messages and stacks only. */
+function unavailable(what: string, cause: Error): DatabaseUnavailableError {
+	return new DatabaseUnavailableError(`${what}: ${cause.message}`, { cause });
 }
