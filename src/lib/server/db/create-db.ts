@@ -15,9 +15,9 @@ export interface DatabaseHandle {
 /**
  * What the server's requests may wait on MySQL (the CLI scripts and tests run without limits).
  * Whichever bound fires, the request fails with DatabaseUnavailableError instead of hanging:
- * with the database down or hung, a request answers within about 10 s, and the app recovers by
- * itself when the database returns. Migrations run at start (MIGRATE_ON_START) are bounded too:
- * run a long one with `npm run db:migrate`.
+ * with the database down or hung, a request answers within 15 s at worst (a connection, then a
+ * statement), and the app recovers by itself when the database returns. Migrations run at start
+ * (MIGRATE_ON_START) are bounded too: run a long one with `npm run db:migrate`.
  */
 export const SERVER_POOL_LIMITS: PoolLimits = {
 	// A free connection, or a new one opened: a healthy pool answers in milliseconds.
