@@ -2,7 +2,7 @@ import { dev } from '$app/environment';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { createTRPCHandle } from 'trpc-sveltekit';
-import { handleSession } from '$lib/server/auth/handle-session';
+import { createSessionHandle } from '$lib/server/auth/handle-session';
 import { createGuardHandle } from '$lib/server/security/guard-handle';
 import { startServer } from '$lib/server/startup';
 import { themeOf } from '$lib/server/theme';
@@ -22,6 +22,8 @@ const handleGuard = createGuardHandle({
 	maxBatchSize: MAX_BATCH_SIZE,
 	procedureKind: (path) => procedureKindOf(appRouter, path)
 });
+
+const handleSession = createSessionHandle({ trpcPrefix: TRPC_PREFIX });
 
 const handleTrpc = createTRPCHandle({
 	router: appRouter,

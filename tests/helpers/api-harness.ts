@@ -2,11 +2,13 @@
 // sink on loopback and a mailer pointed at it, per dialect; callers built the way the session
 // hook builds a request's context; and the two-step sign-in.
 import { TRPCError } from '@trpc/server';
+import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { authenticate, localsOf } from '$lib/server/auth/authenticate';
 import { getPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
 import type { DatabaseDialect } from '$lib/server/config';
+import type { Database } from '$lib/server/db/schema';
 import { createMailer, type Mailer } from '$lib/server/mail';
 import { createContextInner } from '$lib/server/trpc/context';
 import { createCaller } from '$lib/server/trpc/router';
@@ -59,6 +61,11 @@ export interface CallerOptions {
 	userAgent?: string;
 	/** Another mailer than the harness's (one that fails, say). */
 	mailer?: Mailer;
+	/**
+	 * The procedures' database (the harness's with a fault plugin, say); the session is still
+	 * validated against the harness's own.
+	 */
+	db?: Kysely<Database>;
 }
 
 /** Who signs in: a seeded user (`seedUser`) or anything with the same fields. */
@@ -101,9 +108,14 @@ export function useApiHarness(dialect: DatabaseDialect, options: ApiHarnessOptio
 	/** A caller as the session hook would build it for this bearer value. */
 	async function callerFor(
 		token: string | null,
-		{ ip = '203.0.113.7', userAgent = 'vitest', mailer: withMailer = mailer }: CallerOptions = {}
+		{
+			ip = '203.0.113.7',
+			userAgent = 'vitest',
+			mailer: withMailer = mailer,
+			db: procedureDb = database.db
+		}: CallerOptions = {}
 	): Promise<Caller> {
-		const context = { db: database.db, dialect, mailer: withMailer, clientAddress: ip, userAgent };
+		const context = { db: procedureDb, dialect, mailer: withMailer, clientAddress: ip, userAgent };
 		if (options.auth === 'authenticate') {
 			const auth = token
 				? await authenticate(database.db, { token, transport: 'bearer' }, policy.session, {

@@ -35,8 +35,13 @@ export interface SmtpSink {
 	stop(): Promise<void>;
 }
 
-/** An SMTP server on 127.0.0.1 that accepts every message (no TLS, any or no login). */
-export async function startSmtpSink(): Promise<SmtpSink> {
+/**
+ * An SMTP server on 127.0.0.1 that accepts every message (no TLS, any or no login), on a free
+ * port or on `port` (where a broken server listened before, say).
+ */
+export async function startSmtpSink({
+	port: wanted = 0
+}: { port?: number } = {}): Promise<SmtpSink> {
 	const messages: CapturedMail[] = [];
 	const taken = new Set<CapturedMail>();
 	const waiters = new Set<() => void>();
@@ -75,7 +80,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
 
 	await new Promise<void>((resolve, reject) => {
 		server.server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => resolve());
+		server.listen(wanted, '127.0.0.1', () => resolve());
 	});
 	const port = (server.server.address() as { port: number }).port;
 
@@ -151,7 +156,11 @@ function addressText(value: AddressObject | AddressObject[] | undefined): string
 }
 
 /** Accepts connections and never says a word: a client waits for a greeting that never comes. */
-export async function startSilentSmtpServer(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startSilentSmtpServer(): Promise<{
+	url: string;
+	port: number;
+	stop(): Promise<void>;
+}> {
 	const sockets = new Set<Socket>();
 	const server = createServer((socket) => {
 		sockets.add(socket);
@@ -165,6 +174,7 @@ export async function startSilentSmtpServer(): Promise<{ url: string; stop(): Pr
 	const port = (server.address() as { port: number }).port;
 	return {
 		url: `smtp://127.0.0.1:${port}`,
+		port,
 		stop() {
 			for (const socket of sockets) socket.destroy();
 			return new Promise<void>((resolve) => server.close(() => resolve()));

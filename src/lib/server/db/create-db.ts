@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createPool } from 'mysql2';
 import type { DatabaseDialect } from '../config';
+import { boundedPool, type PoolLimits } from './bounded-pool';
 import type { Database } from './schema';
 
 export interface DatabaseHandle {
@@ -11,9 +12,26 @@ export interface DatabaseHandle {
 	dialect: DatabaseDialect;
 }
 
-/** `file:<path>` opens embedded SQLite (created on first use); `mysql://...` a MySQL pool. */
-export function createDb(url: string): DatabaseHandle {
-	if (url.startsWith('mysql://')) return { db: createMysqlDb(url), dialect: 'mysql' };
+/**
+ * What the server's requests may wait on MySQL (the CLI scripts and tests run without limits).
+ * Whichever bound fires, the request fails with DatabaseUnavailableError instead of hanging:
+ * with the database down or hung, a request answers within 15 s at worst (a connection, then a
+ * statement), and the app recovers by itself when the database returns. Migrations run at start
+ * (MIGRATE_ON_START) are bounded too: run a long one with `npm run db:migrate`.
+ */
+export const SERVER_POOL_LIMITS: PoolLimits = {
+	// A free connection, or a new one opened: a healthy pool answers in milliseconds.
+	acquireTimeoutMs: 5_000,
+	// The app's statements are single-row lookups and writes; 10 s means the server is gone.
+	queryTimeoutMs: 10_000
+};
+
+/**
+ * `file:<path>` opens embedded SQLite (created on first use); `mysql://...` a MySQL pool, with
+ * `limits` on waiting for a connection and for a statement when given.
+ */
+export function createDb(url: string, limits?: PoolLimits): DatabaseHandle {
+	if (url.startsWith('mysql://')) return { db: createMysqlDb(url, limits), dialect: 'mysql' };
 	if (url.startsWith('file:'))
 		return { db: createSqliteDb(url.slice('file:'.length)), dialect: 'sqlite' };
 	throw new Error('DATABASE_URL must start with file: or mysql://');
@@ -31,7 +49,7 @@ function createSqliteDb(path: string): Kysely<Database> {
 	return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
-function createMysqlDb(url: string): Kysely<Database> {
+function createMysqlDb(url: string, limits?: PoolLimits): Kysely<Database> {
 	const pool = createPool({
 		uri: url,
 		// Timestamps are stored as integers, but any DATETIME a later migration adds is UTC.
@@ -47,5 +65,7 @@ function createMysqlDb(url: string): Kysely<Database> {
 		bigNumberStrings: false,
 		decimalNumbers: true
 	});
-	return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+	return new Kysely<Database>({
+		dialect: new MysqlDialect({ pool: limits ? boundedPool(pool, limits) : pool })
+	});
 }

@@ -1,11 +1,11 @@
 import { getConfig } from '../config';
-import { createDb, type DatabaseHandle } from './create-db';
+import { createDb, SERVER_POOL_LIMITS, type DatabaseHandle } from './create-db';
 
 let handle: DatabaseHandle | undefined;
 
-/** The process's database, opened from DATABASE_URL on first use. */
+/** The server's database, opened from DATABASE_URL on first use, with the server's limits. */
 export function getDatabase(): DatabaseHandle {
-	handle ??= createDb(getConfig().databaseUrl);
+	handle ??= createDb(getConfig().databaseUrl, SERVER_POOL_LIMITS);
 	return handle;
 }
 

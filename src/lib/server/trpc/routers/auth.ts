@@ -110,14 +110,18 @@ export const authRouter = router({
 	logout: publicProcedure
 		.meta({ description: 'Ends the current session (pending or verified).' })
 		.mutation(async ({ ctx }) => {
-			if (ctx.sessionToken && ctx.user) {
-				await invalidateSession(ctx.db, ctx.sessionToken, ctx.policy.session);
-				await recordAudit(ctx.db, {
-					event: 'session.logout',
-					actorId: ctx.user.id,
-					subjectId: ctx.user.id,
-					ip: ctx.clientAddress,
-					userAgent: ctx.userAgent
+			const { sessionToken, user } = ctx;
+			if (sessionToken && user) {
+				// One transaction: the audit row exists exactly when the session is gone.
+				await ctx.db.transaction().execute(async (trx) => {
+					await invalidateSession(trx, sessionToken, ctx.policy.session);
+					await recordAudit(trx, {
+						event: 'session.logout',
+						actorId: user.id,
+						subjectId: user.id,
+						ip: ctx.clientAddress,
+						userAgent: ctx.userAgent
+					});
 				});
 			}
 			if (ctx.event && ctx.sessionTransport !== 'bearer') clearSessionCookie(ctx.event);
