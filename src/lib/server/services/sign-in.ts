@@ -283,7 +283,13 @@ export async function verifySecondFactor(
 			return createSession(
 				trx,
 				lifetimes,
-				{ userId: user.id, state: 'verified', ip: deps.ip, userAgent: deps.userAgent },
+				{
+					userId: user.id,
+					state: 'verified',
+					ip: deps.ip,
+					userAgent: deps.userAgent,
+					promotedFrom: sessionToken
+				},
 				now
 			);
 		}
