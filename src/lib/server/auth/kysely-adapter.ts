@@ -3,6 +3,7 @@
 import type { Adapter, DatabaseSession, DatabaseUser } from 'lucia';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
+import { affectedRows } from '../db/errors';
 import { sha256Hex } from './crypto';
 import type { SessionAttributes } from './lucia';
 import type { AuthPolicy } from './policy';
@@ -111,7 +112,8 @@ export class KyselyAdapter implements Adapter {
 				ip: attributes.ip,
 				user_agent: attributes.userAgent,
 				verified_at: attributes.verifiedAt,
-				last_seen_at: attributes.lastSeenAt
+				last_seen_at: attributes.lastSeenAt,
+				promoted_from: attributes.promotedFrom ?? null
 			})
 			.execute();
 	}
@@ -136,8 +138,17 @@ export class KyselyAdapter implements Adapter {
 			.execute();
 	}
 
+	/**
+	 * Ends a session and, when it was pending and has just been promoted, the verified session it
+	 * became: a logout authenticated as the pending session may run after the promotion
+	 * committed, and must not leave that verified session alive. Two statements in this order, so
+	 * the second sees a promotion that committed while the first waited for its row.
+	 */
 	async deleteSession(sessionId: string): Promise<void> {
-		await this.db.deleteFrom('sessions').where('id', '=', sha256Hex(sessionId)).execute();
+		const id = sha256Hex(sessionId);
+		const ended = await this.db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst();
+		if (affectedRows(ended) === 1) return;
+		await this.db.deleteFrom('sessions').where('promoted_from', '=', id).execute();
 	}
 
 	async deleteUserSessions(userId: string): Promise<void> {

@@ -15,6 +15,8 @@ export interface SessionAttributes {
 	userAgent: string | null;
 	verifiedAt: number | null;
 	lastSeenAt: number | null;
+	/** Written once, at promotion: the hash of the pending session this one replaced. */
+	promotedFrom?: string | null;
 }
 
 type UserAttributes = Omit<SessionUser, 'id'>;

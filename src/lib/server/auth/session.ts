@@ -57,7 +57,14 @@ export interface NewSession {
 export async function createSession(
 	db: Kysely<Database>,
 	lifetimes: Lifetimes,
-	params: { userId: string; state: SessionState; ip: string | null; userAgent: string | null },
+	params: {
+		userId: string;
+		state: SessionState;
+		ip: string | null;
+		userAgent: string | null;
+		/** The pending session's token, when this session replaces it (promotion). */
+		promotedFrom?: string;
+	},
 	now = Date.now()
 ): Promise<NewSession> {
 	const publicId = newId();
@@ -69,7 +76,8 @@ export async function createSession(
 		userAgent: params.userAgent?.slice(0, 512) ?? null,
 		// A verified session is born from a verified code.
 		verifiedAt: params.state === 'verified' ? now : null,
-		lastSeenAt: now
+		lastSeenAt: now,
+		promotedFrom: params.promotedFrom === undefined ? null : sha256Hex(params.promotedFrom)
 	});
 	const limit =
 		params.state === 'pending_otp' ? lifetimes.pendingLifetimeMs : lifetimes.maxLifetimeMs;

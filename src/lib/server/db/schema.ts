@@ -43,6 +43,8 @@ export interface SessionsTable {
 	verified_at: Millis | null;
 	/** Last request, written at most once a minute. */
 	last_seen_at: Millis | null;
+	/** Verified sessions: the id (hash) of the pending session promoted into this one. */
+	promoted_from: string | null;
 }
 
 export interface OtpEmailChangesTable {

@@ -294,7 +294,13 @@ export async function verifySecondFactor(
 			return createSession(
 				trx,
 				lifetimes,
-				{ userId: user.id, state: 'verified', ip: deps.ip, userAgent: deps.userAgent },
+				{
+					userId: user.id,
+					state: 'verified',
+					ip: deps.ip,
+					userAgent: deps.userAgent,
+					promotedFrom: sessionToken
+				},
 				now
 			);
 		}
@@ -353,11 +359,15 @@ async function spendSecondFactor<T>(
 		? await db
 				.transaction()
 				.execute(async (trx) => {
+					// The account row first: it is what concurrent tries (reserveTry) and a password
+					// change lock, so they queue behind this transaction. Locked later, after the
+					// session INSERT's foreign key check took a shared lock on it, the upgrade would
+					// deadlock against a waiting try on MySQL. A rollback undoes the clearing.
+					await clearFailures(trx, user.id);
 					// The consuming DELETE must hit exactly one row, or someone else won the race.
 					if (!(await consume(trx))) throw new WrongCodeError();
 					const outcome = await onSuccess(trx, now);
 					if (outcome === null) throw new WrongCodeError();
-					await clearFailures(trx, user.id);
 					if (!staticToken) await markAddressProven(trx, user.id, now);
 					await recordAudit(
 						trx,
