@@ -26,7 +26,12 @@ export const emailSchema = z
 	.trim()
 	.toLowerCase()
 	.max(254, { error: 'At most 254 characters' })
-	.pipe(z.email({ error: 'A valid email address' }));
+	.pipe(
+		z
+			.email({ error: 'A valid email address' })
+			// RFC 5321's limit; the mailer refuses longer local parts, so they must not be stored.
+			.refine((value) => value.indexOf('@') <= 64, { error: 'At most 64 characters before the @' })
+	);
 
 export const loginSchema = z.object({
 	/** Username or email; not format-checked, so unknown and malformed names behave alike. */

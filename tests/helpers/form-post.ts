@@ -1,0 +1,34 @@
+// Page forms posted the way a browser without JavaScript posts them: urlencoded, same-origin,
+// asking for HTML, redirects left for the test to read.
+import type { CookieJar } from './sign-in';
+
+export interface FormPostOptions {
+	/** Sends its cookies and keeps what comes back. */
+	jar?: CookieJar;
+	/** Added to (or replacing) the browser's headers, e.g. X-Forwarded-For. */
+	headers?: Record<string, string>;
+}
+
+/** POSTs `fields` to `origin + path` (query and `?/action` included) and returns the response. */
+export async function postForm(
+	origin: string,
+	path: string,
+	fields: Record<string, string>,
+	{ jar, headers = {} }: FormPostOptions = {}
+): Promise<Response> {
+	const cookie = jar?.header();
+	const response = await fetch(origin + path, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: {
+			accept: 'text/html',
+			'content-type': 'application/x-www-form-urlencoded',
+			origin,
+			...(cookie ? { cookie } : {}),
+			...headers
+		},
+		body: new URLSearchParams(fields).toString()
+	});
+	jar?.store(response);
+	return response;
+}
