@@ -316,6 +316,46 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		expectNoSecretInOutput();
 	});
 
+	it('the same internal error through the new-user form of the pages [500 with a generic message; logged with the input redacted]', async () => {
+		const admin = await newUser('admin');
+		const jar = new CookieJar();
+		expect(
+			(
+				await postForm(
+					server.origin,
+					'/login',
+					{ username: admin.username, password: admin.password },
+					{ jar }
+				)
+			).status
+		).toBe(303);
+		const { code } = await waitForCode(sink, admin.email!);
+		expect((await postForm(server.origin, '/login/verify?/verify', { code }, { jar })).status).toBe(
+			303
+		);
+		keep(jar.get('session'));
+		const name = `formed-${randomBytes(4).toString('hex')}`;
+		const fields = {
+			username: keep(name),
+			email: keep(`${name}@example.com`),
+			password: keep(`pw-${randomBytes(9).toString('base64url')}`),
+			role: 'member'
+		};
+		const loggedFailures = () => server.output().split('mutation users.create failed').length - 1;
+		const before = loggedFailures();
+		await refuseUserInserts(database);
+		try {
+			const reply = await postForm(server.origin, '/users/new', fields, { jar });
+			expect(reply.status).toBe(500);
+			expect(await reply.text()).toContain('Internal server error');
+			// Logged once more, by the procedure middleware, with the form's values redacted.
+			await expect.poll(loggedFailures).toBe(before + 1);
+		} finally {
+			await allowUserInserts(database);
+		}
+		expectNoSecretInOutput();
+	});
+
 	it('everything above, once all output has arrived [no password, code or token anywhere in it]', async () => {
 		expect(secrets.size).toBeGreaterThan(30);
 		// Lines from the last requests may still be on their way through the pipe.

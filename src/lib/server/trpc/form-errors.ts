@@ -4,7 +4,7 @@ import { fail, type ActionFailure } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z, ZodError } from 'zod';
-import { PublicError, StepUpRequiredError, TooManyRequestsError } from '../services/errors';
+import { StepUpRequiredError, TooManyRequestsError } from '../services/errors';
 import { publicMessage } from './errors';
 
 export interface FormFailure {
@@ -26,9 +26,6 @@ export function failFromError(
 	if (error.cause instanceof ZodError) data.fieldErrors = z.flattenError(error.cause).fieldErrors;
 	if (error.cause instanceof TooManyRequestsError) data.retryAfter = error.cause.retryAfterSeconds;
 	if (error.cause instanceof StepUpRequiredError) data.stepUpRequired = true;
-	if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof PublicError)) {
-		// What the HTTP handle's onError does for /trpc: details to the log, never to the page.
-		console.error('[form] action failed:', error.cause?.stack ?? error.message);
-	}
+	// An unexpected failure was logged (scrubbed) by the procedure middleware; never shown here.
 	return fail(getHTTPStatusCodeFromError(error), data);
 }

@@ -14,6 +14,7 @@ import {
 } from '../services/errors';
 import { toTRPCError } from './error-map';
 import { formatError } from './errors';
+import { logTrpcError } from './log';
 
 /** Which tier a procedure is built from; the API reference (docs/API.md) shows it. */
 export type Tier =
@@ -46,12 +47,15 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
-// Every tier starts here: typed service errors become tRPC codes in one place.
-const baseProcedure = t.procedure.use(async ({ next }) => {
+// Every tier starts here: typed service errors become tRPC codes in one place, and an
+// unexpected failure is logged here, where the input is known and can be scrubbed, for HTTP
+// calls and the pages' server-side caller alike.
+const baseProcedure = t.procedure.use(async ({ next, rawInput, ctx, path, type }) => {
 	const result = await next();
 	if (!result.ok) {
 		const mapped = toTRPCError(result.error.cause);
 		if (mapped) throw mapped;
+		logTrpcError({ error: result.error, path, type, input: rawInput, ctx });
 	}
 	return result;
 });

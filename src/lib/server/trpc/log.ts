@@ -1,6 +1,8 @@
 import type { TRPCError } from '@trpc/server';
 import { PublicError } from '../services/errors';
 
+const logged = new WeakSet<TRPCError>();
+
 /** What a scrubbed value is replaced with. */
 export const REDACTED = '[redacted]';
 
@@ -35,6 +37,10 @@ export function logTrpcError({
 }): void {
 	// Expected failures (a service's own error, bad input) are answers, not incidents.
 	if (error.code !== 'INTERNAL_SERVER_ERROR' || error.cause instanceof PublicError) return;
+	// The procedure middleware logs first (it sees every call, with its input); the HTTP
+	// handle's onError then only adds what failed outside any procedure.
+	if (logged.has(error)) return;
+	logged.add(error);
 	const cause = error.cause ?? error;
 	const detail = scrubSecrets(cause.stack ?? cause.message, [input, ctx?.sessionToken]);
 	console.error(`[trpc] ${type} ${path ?? '?'} failed:`, detail);
