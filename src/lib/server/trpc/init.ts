@@ -4,7 +4,7 @@
 //    on what the tier checked. Procedures pick a tier; no ad-hoc auth middleware elsewhere.
 //    Personal API tokens reach the verified and admin tiers only (scope `read`: queries only);
 //    the human tiers (and the step-up tiers built on them) need a person's verified session.
-import { initTRPC, TRPCError, type CombinedDataTransformer } from '@trpc/server';
+import { initTRPC, TRPCError, type DataTransformer } from '@trpc/server';
 import superjson from 'superjson';
 import type { Context } from './context';
 import type { ApiTokenInfo, SessionInfo, SessionUser } from '../auth/types';
@@ -37,22 +37,19 @@ export interface Meta {
 }
 
 /**
- * superjson both ways; reading input, a `meta` that names a type its `json` cannot hold
- * (`["bigint"]` on "abc", an unknown class) makes superjson throw, which tRPC would answer as a
- * 500. It is the client's mistake: a 400 PARSE_ERROR, like malformed JSON.
+ * superjson (clients pass `superjson` itself). Reading input, a `meta` that names a type its
+ * `json` cannot hold (`["bigint"]` on "abc", an unknown class) makes superjson throw, which tRPC
+ * would answer as a 500. It is the client's mistake: a 400 PARSE_ERROR, like malformed JSON.
  */
-const transformer: CombinedDataTransformer = {
-	input: {
-		serialize: (value) => superjson.serialize(value),
-		deserialize(value) {
-			try {
-				return superjson.deserialize(value);
-			} catch (cause) {
-				throw new TRPCError({ code: 'PARSE_ERROR', message: 'Malformed request', cause });
-			}
+const transformer: DataTransformer = {
+	serialize: (value) => superjson.serialize(value),
+	deserialize(value) {
+		try {
+			return superjson.deserialize(value);
+		} catch (cause) {
+			throw new TRPCError({ code: 'PARSE_ERROR', message: 'Malformed request', cause });
 		}
-	},
-	output: superjson
+	}
 };
 
 const t = initTRPC.context<Context>().meta<Meta>().create({
