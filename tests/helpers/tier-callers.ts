@@ -27,7 +27,10 @@ interface JsonObjectSchema {
 
 /** Every procedure of `appRouter`, sorted by path. */
 export function routerProcedures(): RouterProcedure[] {
-	const definitions = appRouter._def.procedures as Record<string, { _def: { inputs: ZodType[] } }>;
+	const definitions = appRouter._def.procedures as unknown as Record<
+		string,
+		{ _def: { inputs: ZodType[] } }
+	>;
 	return describeProcedures(appRouter).map((procedure) => {
 		const inputs = definitions[procedure.path]!._def.inputs;
 		const schema = (procedure.input ?? {}) as JsonObjectSchema;

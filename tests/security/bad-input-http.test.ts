@@ -209,7 +209,11 @@ describe.each(dialects)('bad input over HTTP on %s', (dialect) => {
 		});
 
 		it('a 10 KB session cookie and a 10 KB bearer token [401 for users.list; auth.me is anonymous]', async () => {
-			for (const headers of [{ cookie: `session=${KB10}` }, { authorization: `Bearer ${KB10}` }]) {
+			const oversized: Record<string, string>[] = [
+				{ cookie: `session=${KB10}` },
+				{ authorization: `Bearer ${KB10}` }
+			];
+			for (const headers of oversized) {
 				expectJsonError(await rawTrpc('users.list', { headers }), 'UNAUTHORIZED');
 				const me = await rawTrpc('auth.me', { headers });
 				expect(me.status).toBe(200);
