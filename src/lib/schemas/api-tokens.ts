@@ -10,7 +10,7 @@ export const apiTokenScopesSchema = z.union([
 	z.tuple([z.literal('read'), z.literal('write')])
 ]);
 
-export const createApiTokenSchema = z.object({
+export const createApiTokenSchema = z.strictObject({
 	name: z
 		.string()
 		.trim()
@@ -26,4 +26,4 @@ export const createApiTokenSchema = z.object({
 		.nullable()
 });
 
-export const apiTokenIdSchema = z.object({ id: idSchema });
+export const apiTokenIdSchema = z.strictObject({ id: idSchema });

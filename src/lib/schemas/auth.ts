@@ -33,19 +33,28 @@ export const emailSchema = z
 			.refine((value) => value.indexOf('@') <= 64, { error: 'At most 64 characters before the @' })
 	);
 
-export const loginSchema = z.object({
+export const loginSchema = z.strictObject({
 	/** Username or email; not format-checked, so unknown and malformed names behave alike. */
 	username: z.string().trim().toLowerCase().min(1, { error: 'Required' }).max(254),
 	password: z.string().min(1, { error: 'Required' }).max(PASSWORD_MAX),
 	tokenType: z.enum(['cookie', 'bearer']).default('cookie')
 });
 
-export const verifySchema = z.object({
-	/** An emailed code (digits) or a backup token (xxxx-xxxx-xxxx-xxxx). */
-	code: z.string().trim().min(1, { error: 'Required' }).max(32)
-});
+/**
+ * An emailed code (digits) or a backup token (xxxx-xxxx-xxxx-xxxx, spaces allowed): ASCII only.
+ * Anything else (full-width digits, quotes) can never match, so it is refused as input rather
+ * than spending one of the code's attempts.
+ */
+export const codeSchema = z
+	.string()
+	.trim()
+	.min(1, { error: 'Required' })
+	.max(32, { error: 'At most 32 characters' })
+	.regex(/^[0-9A-Za-z -]+$/, { error: 'Digits, or a backup token' });
 
-export const setupSchema = z.object({
+export const verifySchema = z.strictObject({ code: codeSchema });
+
+export const setupSchema = z.strictObject({
 	token: z.string().min(1).max(128),
 	username: usernameSchema,
 	email: emailSchema,

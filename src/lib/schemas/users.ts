@@ -10,7 +10,7 @@ const flag = z
 	.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')])
 	.optional();
 
-export const userListSchema = z.object({
+export const userListSchema = z.strictObject({
 	search: z.string().trim().max(100).optional(),
 	role: roleSchema.optional(),
 	active: flag,
@@ -26,20 +26,20 @@ export const userListSchema = z.object({
 		.default(25)
 });
 
-export const createUserSchema = z.object({
+export const createUserSchema = z.strictObject({
 	username: usernameSchema,
 	email: emailSchema,
 	role: roleSchema.default('member'),
 	password: newPasswordSchema
 });
 
-export const profileSchema = z.object({
+export const profileSchema = z.strictObject({
 	id: idSchema,
 	username: usernameSchema,
 	email: emailSchema.nullable()
 });
 
-export const changePasswordSchema = z.object({
+export const changePasswordSchema = z.strictObject({
 	current: z.string().min(1, { error: 'Required' }).max(256),
 	next: newPasswordSchema,
 	/** Your API tokens stop working too, unless you choose to keep them. */
@@ -48,7 +48,7 @@ export const changePasswordSchema = z.object({
 
 export const backupTokenCountSchema = z.coerce.number().int().min(1).max(20).default(10);
 
-export const auditListSchema = z.object({
+export const auditListSchema = z.strictObject({
 	event: z.string().max(64).optional(),
 	userId: idSchema.optional(),
 	from: z.coerce.date().optional(),

@@ -3,7 +3,18 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { countStaticTokens, mintStaticTokens } from '../auth/static-tokens';
 import { recordAudit } from './audit';
+import { NotFoundError } from './errors';
 import type { Actor } from './user-admin';
+
+/** A well-formed id of nobody is a 404, not a foreign-key failure (500) or an audit row. */
+async function requireUser(trx: Kysely<Database>, userId: string): Promise<void> {
+	const user = await trx
+		.selectFrom('users')
+		.select('id')
+		.where('id', '=', userId)
+		.executeTakeFirst();
+	if (!user) throw new NotFoundError('No such user');
+}
 
 export async function mintBackupTokens(
 	db: Kysely<Database>,
@@ -13,6 +24,7 @@ export async function mintBackupTokens(
 ): Promise<string[]> {
 	const now = Date.now();
 	return db.transaction().execute(async (trx) => {
+		await requireUser(trx, userId);
 		const tokens = await mintStaticTokens(trx, userId, count, now);
 		await recordAudit(
 			trx,
@@ -35,6 +47,7 @@ export async function revokeBackupTokens(
 ): Promise<void> {
 	const now = Date.now();
 	await db.transaction().execute(async (trx) => {
+		await requireUser(trx, userId);
 		await trx.deleteFrom('static_tokens').where('user_id', '=', userId).execute();
 		await recordAudit(trx, { event: 'static_token.revoked', subjectId: userId, ...actor }, now);
 	});

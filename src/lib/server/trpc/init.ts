@@ -1,9 +1,10 @@
-// 1. Initialisation: superjson on the wire, errors that never leak internals.
+// 1. Initialisation: superjson on the wire (malformed superjson is a 400), errors that never leak
+//    internals.
 // 2. Procedure tiers: each one's middleware narrows `ctx`, so a procedure of a tier can rely
 //    on what the tier checked. Procedures pick a tier; no ad-hoc auth middleware elsewhere.
 //    Personal API tokens reach the verified and admin tiers only (scope `read`: queries only);
 //    the human tiers (and the step-up tiers built on them) need a person's verified session.
-import { initTRPC, TRPCError } from '@trpc/server';
+import { initTRPC, TRPCError, type DataTransformer } from '@trpc/server';
 import superjson from 'superjson';
 import type { Context } from './context';
 import type { ApiTokenInfo, SessionInfo, SessionUser } from '../auth/types';
@@ -36,8 +37,24 @@ export interface Meta {
 	tier?: Tier;
 }
 
+/**
+ * superjson (clients pass `superjson` itself). Reading input, a `meta` that names a type its
+ * `json` cannot hold (`["bigint"]` on "abc", an unknown class) makes superjson throw, which tRPC
+ * would answer as a 500. It is the client's mistake: a 400 PARSE_ERROR, like malformed JSON.
+ */
+const transformer: DataTransformer = {
+	serialize: (value) => superjson.serialize(value),
+	deserialize(value) {
+		try {
+			return superjson.deserialize(value);
+		} catch (cause) {
+			throw new TRPCError({ code: 'PARSE_ERROR', message: 'Malformed request', cause });
+		}
+	}
+};
+
 const t = initTRPC.context<Context>().meta<Meta>().create({
-	transformer: superjson,
+	transformer,
 	errorFormatter: formatError,
 	// tRPC adds stack traces to errors when it thinks it runs in development; never send them.
 	isDev: false

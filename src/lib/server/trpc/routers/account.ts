@@ -1,3 +1,4 @@
+import { noInputSchema } from '../../../schemas/no-input';
 import { changePasswordSchema } from '../../../schemas/users';
 import { listUserSessions } from '../../auth/session';
 import { changeOwnPassword } from '../../services/account';
@@ -7,6 +8,7 @@ import { humanProcedure, router, verifiedProcedure } from '../init';
 export const accountRouter = router({
 	sessions: verifiedProcedure
 		.meta({ description: 'Your live sessions, newest first.' })
+		.input(noInputSchema)
 		.query(({ ctx }) =>
 			listUserSessions(ctx.db, ctx.user.id, ctx.session.publicId, ctx.policy.session)
 		),

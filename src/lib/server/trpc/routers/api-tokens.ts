@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { noInputSchema } from '../../../schemas/no-input';
 import { apiTokenIdSchema, createApiTokenSchema } from '../../../schemas/api-tokens';
 import { idSchema } from '../../../schemas/users';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../services/api-tokens';
@@ -19,6 +20,7 @@ export const apiTokensRouter = router({
 
 	list: humanProcedure
 		.meta({ description: 'Your API tokens, newest first (prefix and last use, never the token).' })
+		.input(noInputSchema)
 		.query(({ ctx }) => listApiTokens(ctx.db, ctx.user.id)),
 
 	revoke: humanProcedure
@@ -31,7 +33,7 @@ export const apiTokensRouter = router({
 
 	listFor: humanAdminProcedure
 		.meta({ description: "A user's API tokens, newest first." })
-		.input(z.object({ userId: idSchema }))
+		.input(z.strictObject({ userId: idSchema }))
 		.query(({ ctx, input }) => listApiTokens(ctx.db, input.userId)),
 
 	revokeFor: humanAdminProcedure

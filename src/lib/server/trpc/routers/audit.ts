@@ -1,3 +1,4 @@
+import { noInputSchema } from '../../../schemas/no-input';
 import { auditListSchema } from '../../../schemas/users';
 import { AUDIT_EVENTS, listAudit, type AuditEvent } from '../../services/audit';
 import { getDashboard } from '../../services/dashboard';
@@ -17,9 +18,11 @@ export const auditRouter = router({
 
 	events: adminProcedure
 		.meta({ description: 'The kinds of audit events.' })
+		.input(noInputSchema)
 		.query(() => AUDIT_EVENTS),
 
 	dashboard: adminProcedure
 		.meta({ description: 'Counts, recent events and sign-ins per day for two weeks.' })
+		.input(noInputSchema)
 		.query(({ ctx }) => getDashboard(ctx.db))
 });

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { loginSchema, verifySchema } from '../../../schemas/auth';
+import { noInputSchema } from '../../../schemas/no-input';
 import { invalidateSession } from '../../auth/session';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
 import { recordAudit } from '../../services/audit';
@@ -48,7 +48,7 @@ export const authRouter = router({
 
 	resendOtp: pendingProcedure
 		.meta({ description: 'Sends a new code; the previous one stops working.' })
-		.input(emptyInput())
+		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
 			const resent = await resendCode(depsOf(ctx), ctx.user, ctx.sessionToken);
 			return { expiresAt: resent.codeExpiresAt, resendAvailableAt: resent.resendAvailableAt };
@@ -79,6 +79,7 @@ export const authRouter = router({
 	stepUp: router({
 		request: humanProcedure
 			.meta({ description: 'Emails a code to confirm a sensitive change.' })
+			.input(noInputSchema)
 			.mutation(async ({ ctx }) => {
 				const sent = await sendStepUpCode(depsOf(ctx), ctx.user, ctx.sessionToken);
 				return { expiresAt: sent.codeExpiresAt, resendAvailableAt: sent.resendAvailableAt };
@@ -97,6 +98,7 @@ export const authRouter = router({
 		.meta({
 			description: 'The caller, or null when not signed in; `apiToken` when a token is used.'
 		})
+		.input(noInputSchema)
 		.query(({ ctx }) =>
 			ctx.user && ctx.session
 				? {
@@ -109,6 +111,7 @@ export const authRouter = router({
 
 	logout: publicProcedure
 		.meta({ description: 'Ends the current session (pending or verified).' })
+		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
 			const { sessionToken, user } = ctx;
 			if (sessionToken && user) {
@@ -128,8 +131,3 @@ export const authRouter = router({
 			return { ok: true as const };
 		})
 });
-
-function emptyInput() {
-	// `{}` or nothing; anything else is a client bug worth a 400.
-	return z.object({}).strict().nullish();
-}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { noInputSchema } from '../../../schemas/no-input';
 import { backupTokenCountSchema, idSchema } from '../../../schemas/users';
 import {
 	countBackupTokens,
@@ -18,17 +19,19 @@ import {
 export const backupTokensRouter = router({
 	countMine: verifiedProcedure
 		.meta({ description: 'How many unused backup tokens you have.' })
+		.input(noInputSchema)
 		.query(async ({ ctx }) => ({ remaining: await countBackupTokens(ctx.db, ctx.user.id) })),
 
 	generateMine: humanProcedure
 		.meta({ description: 'New backup tokens for yourself, shown once.' })
-		.input(z.object({ count: backupTokenCountSchema }))
+		.input(z.strictObject({ count: backupTokenCountSchema }))
 		.mutation(async ({ ctx, input }) => ({
 			tokens: await mintBackupTokens(ctx.db, actorOf(ctx), ctx.user.id, input.count)
 		})),
 
 	revokeMine: humanProcedure
 		.meta({ description: 'Revokes all your backup tokens.' })
+		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
 			await revokeBackupTokens(ctx.db, actorOf(ctx), ctx.user.id);
 			return { ok: true as const };
@@ -36,21 +39,21 @@ export const backupTokensRouter = router({
 
 	countFor: adminProcedure
 		.meta({ description: 'How many unused backup tokens a user has.' })
-		.input(z.object({ userId: idSchema }))
+		.input(z.strictObject({ userId: idSchema }))
 		.query(async ({ ctx, input }) => ({
 			remaining: await countBackupTokens(ctx.db, input.userId)
 		})),
 
 	generateFor: adminStepUpProcedure
 		.meta({ description: 'New backup tokens for another user, shown once (needs a fresh code).' })
-		.input(z.object({ userId: idSchema, count: backupTokenCountSchema }))
+		.input(z.strictObject({ userId: idSchema, count: backupTokenCountSchema }))
 		.mutation(async ({ ctx, input }) => ({
 			tokens: await mintBackupTokens(ctx.db, actorOf(ctx), input.userId, input.count)
 		})),
 
 	revokeFor: humanAdminProcedure
 		.meta({ description: "Revokes all of a user's backup tokens." })
-		.input(z.object({ userId: idSchema }))
+		.input(z.strictObject({ userId: idSchema }))
 		.mutation(async ({ ctx, input }) => {
 			await revokeBackupTokens(ctx.db, actorOf(ctx), input.userId);
 			return { ok: true as const };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { noInputSchema } from '../../../schemas/no-input';
 import { idSchema } from '../../../schemas/users';
 import { listSessions, revokeOtherSessions, revokeSession } from '../../services/session-admin';
 import { actorOf } from '../actor';
@@ -7,12 +8,12 @@ import { adminProcedure, humanProcedure, router, verifiedProcedure } from '../in
 export const sessionsRouter = router({
 	all: adminProcedure
 		.meta({ description: "Everyone's live sessions, newest first." })
-		.input(z.object({ userId: idSchema.optional() }).optional())
+		.input(z.strictObject({ userId: idSchema.optional() }).optional())
 		.query(({ ctx, input }) => listSessions(ctx.db, { userId: input?.userId })),
 
 	revoke: verifiedProcedure
 		.meta({ description: 'Ends a session by its public id (members: only their own).' })
-		.input(z.object({ publicId: idSchema }))
+		.input(z.strictObject({ publicId: idSchema }))
 		.mutation(async ({ ctx, input }) => {
 			const ownerId = ctx.user.role === 'admin' ? null : ctx.user.id;
 			await revokeSession(ctx.db, actorOf(ctx), input.publicId, ownerId);
@@ -21,6 +22,7 @@ export const sessionsRouter = router({
 
 	revokeOthers: humanProcedure
 		.meta({ description: 'Ends all your other sessions.' })
+		.input(noInputSchema)
 		.mutation(async ({ ctx }) => ({
 			ended: await revokeOtherSessions(ctx.db, actorOf(ctx), ctx.sessionToken)
 		}))

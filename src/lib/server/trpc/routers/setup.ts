@@ -6,7 +6,7 @@ import { publicProcedure, router } from '../init';
 export const setupRouter = router({
 	status: publicProcedure
 		.meta({ description: 'Whether a first-run setup link is still valid.' })
-		.input(z.object({ token: z.string().min(1).max(128) }))
+		.input(z.strictObject({ token: z.string().min(1).max(128) }))
 		.query(async ({ ctx, input }) => ({ valid: await isSetupLinkValid(ctx.db, input.token) })),
 
 	complete: publicProcedure

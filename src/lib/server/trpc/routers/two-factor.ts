@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { emailSchema } from '../../../schemas/auth';
+import { codeSchema, emailSchema } from '../../../schemas/auth';
+import { noInputSchema } from '../../../schemas/no-input';
 import { idSchema } from '../../../schemas/users';
 import {
 	clearOtpEmail,
@@ -12,20 +13,21 @@ import { adminStepUpProcedure, humanProcedure, router } from '../init';
 export const twoFactorRouter = router({
 	requestEmail: humanProcedure
 		.meta({ description: 'Sends a code to a new two-factor address of your own.' })
-		.input(z.object({ email: emailSchema }))
+		.input(z.strictObject({ email: emailSchema }))
 		.mutation(({ ctx, input }) =>
 			requestOtpEmailChange(ctx, actorOf(ctx), ctx.user.id, input.email)
 		),
 
 	confirmEmail: humanProcedure
 		.meta({ description: 'Confirms your new two-factor address with the code sent to it.' })
-		.input(z.object({ code: z.string().trim().min(1).max(32) }))
+		.input(z.strictObject({ code: codeSchema }))
 		.mutation(async ({ ctx, input }) => ({
 			email: await confirmOtpEmailChange(ctx.db, ctx.policy, actorOf(ctx), input.code)
 		})),
 
 	clearEmail: humanProcedure
 		.meta({ description: 'Sends your codes to your account email again.' })
+		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
 			await clearOtpEmail(ctx.db, actorOf(ctx), ctx.user.id);
 			return { ok: true as const };
@@ -35,14 +37,14 @@ export const twoFactorRouter = router({
 		.meta({
 			description: 'Sends a code to a new two-factor address for another user (they confirm it).'
 		})
-		.input(z.object({ userId: idSchema, email: emailSchema }))
+		.input(z.strictObject({ userId: idSchema, email: emailSchema }))
 		.mutation(({ ctx, input }) =>
 			requestOtpEmailChange(ctx, actorOf(ctx), input.userId, input.email)
 		),
 
 	clearEmailFor: adminStepUpProcedure
 		.meta({ description: "Sends another user's codes to their account email again." })
-		.input(z.object({ userId: idSchema }))
+		.input(z.strictObject({ userId: idSchema }))
 		.mutation(async ({ ctx, input }) => {
 			await clearOtpEmail(ctx.db, actorOf(ctx), input.userId);
 			return { ok: true as const };

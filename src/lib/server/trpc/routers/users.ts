@@ -36,7 +36,7 @@ export const usersRouter = router({
 
 	get: verifiedProcedure
 		.meta({ description: 'One user (members: only themselves).' })
-		.input(z.object({ id: idSchema }))
+		.input(z.strictObject({ id: idSchema }))
 		.query(({ ctx, input }) => {
 			if (input.id !== ctx.user.id && ctx.user.role !== 'admin') throw new ForbiddenError();
 			return getUserDetail(ctx.db, input.id);
@@ -44,7 +44,7 @@ export const usersRouter = router({
 
 	history: verifiedProcedure
 		.meta({ description: "A user's audit trail (members: only their own)." })
-		.input(z.object({ id: idSchema, page: z.number().int().min(1).max(100_000).default(1) }))
+		.input(z.strictObject({ id: idSchema, page: z.number().int().min(1).max(100_000).default(1) }))
 		.query(({ ctx, input }) => {
 			if (input.id !== ctx.user.id && ctx.user.role !== 'admin') throw new ForbiddenError();
 			return listAudit(ctx.db, { userId: input.id, page: input.page, pageSize: 50 });
@@ -68,7 +68,7 @@ export const usersRouter = router({
 
 	setRole: adminStepUpProcedure
 		.meta({ description: "Changes a user's role (needs a fresh code)." })
-		.input(z.object({ id: idSchema, role: roleSchema }))
+		.input(z.strictObject({ id: idSchema, role: roleSchema }))
 		.mutation(async ({ ctx, input }) => {
 			await setRole(ctx.db, actorOf(ctx), input.id, input.role);
 			return { ok: true as const };
@@ -78,7 +78,7 @@ export const usersRouter = router({
 		.meta({
 			description: 'Deactivates (ending their sessions and API tokens) or reactivates users.'
 		})
-		.input(z.object({ ids: z.array(idSchema).min(1).max(100), active: z.boolean() }))
+		.input(z.strictObject({ ids: z.array(idSchema).min(1).max(100), active: z.boolean() }))
 		.mutation(async ({ ctx, input }) => {
 			await setActive(ctx.db, actorOf(ctx), input.ids, input.active);
 			return { ok: true as const };
@@ -89,7 +89,7 @@ export const usersRouter = router({
 			description:
 				"Sets a user's password, ending their sessions and API tokens (needs a fresh code)."
 		})
-		.input(z.object({ id: idSchema, password: newPasswordSchema }))
+		.input(z.strictObject({ id: idSchema, password: newPasswordSchema }))
 		.mutation(async ({ ctx, input }) => {
 			await setPassword(ctx.db, actorOf(ctx), input.id, input.password);
 			return { ok: true as const };
@@ -97,7 +97,7 @@ export const usersRouter = router({
 
 	unlock: adminProcedure
 		.meta({ description: 'Unlocks an account locked after too many wrong codes.' })
-		.input(z.object({ id: idSchema }))
+		.input(z.strictObject({ id: idSchema }))
 		.mutation(async ({ ctx, input }) => {
 			await unlockUser(ctx.db, actorOf(ctx), input.id);
 			return { ok: true as const };
@@ -105,7 +105,7 @@ export const usersRouter = router({
 
 	delete: adminStepUpProcedure
 		.meta({ description: 'Deletes a user (needs a fresh code).' })
-		.input(z.object({ id: idSchema }))
+		.input(z.strictObject({ id: idSchema }))
 		.mutation(async ({ ctx, input }) => {
 			await deleteUser(ctx.db, actorOf(ctx), input.id);
 			return { ok: true as const };

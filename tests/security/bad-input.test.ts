@@ -1,0 +1,281 @@
+// Bad input to every procedure of the router (enumerated, so a new procedure is covered), sent by
+// a caller that passes the procedure's tier so the input check itself is what answers: wrong
+// types, empty values, 10 KB and 1 MB strings, full-width digits, SQL metacharacters and unknown
+// keys. Each must be a 400 whose field errors name the field, and must change no row anywhere.
+// SQL metacharacters inside otherwise valid strings must simply work.
+import type { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatError } from '$lib/server/trpc/errors';
+import { errorOf, procedureAt, useApiHarness } from '../helpers/api-harness';
+import { dialects } from '../helpers/databases';
+import { snapshotDatabase } from '../helpers/db-snapshot';
+import { seedUser } from '../helpers/sign-in';
+import { routerProcedures, signInForEveryTier } from '../helpers/tier-callers';
+
+const ID = 'aaaaaaaaaaaaaaaa'; // well-formed, belongs to nobody
+const KB10 = 'a'.repeat(10 * 1024);
+const MB1 = 'p'.repeat(1024 * 1024);
+const FULL_WIDTH_DIGITS = '１２３４５６';
+const SQL = [`' OR 1=1 --`, `"; DROP TABLE users; --`];
+
+/** A well-formed input per procedure, so one bad field at a time is what gets refused. */
+const WELL_FORMED: Record<string, Record<string, unknown>> = {
+	'account.changePassword': { current: 'current password', next: 'a new long password' },
+	'apiTokens.create': { name: 'ci', scopes: ['read'], expiresInDays: 30 },
+	'apiTokens.listFor': { userId: ID },
+	'apiTokens.revoke': { id: ID },
+	'apiTokens.revokeFor': { id: ID },
+	'audit.list': { event: 'user.created', userId: ID, from: new Date(0), to: new Date() },
+	'auth.login': { username: 'nobody', password: 'wrong password', tokenType: 'bearer' },
+	'auth.stepUp.verify': { code: '123456' },
+	'auth.verifyOtp': { code: '123456' },
+	'backupTokens.countFor': { userId: ID },
+	'backupTokens.generateFor': { userId: ID, count: 5 },
+	'backupTokens.generateMine': { count: 5 },
+	'backupTokens.revokeFor': { userId: ID },
+	'sessions.all': { userId: ID },
+	'sessions.revoke': { publicId: ID },
+	'setup.complete': {
+		token: 'no-such-token',
+		username: 'first-admin',
+		email: 'first@example.com',
+		password: 'a long enough password'
+	},
+	'setup.status': { token: 'no-such-token' },
+	'twoFactor.clearEmailFor': { userId: ID },
+	'twoFactor.confirmEmail': { code: '123456' },
+	'twoFactor.requestEmail': { email: 'new@example.com' },
+	'twoFactor.requestEmailFor': { userId: ID, email: 'new@example.com' },
+	'users.create': {
+		username: 'new-user',
+		email: 'new@example.com',
+		role: 'member',
+		password: 'a long enough password'
+	},
+	'users.delete': { id: ID },
+	'users.get': { id: ID },
+	'users.history': { id: ID, page: 1 },
+	'users.list': { search: 'a', role: 'member', sort: 'email', page: 1, pageSize: 10 },
+	'users.setActive': { ids: [ID], active: false },
+	'users.setPassword': { id: ID, password: 'a long enough password' },
+	'users.setRole': { id: ID, role: 'member' },
+	'users.unlock': { id: ID },
+	'users.updateProfile': { id: ID, username: 'renamed', email: 'renamed@example.com' }
+};
+
+// Hand-written bad values per kind of field. Every string field has a limit well under 10 KB.
+const NOT_A_STRING = [42, true, [], ['a'], {}, { value: 'a' }];
+const NOT_A_NUMBER = ['abc', '', {}, [], FULL_WIDTH_DIGITS, KB10];
+const BAD_VALUES = {
+	id: [...NOT_A_STRING, null, '', 'ABC', FULL_WIDTH_DIGITS, ...SQL, 'a'.repeat(33), KB10],
+	code: [...NOT_A_STRING, null, '', '   ', FULL_WIDTH_DIGITS, ...SQL, '1'.repeat(33), KB10],
+	username: [...NOT_A_STRING, null, '', 'ab', FULL_WIDTH_DIGITS, ...SQL, 'a'.repeat(65), KB10],
+	/** The name typed at login: any text up to 254 characters (unknown and odd names alike). */
+	loginName: [...NOT_A_STRING, null, '', '   ', 'a'.repeat(255), KB10, MB1],
+	email: [
+		...NOT_A_STRING,
+		null,
+		'',
+		'not-an-email',
+		`${FULL_WIDTH_DIGITS}@example.com`,
+		...SQL,
+		'a@example.com\r\nBcc: b@example.com',
+		`${'a'.repeat(250)}@example.com`,
+		KB10
+	],
+	/** A user's email, which may be removed (null). */
+	optionalEmail: [...NOT_A_STRING, '', 'not-an-email', ...SQL, `${'a'.repeat(250)}@x.io`, KB10],
+	/** A password being checked: anything up to 256 characters. */
+	password: [...NOT_A_STRING, null, '', 'a'.repeat(257), MB1],
+	newPassword: [...NOT_A_STRING, null, '', 'short', 'a'.repeat(257), MB1],
+	setupToken: [...NOT_A_STRING, null, '', 'a'.repeat(129), KB10],
+	/** Free text with a limit: a name, a search, an event filter. */
+	text: [...NOT_A_STRING, null, KB10, MB1],
+	choice: [...NOT_A_STRING, null, '', 'ADMIN', 'root', FULL_WIDTH_DIGITS, ...SQL, KB10],
+	/** Whole numbers in a range, also sent as strings from query strings. */
+	count: [...NOT_A_NUMBER, null, -1, 0, 1.5, 1e308, Infinity, NaN, 1_000_000],
+	/** Days until an API token expires, or null for never. */
+	days: [...NOT_A_NUMBER, '30', -1, 0, 1.5, 1e308, Infinity, NaN, 1_000_000],
+	flag: ['yes', 'TRUE', 1, 0, null, [], {}, FULL_WIDTH_DIGITS, KB10],
+	date: ['not a date', '', {}, [], NaN, 1e308, FULL_WIDTH_DIGITS, KB10],
+	ids: ['a', null, {}, [], [42], [null], ['ABC'], [SQL[0]], [KB10], Array(101).fill(ID)],
+	scopes: [null, 'read', [], ['write'], ['read', 'read'], ['read', 'write', 'admin'], ['READ'], {}]
+} satisfies Record<string, unknown[]>;
+
+type FieldKind = keyof typeof BAD_VALUES;
+
+/** The kind of each input field by name; `<path>.<field>` where one name means two things. */
+const FIELD_KINDS: Record<string, FieldKind> = {
+	id: 'id',
+	userId: 'id',
+	publicId: 'id',
+	ids: 'ids',
+	code: 'code',
+	username: 'username',
+	'auth.login.username': 'loginName',
+	email: 'email',
+	'users.updateProfile.email': 'optionalEmail',
+	password: 'newPassword',
+	'auth.login.password': 'password',
+	current: 'password',
+	next: 'newPassword',
+	token: 'setupToken',
+	name: 'text',
+	search: 'text',
+	event: 'text',
+	role: 'choice',
+	sort: 'choice',
+	direction: 'choice',
+	tokenType: 'choice',
+	page: 'count',
+	pageSize: 'count',
+	count: 'count',
+	expiresInDays: 'days',
+	active: 'flag',
+	locked: 'flag',
+	emailConfirmed: 'flag',
+	revokeApiTokens: 'flag',
+	from: 'date',
+	to: 'date',
+	scopes: 'scopes'
+};
+
+/** Keys nobody may set through the API: mass assignment and prototype pollution. */
+const UNKNOWN_KEYS: Record<string, unknown>[] = [
+	{ isAdmin: true },
+	{ password_hash: 'x', user_id: ID, locked_at: null },
+	JSON.parse('{"__proto__": {"role": "admin"}}')
+];
+
+interface BadInput {
+	label: string;
+	input: unknown;
+	/** The field the field errors must name; absent for a wrong input as a whole. */
+	field?: string;
+}
+
+/** Every bad input for one procedure: the whole input wrong, then one field at a time. */
+function badInputsFor(procedure: ReturnType<typeof routerProcedures>[number]): BadInput[] {
+	const takesNone = procedure.fields.length === 0;
+	const base = WELL_FORMED[procedure.path] ?? {};
+	const whole: unknown[] = ['x', 42, true, [], [base], KB10];
+	if (!takesNone && procedure.input?.safeParse(undefined).success === false) whole.push(null);
+	if (procedure.requiredFields.length > 0) whole.push({});
+	const inputs: BadInput[] = whole.map((input) => ({ label: show(input), input }));
+	for (const extra of UNKNOWN_KEYS) {
+		inputs.push({ label: `extra keys ${show(extra)}`, input: { ...base, ...extra } });
+	}
+	for (const field of procedure.fields) {
+		const kind = FIELD_KINDS[`${procedure.path}.${field}`] ?? FIELD_KINDS[field];
+		if (!kind) throw new Error(`${procedure.path}.${field}: add its kind to FIELD_KINDS`);
+		for (const value of BAD_VALUES[kind]) {
+			inputs.push({ label: `${field}: ${show(value)}`, input: { ...base, [field]: value }, field });
+		}
+	}
+	return inputs;
+}
+
+function show(value: unknown): string {
+	if (typeof value === 'string' && value.length > 40) return `'${value[0]}' x ${value.length}`;
+	if (Array.isArray(value) && value.length > 5) return `array of ${value.length}`;
+	const text = typeof value === 'number' ? String(value) : JSON.stringify(value);
+	return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}
+
+/** What an HTTP client would see of the error (the same formatter the handle uses). */
+function clientView(error: TRPCError) {
+	const shape = {
+		message: error.message,
+		code: -32600 as const,
+		data: { code: error.code, httpStatus: getHTTPStatusCodeFromError(error) }
+	};
+	return formatError({ shape, error });
+}
+
+describe.each(dialects)('bad input on %s', (dialect) => {
+	const api = useApiHarness(dialect);
+	let callers: Awaited<ReturnType<typeof signInForEveryTier>>;
+
+	beforeAll(async () => {
+		callers = await signInForEveryTier(api);
+	});
+
+	describe('every procedure, called by a caller that passes its tier', () => {
+		const procedures = routerProcedures();
+
+		it('every input field has a kind of bad values [a new field fails here until it has one]', () => {
+			for (const procedure of procedures) expect(() => badInputsFor(procedure)).not.toThrow();
+		});
+
+		it.each(procedures.map((procedure) => [procedure.path, procedure] as const))(
+			'%s: wrong types, empty, 10 KB and 1 MB strings, full-width digits, SQL metacharacters, unknown keys [400 naming the field; no row changes]',
+			async (_path, procedure) => {
+				const call = procedureAt(callers.forTier(procedure.tier), procedure.path);
+				const before = await snapshotDatabase(api.db);
+				for (const bad of badInputsFor(procedure)) {
+					const error = await errorOf(call(bad.input));
+					const seen = clientView(error);
+					expect(error.code, bad.label).toBe('BAD_REQUEST');
+					expect(seen.message, bad.label).toBe('Invalid input');
+					expect(seen.data.fieldErrors, bad.label).not.toBeNull();
+					if (bad.field) {
+						expect(seen.data.fieldErrors!.fieldErrors[bad.field], bad.label).not.toHaveLength(0);
+					}
+					expect(await snapshotDatabase(api.db), bad.label).toBe(before);
+				}
+			}
+		);
+	});
+
+	describe('SQL metacharacters inside valid strings', () => {
+		it("users.list searching for ' OR 1=1 -- and a DROP TABLE [an ordinary search: no match, no row changes]", async () => {
+			const quoted = await seedUser(api.db, { email: `o'brien-${Date.now()}@example.com` });
+			const admin = callers.forTier('admin');
+			const before = await snapshotDatabase(api.db);
+			for (const search of SQL) {
+				expect(await admin.users.list({ search })).toMatchObject({ users: [], total: 0 });
+			}
+			// A quote is just a character: the user whose address has one is found by it.
+			const found = await admin.users.list({ search: "o'brien" });
+			expect(found.users.map((user) => user.id)).toEqual([quoted.id]);
+			expect(await snapshotDatabase(api.db)).toBe(before);
+		});
+
+		it('apiTokens.create named "; DROP TABLE users; -- [stored verbatim; users untouched]', async () => {
+			const admin = callers.forTier('step-up');
+			const users = await api.db.selectFrom('users').selectAll().orderBy('id').execute();
+			const name = SQL[1]!;
+			const created = await admin.apiTokens.create({ name, scopes: ['read'], expiresInDays: 1 });
+			expect(created.apiToken.name).toBe(name);
+			expect((await admin.apiTokens.list()).map((token) => token.name)).toContain(name);
+			expect(await api.db.selectFrom('users').selectAll().orderBy('id').execute()).toEqual(users);
+		});
+
+		it("auth.login as ' OR 1=1 -- with password ' OR '1'='1 [401 like any unknown user; no session, no user changed]", async () => {
+			const tables = ['users', 'sessions', 'email_otps', 'static_tokens', 'api_tokens'];
+			const before = await snapshotDatabase(api.db, { tables });
+			const error = await errorOf(
+				callers.forTier('public').auth.login({ username: SQL[0]!, password: `' OR '1'='1` })
+			);
+			expect(error.code).toBe('UNAUTHORIZED');
+			expect(await snapshotDatabase(api.db, { tables })).toBe(before);
+		});
+	});
+
+	describe('well-formed input that names nobody', () => {
+		// Last in the file: these calls may succeed and change rows (creating `new-user`, say).
+		it.each(Object.keys(WELL_FORMED))(
+			'%s with ids and tokens of nobody [an answer or a 4xx, never 500]',
+			async (path) => {
+				const procedure = routerProcedures().find((candidate) => candidate.path === path)!;
+				const call = procedureAt(callers.forTier(procedure.tier), path);
+				const outcome = await call(WELL_FORMED[path]).then(
+					() => 'OK',
+					(error: unknown) => (error as TRPCError).code
+				);
+				expect(outcome).not.toBe('INTERNAL_SERVER_ERROR');
+			}
+		);
+	});
+});
