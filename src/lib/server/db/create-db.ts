@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
+import { Kysely, MysqlDialect, SqliteDialect, type KyselyConfig } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createPool } from 'mysql2';
@@ -11,15 +11,18 @@ export interface DatabaseHandle {
 	dialect: DatabaseDialect;
 }
 
-/** `file:<path>` opens embedded SQLite (created on first use); `mysql://...` a MySQL pool. */
-export function createDb(url: string): DatabaseHandle {
-	if (url.startsWith('mysql://')) return { db: createMysqlDb(url), dialect: 'mysql' };
+/**
+ * `file:<path>` opens embedded SQLite (created on first use); `mysql://...` a MySQL pool.
+ * `log` is Kysely's query log (the benchmark counts round trips with it).
+ */
+export function createDb(url: string, log?: KyselyConfig['log']): DatabaseHandle {
+	if (url.startsWith('mysql://')) return { db: createMysqlDb(url, log), dialect: 'mysql' };
 	if (url.startsWith('file:'))
-		return { db: createSqliteDb(url.slice('file:'.length)), dialect: 'sqlite' };
+		return { db: createSqliteDb(url.slice('file:'.length), log), dialect: 'sqlite' };
 	throw new Error('DATABASE_URL must start with file: or mysql://');
 }
 
-function createSqliteDb(path: string): Kysely<Database> {
+function createSqliteDb(path: string, log: KyselyConfig['log']): Kysely<Database> {
 	if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
 	const sqlite = new SQLite(path);
 	// WAL lets readers run while a write is in progress; NORMAL sync is safe under WAL.
@@ -28,10 +31,10 @@ function createSqliteDb(path: string): Kysely<Database> {
 	sqlite.pragma('foreign_keys = ON');
 	// Another process (a CLI, a second dev server) may hold the write lock for a moment.
 	sqlite.pragma('busy_timeout = 5000');
-	return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+	return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log });
 }
 
-function createMysqlDb(url: string): Kysely<Database> {
+function createMysqlDb(url: string, log: KyselyConfig['log']): Kysely<Database> {
 	const pool = createPool({
 		uri: url,
 		// Timestamps are stored as integers, but any DATETIME a later migration adds is UTC.
@@ -47,5 +50,5 @@ function createMysqlDb(url: string): Kysely<Database> {
 		bigNumberStrings: false,
 		decimalNumbers: true
 	});
-	return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+	return new Kysely<Database>({ dialect: new MysqlDialect({ pool }), log });
 }
