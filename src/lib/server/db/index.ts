@@ -1,3 +1,4 @@
+import { benchQueryLog } from '../bench/stats';
 import { getConfig } from '../config';
 import { createDb, type DatabaseHandle } from './create-db';
 
@@ -5,7 +6,7 @@ let handle: DatabaseHandle | undefined;
 
 /** The process's database, opened from DATABASE_URL on first use. */
 export function getDatabase(): DatabaseHandle {
-	handle ??= createDb(getConfig().databaseUrl);
+	handle ??= createDb(getConfig().databaseUrl, benchQueryLog());
 	return handle;
 }
 
