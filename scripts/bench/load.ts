@@ -4,6 +4,7 @@ import autocannon, { type Instance, type Options, type Result } from 'autocannon
 export interface LoadFigures {
 	requests: number;
 	requestsPerSecond: number;
+	durationSeconds: number;
 	/** Milliseconds. */
 	p50: number;
 	p99: number;
@@ -43,6 +44,7 @@ function figuresOf(result: Result): LoadFigures {
 	return {
 		requests: result.requests.total,
 		requestsPerSecond: result.requests.total / result.duration,
+		durationSeconds: result.duration,
 		p50: result.latency.p50,
 		p99: result.latency.p99,
 		errors: result.errors + result.non2xx

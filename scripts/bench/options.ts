@@ -22,6 +22,8 @@ export interface BenchOptions {
 	/** Seconds of warm-up, then of measurement, per scenario. */
 	warmupSeconds: number;
 	durationSeconds: number;
+	/** Baseline, API and page alternate this many times within their measured seconds. */
+	rounds: number;
 	/** Concurrent connections of the throughput scenarios. */
 	connections: number;
 	/** auth.me is sent at a fixed rate, alone and during the storm, so latencies compare. */
@@ -87,6 +89,7 @@ const FULL: Load = {
 	users: 10_000,
 	warmupSeconds: 2,
 	durationSeconds: 8,
+	rounds: 4,
 	connections: 10,
 	meRate: 200,
 	stormLogins: 16,
@@ -99,6 +102,7 @@ const TINY: Load = {
 	users: 200,
 	warmupSeconds: 0.5,
 	durationSeconds: 1,
+	rounds: 1,
 	connections: 4,
 	meRate: 100,
 	stormLogins: 16,

@@ -51,6 +51,7 @@ export interface BenchResults {
 		cpuModel: string;
 		warmupSeconds: number;
 		durationSeconds: number;
+		rounds: number;
 		connections: number;
 		meRate: number;
 		stormLogins: number;
