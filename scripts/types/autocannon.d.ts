@@ -1,26 +1,29 @@
-// autocannon ships no types; this covers the part of its API scripts/load.ts uses.
+// autocannon ships no types; this covers the part of its API the load run and the benchmark use.
 declare module 'autocannon' {
 	interface Request {
-		method?: string;
+		method?: 'GET' | 'POST';
 		path?: string;
 		headers?: Record<string, string>;
 		body?: string;
-	}
-	interface RequestStep extends Request {
 		/** Called before each send; returns the request to send. */
 		setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
 		/** Called with each response; the body is read only when this is set. */
 		onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
 	}
+	/** One step of a request sequence (the same fields as a request). */
+	type RequestStep = Request;
 	interface Options {
 		url: string;
 		connections?: number;
 		/** Seconds. */
 		duration?: number;
+		method?: 'GET' | 'POST';
+		headers?: Record<string, string>;
+		body?: string;
+		/** Requests per second over all connections (latencies are corrected for it). */
 		overallRate?: number;
 		/** Seconds before a request counts as timed out. */
 		timeout?: number;
-		headers?: Record<string, string>;
 		requests?: RequestStep[];
 	}
 	interface Histogram {
@@ -30,17 +33,26 @@ declare module 'autocannon' {
 		max: number;
 	}
 	interface Result {
+		/** Completed requests per second, sampled each second; `total` is the count. */
 		requests: Histogram & { total: number; sent: number };
+		/** Milliseconds. */
 		latency: Histogram;
+		/** Seconds. */
+		duration: number;
+		/** Connection errors, timeouts included. */
 		errors: number;
 		timeouts: number;
+		non2xx: number;
 		'5xx': number;
 		statusCodeStats: Record<string, { count: number }>;
+	}
+	interface Instance {
+		stop(): void;
 	}
 	function autocannon(
 		options: Options,
 		done: (error: Error | null, result: Result) => void
-	): unknown;
+	): Instance;
 	export default autocannon;
-	export type { Options, Result, Request, RequestStep };
+	export type { Instance, Options, Result, Request, RequestStep };
 }

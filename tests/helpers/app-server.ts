@@ -17,13 +17,17 @@ export interface AppServer {
 	stop(): Promise<void>;
 }
 
-export async function startAppServer(env: Record<string, string>): Promise<AppServer> {
+/** `nodeArgs` go before the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses). */
+export async function startAppServer(
+	env: Record<string, string>,
+	{ nodeArgs = [] }: { nodeArgs?: string[] } = {}
+): Promise<AppServer> {
 	if (!existsSync(BUILD_ENTRY)) {
 		throw new Error('build/index.js is missing: run `npm run build` first (`npm test` does)');
 	}
 	const port = await findFreePort();
 	const origin = `http://127.0.0.1:${port}`;
-	const child = spawn(process.execPath, [BUILD_ENTRY], {
+	const child = spawn(process.execPath, [...nodeArgs, BUILD_ENTRY], {
 		env: {
 			PATH: process.env.PATH ?? '',
 			NODE_ENV: 'production',

@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
+import { Kysely, MysqlDialect, SqliteDialect, type KyselyConfig } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createPool } from 'mysql2';
@@ -26,18 +26,22 @@ export const SERVER_POOL_LIMITS: PoolLimits = {
 	queryTimeoutMs: 10_000
 };
 
-/**
- * `file:<path>` opens embedded SQLite (created on first use); `mysql://...` a MySQL pool, with
- * `limits` on waiting for a connection and for a statement when given.
- */
-export function createDb(url: string, limits?: PoolLimits): DatabaseHandle {
-	if (url.startsWith('mysql://')) return { db: createMysqlDb(url, limits), dialect: 'mysql' };
+export interface CreateDbOptions {
+	/** MySQL: bounds on waiting for a connection and for a statement (the server's requests). */
+	limits?: PoolLimits;
+	/** Kysely's query log (the benchmark counts round trips with it). */
+	log?: KyselyConfig['log'];
+}
+
+/** `file:<path>` opens embedded SQLite (created on first use); `mysql://...` a MySQL pool. */
+export function createDb(url: string, { limits, log }: CreateDbOptions = {}): DatabaseHandle {
+	if (url.startsWith('mysql://')) return { db: createMysqlDb(url, limits, log), dialect: 'mysql' };
 	if (url.startsWith('file:'))
-		return { db: createSqliteDb(url.slice('file:'.length)), dialect: 'sqlite' };
+		return { db: createSqliteDb(url.slice('file:'.length), log), dialect: 'sqlite' };
 	throw new Error('DATABASE_URL must start with file: or mysql://');
 }
 
-function createSqliteDb(path: string): Kysely<Database> {
+function createSqliteDb(path: string, log: KyselyConfig['log']): Kysely<Database> {
 	if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
 	const sqlite = new SQLite(path);
 	// WAL lets readers run while a write is in progress; NORMAL sync is safe under WAL.
@@ -46,10 +50,14 @@ function createSqliteDb(path: string): Kysely<Database> {
 	sqlite.pragma('foreign_keys = ON');
 	// Another process (a CLI, a second dev server) may hold the write lock for a moment.
 	sqlite.pragma('busy_timeout = 5000');
-	return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+	return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log });
 }
 
-function createMysqlDb(url: string, limits?: PoolLimits): Kysely<Database> {
+function createMysqlDb(
+	url: string,
+	limits: PoolLimits | undefined,
+	log: KyselyConfig['log']
+): Kysely<Database> {
 	const pool = createPool({
 		uri: url,
 		// Timestamps are stored as integers, but any DATETIME a later migration adds is UTC.
@@ -66,6 +74,7 @@ function createMysqlDb(url: string, limits?: PoolLimits): Kysely<Database> {
 		decimalNumbers: true
 	});
 	return new Kysely<Database>({
-		dialect: new MysqlDialect({ pool: limits ? boundedPool(pool, limits) : pool })
+		dialect: new MysqlDialect({ pool: limits ? boundedPool(pool, limits) : pool }),
+		log
 	});
 }

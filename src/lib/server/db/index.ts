@@ -1,3 +1,4 @@
+import { benchQueryLog } from '../bench/stats';
 import { getConfig } from '../config';
 import { createDb, SERVER_POOL_LIMITS, type DatabaseHandle } from './create-db';
 
@@ -5,7 +6,10 @@ let handle: DatabaseHandle | undefined;
 
 /** The server's database, opened from DATABASE_URL on first use, with the server's limits. */
 export function getDatabase(): DatabaseHandle {
-	handle ??= createDb(getConfig().databaseUrl, SERVER_POOL_LIMITS);
+	handle ??= createDb(getConfig().databaseUrl, {
+		limits: SERVER_POOL_LIMITS,
+		log: benchQueryLog()
+	});
 	return handle;
 }
 

@@ -1,0 +1,378 @@
+// npm run bench [-- --db mysql] [--tiny] [--no-build] [--profile] [--max-old-space <MB>]
+// What security costs, measured next to a baseline in the same run (issue 7, README
+// "Performance"): builds the app, seeds users into a throw-away database, starts `node build` in
+// bench mode and drives it from this process over loopback. Prints a table and the budgets,
+// writes bench/results.json. Exit code 0 whether budgets are met or not: they are read, not tested.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Options } from 'autocannon';
+import { hashPassword } from '../src/lib/server/auth/password';
+import { startAppServer, type AppServer } from '../tests/helpers/app-server';
+import { startSmtpSink, type SmtpSink } from '../tests/helpers/smtp-sink';
+import {
+	ADMIN_USERNAME,
+	BENCH_PASSWORD,
+	createBenchDatabase,
+	memberAt,
+	seedUsers,
+	type BenchDatabase
+} from './bench/database';
+import {
+	countRoundTrips,
+	readServerStats,
+	signIn,
+	trpcInput,
+	trpcQueryPath,
+	waitUntilQuiet,
+	type SignIn
+} from './bench/http';
+import { runLoad, startLoad } from './bench/load';
+import { measurePageScripts } from './bench/login-page-js';
+import { parseBenchOptions, USAGE, type BenchOptions } from './bench/options';
+import {
+	formatReport,
+	judgeBudgets,
+	type BenchResults,
+	type FlowFigures,
+	type Scenario
+} from './bench/report';
+
+// The users page's query: a page of 50 and the total (the baseline runs the same input).
+const PAGE_OF_50 = { pageSize: 50 };
+const PATHS = {
+	baseline: '/bench/users',
+	api: trpcQueryPath('users.list', PAGE_OF_50),
+	page: `/users?pageSize=${PAGE_OF_50.pageSize}`,
+	me: '/trpc/auth.me'
+};
+
+const log = (message: string) => console.error(`[bench] ${message}`);
+
+async function main(): Promise<number> {
+	const options = parseBenchOptions(process.argv.slice(2), process.env);
+	if (typeof options === 'string') {
+		console.error(`${options}\n${USAGE}`);
+		return 2;
+	}
+	if (options.build) {
+		log('building the production app (vite build)');
+		const status = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], {
+			stdio: 'inherit'
+		}).status;
+		if (status !== 0) return status ?? 1;
+	}
+
+	const resources = new Resources();
+	process.once('SIGINT', () => void resources.release().finally(() => process.exit(130)));
+	try {
+		const database = await resources.database(options);
+		const sink = await resources.sink();
+		const server = await resources.server(options, database.url, sink.url);
+		const results = await runBenchmark(options, database, server.origin, sink);
+		mkdirSync(dirname(options.out), { recursive: true });
+		writeFileSync(options.out, JSON.stringify(results, null, '\t') + '\n');
+		console.log(formatReport(results));
+		log(`wrote ${options.out}`);
+		return 0;
+	} finally {
+		await resources.release();
+	}
+}
+
+/** What the run holds, released in reverse order whatever happens (Ctrl-C included). */
+class Resources {
+	private releases: Array<() => Promise<void>> = [];
+
+	async database(options: BenchOptions): Promise<BenchDatabase> {
+		const database = await createBenchDatabase(options.dialect, options.mysqlUrl);
+		this.releases.push(() => database.drop());
+		return database;
+	}
+
+	async sink(): Promise<SmtpSink> {
+		const sink = await startSmtpSink();
+		this.releases.push(() => sink.stop());
+		return sink;
+	}
+
+	async server(options: BenchOptions, databaseUrl: string, smtpUrl: string): Promise<AppServer> {
+		const profileDir = resolve('bench/profiles');
+		const server = await startAppServer(
+			{
+				DATABASE_URL: databaseUrl,
+				SMTP_URL: smtpUrl,
+				MAIL_TRANSPORT: 'smtp',
+				// Production build, production settings, plus the bench endpoints: the two switches and
+				// the loopback-only HOST that config.ts asks for (startAppServer listens on 127.0.0.1).
+				BENCH_MODE: 'true',
+				BENCH_MODE_ALLOW_PRODUCTION: 'true'
+			},
+			{
+				nodeArgs: [
+					...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+					...(options.maxOldSpaceMb ? [`--max-old-space-size=${options.maxOldSpaceMb}`] : [])
+				]
+			}
+		);
+		this.releases.push(async () => {
+			await server.stop();
+			if (options.profile) log(`CPU profile of the server written to ${profileDir}`);
+		});
+		return server;
+	}
+
+	async release(): Promise<void> {
+		for (const release of this.releases.splice(0).reverse()) {
+			await release().catch((error: unknown) => log(`cleanup: ${String(error)}`));
+		}
+	}
+}
+
+async function runBenchmark(
+	options: BenchOptions,
+	database: BenchDatabase,
+	origin: string,
+	sink: SmtpSink
+): Promise<BenchResults> {
+	log(`seeding ${options.users} users (${options.dialect})`);
+	await seedUsers(database.url, options.users);
+	const admin = await signIn(origin, sink, ADMIN_USERNAME);
+	const withCookie = { cookie: `session=${admin.token}` };
+	const seconds = { warmup: options.warmupSeconds, duration: options.durationSeconds };
+
+	log('counting database round trips per request');
+	const roundTrips = {
+		sessionValidation: await probe(PATHS.me, withCookie),
+		baseline: await probe(PATHS.baseline, {}),
+		api: await probe(PATHS.api, withCookie),
+		page: await probe(PATHS.page, withCookie)
+	};
+
+	const throughput = (path: string, headers: Record<string, string>): Options => ({
+		url: origin + path,
+		connections: options.connections,
+		headers
+	});
+	const loads = {
+		baseline: throughput(PATHS.baseline, {}),
+		api: throughput(PATHS.api, withCookie),
+		page: throughput(PATHS.page, withCookie),
+		// auth.me at a fixed rate, so its latency is the request's own, not a queue it fills itself.
+		me: {
+			url: origin + PATHS.me,
+			connections: 4,
+			overallRate: options.meRate,
+			headers: withCookie
+		} satisfies Options
+	};
+	// Every route once before any is measured: the first seconds of a fresh server (JIT, caches,
+	// the SQLite file after the seeding) are slower and would favour whichever runs last.
+	log(`warm-up: ${seconds.warmup} s per scenario`);
+	for (const load of Object.values(loads)) await runLoad(load, seconds.warmup);
+
+	/** One timed load, with the server's counters read before and after it. */
+	async function measure(load: Options, duration: number): Promise<Scenario> {
+		const before = await readServerStats(origin);
+		const figures = await runLoad(load, duration);
+		const after = await readServerStats(origin);
+		const perRequest = (delta: number) => delta / Math.max(1, figures.requests);
+		return {
+			...figures,
+			queriesPerRequest: perRequest(after.queries - before.queries),
+			writesPerRequest: perRequest(after.writes - before.writes),
+			cpuMsPerRequest: perRequest(after.cpuMicros - before.cpuMicros) / 1000,
+			eventLoopDelayP99Ms: after.eventLoopDelay.p99Ms,
+			eventLoopDelayMaxMs: after.eventLoopDelay.maxMs
+		};
+	}
+
+	// Baseline, API and page take turns in short rounds, so a burst of other work on the machine
+	// falls on all three alike instead of on whichever ran at that moment.
+	log(
+		`baseline, api, page: ${options.rounds} rounds of ${seconds.duration / options.rounds} s each`
+	);
+	const rounds = { baseline: [] as Scenario[], api: [] as Scenario[], page: [] as Scenario[] };
+	for (let round = 0; round < options.rounds; round++) {
+		for (const name of ['baseline', 'api', 'page'] as const) {
+			rounds[name].push(await measure(loads[name], seconds.duration / options.rounds));
+		}
+	}
+	const baseline = combineRounds(rounds.baseline);
+	const api = combineRounds(rounds.api);
+	const page = combineRounds(rounds.page);
+	log(`auth.me alone: ${seconds.duration} s`);
+	const meAlone = await measure(loads.me, seconds.duration);
+	const { meDuringStorm, stormLogins } = await duringLoginStorm(options, origin, loads.me, seconds);
+	await waitUntilQuiet(origin);
+
+	const flow = await measureSignIn(options, origin, sink);
+	log('measuring the login page JavaScript');
+	const loginPageJs = await measurePageScripts(`${origin}/login`);
+	const { rssBytes, heapUsedBytes, heapTotalBytes, externalBytes } = await readServerStats(origin);
+
+	const measured: Omit<BenchResults, 'budgets'> = {
+		meta: {
+			date: new Date().toISOString(),
+			dialect: options.dialect,
+			users: options.users,
+			tiny: options.tiny,
+			node: process.versions.node,
+			cpus: availableParallelism(),
+			cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+			warmupSeconds: options.warmupSeconds,
+			durationSeconds: options.durationSeconds,
+			rounds: options.rounds,
+			connections: options.connections,
+			meRate: options.meRate,
+			stormLogins: options.stormLogins,
+			maxOldSpaceMb: options.maxOldSpaceMb ?? null
+		},
+		scenarios: { baseline, api, page, meAlone, meDuringStorm, stormLogins },
+		ratios: {
+			apiToBaseline: api.requestsPerSecond / baseline.requestsPerSecond,
+			pageToBaseline: page.requestsPerSecond / baseline.requestsPerSecond,
+			apiToBaselineByCpu: baseline.cpuMsPerRequest / api.cpuMsPerRequest,
+			pageToBaselineByCpu: baseline.cpuMsPerRequest / page.cpuMsPerRequest
+		},
+		roundTrips,
+		flow,
+		loginPageJs,
+		serverMemory: { rssBytes, heapUsedBytes, heapTotalBytes, externalBytes }
+	};
+	return { ...measured, budgets: judgeBudgets(measured) };
+
+	async function probe(path: string, headers: Record<string, string>) {
+		const counted = await countRoundTrips(origin, path, headers, options.probeRequests);
+		return { queries: counted.queriesPerRequest, writes: counted.writesPerRequest };
+	}
+}
+
+/** auth.me while `stormLogins` password logins run back to back, each as a different member. */
+async function duringLoginStorm(
+	options: BenchOptions,
+	origin: string,
+	me: Options,
+	seconds: { warmup: number; duration: number }
+) {
+	log(`auth.me during ${options.stormLogins} concurrent password logins`);
+	// Members from the start of the list; the sign-in flow takes them from the end.
+	const stormUsers = options.users - options.flowRuns;
+	let next = 0;
+	const storm = startLoad({
+		url: origin,
+		connections: options.stormLogins,
+		duration: 3600, // stopped below
+		requests: [
+			{
+				method: 'POST',
+				path: '/trpc/auth.login',
+				headers: { 'content-type': 'application/json' },
+				setupRequest: (request) => ({
+					...request,
+					body: trpcInput({
+						username: memberAt(next++ % stormUsers).username,
+						password: BENCH_PASSWORD,
+						tokenType: 'bearer'
+					})
+				})
+			}
+		]
+	});
+	// Until every login connection waits on a hash.
+	await new Promise((resolve) => setTimeout(resolve, Math.max(1, seconds.warmup) * 1000));
+	await readServerStats(origin); // restarts the event-loop delay histogram
+	const figures = await runLoad(me, seconds.duration);
+	const { eventLoopDelay } = await readServerStats(origin);
+	const stormLogins = await storm.stop();
+	return {
+		meDuringStorm: {
+			...figures,
+			eventLoopDelayP99Ms: eventLoopDelay.p99Ms,
+			eventLoopDelayMaxMs: eventLoopDelay.maxMs
+		},
+		stormLogins
+	};
+}
+
+/** Full sign-ins one after another, as different members, next to one hash in this process. */
+async function measureSignIn(
+	options: BenchOptions,
+	origin: string,
+	sink: SmtpSink
+): Promise<FlowFigures> {
+	log(`sign-in: ${options.flowRuns} full sign-ins, and one argon2 hash here`);
+	const hashes: number[] = [];
+	const hashCpu: number[] = [];
+	await hashPassword(BENCH_PASSWORD); // the first one allocates; not counted
+	for (let i = 0; i < 5; i++) {
+		const [started, startedCpu] = [performance.now(), process.cpuUsage()];
+		await hashPassword(BENCH_PASSWORD);
+		const cpu = process.cpuUsage(startedCpu);
+		hashes.push(performance.now() - started);
+		hashCpu.push((cpu.user + cpu.system) / 1000);
+	}
+	const runs: Array<SignIn & { queries: number; writes: number; cpuMs: number }> = [];
+	for (let i = 0; i < options.flowRuns; i++) {
+		const before = await readServerStats(origin);
+		const run = await signIn(origin, sink, memberAt(options.users - 1 - i).username);
+		const after = await readServerStats(origin);
+		runs.push({
+			...run,
+			queries: after.queries - before.queries,
+			writes: after.writes - before.writes,
+			cpuMs: (after.cpuMicros - before.cpuMicros) / 1000
+		});
+	}
+	const medianOf = (figure: (run: (typeof runs)[number]) => number) => median(runs.map(figure));
+	return {
+		runs: runs.length,
+		serverMs: medianOf((run) => run.loginMs + run.verifyMs),
+		loginMs: medianOf((run) => run.loginMs),
+		verifyMs: medianOf((run) => run.verifyMs),
+		endToEndMs: medianOf((run) => run.endToEndMs),
+		queries: medianOf((run) => run.queries),
+		writes: medianOf((run) => run.writes),
+		serverCpuMs: medianOf((run) => run.cpuMs),
+		hashMs: median(hashes),
+		hashCpuMs: median(hashCpu)
+	};
+}
+
+/** Rounds of one scenario as one: totals over the whole time; the worst p99 and loop delay. */
+function combineRounds(rounds: Scenario[]): Scenario {
+	const sum = (figure: (round: Scenario) => number) =>
+		rounds.reduce((total, round) => total + figure(round), 0);
+	const requests = sum((round) => round.requests);
+	const weighted = (figure: (round: Scenario) => number) =>
+		sum((round) => figure(round) * round.requests) / Math.max(1, requests);
+	return {
+		requests,
+		requestsPerSecond: requests / sum((round) => round.durationSeconds),
+		durationSeconds: sum((round) => round.durationSeconds),
+		p50: median(rounds.map((round) => round.p50)),
+		p99: Math.max(...rounds.map((round) => round.p99)),
+		errors: sum((round) => round.errors),
+		queriesPerRequest: weighted((round) => round.queriesPerRequest),
+		writesPerRequest: weighted((round) => round.writesPerRequest),
+		cpuMsPerRequest: weighted((round) => round.cpuMsPerRequest),
+		eventLoopDelayP99Ms: Math.max(...rounds.map((round) => round.eventLoopDelayP99Ms)),
+		eventLoopDelayMaxMs: Math.max(...rounds.map((round) => round.eventLoopDelayMaxMs))
+	};
+}
+
+function median(values: number[]): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+main().then(
+	(code) => process.exit(code),
+	(error: unknown) => {
+		console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+		process.exit(1);
+	}
+);

@@ -1,0 +1,233 @@
+// What `npm run bench` found: bench/results.json, the printed table, and the budgets of issue 7.
+import type { DatabaseDialect } from '../../src/lib/server/config';
+import type { LoadFigures } from './load';
+import type { PageScripts } from './login-page-js';
+
+/** How late the server's event loop ran during a load (work that blocked it), in ms. */
+export interface LoopDelay {
+	eventLoopDelayP99Ms: number;
+	eventLoopDelayMaxMs: number;
+}
+
+export interface Scenario extends LoadFigures, LoopDelay {
+	/** Over the timed run: the server's query counter difference divided by the requests. */
+	queriesPerRequest: number;
+	writesPerRequest: number;
+	/** Server CPU time per request: steadier than req/s when other work shares the machine. */
+	cpuMsPerRequest: number;
+}
+
+export interface FlowFigures {
+	runs: number;
+	/** Medians, in milliseconds. Server time is the two requests (the mail is sent inside the first). */
+	serverMs: number;
+	loginMs: number;
+	verifyMs: number;
+	endToEndMs: number;
+	/** Database statements (and writes) of one sign-in, and the server's CPU time for it. */
+	queries: number;
+	writes: number;
+	serverCpuMs: number;
+	/** One argon2 hash in this process, with the server's parameters (median of a few). */
+	hashMs: number;
+	hashCpuMs: number;
+}
+
+export interface Budget {
+	name: string;
+	limit: string;
+	value: number;
+	met: boolean;
+}
+
+export interface BenchResults {
+	meta: {
+		date: string;
+		dialect: DatabaseDialect;
+		users: number;
+		tiny: boolean;
+		node: string;
+		cpus: number;
+		cpuModel: string;
+		warmupSeconds: number;
+		durationSeconds: number;
+		rounds: number;
+		connections: number;
+		meRate: number;
+		stormLogins: number;
+		/** `--max-old-space-size` the server ran with; null: Node's default. */
+		maxOldSpaceMb: number | null;
+	};
+	scenarios: {
+		baseline: Scenario;
+		api: Scenario;
+		page: Scenario;
+		meAlone: Scenario;
+		meDuringStorm: LoadFigures & LoopDelay;
+		stormLogins: LoadFigures;
+	};
+	/** Throughput ratios, and the same from server CPU time per request (baseline's / theirs). */
+	ratios: {
+		apiToBaseline: number;
+		pageToBaseline: number;
+		apiToBaselineByCpu: number;
+		pageToBaselineByCpu: number;
+	};
+	/** Counted one request at a time: database round trips and writes per request. */
+	roundTrips: {
+		sessionValidation: { queries: number; writes: number };
+		baseline: { queries: number; writes: number };
+		api: { queries: number; writes: number };
+		page: { queries: number; writes: number };
+	};
+	flow: FlowFigures;
+	loginPageJs: PageScripts;
+	/** The server process after the run. */
+	serverMemory: {
+		rssBytes: number;
+		heapUsedBytes: number;
+		heapTotalBytes: number;
+		externalBytes: number;
+	};
+	budgets: Budget[];
+}
+
+const KB = 1000;
+const MB = 1000 * 1000;
+
+export function judgeBudgets(results: Omit<BenchResults, 'budgets'>): Budget[] {
+	const { ratios, roundTrips, scenarios, flow, loginPageJs, serverMemory } = results;
+	const budget = (name: string, limit: string, value: number, met: boolean): Budget => ({
+		name,
+		limit,
+		value: round(value),
+		met
+	});
+	return [
+		budget(
+			'api/baseline throughput',
+			'>= 0.85',
+			ratios.apiToBaseline,
+			ratios.apiToBaseline >= 0.85
+		),
+		budget(
+			'round trips to validate a session',
+			'= 1',
+			roundTrips.sessionValidation.queries,
+			roundTrips.sessionValidation.queries === 1
+		),
+		// The activity write comes at most once a minute per session: zero on almost every request.
+		budget(
+			'writes per authenticated request (auth.me run)',
+			'<= 0.01',
+			scenarios.meAlone.writesPerRequest,
+			scenarios.meAlone.writesPerRequest <= 0.01
+		),
+		budget(
+			'auth.me p99 during the login storm (ms)',
+			'<= 50',
+			scenarios.meDuringStorm.p99,
+			scenarios.meDuringStorm.p99 <= 50
+		),
+		budget(
+			'sign-in server time minus one hash (ms)',
+			'<= 25',
+			flow.serverMs - flow.hashMs,
+			flow.serverMs <= flow.hashMs + 25
+		),
+		budget(
+			'login page JavaScript (kB gzipped)',
+			'<= 60',
+			loginPageJs.gzipBytes / KB,
+			loginPageJs.gzipBytes <= 60 * KB
+		),
+		budget(
+			'server RSS after the run (MB)',
+			'<= 150',
+			serverMemory.rssBytes / MB,
+			serverMemory.rssBytes <= 150 * MB
+		)
+	];
+}
+
+export function formatReport(results: BenchResults): string {
+	const { meta, scenarios, ratios, roundTrips, flow, loginPageJs, serverMemory } = results;
+	const rows: string[][] = [
+		[
+			'scenario',
+			'req/s',
+			'p50 ms',
+			'p99 ms',
+			'errors',
+			'queries/req',
+			'writes/req',
+			'cpu ms/req',
+			'loop p99 ms'
+		],
+		scenarioRow('baseline: /bench/users, no session', scenarios.baseline),
+		scenarioRow('api: users.list over /trpc', scenarios.api),
+		scenarioRow('page: /users (server-rendered)', scenarios.page),
+		scenarioRow(`auth.me alone (${meta.meRate}/s)`, scenarios.meAlone),
+		scenarioRow(`auth.me during the login storm`, scenarios.meDuringStorm),
+		scenarioRow(`  ${meta.stormLogins} concurrent password logins`, scenarios.stormLogins)
+	];
+	const lines = [
+		`${meta.dialect}, ${meta.users} users, ${meta.cpus} x ${meta.cpuModel}, Node ${meta.node}` +
+			(meta.tiny ? ' (tiny run: the figures mean nothing)' : ''),
+		'',
+		...table(rows),
+		'',
+		`api/baseline ${fixed(ratios.apiToBaseline, 2)}   page/baseline ${fixed(ratios.pageToBaseline, 2)}` +
+			`   (from server CPU per request: ${fixed(ratios.apiToBaselineByCpu, 2)} and` +
+			` ${fixed(ratios.pageToBaselineByCpu, 2)})`,
+		`round trips per request (one at a time): session validation ${roundTrips.sessionValidation.queries}` +
+			` (writes ${roundTrips.sessionValidation.writes}), baseline ${roundTrips.baseline.queries},` +
+			` api ${roundTrips.api.queries}, page ${roundTrips.page.queries}`,
+		`sign-in (median of ${flow.runs}): server ${fixed(flow.serverMs, 1)} ms` +
+			` (login ${fixed(flow.loginMs, 1)} + verify ${fixed(flow.verifyMs, 1)}),` +
+			` end to end ${fixed(flow.endToEndMs, 1)} ms; one argon2 hash ${fixed(flow.hashMs, 1)} ms`,
+		`  per sign-in: ${flow.queries} queries (${flow.writes} writes), server CPU` +
+			` ${fixed(flow.serverCpuMs, 1)} ms; one hash ${fixed(flow.hashCpuMs, 1)} ms of CPU`,
+		`login page JavaScript: ${loginPageJs.files} files, ${fixed(loginPageJs.bytes / KB, 1)} kB,` +
+			` ${fixed(loginPageJs.gzipBytes / KB, 1)} kB gzipped`,
+		`server memory after the run: RSS ${fixed(serverMemory.rssBytes / MB, 1)} MB` +
+			` (V8 heap ${fixed(serverMemory.heapUsedBytes / MB, 1)} MB used of` +
+			` ${fixed(serverMemory.heapTotalBytes / MB, 1)} MB, external ${fixed(serverMemory.externalBytes / MB, 1)} MB)`,
+		'',
+		'budgets:',
+		...results.budgets.map(
+			(b) => `  ${b.met ? 'met   ' : 'MISSED'} ${b.name}: ${b.value} (budget ${b.limit})`
+		)
+	];
+	return lines.join('\n');
+}
+
+function scenarioRow(name: string, figures: LoadFigures & Partial<Scenario>): string[] {
+	const optional = (value: number | undefined, digits: number) =>
+		value === undefined ? '' : fixed(value, digits);
+	return [
+		name,
+		fixed(figures.requestsPerSecond, 0),
+		fixed(figures.p50, 1),
+		fixed(figures.p99, 1),
+		String(figures.errors),
+		optional(figures.queriesPerRequest, 2),
+		optional(figures.writesPerRequest, 3),
+		optional(figures.cpuMsPerRequest, 2),
+		optional(figures.eventLoopDelayP99Ms, 1)
+	];
+}
+
+function table(rows: string[][]): string[] {
+	const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+	return rows.map((row) =>
+		row
+			.map((cell, column) =>
+				column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!)
+			)
+			.join('  ')
+	);
+}
+
+const fixed = (value: number, digits: number) => value.toFixed(digits);
+const round = (value: number) => Math.round(value * 1000) / 1000;

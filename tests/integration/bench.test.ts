@@ -1,0 +1,153 @@
+// `npm run bench` in its tiny mode, so the script cannot rot: it must finish and report every
+// figure. No figure is judged here (a busy machine moves them all); the budgets are read from a
+// full run (README "Performance"). Needs the production build, like the other HTTP tests.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '$lib/server/config';
+import { startAppServer, type AppServer } from '../helpers/app-server';
+import { dialects, mysqlBaseUrl } from '../helpers/databases';
+
+const TSX = resolve('node_modules/.bin/tsx');
+const BENCH = resolve('scripts/bench.ts');
+
+const SCENARIO_FIGURES = ['requestsPerSecond', 'p50', 'p99', 'errors', 'requests'];
+const MEASURED_SCENARIO_FIGURES = [
+	...SCENARIO_FIGURES,
+	'queriesPerRequest',
+	'writesPerRequest',
+	'cpuMsPerRequest',
+	'eventLoopDelayP99Ms'
+];
+const FIGURES = [
+	...['baseline', 'api', 'page', 'meAlone'].flatMap((scenario) =>
+		MEASURED_SCENARIO_FIGURES.map((figure) => `scenarios.${scenario}.${figure}`)
+	),
+	...[...SCENARIO_FIGURES, 'eventLoopDelayP99Ms'].map((f) => `scenarios.meDuringStorm.${f}`),
+	...SCENARIO_FIGURES.map((figure) => `scenarios.stormLogins.${figure}`),
+	'ratios.apiToBaseline',
+	'ratios.pageToBaseline',
+	'ratios.apiToBaselineByCpu',
+	'ratios.pageToBaselineByCpu',
+	...['sessionValidation', 'baseline', 'api', 'page'].flatMap((kind) => [
+		`roundTrips.${kind}.queries`,
+		`roundTrips.${kind}.writes`
+	]),
+	...['serverMs', 'loginMs', 'verifyMs', 'endToEndMs', 'queries', 'writes', 'serverCpuMs'].map(
+		(figure) => `flow.${figure}`
+	),
+	'flow.hashMs',
+	'flow.hashCpuMs',
+	'loginPageJs.files',
+	'loginPageJs.gzipBytes',
+	'serverMemory.rssBytes',
+	'serverMemory.heapUsedBytes'
+];
+
+function figureAt(results: unknown, path: string): unknown {
+	return path
+		.split('.')
+		.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], results);
+}
+
+/** Runs a script to its end; stdout and stderr together, for the failure message. */
+function run(
+	args: string[],
+	env: Record<string, string>
+): Promise<{ code: number; output: string }> {
+	return new Promise((done) => {
+		const child = spawn(TSX, args, { env: { ...process.env, ...env } });
+		let output = '';
+		child.stdout.on('data', (chunk) => (output += chunk));
+		child.stderr.on('data', (chunk) => (output += chunk));
+		child.on('close', (code) => done({ code: code ?? 1, output }));
+	});
+}
+
+describe.each(dialects)('npm run bench on %s', (dialect) => {
+	let dir: string;
+	beforeAll(() => {
+		dir = mkdtempSync(join(tmpdir(), 'bench-test-'));
+	});
+	afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+	it('runs every scenario in tiny mode and writes every figure and budget', async () => {
+		const out = join(dir, 'results.json');
+		const { code, output } = await run(
+			[BENCH, '--tiny', '--no-build', '--db', dialect, '--out', out],
+			{ MYSQL_URL: mysqlBaseUrl() ?? '' }
+		);
+		expect(code, output).toBe(0);
+		const results = JSON.parse(readFileSync(out, 'utf8'));
+		const missing = FIGURES.filter((path) => !Number.isFinite(figureAt(results, path)));
+		expect(missing, 'figures that are not numbers').toEqual([]);
+		expect(results.meta).toMatchObject({ dialect, tiny: true });
+		expect(results.scenarios.baseline.requests).toBeGreaterThan(0);
+		expect(results.budgets).toHaveLength(7);
+		for (const budget of results.budgets) {
+			expect(budget).toEqual({
+				name: expect.any(String),
+				limit: expect.any(String),
+				value: expect.any(Number),
+				met: expect.any(Boolean)
+			});
+		}
+		// The table and the verdicts are printed, not only written.
+		expect(output).toContain('api/baseline');
+		expect(output).toMatch(/budgets:\n( {2}(met {3}|MISSED) .+\n){7}/);
+	}, 240_000);
+});
+
+describe('bench mode is off unless asked for', () => {
+	let server: AppServer;
+	let dir: string;
+	beforeAll(async () => {
+		dir = mkdtempSync(join(tmpdir(), 'bench-off-'));
+		server = await startAppServer({ DATABASE_URL: `file:${join(dir, 'app.db')}` });
+	});
+	afterAll(async () => {
+		await server?.stop();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	it('answers 404 at /bench/users and /bench/stats without BENCH_MODE', async () => {
+		for (const path of ['/bench/users', '/bench/stats']) {
+			expect((await fetch(server.origin + path)).status, path).toBe(404);
+		}
+	});
+
+	it('stops a production server given BENCH_MODE=true alone', async () => {
+		const refused = startAppServer({
+			DATABASE_URL: `file:${join(dir, 'other.db')}`,
+			BENCH_MODE: 'true'
+		});
+		await expect(refused).rejects.toThrow(/BENCH_MODE: refused when NODE_ENV=production/);
+	});
+
+	it('needs BENCH_MODE_ALLOW_PRODUCTION and a loopback HOST in production', () => {
+		const problemsOf = (env: Record<string, string>) => {
+			try {
+				loadConfig({
+					NODE_ENV: 'production',
+					AUTH_SECRET: 'x'.repeat(32),
+					SMTP_URL: 'smtp://m',
+					...env
+				});
+				return [];
+			} catch (error) {
+				if (error instanceof ConfigError) return error.problems;
+				throw error;
+			}
+		};
+		const on = { BENCH_MODE: 'true', BENCH_MODE_ALLOW_PRODUCTION: 'true' };
+		expect(problemsOf({ ...on, HOST: '0.0.0.0' })).toEqual([
+			'BENCH_MODE: in production only with HOST=127.0.0.1 (the server on loopback only)'
+		]);
+		expect(problemsOf({ ...on, HOST: '127.0.0.1' })).toEqual([]);
+		const secret = { AUTH_SECRET: 'x'.repeat(32) };
+		expect(loadConfig({ ...secret, BENCH_MODE: 'true' }).benchMode).toBe(true);
+		expect(loadConfig(secret).benchMode).toBe(false);
+	});
+});
