@@ -108,7 +108,10 @@ class Resources {
 				// Production build, production settings, plus the bench endpoints: the two switches and
 				// the loopback-only HOST that config.ts asks for (startAppServer listens on 127.0.0.1).
 				BENCH_MODE: 'true',
-				BENCH_MODE_ALLOW_PRODUCTION: 'true'
+				BENCH_MODE_ALLOW_PRODUCTION: 'true',
+				// As README's "Deploying" recommends: glibc hands argon2's 19 MiB buffers back to the
+				// system instead of keeping them in per-thread arenas.
+				MALLOC_MMAP_THRESHOLD_: '131072'
 			},
 			{
 				nodeArgs: [

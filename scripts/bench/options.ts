@@ -3,6 +3,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DatabaseDialect } from '../../src/lib/server/config';
 
+/** What README's "Deploying" recommends for the server's V8 heap (MB). */
+export const RECOMMENDED_MAX_OLD_SPACE_MB = 128;
+
 export const USAGE =
 	'usage: npm run bench -- [--db sqlite|mysql] [--tiny] [--no-build] [--profile]' +
 	' [--max-old-space <MB>] [--out <file>]';
@@ -15,7 +18,10 @@ export interface BenchOptions {
 	build: boolean;
 	/** Write a CPU profile of the server (`node --cpu-prof`) into bench/profiles/. */
 	profile: boolean;
-	/** The server's V8 old-space limit (`node --max-old-space-size`), or Node's default. */
+	/**
+	 * The server's V8 old-space limit (`node --max-old-space-size`): the README's recommended 128
+	 * unless given; `--max-old-space 0` runs with Node's default (sized from the machine's memory).
+	 */
 	maxOldSpaceMb: number | undefined;
 	out: string;
 	users: number;
@@ -62,7 +68,7 @@ export function parseBenchOptions(
 		return '--db mysql needs MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/localtest';
 	}
 	const maxOldSpace = values['max-old-space'];
-	if (maxOldSpace !== undefined && !/^[1-9]\d*$/.test(maxOldSpace)) {
+	if (maxOldSpace !== undefined && !/^(0|[1-9]\d*)$/.test(maxOldSpace)) {
 		return '--max-old-space must be a number of megabytes';
 	}
 	// BENCH_TINY=true does what --tiny does, for runners that cannot pass arguments.
@@ -73,7 +79,8 @@ export function parseBenchOptions(
 		tiny,
 		build: !values['no-build'],
 		profile: values.profile,
-		maxOldSpaceMb: maxOldSpace === undefined ? undefined : Number(maxOldSpace),
+		maxOldSpaceMb:
+			maxOldSpace === undefined ? RECOMMENDED_MAX_OLD_SPACE_MB : Number(maxOldSpace) || undefined,
 		out: resolve(values.out),
 		...(tiny ? TINY : FULL)
 	};

@@ -172,7 +172,8 @@ export function formatReport(results: BenchResults): string {
 		scenarioRow(`  ${meta.stormLogins} concurrent password logins`, scenarios.stormLogins)
 	];
 	const lines = [
-		`${meta.dialect}, ${meta.users} users, ${meta.cpus} x ${meta.cpuModel}, Node ${meta.node}` +
+		`${meta.dialect}, ${meta.users} users, ${meta.cpus} x ${meta.cpuModel}, Node ${meta.node}, ` +
+			(meta.maxOldSpaceMb ? `--max-old-space-size=${meta.maxOldSpaceMb}` : "Node's default heap") +
 			(meta.tiny ? ' (tiny run: the figures mean nothing)' : ''),
 		'',
 		...table(rows),

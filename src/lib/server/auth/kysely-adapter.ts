@@ -1,7 +1,7 @@
 // Lucia v3 has no Kysely adapter; this one serves SQLite and MySQL alike. Lucia hands it raw
 // session ids: only their SHA-256 reaches the database, so a leaked table holds no usable id.
 import type { Adapter, DatabaseSession, DatabaseUser } from 'lucia';
-import type { Kysely } from 'kysely';
+import { sql, type CompiledQuery, type InferResult, type Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows } from '../db/errors';
 import { sha256Hex } from './crypto';
@@ -9,6 +9,31 @@ import type { SessionAttributes } from './lucia';
 import type { AuthPolicy } from './policy';
 
 type Lifetimes = AuthPolicy['session'];
+
+/** The session (by the hash of its id) joined to its active user; the hash is bound later. */
+function sessionQuery(db: Kysely<Database>) {
+	return db
+		.selectFrom('sessions')
+		.innerJoin('users', 'users.id', 'sessions.user_id')
+		.select([
+			'sessions.public_id',
+			'sessions.user_id',
+			'sessions.state',
+			'sessions.expires_at',
+			'sessions.created_at',
+			'sessions.ip',
+			'sessions.user_agent',
+			'sessions.verified_at',
+			'sessions.last_seen_at',
+			'users.username',
+			'users.email',
+			'users.role'
+		])
+		.where('sessions.id', '=', '')
+		.where('users.is_active', '=', sql.lit(1));
+}
+
+type SessionRow = InferResult<ReturnType<typeof sessionQuery>>[number];
 
 export class KyselyAdapter implements Adapter {
 	constructor(
@@ -20,26 +45,14 @@ export class KyselyAdapter implements Adapter {
 	async getSessionAndUser(
 		sessionId: string
 	): Promise<[DatabaseSession | null, DatabaseUser | null]> {
-		const row = await this.db
-			.selectFrom('sessions')
-			.innerJoin('users', 'users.id', 'sessions.user_id')
-			.select([
-				'sessions.public_id',
-				'sessions.user_id',
-				'sessions.state',
-				'sessions.expires_at',
-				'sessions.created_at',
-				'sessions.ip',
-				'sessions.user_agent',
-				'sessions.verified_at',
-				'sessions.last_seen_at',
-				'users.username',
-				'users.email',
-				'users.role'
-			])
-			.where('sessions.id', '=', sha256Hex(sessionId))
-			.where('users.is_active', '=', 1)
-			.executeTakeFirst();
+		// Runs on every request: the SQL is built and compiled once per adapter, then only the
+		// hash changes (it is the query's first and only parameter).
+		this.sessionQuery ??= sessionQuery(this.db).compile();
+		const { rows } = await this.db.executeQuery<SessionRow>({
+			...this.sessionQuery,
+			parameters: [sha256Hex(sessionId)]
+		});
+		const row = rows[0];
 		if (!row) return [null, null];
 		const attributes: SessionAttributes = {
 			publicId: row.public_id,
@@ -62,6 +75,8 @@ export class KyselyAdapter implements Adapter {
 		};
 		return [session, user];
 	}
+
+	private sessionQuery: CompiledQuery<SessionRow> | undefined;
 
 	async getUserSessions(userId: string): Promise<DatabaseSession[]> {
 		const rows = await this.db

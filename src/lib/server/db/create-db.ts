@@ -1,5 +1,11 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, MysqlDialect, SqliteDialect, type KyselyConfig } from 'kysely';
+import {
+	Kysely,
+	MysqlDialect,
+	SqliteDialect,
+	type KyselyConfig,
+	type SqliteDatabase
+} from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createPool } from 'mysql2';
@@ -50,7 +56,32 @@ function createSqliteDb(path: string, log: KyselyConfig['log']): Kysely<Database
 	sqlite.pragma('foreign_keys = ON');
 	// Another process (a CLI, a second dev server) may hold the write lock for a moment.
 	sqlite.pragma('busy_timeout = 5000');
-	return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log });
+	return new Kysely<Database>({
+		dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+		log
+	});
+}
+
+// Kysely prepares every statement anew; better-sqlite3's prepare costs about as much as running
+// a small indexed query. The app sends a few hundred distinct SQL strings, so caching them by text
+// is bounded in practice; the cap only guards against a caller that builds SQL from values.
+// Kysely never streams here (no `.stream()` in the app), so a cached statement is never busy.
+const STATEMENT_CACHE_SIZE = 500;
+
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+	const cache = new Map<string, SQLite.Statement>();
+	return {
+		prepare(source: string) {
+			let statement = cache.get(source);
+			if (!statement) {
+				if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
+				statement = sqlite.prepare(source);
+				cache.set(source, statement);
+			}
+			return statement;
+		},
+		close: () => sqlite.close()
+	};
 }
 
 function createMysqlDb(
