@@ -5,6 +5,8 @@ import { sql, type Kysely } from 'kysely';
 export type TableContents = Record<string, Record<string, unknown>[]>;
 
 export interface ReadOptions {
+	/** Only these tables (a failed sign-in, say, must write its throttle and audit rows). */
+	tables?: string[];
 	/**
 	 * `table.column` names left out: activity stamps (`sessions.last_seen_at`) that any request
 	 * may move without changing what the data means.
@@ -15,11 +17,12 @@ export interface ReadOptions {
 /** Every row of every table (Kysely's migration tables included), rows in a stable order. */
 export async function readAllTables<DB>(
 	db: Kysely<DB>,
-	{ ignore = [] }: ReadOptions = {}
+	{ tables: only, ignore = [] }: ReadOptions = {}
 ): Promise<TableContents> {
-	const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+	const tables = (await tablesOf(db)).filter((name) => !only || only.includes(name));
+	if (only && tables.length !== only.length) throw new Error(`no such table among ${only}`);
 	const contents: TableContents = {};
-	for (const table of tables.map((t) => t.name).sort()) {
+	for (const table of tables) {
 		const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(
 			db
 		);
@@ -34,6 +37,36 @@ export async function readAllTables<DB>(
 			.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 	}
 	return contents;
+}
+
+/**
+ * Every row of every table as one string (`<table> <row as JSON>` per line), so a test can assert
+ * "nothing changed" with one comparison whose diff shows the rows that did.
+ */
+export async function snapshotDatabase<DB>(
+	db: Kysely<DB>,
+	options: ReadOptions = {}
+): Promise<string> {
+	return Object.entries(await readAllTables(db, options))
+		.flatMap(([table, rows]) => [
+			`${table}: ${rows.length} rows`,
+			...rows.map((row) => `${table} ${JSON.stringify(row)}`)
+		])
+		.join('\n');
+}
+
+// Migrations do not run mid-test, and asking MySQL's information_schema every time is slow.
+const tableNames = new WeakMap<object, Promise<string[]>>();
+
+function tablesOf<DB>(db: Kysely<DB>): Promise<string[]> {
+	let names = tableNames.get(db);
+	if (!names) {
+		names = db.introspection
+			.getTables({ withInternalKyselyTables: true })
+			.then((tables) => tables.map((table) => table.name).sort());
+		tableNames.set(db, names);
+	}
+	return names;
 }
 
 /**

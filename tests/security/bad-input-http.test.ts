@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppServer, type AppServer } from '../helpers/app-server';
 import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
-import { snapshotDatabase } from '../helpers/db-snapshot';
+import { snapshotDatabase } from '../helpers/database-contents';
 import {
 	CookieJar,
 	extractCode,

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { formatError } from '$lib/server/trpc/errors';
 import { errorOf, procedureAt, useApiHarness } from '../helpers/api-harness';
 import { dialects } from '../helpers/databases';
-import { snapshotDatabase } from '../helpers/db-snapshot';
+import { snapshotDatabase } from '../helpers/database-contents';
 import { seedUser } from '../helpers/sign-in';
 import { routerProcedures, signInForEveryTier } from '../helpers/tier-callers';
 

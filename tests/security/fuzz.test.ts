@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { procedureAt, useApiHarness } from '../helpers/api-harness';
 import { dialects } from '../helpers/databases';
-import { snapshotDatabase } from '../helpers/db-snapshot';
+import { snapshotDatabase } from '../helpers/database-contents';
 import {
 	routerProcedures,
 	signInForEveryTier,
