@@ -42,6 +42,7 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	deactivate: async function deactivateUsers(event) {
+		requireVerified(event);
 		const ids = (await event.request.formData()).getAll('ids').map(String);
 		if (ids.length === 0) return { message: 'Select at least one user' };
 		const api = await createServerCaller(event);
