@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
+import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import {
 	adminPages,
@@ -17,8 +17,6 @@ import {
 	type ShowcasePages,
 	type Theme
 } from '../helpers/browser-session';
-import { createMigratedDatabase, type TestDatabase } from '../helpers/databases';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const AXE_SOURCE = readFileSync(resolve('node_modules/axe-core/axe.min.js'), 'utf8');
 const THEMES: Theme[] = ['light', 'dark'];
@@ -56,41 +54,25 @@ function describeViolations(violations: Violation[]): string {
 
 // scripts/test.js fails the run under CI when Chromium is missing; locally it warns.
 describe.runIf(hasChromium())('accessibility of every page (axe-core)', () => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack('sqlite');
 	let browser: Browser;
 	let sessions: BrowserSessions;
 	let showcase: Showcase;
 	let pages: ShowcasePages;
 
 	beforeAll(async () => {
-		database = await createMigratedDatabase('sqlite');
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
 		browser = await launchChromium();
-		sessions = new BrowserSessions(browser, server.origin);
-		showcase = await seedShowcase(database.db);
+		sessions = new BrowserSessions(browser, stack.server.origin);
+		showcase = await seedShowcase(stack.database.db);
 
-		pages = await openShowcasePages(sessions, sink, showcase);
+		pages = await openShowcasePages(sessions, stack.sink, showcase);
 	});
-	afterAll(async () => {
-		await browser?.close();
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
+	afterAll(() => browser?.close());
 
 	/** Opens `path` in `theme` and checks the server applied it, then runs axe. */
 	async function check(page: Page, theme: Theme, path: string): Promise<void> {
-		await setTheme(page.context(), server.origin, theme);
-		const response = await page.goto(server.origin + path);
+		await setTheme(page.context(), stack.server.origin, theme);
+		const response = await page.goto(stack.server.origin + path);
 		expect(response?.status(), `${path} loads`).toBe(200);
 		expect(pathOf(page), `${path} is not redirected`).toBe(path.split('?')[0]);
 		expect(await page.locator('html').getAttribute('class')).toContain(theme);

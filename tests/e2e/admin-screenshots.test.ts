@@ -4,7 +4,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
+import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import {
 	adminPages,
@@ -16,8 +16,6 @@ import {
 	type ShowcasePages,
 	type Theme
 } from '../helpers/browser-session';
-import { createMigratedDatabase, type TestDatabase } from '../helpers/databases';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const ARTIFACTS = 'test-results/screenshots';
 const DOCS = 'docs/screenshots';
@@ -25,9 +23,7 @@ const THEMES: Theme[] = ['light', 'dark'];
 
 // scripts/test.js fails the run under CI when Chromium is missing; locally it warns.
 describe.runIf(hasChromium())('screenshots of every page', () => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack('sqlite');
 	let browser: Browser;
 	let sessions: BrowserSessions;
 	let showcase: Showcase;
@@ -36,31 +32,17 @@ describe.runIf(hasChromium())('screenshots of every page', () => {
 	beforeAll(async () => {
 		mkdirSync(ARTIFACTS, { recursive: true });
 		mkdirSync(DOCS, { recursive: true });
-		database = await createMigratedDatabase('sqlite');
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
 		browser = await launchChromium();
-		sessions = new BrowserSessions(browser, server.origin);
-		showcase = await seedShowcase(database.db);
-		pages = await openShowcasePages(sessions, sink, showcase);
+		sessions = new BrowserSessions(browser, stack.server.origin);
+		showcase = await seedShowcase(stack.database.db);
+		pages = await openShowcasePages(sessions, stack.sink, showcase);
 	});
-	afterAll(async () => {
-		await browser?.close();
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
+	afterAll(() => browser?.close());
 
 	/** Opens `path` in `theme`, settled (the browser's own fetches done), ready to be shot. */
 	async function show(page: Page, theme: Theme, path: string): Promise<void> {
-		await setTheme(page.context(), server.origin, theme);
-		const response = await page.goto(server.origin + path, { waitUntil: 'networkidle' });
+		await setTheme(page.context(), stack.server.origin, theme);
+		const response = await page.goto(stack.server.origin + path, { waitUntil: 'networkidle' });
 		expect(response?.status(), `${path} loads`).toBe(200);
 		expect(await page.locator('html').getAttribute('class')).toContain(theme);
 	}

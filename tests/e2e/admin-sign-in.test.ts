@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { getConfig } from '$lib/server/config';
-import { startAppServer, type AppServer } from '../helpers/app-server';
+import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import {
 	BrowserSessions,
@@ -15,9 +15,7 @@ import {
 	signInThroughPages,
 	submitPassword
 } from '../helpers/browser-session';
-import { createMigratedDatabase, type TestDatabase } from '../helpers/databases';
 import { isCodeMailTo, seedUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const JS_ON_AND_OFF = [
 	['with JavaScript', true],
@@ -26,35 +24,20 @@ const JS_ON_AND_OFF = [
 
 // scripts/test.js fails the run under CI when Chromium is missing; locally it warns.
 describe.runIf(hasChromium())('sign-in edge cases in Chromium', () => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack('sqlite', () => ({
+		// Backup tokens minted here are keyed hashes: the server must hash with the same secret.
+		AUTH_SECRET: getConfig().authSecret
+	}));
 	let browser: Browser;
 	let sessions: BrowserSessions;
 
 	beforeAll(async () => {
-		database = await createMigratedDatabase('sqlite');
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url,
-			// Backup tokens minted here are keyed hashes: the server must hash with the same secret.
-			AUTH_SECRET: getConfig().authSecret
-		});
 		browser = await launchChromium();
-		sessions = new BrowserSessions(browser, server.origin);
+		sessions = new BrowserSessions(browser, stack.server.origin);
 	});
-	afterAll(async () => {
-		await browser?.close();
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
+	afterAll(() => browser?.close());
 
-	const codeMailsTo = (email: string) => sink.messages.filter(isCodeMailTo(email)).length;
+	const codeMailsTo = (email: string) => stack.sink.messages.filter(isCodeMailTo(email)).length;
 
 	describe('a redirectTo that leaves the site lands on / after the code step', () => {
 		// Query strings exactly as they would appear in a crafted link.
@@ -67,12 +50,14 @@ describe.runIf(hasChromium())('sign-in edge cases in Chromium', () => {
 			'redirectTo=/%09/evil.example',
 			'redirectTo=javascript:alert(1)'
 		])('/login?%s', async (query) => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const page = await sessions.open();
-			await signInThroughPages(page, server.origin, sink, user, { start: `/login?${query}` });
+			await signInThroughPages(page, stack.server.origin, stack.sink, user, {
+				start: `/login?${query}`
+			});
 
 			const landed = new URL(page.url());
-			expect(landed.origin).toBe(server.origin);
+			expect(landed.origin).toBe(stack.server.origin);
 			expect(landed.pathname).toBe('/');
 			expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Dashboard');
 		});
@@ -80,11 +65,13 @@ describe.runIf(hasChromium())('sign-in edge cases in Chromium', () => {
 
 	describe('a backup token signs in instead of the emailed code, once', () => {
 		it.each(JS_ON_AND_OFF)('%s', async (_label, javaScriptEnabled) => {
-			const user = await seedUser(database.db);
-			const [token] = await mintStaticTokens(database.db, user.id, 1);
+			const user = await seedUser(stack.database.db);
+			const [token] = await mintStaticTokens(stack.database.db, user.id, 1);
 			const page = await sessions.open({ javaScriptEnabled });
 
-			await submitPassword(page, server.origin, user, { start: '/login?redirectTo=/account' });
+			await submitPassword(page, stack.server.origin, user, {
+				start: '/login?redirectTo=/account'
+			});
 			await page.getByRole('link', { name: 'Use a backup token instead' }).click();
 			await page.getByRole('heading', { name: 'Enter a backup token' }).waitFor();
 			await page.getByLabel('Backup token').waitFor();
@@ -93,7 +80,7 @@ describe.runIf(hasChromium())('sign-in edge cases in Chromium', () => {
 			await page.waitForURL((url) => url.pathname !== '/login/verify');
 			expect(pathOf(page), 'redirectTo survives the switch to a backup token').toBe('/account');
 			expect(await page.getByTestId('signed-in-as').textContent()).toContain(user.username);
-			const left = await database.db
+			const left = await stack.database.db
 				.selectFrom('static_tokens')
 				.select('id')
 				.where('user_id', '=', user.id)
@@ -106,9 +93,9 @@ describe.runIf(hasChromium())('sign-in edge cases in Chromium', () => {
 		let page: Page;
 
 		it('with JavaScript: a countdown, and the resend button disabled until it ends', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			page = await sessions.open();
-			await submitPassword(page, server.origin, user);
+			await submitPassword(page, stack.server.origin, user);
 
 			const countdown = page.getByText(/New code available in \d+:\d\d/);
 			await countdown.waitFor();
@@ -117,10 +104,10 @@ describe.runIf(hasChromium())('sign-in edge cases in Chromium', () => {
 		});
 
 		it('without JavaScript: the time it opens, and a resend before then states the wait', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			page = await sessions.open({ javaScriptEnabled: false });
-			await submitPassword(page, server.origin, user);
-			await sink.waitForMessage(isCodeMailTo(user.email!));
+			await submitPassword(page, stack.server.origin, user);
+			await stack.sink.waitForMessage(isCodeMailTo(user.email!));
 
 			expect(await page.getByText('A new code can be sent from').textContent()).toMatch(
 				/\d\d:\d\d:\d\d UTC/

@@ -3,7 +3,7 @@
 // not open.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
+import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import {
 	BrowserSessions,
@@ -11,44 +11,26 @@ import {
 	pathOf,
 	signInThroughPages
 } from '../helpers/browser-session';
-import { createMigratedDatabase, type TestDatabase } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const MINUTE = 60_000;
 
 // scripts/test.js fails the run under CI when Chromium is missing; locally it warns.
 describe.runIf(hasChromium())('the admin pages in Chromium', () => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack('sqlite');
 	let browser: Browser;
 	let sessions: BrowserSessions;
 
 	beforeAll(async () => {
-		database = await createMigratedDatabase('sqlite');
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
 		browser = await launchChromium();
-		sessions = new BrowserSessions(browser, server.origin);
+		sessions = new BrowserSessions(browser, stack.server.origin);
 	});
-	afterAll(async () => {
-		await browser?.close();
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
+	afterAll(() => browser?.close());
 
 	/** A new browser context with `user` signed in, on the dashboard. */
 	async function signedIn(user: SeededUser): Promise<Page> {
 		const page = await sessions.open();
-		await signInThroughPages(page, server.origin, sink, user);
+		await signInThroughPages(page, stack.server.origin, stack.sink, user);
 		expect(pathOf(page)).toBe('/');
 		return page;
 	}
@@ -70,12 +52,12 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 		let userId: string;
 
 		beforeAll(async () => {
-			adminUser = await seedUser(database.db, { role: 'admin' });
+			adminUser = await seedUser(stack.database.db, { role: 'admin' });
 			admin = await signedIn(adminUser);
 		});
 
 		it('creating a user on /users/new lands on their page', async () => {
-			await admin.goto(server.origin + '/users');
+			await admin.goto(stack.server.origin + '/users');
 			await admin.getByRole('link', { name: 'New user' }).click();
 			await admin.waitForURL((url) => url.pathname === '/users/new');
 
@@ -91,7 +73,7 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 			userId = pathOf(admin).split('/')[2]!;
 			expect(await admin.getByRole('heading', { level: 1 }).textContent()).toBe('grace');
 			await statusBadges(admin).getByText('active', { exact: true }).waitFor();
-			const row = await database.db
+			const row = await stack.database.db
 				.selectFrom('users')
 				.select(['username', 'email', 'role'])
 				.where('id', '=', userId)
@@ -115,7 +97,7 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 		it('deactivating asks in a dialog first, then shows the deactivated badge', async () => {
 			await confirmInDialog(admin, 'Deactivate', 'Deactivate');
 			await statusBadges(admin).getByText('deactivated').waitFor();
-			const row = await database.db
+			const row = await stack.database.db
 				.selectFrom('users')
 				.select('is_active')
 				.where('id', '=', userId)
@@ -130,7 +112,7 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 		});
 
 		it('deleting with a code older than 10 minutes asks for a fresh one, then deletes', async () => {
-			await database.db
+			await stack.database.db
 				.updateTable('sessions')
 				.set({ verified_at: Date.now() - 11 * MINUTE })
 				.where('user_id', '=', adminUser.id)
@@ -143,7 +125,7 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 			expect(pathOf(admin), 'nothing was deleted yet').toBe(`/users/${userId}`);
 
 			await stepUp.getByRole('button', { name: 'Email me a code' }).click();
-			const { code } = await waitForCode(sink, adminUser.email!);
+			const { code } = await waitForCode(stack.sink, adminUser.email!);
 			await stepUp.getByLabel('Code').fill(code);
 			await stepUp.getByRole('button', { name: 'Confirm' }).click();
 			await admin.getByText('Confirmed. You can make sensitive changes').waitFor();
@@ -151,7 +133,7 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 			await confirmInDialog(admin, 'Delete user', 'Delete');
 			await admin.waitForURL((url) => url.pathname === '/users');
 			expect(await admin.getByRole('link', { name: 'grace-h' }).count()).toBe(0);
-			const row = await database.db
+			const row = await stack.database.db
 				.selectFrom('users')
 				.select('id')
 				.where('id', '=', userId)
@@ -162,18 +144,18 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 
 	describe('revoking a session signs that browser out at its next request', () => {
 		it('a session ended on /sessions in one context sends the other context to /login', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const first = await signedIn(user);
 			const second = await signedIn(user);
 
-			await first.goto(server.origin + '/sessions');
+			await first.goto(stack.server.origin + '/sessions');
 			await confirmInDialog(first, 'Revoke', 'End session');
 			await first.getByText('Session ended.').waitFor();
 
-			await second.goto(server.origin + '/account');
+			await second.goto(stack.server.origin + '/account');
 			expect(pathOf(second)).toBe('/login');
 			// The context that revoked it is still signed in.
-			await first.goto(server.origin + '/account');
+			await first.goto(stack.server.origin + '/account');
 			expect(pathOf(first)).toBe('/account');
 		});
 	});
@@ -184,13 +166,13 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 		let otherUser: SeededUser;
 
 		beforeAll(async () => {
-			memberUser = await seedUser(database.db);
-			otherUser = await seedUser(database.db);
+			memberUser = await seedUser(stack.database.db);
+			otherUser = await seedUser(stack.database.db);
 			member = await signedIn(memberUser);
 		});
 
 		it.each(['/users', '/users/new', '/audit'])('%s answers 403', async (path) => {
-			const response = await member.goto(server.origin + path);
+			const response = await member.goto(stack.server.origin + path);
 			expect(response?.status()).toBe(403);
 			expect(await member.getByRole('heading', { level: 1 }).textContent()).toContain(
 				'Not allowed'
@@ -198,17 +180,17 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 		});
 
 		it("another user's page answers 403", async () => {
-			const response = await member.goto(server.origin + `/users/${otherUser.id}`);
+			const response = await member.goto(stack.server.origin + `/users/${otherUser.id}`);
 			expect(response?.status()).toBe(403);
 		});
 
 		it('their own user page sends them to /account', async () => {
-			await member.goto(server.origin + `/users/${memberUser.id}`);
+			await member.goto(stack.server.origin + `/users/${memberUser.id}`);
 			expect(pathOf(member)).toBe('/account');
 		});
 
 		it('users.list called from their page with their cookie is FORBIDDEN', async () => {
-			await member.goto(server.origin + '/account');
+			await member.goto(stack.server.origin + '/account');
 			const reply = await member.evaluate(async () => {
 				const input = encodeURIComponent(JSON.stringify({ json: {} }));
 				const response = await fetch(`/trpc/users.list?input=${input}`);
@@ -230,7 +212,7 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 			}, otherUser.id);
 			expect(reply.status).toBe(403);
 			expect(reply.body).toContain('FORBIDDEN');
-			const row = await database.db
+			const row = await stack.database.db
 				.selectFrom('users')
 				.select('id')
 				.where('id', '=', otherUser.id)

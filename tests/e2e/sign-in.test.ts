@@ -2,40 +2,22 @@
 // with JavaScript (enhanced forms) and without it (plain form posts).
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
+import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
-import { createMigratedDatabase, type TestDatabase } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 // scripts/test.js fails the run under CI when Chromium is missing; locally it warns.
 describe.runIf(hasChromium())('signing in with the pages in Chromium', () => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack('sqlite');
 	let browser: Browser;
 	const contexts: BrowserContext[] = [];
 	// Script errors and CSP violations (Chromium reports both as console errors).
 	const problems: string[] = [];
 
 	beforeAll(async () => {
-		database = await createMigratedDatabase('sqlite');
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
 		browser = await launchChromium();
 	});
-	afterAll(async () => {
-		await browser?.close();
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
+	afterAll(() => browser?.close());
 
 	async function openPage(options: { javaScriptEnabled: boolean }): Promise<Page> {
 		const context = await browser.newContext(options);
@@ -52,7 +34,7 @@ describe.runIf(hasChromium())('signing in with the pages in Chromium', () => {
 
 	/** From /account, through the password form, to the code form. */
 	async function reachCodeStep(page: Page, user: SeededUser): Promise<void> {
-		await page.goto(server.origin + '/account');
+		await page.goto(stack.server.origin + '/account');
 		expect(new URL(page.url()).pathname).toBe('/login');
 		expect(new URL(page.url()).searchParams.get('redirectTo')).toBe('/account');
 
@@ -79,11 +61,11 @@ describe.runIf(hasChromium())('signing in with the pages in Chromium', () => {
 		['with JavaScript', true],
 		['without JavaScript', false]
 	])('%s: /account -> /login -> code -> back on /account', async (_label, javaScriptEnabled) => {
-		const user = await seedUser(database.db);
+		const user = await seedUser(stack.database.db);
 		const page = await openPage({ javaScriptEnabled });
 
 		await reachCodeStep(page, user);
-		const { code } = await waitForCode(sink, user.email!);
+		const { code } = await waitForCode(stack.sink, user.email!);
 		await enterCode(page, code);
 		await expectSignedIn(page, user);
 
@@ -96,11 +78,11 @@ describe.runIf(hasChromium())('signing in with the pages in Chromium', () => {
 		['with JavaScript', true],
 		['without JavaScript', false]
 	])('%s: a wrong code shows the error and the right one still works', async (_label, js) => {
-		const user = await seedUser(database.db);
+		const user = await seedUser(stack.database.db);
 		const page = await openPage({ javaScriptEnabled: js });
 
 		await reachCodeStep(page, user);
-		const { code } = await waitForCode(sink, user.email!);
+		const { code } = await waitForCode(stack.sink, user.email!);
 		const wrong = code.replace(/\d$/, (digit) => String((Number(digit) + 1) % 10));
 		await enterCode(page, wrong);
 

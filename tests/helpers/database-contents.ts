@@ -4,6 +4,13 @@ import { sql, type Kysely } from 'kysely';
 
 export type TableContents = Record<string, Record<string, unknown>[]>;
 
+/** For `ignore`: the activity stamps any authenticated request may move. */
+export const ACTIVITY_STAMPS = [
+	'sessions.last_seen_at',
+	'api_tokens.last_used_at',
+	'api_tokens.last_used_ip'
+];
+
 export interface ReadOptions {
 	/** Only these tables (a failed sign-in, say, must write its throttle and audit rows). */
 	tables?: string[];

@@ -3,12 +3,11 @@
 // with nothing shared with the test but the HTTP API, the emailed code and the database.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { insertApiToken } from '$lib/server/auth/api-tokens';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { useAppStack } from '../helpers/app-stack';
+import { dialects } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const CLIENT_SCRIPT = resolve('tests/fixtures/api-client-script.ts');
@@ -81,46 +80,31 @@ function resultOf(run: Run): Record<string, unknown> {
 }
 
 describe.each(dialects)('API tokens from another process on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack(dialect);
 
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
-	});
-	afterAll(async () => {
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
-
-	const codeOf = async (user: SeededUser) => (await waitForCode(sink, user.email!)).code;
+	const codeOf = async (user: SeededUser) => (await waitForCode(stack.sink, user.email!)).code;
 
 	it('creates tokens through the API and uses them within their scopes', async () => {
-		const admin = await seedUser(database.db, { role: 'admin' });
-		const other = await seedUser(database.db);
-		const run = await runScript(CLIENT_SCRIPT, [server.origin, admin.username, admin.password], {
-			async answer(line) {
-				if (line === 'NEED_CODE') return codeOf(admin);
-				const expire = /^EXPIRE (\w+)$/.exec(line);
-				if (!expire) return null;
-				// The server's clock cannot be moved from here: move the token's expiry instead.
-				await database.db
-					.updateTable('api_tokens')
-					.set({ expires_at: Date.now() - 1000 })
-					.where('id', '=', expire[1]!)
-					.execute();
-				return 'ok';
+		const admin = await seedUser(stack.database.db, { role: 'admin' });
+		const other = await seedUser(stack.database.db);
+		const run = await runScript(
+			CLIENT_SCRIPT,
+			[stack.server.origin, admin.username, admin.password],
+			{
+				async answer(line) {
+					if (line === 'NEED_CODE') return codeOf(admin);
+					const expire = /^EXPIRE (\w+)$/.exec(line);
+					if (!expire) return null;
+					// The server's clock cannot be moved from here: move the token's expiry instead.
+					await stack.database.db
+						.updateTable('api_tokens')
+						.set({ expires_at: Date.now() - 1000 })
+						.where('id', '=', expire[1]!)
+						.execute();
+					return 'ok';
+				}
 			}
-		});
+		);
 
 		expect(run.stderr).toBe('');
 		expect(run.exitCode, run.stdout).toBe(0);
@@ -160,10 +144,10 @@ describe.each(dialects)('API tokens from another process on %s', (dialect) => {
 	});
 
 	it('runs the example tool interactively, the code read from the SMTP sink', async () => {
-		const admin = await seedUser(database.db, { role: 'admin' });
-		const member = await seedUser(database.db);
+		const admin = await seedUser(stack.database.db, { role: 'admin' });
+		const member = await seedUser(stack.database.db);
 		// Username and password at once; the code once its email has arrived.
-		const run = await runScript(EXAMPLE_TOOL, ['--url', server.origin], {
+		const run = await runScript(EXAMPLE_TOOL, ['--url', stack.server.origin], {
 			stdin: [admin.username, admin.password, () => codeOf(admin)]
 		});
 
@@ -180,7 +164,7 @@ describe.each(dialects)('API tokens from another process on %s', (dialect) => {
 			])
 		);
 		// The tool signed out: its session is gone.
-		const sessions = await database.db
+		const sessions = await stack.database.db
 			.selectFrom('sessions')
 			.select('id')
 			.where('user_id', '=', admin.id)
@@ -189,20 +173,25 @@ describe.each(dialects)('API tokens from another process on %s', (dialect) => {
 	});
 
 	it('runs the example tool with an API token', async () => {
-		const admin = await seedUser(database.db, { role: 'admin' });
-		const { token } = await insertApiToken(database.db, {
+		const admin = await seedUser(stack.database.db, { role: 'admin' });
+		const { token } = await insertApiToken(stack.database.db, {
 			userId: admin.id,
 			name: 'example',
 			scopes: ['read'],
 			expiresAt: null
 		});
-		const run = await runScript(EXAMPLE_TOOL, ['--url', server.origin, '--token', token]);
+		const run = await runScript(EXAMPLE_TOOL, ['--url', stack.server.origin, '--token', token]);
 
 		expect(run.exitCode, run.stderr).toBe(0);
 		expect(run.stderr).toContain(`signed in as ${admin.username} (API token, scopes: read)`);
 		expect(run.stdout).toMatch(new RegExp(`^${admin.username}\\s`, 'm'));
 
-		const refused = await runScript(EXAMPLE_TOOL, ['--url', server.origin, '--token', token + 'x']);
+		const refused = await runScript(EXAMPLE_TOOL, [
+			'--url',
+			stack.server.origin,
+			'--token',
+			token + 'x'
+		]);
 		expect(refused.exitCode).toBe(1);
 		expect(refused.stderr).toMatch(/not signed in \(the token is unknown, expired or revoked\)/);
 	});

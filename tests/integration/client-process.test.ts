@@ -2,11 +2,10 @@
 // with nothing shared with the test but the HTTP API and the emailed code.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { describe, expect, it } from 'vitest';
+import { useAppStack } from '../helpers/app-stack';
+import { dialects } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const SCRIPT = resolve('tests/fixtures/trpc-client-script.ts');
@@ -59,37 +58,18 @@ function runClient(
 }
 
 describe.each(dialects)('@trpc/client in another process on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
-
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
-	});
-	afterAll(async () => {
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
+	const stack = useAppStack(dialect);
 
 	const signIn = (user: SeededUser, mode: 'cookie' | 'bearer') =>
-		runClient([server.origin, user.username, user.password, mode], async () => {
-			const { code } = await waitForCode(sink, user.email!);
+		runClient([stack.server.origin, user.username, user.password, mode], async () => {
+			const { code } = await waitForCode(stack.sink, user.email!);
 			return code;
 		});
 
 	it.each(['cookie', 'bearer'] as const)(
 		'signs in with the %s, reaches account.sessions, and logs out',
 		async (mode) => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const run = await signIn(user, mode);
 
 			expect(run.stderr).toBe('');
@@ -120,11 +100,11 @@ describe.each(dialects)('@trpc/client in another process on %s', (dialect) => {
 	);
 
 	it('reports a wrong code as UNAUTHORIZED', async () => {
-		const user = await seedUser(database.db);
+		const user = await seedUser(stack.database.db);
 		const run = await runClient(
-			[server.origin, user.username, user.password, 'cookie'],
+			[stack.server.origin, user.username, user.password, 'cookie'],
 			async () => {
-				const { code } = await waitForCode(sink, user.email!);
+				const { code } = await waitForCode(stack.sink, user.email!);
 				// Another code of the same length, certainly not the one sent.
 				return code.replace(/\d$/, (digit) => String((Number(digit) + 1) % 10));
 			}

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { useAppStack } from '../helpers/app-stack';
+import { dialects } from '../helpers/databases';
 import {
 	CookieJar,
 	isCookieRemoval,
@@ -50,49 +51,30 @@ function sessionCookie(reply: TrpcReply<unknown>, name = 'session'): SetCookie |
 }
 
 describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack(dialect);
 	// Every code and token handed out, to check the server log holds none of them.
 	const secrets: string[] = [];
 
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
-	});
-	afterAll(async () => {
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
-
 	/** What a browser adds to its own POSTs: the guard wants it with a session cookie. */
-	const browser = () => ({ origin: server.origin });
+	const browser = () => ({ origin: stack.server.origin });
 
 	async function loginWithCookie(user: SeededUser) {
 		const jar = new CookieJar();
-		const reply = await trpcMutation<LoginResult>(server.origin, 'auth.login', {
+		const reply = await trpcMutation<LoginResult>(stack.server.origin, 'auth.login', {
 			input: { username: user.username, password: user.password },
 			headers: browser(),
 			jar
 		});
 		expect(reply.error).toBeUndefined();
 		const pendingToken = jar.get('session')!;
-		const { mail, code } = await waitForCode(sink, user.email!);
+		const { mail, code } = await waitForCode(stack.sink, user.email!);
 		secrets.push(pendingToken, code);
 		return { jar, reply, pendingToken, mail, code };
 	}
 
 	async function signInWithCookie(user: SeededUser) {
 		const login = await loginWithCookie(user);
-		const reply = await trpcMutation<VerifyResult>(server.origin, 'auth.verifyOtp', {
+		const reply = await trpcMutation<VerifyResult>(stack.server.origin, 'auth.verifyOtp', {
 			input: { code: login.code },
 			headers: browser(),
 			jar: login.jar
@@ -104,7 +86,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 	}
 
 	const me = (options: { jar?: CookieJar; headers?: Record<string, string> }) =>
-		trpcQuery<Me>(server.origin, 'auth.me', options);
+		trpcQuery<Me>(stack.server.origin, 'auth.me', options);
 	const jarWith = (token: string, name = 'session') => {
 		const jar = new CookieJar();
 		jar.set(name, token);
@@ -114,7 +96,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 
 	describe('with the session cookie', () => {
 		it('login answers otp_required with a pending cookie and mails the code to the user alone', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { reply, pendingToken, mail } = await loginWithCookie(user);
 
 			expect(reply.status).toBe(200);
@@ -136,7 +118,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		});
 
 		it('verifyOtp sets a new session token: the pending one is not promoted', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { pendingToken, verify, token } = await signInWithCookie(user);
 
 			expect(verify.data).toMatchObject({
@@ -157,7 +139,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		});
 
 		it('the pending cookie is dead once promoted', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { pendingToken } = await signInWithCookie(user);
 
 			const stale = await me({ jar: jarWith(pendingToken) });
@@ -165,17 +147,17 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 			expect(stale.data).toBeNull();
 			// The server tells the browser to drop the dead cookie.
 			expect(isCookieRemoval(sessionCookie(stale)!)).toBe(true);
-			const sessions = await trpcQuery(server.origin, 'account.sessions', {
+			const sessions = await trpcQuery(stack.server.origin, 'account.sessions', {
 				jar: jarWith(pendingToken)
 			});
 			expect(sessions.status).toBe(401);
 		});
 
 		it('a verified cookie reaches account.sessions, which shows no token or hash', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { token, pendingToken } = await signInWithCookie(user);
 
-			const reply = await trpcQuery<SessionSummary[]>(server.origin, 'account.sessions', {
+			const reply = await trpcQuery<SessionSummary[]>(stack.server.origin, 'account.sessions', {
 				jar: jarWith(token)
 			});
 			expect(reply.status).toBe(200);
@@ -188,27 +170,30 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		});
 
 		it('logout ends the session and clears the cookie', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { jar, token } = await signInWithCookie(user);
 
-			const reply = await trpcMutation(server.origin, 'auth.logout', { headers: browser(), jar });
+			const reply = await trpcMutation(stack.server.origin, 'auth.logout', {
+				headers: browser(),
+				jar
+			});
 			expect(reply.status).toBe(200);
 			expect(isCookieRemoval(sessionCookie(reply)!)).toBe(true);
 			expect(jar.get('session')).toBeUndefined();
 
 			// Replaying the old cookie gets nothing.
 			expect((await me({ jar: jarWith(token) })).data).toBeNull();
-			const sessions = await trpcQuery(server.origin, 'account.sessions', {
+			const sessions = await trpcQuery(stack.server.origin, 'account.sessions', {
 				jar: jarWith(token)
 			});
 			expect(sessions.status).toBe(401);
 		});
 
 		it('a pending cookie gets 401 from account.sessions', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { pendingToken } = await loginWithCookie(user);
 
-			const reply = await trpcQuery(server.origin, 'account.sessions', {
+			const reply = await trpcQuery(stack.server.origin, 'account.sessions', {
 				jar: jarWith(pendingToken)
 			});
 			expect(reply.status).toBe(401);
@@ -218,7 +203,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		});
 
 		it('the cookie is HttpOnly, SameSite=Lax, Path=/ and not Secure over plain http', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { reply, verify } = await signInWithCookie(user);
 
 			for (const cookie of [sessionCookie(reply)!, sessionCookie(verify)!]) {
@@ -233,18 +218,18 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 
 	describe('with a bearer token', () => {
 		async function loginWithBearer(user: SeededUser) {
-			const reply = await trpcMutation<LoginResult>(server.origin, 'auth.login', {
+			const reply = await trpcMutation<LoginResult>(stack.server.origin, 'auth.login', {
 				input: { username: user.username, password: user.password, tokenType: 'bearer' }
 			});
 			expect(reply.error).toBeUndefined();
-			const { code } = await waitForCode(sink, user.email!);
+			const { code } = await waitForCode(stack.sink, user.email!);
 			const pendingToken = reply.data!.sessionToken!;
 			secrets.push(pendingToken, code);
 			return { reply, code, pendingToken };
 		}
 
 		it('login with tokenType bearer sets no cookie and returns the session token', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { reply, pendingToken } = await loginWithBearer(user);
 
 			expect(reply.status).toBe(200);
@@ -256,10 +241,10 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		});
 
 		it('verifyOtp with the pending bearer returns a new token and sets no cookie', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { code, pendingToken } = await loginWithBearer(user);
 
-			const verify = await trpcMutation<VerifyResult>(server.origin, 'auth.verifyOtp', {
+			const verify = await trpcMutation<VerifyResult>(stack.server.origin, 'auth.verifyOtp', {
 				input: { code },
 				headers: bearer(pendingToken)
 			});
@@ -271,7 +256,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 			expect(token).not.toBe(pendingToken);
 			expect(verify.headers.getSetCookie()).toEqual([]);
 
-			const sessions = await trpcQuery<SessionSummary[]>(server.origin, 'account.sessions', {
+			const sessions = await trpcQuery<SessionSummary[]>(stack.server.origin, 'account.sessions', {
 				headers: bearer(token)
 			});
 			expect(sessions.status).toBe(200);
@@ -279,7 +264,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 				expect.objectContaining({ state: 'verified', current: true })
 			]);
 
-			const stale = await trpcQuery(server.origin, 'account.sessions', {
+			const stale = await trpcQuery(stack.server.origin, 'account.sessions', {
 				headers: bearer(pendingToken)
 			});
 			expect(stale.status).toBe(401);
@@ -288,10 +273,10 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		});
 
 		it('a pending bearer gets 401 from account.sessions', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { pendingToken } = await loginWithBearer(user);
 
-			const reply = await trpcQuery(server.origin, 'account.sessions', {
+			const reply = await trpcQuery(stack.server.origin, 'account.sessions', {
 				headers: bearer(pendingToken)
 			});
 			expect(reply.status).toBe(401);
@@ -299,16 +284,18 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		});
 
 		it('logout with the bearer ends that session', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const { code, pendingToken } = await loginWithBearer(user);
-			const verify = await trpcMutation<VerifyResult>(server.origin, 'auth.verifyOtp', {
+			const verify = await trpcMutation<VerifyResult>(stack.server.origin, 'auth.verifyOtp', {
 				input: { code },
 				headers: bearer(pendingToken)
 			});
 			const token = verify.data!.sessionToken!;
 			secrets.push(token);
 
-			const reply = await trpcMutation(server.origin, 'auth.logout', { headers: bearer(token) });
+			const reply = await trpcMutation(stack.server.origin, 'auth.logout', {
+				headers: bearer(token)
+			});
 			expect(reply.status).toBe(200);
 			expect((await me({ headers: bearer(token) })).data).toBeNull();
 		});
@@ -316,7 +303,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 
 	it('the server log holds none of the codes or tokens it handed out', () => {
 		expect(secrets.length).toBeGreaterThan(10);
-		const log = server.output();
+		const log = stack.server.output();
 		for (const secret of secrets) expect(log).not.toContain(secret);
 	});
 
@@ -325,7 +312,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 
 		beforeAll(async () => {
 			refusing = await startAppServer({
-				DATABASE_URL: database.url,
+				DATABASE_URL: stack.database.url,
 				MAIL_TRANSPORT: 'smtp',
 				SMTP_URL: `smtp://127.0.0.1:${await unusedPort()}`,
 				OTP_RESEND_COOLDOWN_SECONDS: '1'
@@ -334,7 +321,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		afterAll(() => refusing?.stop());
 
 		it('login still answers quickly, reports codeSent false, and a resend fails clearly', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const jar = new CookieJar();
 			const headers = { origin: refusing.origin };
 
@@ -385,7 +372,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		beforeAll(async () => {
 			secureSink = await startSmtpSink();
 			secure = await startAppServer({
-				DATABASE_URL: database.url,
+				DATABASE_URL: stack.database.url,
 				MAIL_TRANSPORT: 'smtp',
 				SMTP_URL: secureSink.url,
 				ORIGIN: HTTPS_ORIGIN
@@ -397,7 +384,7 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 		});
 
 		it('names the cookie __Host-session and marks it Secure', async () => {
-			const user = await seedUser(database.db);
+			const user = await seedUser(stack.database.db);
 			const jar = new CookieJar();
 			// The app listens on plain http here; its idea of its own origin comes from ORIGIN.
 			const headers = { origin: HTTPS_ORIGIN };

@@ -2,13 +2,12 @@
 // signed-in (or about to sign in) victim's browser send. Every kind of POST a page can send
 // without a preflight, and JSON with a foreign Origin or Sec-Fetch-Site, is refused before
 // anything runs; preflights get no CORS grant; form actions refuse cross-site submissions.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { readAllTables } from '../helpers/database-contents';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useAppStack } from '../helpers/app-stack';
+import { ACTIVITY_STAMPS, readAllTables } from '../helpers/database-contents';
+import { dialects } from '../helpers/databases';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
 import { seedUser, type CookieJar, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 const EVIL = 'https://evil.example';
 
@@ -53,9 +52,7 @@ const VARIANTS: CrossSiteVariant[] = [
 const byName = VARIANTS.map((variant) => [variant.name, variant] as const);
 
 describe.each(dialects)('cross-site requests on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack(dialect);
 	let admin: SeededUser;
 	/** Signed in as the admin, by cookie, as the victim's browser is. */
 	let adminJar: CookieJar;
@@ -63,27 +60,14 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 	let target: SeededUser;
 
 	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
-		admin = await seedUser(database.db, { role: 'admin' });
-		target = await seedUser(database.db);
-		adminJar = (await signInOverHttp(server.origin, sink, admin, { transport: 'cookie' })).jar;
-	});
-	afterAll(async () => {
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
+		admin = await seedUser(stack.database.db, { role: 'admin' });
+		target = await seedUser(stack.database.db);
+		adminJar = (
+			await signInOverHttp(stack.server.origin, stack.sink, admin, { transport: 'cookie' })
+		).jar;
 	});
 
-	const contents = () =>
-		readAllTables(database.db, {
-			ignore: ['sessions.last_seen_at', 'api_tokens.last_used_at', 'api_tokens.last_used_ip']
-		});
+	const contents = () => readAllTables(stack.database.db, { ignore: ACTIVITY_STAMPS });
 
 	/**
 	 * Sends the body as bytes, so fetch adds no content type of its own; the cookie is the one
@@ -96,7 +80,7 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 		const headers = { ...init.headers };
 		const cookie = init.jar?.header();
 		if (cookie) headers.cookie = cookie;
-		return fetch(server.origin + path, {
+		return fetch(stack.server.origin + path, {
 			method: init.method ?? 'POST',
 			headers,
 			body: init.body === undefined ? undefined : new TextEncoder().encode(init.body),
@@ -117,10 +101,10 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 		it.each(byName)(
 			'cross-site POST to auth.login with %s [403; no session cookie, no session]',
 			async (_name, variant) => {
-				const user = await seedUser(database.db);
+				const user = await seedUser(stack.database.db);
 				const body = JSON.stringify({ json: { username: user.username, password: user.password } });
 				await expectRefused(() => send('/trpc/auth.login', { headers: variant.headers, body }));
-				const sessions = await database.db
+				const sessions = await stack.database.db
 					.selectFrom('sessions')
 					.select('id')
 					.where('user_id', '=', user.id)
@@ -136,7 +120,7 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 				await expectRefused(() =>
 					send('/trpc/users.setActive', { headers: variant.headers, body, jar: adminJar })
 				);
-				const row = await database.db
+				const row = await stack.database.db
 					.selectFrom('users')
 					.select('is_active')
 					.where('id', '=', target.id)
@@ -203,7 +187,7 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 			"cross-site form POST to /login with the attacker's credentials as %s [403; no cookie, no session]",
 			async (type) => {
 				// Login CSRF: the victim's browser would be signed in as the attacker.
-				const attacker = await seedUser(database.db);
+				const attacker = await seedUser(stack.database.db);
 				const body = FORM_TYPES[type]!({
 					username: attacker.username,
 					password: attacker.password
@@ -211,7 +195,7 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 				await expectRefused(() =>
 					send('/login', { headers: { 'content-type': type, origin: EVIL }, body })
 				);
-				const sessions = await database.db
+				const sessions = await stack.database.db
 					.selectFrom('sessions')
 					.select('id')
 					.where('user_id', '=', attacker.id)
@@ -227,13 +211,13 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 		});
 
 		it("cross-site form POST to /login/verify with the attacker's pending cookie and code [403; the session stays pending]", async () => {
-			const attacker = await seedUser(database.db);
-			const { jar, code } = await startSignInOverHttp(server.origin, sink, attacker, {
+			const attacker = await seedUser(stack.database.db);
+			const { jar, code } = await startSignInOverHttp(stack.server.origin, stack.sink, attacker, {
 				transport: 'cookie'
 			});
 			const { body, ...headers } = form({ code });
 			await expectRefused(() => send('/login/verify?/verify', { headers, body, jar }));
-			const sessions = await database.db
+			const sessions = await stack.database.db
 				.selectFrom('sessions')
 				.select('state')
 				.where('user_id', '=', attacker.id)
@@ -265,7 +249,7 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 			await expectRefused(() =>
 				send(`/users/${target.id}?/deactivate`, { headers, body, jar: adminJar })
 			);
-			const row = await database.db
+			const row = await stack.database.db
 				.selectFrom('users')
 				.select('is_active')
 				.where('id', '=', target.id)

@@ -11,7 +11,8 @@ import { errorOf, useApiHarness } from '../helpers/api-harness';
 import { startAppServer, type AppServer } from '../helpers/app-server';
 import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
 import { dieAfter, type Statement } from '../helpers/db-faults';
-import { CookieJar, seedUser, trpcMutation, waitForCode } from '../helpers/sign-in';
+import { signInOverHttp } from '../helpers/http-sign-in';
+import { seedUser, type CookieJar } from '../helpers/sign-in';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
@@ -306,7 +307,8 @@ describe.each(dialects.filter((dialect) => dialect === 'mysql'))(
 		let proxy: TcpProxy;
 		let sink: SmtpSink;
 		let app: AppServer;
-		const jar = new CookieJar();
+		/** Signed in (verified) before the faults begin. */
+		let jar: CookieJar;
 		let username: string;
 
 		beforeAll(async () => {
@@ -322,11 +324,7 @@ describe.each(dialects.filter((dialect) => dialect === 'mysql'))(
 			});
 			const user = await seedUser(database.db);
 			username = user.username;
-			const headers = { origin: app.origin };
-			const input = { username: user.username, password: user.password };
-			await trpcMutation(app.origin, 'auth.login', { input, headers, jar });
-			const { code } = await waitForCode(sink, user.email!);
-			await trpcMutation(app.origin, 'auth.verifyOtp', { input: { code }, headers, jar });
+			jar = (await signInOverHttp(app.origin, sink, user, { transport: 'cookie' })).jar;
 		});
 		afterAll(async () => {
 			await app?.stop();

@@ -3,16 +3,16 @@
 // freshly signed-in browser to another site.
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z, ZodError } from 'zod';
 import { isLiveSetupToken, issueSetupToken } from '$lib/server/auth/setup-token';
 import { ConfigError, loadConfig } from '$lib/server/config';
 import { errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { useAppStack } from '../helpers/app-stack';
+import { dialects } from '../helpers/databases';
 import { postForm } from '../helpers/form-post';
 import { CookieJar, seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import { startSmtpSink, type CapturedMail, type SmtpSink } from '../helpers/smtp-sink';
+import type { CapturedMail } from '../helpers/smtp-sink';
 
 /** Each would put a second recipient or a header into a mail if it reached one. */
 const ODD_ADDRESSES: Array<[string, string]> = [
@@ -226,46 +226,27 @@ const OFF_SITE_REDIRECTS = [
 ];
 
 describe.each(dialects)('redirectTo through a sign-in without JavaScript on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
-
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
-	});
-	afterAll(async () => {
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
+	const stack = useAppStack(dialect);
 
 	/** Password form, then the code form; returns where the code step sends the browser. */
 	async function signInWithRedirect(redirectTo: string): Promise<string> {
-		const user = await seedUser(database.db);
+		const user = await seedUser(stack.database.db);
 		const jar = new CookieJar();
 		const login = await postForm(
-			server.origin,
+			stack.server.origin,
 			`/login?redirectTo=${encodeURIComponent(redirectTo)}`,
 			{ username: user.username, password: user.password },
 			{ jar }
 		);
 		expect(login.status).toBe(303);
 		// The password step never follows redirectTo; it only carries it to the code step.
-		const codePage = new URL(login.headers.get('location')!, server.origin);
-		expect(codePage.origin + codePage.pathname).toBe(`${server.origin}/login/verify`);
+		const codePage = new URL(login.headers.get('location')!, stack.server.origin);
+		expect(codePage.origin + codePage.pathname).toBe(`${stack.server.origin}/login/verify`);
 		expect(codePage.searchParams.get('redirectTo')).toBe(redirectTo);
 
-		const { code } = await waitForCode(sink, user.email!);
+		const { code } = await waitForCode(stack.sink, user.email!);
 		const verify = await postForm(
-			server.origin,
+			stack.server.origin,
 			`/login/verify?/verify&${codePage.searchParams}`,
 			{ code },
 			{ jar }

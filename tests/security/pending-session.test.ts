@@ -3,14 +3,14 @@
 // is covered without anyone listing it), with an input it would accept, and every page is opened.
 import { readdirSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRouter } from '@trpc/server';
 import type { z } from 'zod';
 import { appRouter } from '$lib/server/trpc/router';
 import { describeProcedures, type ProcedureDoc } from '../../scripts/api-reference';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { readAllTables } from '../helpers/database-contents';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { useAppStack } from '../helpers/app-stack';
+import { ACTIVITY_STAMPS, readAllTables } from '../helpers/database-contents';
+import { dialects } from '../helpers/databases';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
 import {
 	CookieJar,
@@ -22,7 +22,6 @@ import {
 	type TrpcCallOptions,
 	type TrpcReply
 } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 // DESIGN.md §4: what a pending session may call, besides what anyone may.
 const PENDING_MAY_CALL = ['auth.me', 'auth.resendOtp', 'auth.verifyOtp', 'auth.logout'];
@@ -121,9 +120,7 @@ const OTHER_PAGES: Record<string, { status: number; outcome: string }> = {
 };
 
 describe.each(dialects)('a pending session on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack(dialect);
 	/**
 	 * Signed in with a password only, one per transport (so a call that wrongly got through by
 	 * cookie cannot end the bearer one): admins, so every admin-only door is worth trying.
@@ -135,41 +132,30 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 	const pending = { cookie: new CookieJar(), bearer: '' };
 
 	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url
-		});
-		attackers.cookie = await seedUser(database.db, { role: 'admin' });
-		attackers.bearer = await seedUser(database.db, { role: 'admin' });
-		victim = await seedUser(database.db);
-		await signInOverHttp(server.origin, sink, victim, { transport: 'bearer' });
-		const session = await database.db
+		attackers.cookie = await seedUser(stack.database.db, { role: 'admin' });
+		attackers.bearer = await seedUser(stack.database.db, { role: 'admin' });
+		victim = await seedUser(stack.database.db);
+		await signInOverHttp(stack.server.origin, stack.sink, victim, { transport: 'bearer' });
+		const session = await stack.database.db
 			.selectFrom('sessions')
 			.select('public_id')
 			.where('user_id', '=', victim.id)
 			.executeTakeFirstOrThrow();
 		values = attackValues({ id: victim.id, sessionPublicId: session.public_id });
 		pending.cookie = (
-			await startSignInOverHttp(server.origin, sink, attackers.cookie, { transport: 'cookie' })
+			await startSignInOverHttp(stack.server.origin, stack.sink, attackers.cookie, {
+				transport: 'cookie'
+			})
 		).jar;
 		pending.bearer = (
-			await startSignInOverHttp(server.origin, sink, attackers.bearer, { transport: 'bearer' })
+			await startSignInOverHttp(stack.server.origin, stack.sink, attackers.bearer, {
+				transport: 'bearer'
+			})
 		).pendingToken;
-	});
-	afterAll(async () => {
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
 	});
 
 	/** The database, less the activity stamps any authenticated request may move. */
-	const contents = () =>
-		readAllTables(database.db, {
-			ignore: ['sessions.last_seen_at', 'api_tokens.last_used_at', 'api_tokens.last_used_ip']
-		});
+	const contents = () => readAllTables(stack.database.db, { ignore: ACTIVITY_STAMPS });
 
 	function call(
 		procedure: ProcedureDoc,
@@ -179,12 +165,14 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 		const options: TrpcCallOptions = {
 			input: attackInput(procedure, values),
 			// A browser adds its own Origin to POSTs; the cookie is what it would send anyway.
-			headers: byCookie ? { origin: server.origin } : { authorization: `Bearer ${pending.bearer}` },
+			headers: byCookie
+				? { origin: stack.server.origin }
+				: { authorization: `Bearer ${pending.bearer}` },
 			jar: byCookie ? pending.cookie : undefined
 		};
 		return procedure.kind === 'query'
-			? trpcQuery(server.origin, procedure.path, options)
-			: trpcMutation(server.origin, procedure.path, options);
+			? trpcQuery(stack.server.origin, procedure.path, options)
+			: trpcMutation(stack.server.origin, procedure.path, options);
 	}
 
 	it('the procedures a pending session reaches are the public ones and auth.me, resendOtp, verifyOtp, logout [router meta agrees]', () => {
@@ -235,7 +223,7 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 	const addressOf = (route: string) => route.replace(/\[[^\]]+\]/g, victim.id);
 
 	async function open(path: string): Promise<{ status: number; location: string; body: string }> {
-		const response = await fetch(server.origin + path, {
+		const response = await fetch(stack.server.origin + path, {
 			headers: { cookie: pending.cookie.header()! },
 			redirect: 'manual'
 		});
@@ -288,11 +276,11 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 			String(Array.isArray(value) ? value[0] : value)
 		]);
 		const query = action === 'default' ? '' : `?/${action}`;
-		return fetch(`${server.origin}${addressOf(route)}${query}`, {
+		return fetch(`${stack.server.origin}${addressOf(route)}${query}`, {
 			method: 'POST',
 			headers: {
 				cookie: pending.cookie.header()!,
-				origin: server.origin,
+				origin: stack.server.origin,
 				accept,
 				'content-type': 'application/x-www-form-urlencoded'
 			},

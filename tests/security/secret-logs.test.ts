@@ -4,14 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { sql } from 'kysely';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ZodError } from 'zod';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { getConfig } from '$lib/server/config';
 import { InvalidCredentialsError } from '$lib/server/services/errors';
 import { logTrpcError, REDACTED } from '$lib/server/trpc/log';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { useAppStack } from '../helpers/app-stack';
+import { dialects, type TestDatabase } from '../helpers/databases';
 import { postForm } from '../helpers/form-post';
 import {
 	CookieJar,
@@ -21,7 +21,6 @@ import {
 	waitForCode,
 	type SeededUser
 } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 
 describe('logTrpcError, given the failed call and its input', () => {
 	const password = 'hunter2-correct-horse';
@@ -100,9 +99,10 @@ async function allowUserInserts({ db }: TestDatabase): Promise<void> {
 }
 
 describe.each(dialects)('secrets in the output of the production build on %s', (dialect) => {
-	let database: TestDatabase;
-	let sink: SmtpSink;
-	let server: AppServer;
+	const stack = useAppStack(dialect, () => ({
+		// Backup tokens minted here are keyed hashes: the server must hash with the same secret.
+		AUTH_SECRET: getConfig().authSecret
+	}));
 	/** Every secret the server was given or gave out, right or wrong (and quoted input values). */
 	const secrets = new Set<string>();
 	const keep = <T extends string | undefined>(secret: T): T => {
@@ -110,33 +110,14 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		return secret;
 	};
 
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url,
-			// Backup tokens minted here are keyed hashes: the server must hash with the same secret.
-			AUTH_SECRET: getConfig().authSecret
-		});
-	});
-	afterAll(async () => {
-		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
-		await sink?.stop();
-		await server?.stop();
-		await database?.drop();
-	});
-
 	/** What a browser adds to its own POSTs: the guard wants it with a session cookie. */
-	const browser = () => ({ origin: server.origin });
+	const browser = () => ({ origin: stack.server.origin });
 	const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 	/** Six digits that are not `code`. */
 	const wrongCodeFor = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
 	function expectNoSecretInOutput(): void {
-		const output = server.output();
+		const output = stack.server.output();
 		expect(output).toContain('Listening on');
 		for (const secret of secrets) {
 			expect(output, 'a secret in the server output').not.toContain(secret);
@@ -144,7 +125,7 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 	}
 
 	async function newUser(role: 'admin' | 'member' = 'member'): Promise<SeededUser> {
-		return seedUser(database.db, {
+		return seedUser(stack.database.db, {
 			role,
 			password: keep(`pw-${randomBytes(9).toString('base64url')}`)
 		});
@@ -153,15 +134,15 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 	/** Password and code over the API with a bearer session; wrong ones first. Returns the token. */
 	async function bearerSignIn(user: SeededUser): Promise<string> {
 		const login = (password: string) =>
-			trpcMutation<{ sessionToken: string }>(server.origin, 'auth.login', {
+			trpcMutation<{ sessionToken: string }>(stack.server.origin, 'auth.login', {
 				input: { username: user.username, password, tokenType: 'bearer' }
 			});
 		expect((await login(keep(`wrong-${randomBytes(6).toString('hex')}`))).status).toBe(401);
 		const pending = keep((await login(user.password)).data!.sessionToken);
-		const { code } = await waitForCode(sink, user.email!);
+		const { code } = await waitForCode(stack.sink, user.email!);
 		keep(code);
 		const verify = (input: string) =>
-			trpcMutation<{ sessionToken: string }>(server.origin, 'auth.verifyOtp', {
+			trpcMutation<{ sessionToken: string }>(stack.server.origin, 'auth.verifyOtp', {
 				input: { code: input },
 				headers: bearer(pending)
 			});
@@ -174,16 +155,16 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		await bearerSignIn(user);
 
 		const jar = new CookieJar();
-		const reply = await trpcMutation(server.origin, 'auth.login', {
+		const reply = await trpcMutation(stack.server.origin, 'auth.login', {
 			input: { username: user.username, password: user.password },
 			headers: browser(),
 			jar
 		});
 		expect(reply.status).toBe(200);
 		keep(jar.get('session'));
-		const { code } = await waitForCode(sink, user.email!);
+		const { code } = await waitForCode(stack.sink, user.email!);
 		const verify = (input: string) =>
-			trpcMutation(server.origin, 'auth.verifyOtp', {
+			trpcMutation(stack.server.origin, 'auth.verifyOtp', {
 				input: { code: input },
 				headers: browser(),
 				jar
@@ -191,7 +172,7 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		expect((await verify(keep(wrongCodeFor(code)))).status).toBe(401);
 		expect((await verify(keep(code))).status).toBe(200);
 		keep(jar.get('session'));
-		expect((await trpcQuery(server.origin, 'auth.me', { jar })).status).toBe(200);
+		expect((await trpcQuery(stack.server.origin, 'auth.me', { jar })).status).toBe(200);
 		expectNoSecretInOutput();
 	});
 
@@ -200,13 +181,13 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		const jar = new CookieJar();
 		const wrong = keep(`wrong-${randomBytes(6).toString('hex')}`);
 		const login = (password: string) =>
-			postForm(server.origin, '/login', { username: user.username, password }, { jar });
+			postForm(stack.server.origin, '/login', { username: user.username, password }, { jar });
 		expect((await login(wrong)).status).toBe(401);
 		expect((await login(user.password)).status).toBe(303);
 		keep(jar.get('session'));
-		const { code } = await waitForCode(sink, user.email!);
+		const { code } = await waitForCode(stack.sink, user.email!);
 		const verify = (input: string) =>
-			postForm(server.origin, '/login/verify?/verify', { code: input }, { jar });
+			postForm(stack.server.origin, '/login/verify?/verify', { code: input }, { jar });
 		expect((await verify(keep(wrongCodeFor(code)))).status).toBe(401);
 		expect((await verify(keep(code))).status).toBe(303);
 		keep(jar.get('session'));
@@ -215,16 +196,16 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 
 	it('backup tokens, right and forged, dashed and compact [none in the server output]', async () => {
 		const user = await newUser();
-		const [token] = await mintStaticTokens(database.db, user.id, 1);
+		const [token] = await mintStaticTokens(stack.database.db, user.id, 1);
 		keep(token);
 		keep(token!.replaceAll('-', ''));
-		const login = await trpcMutation<{ sessionToken: string }>(server.origin, 'auth.login', {
+		const login = await trpcMutation<{ sessionToken: string }>(stack.server.origin, 'auth.login', {
 			input: { username: user.username, password: user.password, tokenType: 'bearer' }
 		});
 		const pending = keep(login.data!.sessionToken);
-		keep((await waitForCode(sink, user.email!)).code);
+		keep((await waitForCode(stack.sink, user.email!)).code);
 		const verify = (input: string) =>
-			trpcMutation<{ sessionToken: string }>(server.origin, 'auth.verifyOtp', {
+			trpcMutation<{ sessionToken: string }>(stack.server.origin, 'auth.verifyOtp', {
 				input: { code: input },
 				headers: bearer(pending)
 			});
@@ -239,7 +220,7 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 	it('API tokens created and used by bearer; forged, made-up and 10 KB bearers [none in the server output]', async () => {
 		const admin = await newUser('admin');
 		const session = await bearerSignIn(admin);
-		const created = await trpcMutation<{ token: string }>(server.origin, 'apiTokens.create', {
+		const created = await trpcMutation<{ token: string }>(stack.server.origin, 'apiTokens.create', {
 			input: { name: 'ci', scopes: ['read'], expiresInDays: 30 },
 			headers: bearer(session)
 		});
@@ -247,25 +228,29 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		const apiToken = keep(created.data!.token);
 
 		expect(
-			(await trpcQuery(server.origin, 'users.list', { input: {}, headers: bearer(apiToken) }))
+			(await trpcQuery(stack.server.origin, 'users.list', { input: {}, headers: bearer(apiToken) }))
 				.status
 		).toBe(200);
 		const forged = keep(`${apiToken.slice(0, -4)}aaaa`);
 		expect(
-			(await trpcQuery(server.origin, 'users.list', { input: {}, headers: bearer(forged) })).status
+			(await trpcQuery(stack.server.origin, 'users.list', { input: {}, headers: bearer(forged) }))
+				.status
 		).toBe(401);
 		const made = keep(randomBytes(25).toString('hex'));
 		expect(
-			(await trpcQuery(server.origin, 'users.list', { input: {}, headers: bearer(made) })).status
+			(await trpcQuery(stack.server.origin, 'users.list', { input: {}, headers: bearer(made) }))
+				.status
 		).toBe(401);
 		// A read-only token calling a mutation that carries a password, and an over-long bearer.
-		const write = await trpcMutation(server.origin, 'users.create', {
+		const write = await trpcMutation(stack.server.origin, 'users.create', {
 			input: { username: 'eve', email: 'eve@example.com', password: keep('eve-password-1') },
 			headers: bearer(apiToken)
 		});
 		expect(write.status).toBe(403);
 		const huge = keep('x'.repeat(10_000));
-		expect((await trpcQuery(server.origin, 'auth.me', { headers: bearer(huge) })).data).toBeNull();
+		expect(
+			(await trpcQuery(stack.server.origin, 'auth.me', { headers: bearer(huge) })).data
+		).toBeNull();
 		expectNoSecretInOutput();
 	});
 
@@ -273,7 +258,7 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		const user = await newUser();
 		const session = await bearerSignIn(user);
 		const change = (current: string, next: string) =>
-			trpcMutation(server.origin, 'account.changePassword', {
+			trpcMutation(stack.server.origin, 'account.changePassword', {
 				input: { current, next, revokeApiTokens: true },
 				headers: bearer(session)
 			});
@@ -282,11 +267,11 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		// Input the schema refuses: a new password far over the limit.
 		expect((await change(user.password, keep('n'.repeat(5000)))).status).toBe(400);
 		expect((await change(user.password, next)).status).toBe(200);
-		const again = await trpcMutation(server.origin, 'auth.login', {
+		const again = await trpcMutation(stack.server.origin, 'auth.login', {
 			input: { username: user.username, password: next }
 		});
 		expect(again.status).toBe(200);
-		keep((await waitForCode(sink, user.email!)).code);
+		keep((await waitForCode(stack.sink, user.email!)).code);
 		expectNoSecretInOutput();
 	});
 
@@ -300,18 +285,20 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 			password: keep(`pw-${randomBytes(9).toString('base64url')}`),
 			role: 'member'
 		};
-		await refuseUserInserts(database);
+		await refuseUserInserts(stack.database);
 		try {
-			const reply = await trpcMutation(server.origin, 'users.create', {
+			const reply = await trpcMutation(stack.server.origin, 'users.create', {
 				input,
 				headers: bearer(session)
 			});
 			expect(reply.status).toBe(500);
 			expect(reply.error?.message).toBe('Internal server error');
-			await expect.poll(() => server.output()).toContain('[trpc] mutation users.create failed');
-			expect(server.output()).toContain(`refused ${REDACTED} `);
+			await expect
+				.poll(() => stack.server.output())
+				.toContain('[trpc] mutation users.create failed');
+			expect(stack.server.output()).toContain(`refused ${REDACTED} `);
 		} finally {
-			await allowUserInserts(database);
+			await allowUserInserts(stack.database);
 		}
 		expectNoSecretInOutput();
 	});
@@ -322,17 +309,17 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		expect(
 			(
 				await postForm(
-					server.origin,
+					stack.server.origin,
 					'/login',
 					{ username: admin.username, password: admin.password },
 					{ jar }
 				)
 			).status
 		).toBe(303);
-		const { code } = await waitForCode(sink, admin.email!);
-		expect((await postForm(server.origin, '/login/verify?/verify', { code }, { jar })).status).toBe(
-			303
-		);
+		const { code } = await waitForCode(stack.sink, admin.email!);
+		expect(
+			(await postForm(stack.server.origin, '/login/verify?/verify', { code }, { jar })).status
+		).toBe(303);
 		keep(jar.get('session'));
 		const name = `formed-${randomBytes(4).toString('hex')}`;
 		const fields = {
@@ -341,17 +328,18 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 			password: keep(`pw-${randomBytes(9).toString('base64url')}`),
 			role: 'member'
 		};
-		const loggedFailures = () => server.output().split('mutation users.create failed').length - 1;
+		const loggedFailures = () =>
+			stack.server.output().split('mutation users.create failed').length - 1;
 		const before = loggedFailures();
-		await refuseUserInserts(database);
+		await refuseUserInserts(stack.database);
 		try {
-			const reply = await postForm(server.origin, '/users/new', fields, { jar });
+			const reply = await postForm(stack.server.origin, '/users/new', fields, { jar });
 			expect(reply.status).toBe(500);
 			expect(await reply.text()).toContain('Internal server error');
 			// Logged once more, by the procedure middleware, with the form's values redacted.
 			await expect.poll(loggedFailures).toBe(before + 1);
 		} finally {
-			await allowUserInserts(database);
+			await allowUserInserts(stack.database);
 		}
 		expectNoSecretInOutput();
 	});
