@@ -35,6 +35,24 @@ function sessionQuery(db: Kysely<Database>) {
 
 type SessionRow = InferResult<ReturnType<typeof sessionQuery>>[number];
 
+/** A sessions row as Lucia's attributes (timestamps as numbers, whichever driver read them). */
+function attributesOf(
+	row: Pick<
+		SessionRow,
+		'public_id' | 'state' | 'created_at' | 'ip' | 'user_agent' | 'verified_at' | 'last_seen_at'
+	>
+): SessionAttributes {
+	return {
+		publicId: row.public_id,
+		state: row.state,
+		createdAt: Number(row.created_at),
+		ip: row.ip,
+		userAgent: row.user_agent,
+		verifiedAt: row.verified_at === null ? null : Number(row.verified_at),
+		lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at)
+	};
+}
+
 export class KyselyAdapter implements Adapter {
 	constructor(
 		private readonly db: Kysely<Database>,
@@ -54,15 +72,7 @@ export class KyselyAdapter implements Adapter {
 		});
 		const row = rows[0];
 		if (!row) return [null, null];
-		const attributes: SessionAttributes = {
-			publicId: row.public_id,
-			state: row.state,
-			createdAt: Number(row.created_at),
-			ip: row.ip,
-			userAgent: row.user_agent,
-			verifiedAt: row.verified_at === null ? null : Number(row.verified_at),
-			lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at)
-		};
+		const attributes = attributesOf(row);
 		const session: DatabaseSession = {
 			id: sessionId,
 			userId: row.user_id,
@@ -95,15 +105,7 @@ export class KyselyAdapter implements Adapter {
 			.execute();
 		// Lucia's session id is secret and not stored; lists identify sessions by public id.
 		return rows.map((row) => {
-			const attributes: SessionAttributes = {
-				publicId: row.public_id,
-				state: row.state,
-				createdAt: Number(row.created_at),
-				ip: row.ip,
-				userAgent: row.user_agent,
-				verifiedAt: row.verified_at === null ? null : Number(row.verified_at),
-				lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at)
-			};
+			const attributes = attributesOf(row);
 			return {
 				id: row.public_id,
 				userId,

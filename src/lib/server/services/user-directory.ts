@@ -1,7 +1,7 @@
 // Reading users for the admin UI: the list (search, filters, sort, pages) and one user's detail.
 // Explicit columns: hashes never leave this file.
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/schema';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, UsersTable } from '../db/schema';
 import { NotFoundError } from './errors';
 
 export interface UserListQuery {
@@ -82,17 +82,34 @@ export async function listUsers(
 		filtered.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow()
 	]);
 	return {
-		users: rows.map((row) => ({
-			id: row.id,
-			username: row.username,
-			email: row.email,
-			role: row.role,
-			active: row.is_active === 1,
-			locked: row.locked_at !== null,
-			emailConfirmed: row.otp_email_confirmed_at !== null,
-			createdAt: new Date(Number(row.created_at))
-		})),
+		users: rows.map(summaryOf),
 		total: Number(count.total)
+	};
+}
+
+type SummaryRow = Pick<
+	Selectable<UsersTable>,
+	| 'id'
+	| 'username'
+	| 'email'
+	| 'role'
+	| 'is_active'
+	| 'locked_at'
+	| 'otp_email_confirmed_at'
+	| 'created_at'
+>;
+
+/** The columns every user list and detail shows, as the API returns them. */
+function summaryOf(row: SummaryRow): UserSummary {
+	return {
+		id: row.id,
+		username: row.username,
+		email: row.email,
+		role: row.role,
+		active: row.is_active === 1,
+		locked: row.locked_at !== null,
+		emailConfirmed: row.otp_email_confirmed_at !== null,
+		createdAt: new Date(Number(row.created_at))
 	};
 }
 
@@ -144,14 +161,7 @@ export async function getUserDetail(db: Kysely<Database>, userId: string): Promi
 		.executeTakeFirst();
 	if (!row) throw new NotFoundError('No such user');
 	return {
-		id: row.id,
-		username: row.username,
-		email: row.email,
-		role: row.role,
-		active: row.is_active === 1,
-		locked: row.locked_at !== null,
-		emailConfirmed: row.otp_email_confirmed_at !== null,
-		createdAt: new Date(Number(row.created_at)),
+		...summaryOf(row),
 		otpEmail: row.otp_email,
 		pendingOtpEmail: row.pending_email,
 		otpFailures: row.otp_failures,
