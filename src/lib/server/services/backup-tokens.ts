@@ -3,18 +3,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { countStaticTokens, mintStaticTokens } from '../auth/static-tokens';
 import { recordAudit } from './audit';
-import { NotFoundError } from './errors';
 import type { Actor } from './user-admin';
-
-/** A well-formed id of nobody is a 404, not a foreign-key failure (500) or an audit row. */
-async function requireUser(trx: Kysely<Database>, userId: string): Promise<void> {
-	const user = await trx
-		.selectFrom('users')
-		.select('id')
-		.where('id', '=', userId)
-		.executeTakeFirst();
-	if (!user) throw new NotFoundError('No such user');
-}
+import { requireUser } from './users';
 
 export async function mintBackupTokens(
 	db: Kysely<Database>,

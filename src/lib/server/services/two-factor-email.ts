@@ -9,6 +9,7 @@ import { otpMessage, type Mailer } from '../mail';
 import { recordAudit } from './audit';
 import { CodeDeliveryError, NotFoundError, TooManyRequestsError, WrongCodeError } from './errors';
 import type { Actor } from './user-admin';
+import { requireUser } from './users';
 
 function hashChangeCode(userId: string, email: string, code: string): string {
 	return keyedHash('otp-email-change', `${userId}:${email}:${code}`);
@@ -35,12 +36,7 @@ export async function requestOtpEmailChange(
 		throw new TooManyRequestsError(Math.max(1, Math.ceil(wait / 1000)));
 	}
 	await db.transaction().execute(async (trx) => {
-		const exists = await trx
-			.selectFrom('users')
-			.select('id')
-			.where('id', '=', userId)
-			.executeTakeFirst();
-		if (!exists) throw new NotFoundError('No such user');
+		await requireUser(trx, userId);
 		await trx.deleteFrom('otp_email_changes').where('user_id', '=', userId).execute();
 		await trx
 			.insertInto('otp_email_changes')

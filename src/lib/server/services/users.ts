@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../db/errors';
 import { newId } from '../ids';
 import { hashPassword } from '../auth/password';
 import { recordAudit } from './audit';
-import { PublicError } from './errors';
+import { NotFoundError, PublicError } from './errors';
 
 export class UserExistsError extends PublicError {
 	constructor() {
@@ -123,4 +123,14 @@ export async function insertUser(
 	}
 	await recordAudit(trx, { event: 'user.created', subjectId: id, ...audit }, now);
 	return id;
+}
+
+/** A well-formed id of nobody is a 404, not a foreign-key failure (500) or an audit row. */
+export async function requireUser(db: Kysely<Database>, userId: string): Promise<void> {
+	const user = await db
+		.selectFrom('users')
+		.select('id')
+		.where('id', '=', userId)
+		.executeTakeFirst();
+	if (!user) throw new NotFoundError('No such user');
 }
