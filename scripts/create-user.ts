@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { ZodType } from 'zod';
 import { emailSchema, newPasswordSchema, usernameSchema } from '../src/lib/schemas/auth';
-import { exitOnConfigError, getConfig } from '../src/lib/server/config';
+import { getConfigOrExit } from '../src/lib/server/config';
 import { createDb } from '../src/lib/server/db/create-db';
 import { createUser, UserExistsError } from '../src/lib/server/services/users';
 
@@ -123,12 +123,7 @@ async function main(args: string[]): Promise<number> {
 	const email = validate(emailSchema, 'email', options.email);
 	if (username === null || email === null) return 1;
 
-	let databaseUrl: string;
-	try {
-		databaseUrl = getConfig().databaseUrl;
-	} catch (error) {
-		exitOnConfigError(error);
-	}
+	const { databaseUrl } = getConfigOrExit();
 	const password = options.passwordStdin ? await readPasswordFromStdin() : await askPassword();
 	if (password === null) return 1;
 

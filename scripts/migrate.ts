@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Migration } from 'kysely';
-import { exitOnConfigError, getConfig } from '../src/lib/server/config';
+import { getConfigOrExit } from '../src/lib/server/config';
 import { createDb } from '../src/lib/server/db/create-db';
 import { migrateToLatest, rollbackOne, type Migrations } from '../src/lib/server/db/migrator';
 
@@ -26,12 +26,7 @@ async function main(direction: string | undefined): Promise<number> {
 		console.error('usage: tsx scripts/migrate.ts latest|down');
 		return 2;
 	}
-	let databaseUrl: string;
-	try {
-		databaseUrl = getConfig().databaseUrl;
-	} catch (error) {
-		exitOnConfigError(error);
-	}
+	const { databaseUrl } = getConfigOrExit();
 	const { db, dialect } = createDb(databaseUrl);
 	try {
 		const migrations = await loadMigrations();

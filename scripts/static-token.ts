@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { usernameSchema } from '../src/lib/schemas/auth';
 import { getPolicy } from '../src/lib/server/auth/policy';
 import { countStaticTokens, mintStaticTokens } from '../src/lib/server/auth/static-tokens';
-import { exitOnConfigError, getConfig } from '../src/lib/server/config';
+import { getConfigOrExit } from '../src/lib/server/config';
 import { createDb } from '../src/lib/server/db/create-db';
 import { recordAudit } from '../src/lib/server/services/audit';
 import { findUserIdByUsername } from '../src/lib/server/services/users';
@@ -54,12 +54,7 @@ async function main(args: string[]): Promise<number> {
 		console.error(USAGE);
 		return 2;
 	}
-	let databaseUrl: string;
-	try {
-		databaseUrl = getConfig().databaseUrl;
-	} catch (error) {
-		exitOnConfigError(error);
-	}
+	const { databaseUrl } = getConfigOrExit();
 	const { defaultCount, maxCount } = getPolicy().staticTokens;
 	const count = parseCount(options.count, defaultCount, maxCount);
 	if (count === null) {

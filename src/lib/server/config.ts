@@ -188,11 +188,13 @@ export function getConfig(): Config {
 	return cached;
 }
 
-/** For entry points: print the problems, one per line, and stop. */
-export function exitOnConfigError(error: unknown): never {
-	if (error instanceof ConfigError) {
+/** For entry points (the server, the CLIs): the configuration, or its problems, one per line, and exit 1. */
+export function getConfigOrExit(): Config {
+	try {
+		return getConfig();
+	} catch (error) {
+		if (!(error instanceof ConfigError)) throw error;
 		console.error(error.message);
 		process.exit(1);
 	}
-	throw error;
 }

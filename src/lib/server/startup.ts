@@ -1,4 +1,4 @@
-import { exitOnConfigError, getConfig, type Config } from './config';
+import { getConfigOrExit, type Config } from './config';
 import { closeDatabase, getDatabase } from './db';
 import { migrations } from './db/bundled-migrations';
 import { migrateToLatest } from './db/migrator';
@@ -15,12 +15,7 @@ import type { Kysely } from 'kysely';
  * MIGRATE_ON_START=true. Production otherwise expects `npm run db:migrate` as a deploy step.
  */
 export async function startServer({ dev }: { dev: boolean }): Promise<void> {
-	let config: Config;
-	try {
-		config = getConfig();
-	} catch (error) {
-		exitOnConfigError(error);
-	}
+	const config = getConfigOrExit();
 	const { db, dialect } = getDatabase();
 	if (dev || config.migrateOnStart) {
 		const applied = await migrateToLatest(db, migrations);
