@@ -104,7 +104,8 @@ async function main(args: string[]): Promise<number> {
 
 	const api = await connect(url, token);
 	const me = await api.auth.me.query();
-	if (!me) {
+	// A pending session (password only) sees no user: it has not finished signing in.
+	if (!me || !('user' in me)) {
 		console.error('error: not signed in (the token is unknown, expired or revoked)');
 		return 1;
 	}

@@ -5,10 +5,10 @@ import './load-env';
 import { parseArgs } from 'node:util';
 import { usernameSchema } from '../src/lib/schemas/auth';
 import { getPolicy } from '../src/lib/server/auth/policy';
-import { countStaticTokens, mintStaticTokens } from '../src/lib/server/auth/static-tokens';
 import { getConfigOrExit } from '../src/lib/server/config';
 import { createDb } from '../src/lib/server/db/create-db';
-import { recordAudit } from '../src/lib/server/services/audit';
+import { createMailer } from '../src/lib/server/mail';
+import { addBackupTokens, countBackupTokens } from '../src/lib/server/services/backup-tokens';
 import { findUserIdByUsername } from '../src/lib/server/services/users';
 
 const USAGE = 'usage: npm run static-token -- <username> [--count N]';
@@ -54,7 +54,7 @@ async function main(args: string[]): Promise<number> {
 		console.error(USAGE);
 		return 2;
 	}
-	const { databaseUrl } = getConfigOrExit();
+	const config = getConfigOrExit();
 	const { defaultCount, maxCount } = getPolicy().staticTokens;
 	const count = parseCount(options.count, defaultCount, maxCount);
 	if (count === null) {
@@ -69,30 +69,25 @@ async function main(args: string[]): Promise<number> {
 	}
 	const username = parsed.data;
 
-	const { db } = createDb(databaseUrl);
+	const { db } = createDb(config.databaseUrl);
+	const mailer = createMailer({ ...config.mail, db, log: console.error });
 	try {
 		const userId = await findUserIdByUsername(db, username);
 		if (!userId) {
 			console.error(`no user named ${username}`);
 			return 1;
 		}
-		const tokens = await db.transaction().execute(async (trx) => {
-			const minted = await mintStaticTokens(trx, userId, count);
-			await recordAudit(trx, {
-				event: 'static_token.minted',
-				subjectId: userId,
-				details: `count=${count} via CLI`
-			});
-			return minted;
-		});
+		// The owner is told by email, as for tokens minted in the app.
+		const tokens = await addBackupTokens({ db, mailer, policy: getPolicy() }, {}, userId, count);
 		for (const token of tokens) console.log(token);
-		const unused = await countStaticTokens(db, userId);
+		const unused = await countBackupTokens(db, userId);
 		console.error(`${username} has ${unused} unused backup token(s); each works once`);
 		return 0;
 	} catch (error) {
 		console.error(error instanceof Error ? error.message : error);
 		return 1;
 	} finally {
+		await mailer.close();
 		await db.destroy();
 	}
 }

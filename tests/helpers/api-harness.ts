@@ -92,8 +92,7 @@ export function useApiHarness(dialect: DatabaseDialect, options: ApiHarnessOptio
 			transport: 'smtp',
 			smtpUrl: sink.url,
 			from: 'Admin <admin@example.com>',
-			db: database.db,
-			env: 'test'
+			db: database.db
 		});
 	});
 	afterAll(async () => {

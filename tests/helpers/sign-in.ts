@@ -50,6 +50,22 @@ export function isCodeMailTo(email: string): (mail: CapturedMail) => boolean {
 	return (mail) => mail.subject === OTP_SUBJECT && mail.envelopeTo.includes(email);
 }
 
+/** The subject of the mail that proves a new two-factor address (templates.ts). */
+export const NEW_ADDRESS_SUBJECT = 'Confirm this address for Admin sign-in codes';
+
+/** Waits for the code that proves `email` as a new two-factor address. */
+export async function waitForAddressCode(
+	sink: SmtpSink,
+	email: string,
+	timeoutMs = 5000
+): Promise<{ mail: CapturedMail; code: string }> {
+	const mail = await sink.waitForMessage(
+		(m) => m.subject === NEW_ADDRESS_SUBJECT && m.envelopeTo.includes(email),
+		timeoutMs
+	);
+	return { mail, code: extractCode(mail) };
+}
+
 /** Waits for the next sign-in code email to `email` and returns it with its code. */
 export async function waitForCode(
 	sink: SmtpSink,

@@ -9,7 +9,7 @@ import {
 	OTP_SUBJECT,
 	extractCode,
 	seedUser,
-	waitForCode,
+	waitForAddressCode,
 	type SeededUser
 } from '../helpers/sign-in';
 
@@ -55,7 +55,7 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 			const mark = api.sink.messages.length;
 
 			await caller.twoFactor.requestEmail({ email: next.toUpperCase() });
-			const { mail } = await waitForCode(api.sink, next);
+			const { mail } = await waitForAddressCode(api.sink, next);
 			expect(mail.envelopeTo).toEqual([next]);
 			expect(api.sink.messages.slice(mark).map((m) => m.envelopeTo)).toEqual([[next]]);
 			expect(await caller.users.get({ id: user.id })).toMatchObject({
@@ -71,7 +71,7 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 			const caller = await callerFor(await signIn(user));
 			const next = `second-${user.username}@example.org`;
 			await caller.twoFactor.requestEmail({ email: next });
-			const { code } = await waitForCode(api.sink, next);
+			const { code } = await waitForAddressCode(api.sink, next);
 
 			for (let i = 0; i < policy.otp.maxAttemptsPerCode; i++) {
 				const wrong = await errorOf(caller.twoFactor.confirmEmail({ code: wrongCodeFor(code) }));
@@ -87,7 +87,7 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 			const caller = await callerFor(await signIn(user));
 			const next = `second-${user.username}@example.org`;
 			await caller.twoFactor.requestEmail({ email: next });
-			const { code } = await waitForCode(api.sink, next);
+			const { code } = await waitForAddressCode(api.sink, next);
 
 			const wrong = await errorOf(caller.twoFactor.confirmEmail({ code: wrongCodeFor(code) }));
 			expect(wrong.code).toBe('UNAUTHORIZED');
@@ -114,7 +114,7 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 			const next = `given-${user.username}@example.org`;
 
 			await adminCaller.twoFactor.requestEmailFor({ userId: user.id, email: next });
-			const { mail, code } = await waitForCode(api.sink, next);
+			const { mail, code } = await waitForAddressCode(api.sink, next);
 			expect(mail.envelopeTo).toEqual([next]);
 			expect(await adminCaller.users.get({ id: user.id })).toMatchObject({
 				otpEmail: null,

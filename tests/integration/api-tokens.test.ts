@@ -258,10 +258,17 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 			const { token } = await userWithToken({ role: 'admin' });
 			const target = await seedUser(api.db);
 			const caller = await callerFor(token);
-			await caller.users.setActive({ ids: [target.id], active: false });
-			expect((await footprint(target.id)).user?.is_active).toBe(0);
-			await caller.users.setActive({ ids: [target.id], active: true });
-			expect((await footprint(target.id)).user?.is_active).toBe(1);
+			await api.db
+				.updateTable('users')
+				.set({ locked_at: Date.now(), otp_failures: 100 })
+				.where('id', '=', target.id)
+				.execute();
+			await caller.users.unlock({ id: target.id });
+			expect((await footprint(target.id)).user).toMatchObject({ locked_at: null, otp_failures: 0 });
+			const username = `made-${target.username}`;
+			const member = { username, email: `${username}@example.com`, password: 'long enough' };
+			const { id } = await caller.users.create({ ...member, role: 'member' });
+			expect((await footprint(id)).user?.role).toBe('member');
 		});
 
 		it('a member’s token is refused the admin tier', async () => {

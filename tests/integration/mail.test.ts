@@ -55,7 +55,6 @@ function smtpMailer(smtpUrl: string, options: Partial<MailerOptions> = {}): Mail
 		smtpUrl,
 		from: FROM,
 		db: sqlite.db,
-		env: 'production',
 		...options
 	});
 }
@@ -168,9 +167,9 @@ describe('SMTP failures', () => {
 	});
 
 	it('the smtp transport needs a URL', () => {
-		expect(() =>
-			createMailer({ transport: 'smtp', from: FROM, db: sqlite.db, env: 'production' })
-		).toThrow(/SMTP_URL/);
+		expect(() => createMailer({ transport: 'smtp', from: FROM, db: sqlite.db })).toThrow(
+			/SMTP_URL/
+		);
 	});
 });
 
@@ -195,12 +194,12 @@ describe.each(dialects)('outbox on %s', (dialect) => {
 	});
 	afterEach(() => vi.restoreAllMocks());
 
-	function outbox(env: MailerOptions['env']): Mailer {
-		return createMailer({ transport: 'outbox', from: FROM, db: database.db, env });
+	function outbox(): Mailer {
+		return createMailer({ transport: 'outbox', from: FROM, db: database.db });
 	}
 
 	it('stores each message; listOutbox returns the newest first', async () => {
-		const mailer = outbox('test');
+		const mailer = outbox();
 		await mailer.send(message({ subject: 'first' }));
 		await sleep(5);
 		await mailer.send(message({ to: 'bob@example.org', subject: 'second' }));
@@ -220,7 +219,7 @@ describe.each(dialects)('outbox on %s', (dialect) => {
 	});
 
 	it('latestOutboxMessage finds the newest message to one address, or null', async () => {
-		const mailer = outbox('test');
+		const mailer = outbox();
 		await mailer.send(message({ subject: 'old code' }));
 		await sleep(5);
 		await mailer.send(message({ subject: 'new code' }));
@@ -231,20 +230,26 @@ describe.each(dialects)('outbox on %s', (dialect) => {
 		expect(await latestOutboxMessage(database.db, 'nobody@example.com')).toBeNull();
 	});
 
-	it('prints one line with the dev note in development', async () => {
-		await outbox('development').send(message({ devNote: `code ${CODE}` }));
+	it('prints one line with the dev note on the dev server', async () => {
+		expect(import.meta.env.DEV).toBe(true); // vitest, like `vite dev`
+		await outbox().send(message({ devNote: `code ${CODE}` }));
 		expect(output).toEqual([
 			`[mail] outbox: to alice@example.com · Your sign-in code · code ${CODE}`
 		]);
 	});
 
-	it.each(['test', 'production'] as const)('prints no dev note when env is %s', async (env) => {
-		await outbox(env).send(message({ devNote: `code ${CODE}` }));
+	it('prints no dev note outside the dev server (a build, a script), whatever NODE_ENV says', async () => {
+		vi.stubEnv('DEV', false);
+		try {
+			await outbox().send(message({ devNote: `code ${CODE}` }));
+		} finally {
+			vi.unstubAllEnvs();
+		}
 		expect(output).toEqual(['[mail] outbox: to alice@example.com · Your sign-in code']);
 	});
 
 	it('never prints the body, and never stores the dev note', async () => {
-		await outbox('development').send(
+		await outbox().send(
 			message({ text: 'body-text-7731', html: '<p>body-html-7731</p>', devNote: 'note-5519' })
 		);
 		expect(output.join('\n')).not.toContain('7731');
@@ -254,9 +259,7 @@ describe.each(dialects)('outbox on %s', (dialect) => {
 	});
 
 	it.each(SMUGGLING_RECIPIENTS)('refuses the recipient %j and stores nothing', async (to) => {
-		await expect(outbox('development').send(message({ to }))).rejects.toBeInstanceOf(
-			InvalidRecipientError
-		);
+		await expect(outbox().send(message({ to }))).rejects.toBeInstanceOf(InvalidRecipientError);
 		expect(await listOutbox(database.db)).toEqual([]);
 		expect(output).toEqual([]);
 	});
@@ -264,7 +267,7 @@ describe.each(dialects)('outbox on %s', (dialect) => {
 	it('a database failure is a MailDeliveryError, like an SMTP one', async () => {
 		const gone = await createMigratedDatabase(dialect);
 		await gone.drop();
-		const mailer = createMailer({ transport: 'outbox', from: FROM, db: gone.db, env: 'test' });
+		const mailer = createMailer({ transport: 'outbox', from: FROM, db: gone.db });
 		const error = await mailer.send(message()).catch((caught: unknown) => caught);
 		expect(error).toBeInstanceOf(MailDeliveryError);
 		expect((error as Error).cause).toBeInstanceOf(Error);

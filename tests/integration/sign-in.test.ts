@@ -447,8 +447,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 				transport: 'smtp',
 				smtpUrl: `smtp://127.0.0.1:${await unusedPort()}`,
 				from: 'Admin <admin@example.com>',
-				db: api.db,
-				env: 'test'
+				db: api.db
 			});
 		});
 		afterEach(() => refusing.close());

@@ -38,8 +38,10 @@ const VALIDATING_ACTIONS = [
 	'/users/[id]?/setRole',
 	'/users/[id]?/stepUpVerify',
 	'/users/[id]?/updateProfile',
-	'/users/new',
-	'/users?/deactivate'
+	'/users/new?/create',
+	'/users/new?/stepUpVerify',
+	'/users?/deactivate',
+	'/users?/stepUpVerify'
 ];
 
 /** Words that only a stack trace or a database driver would put in a body. */

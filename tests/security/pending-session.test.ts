@@ -6,6 +6,7 @@ import { dirname, join, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRouter } from '@trpc/server';
 import type { z } from 'zod';
+import { maskEmail } from '$lib/server/mail';
 import { appRouter } from '$lib/server/trpc/router';
 import { describeProcedures, type ProcedureDoc } from '../../scripts/api-reference';
 import { useAppStack } from '../helpers/app-stack';
@@ -209,6 +210,22 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 				transport
 			);
 			expect(me.data).toMatchObject({ session: { state: 'pending_otp' } });
+		});
+
+		it(`pending session by ${transport} asks auth.me [its state, expiry, masked address and methods only: no id, name, email or role]`, async () => {
+			const attacker = attackers[transport];
+			const me = await call(
+				procedures.find((p) => p.path === 'auth.me')!,
+				transport
+			);
+			expect(me.data).toEqual({
+				session: { state: 'pending_otp', expiresAt: expect.any(Date) },
+				email: maskEmail(attacker.email!),
+				methods: ['email']
+			});
+			for (const secret of [attacker.id, attacker.username, attacker.email!, '"admin"']) {
+				expect(me.body).not.toContain(secret);
+			}
 		});
 	});
 

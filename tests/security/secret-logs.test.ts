@@ -333,7 +333,7 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 		const before = loggedFailures();
 		await refuseUserInserts(stack.database);
 		try {
-			const reply = await postForm(stack.server.origin, '/users/new', fields, { jar });
+			const reply = await postForm(stack.server.origin, '/users/new?/create', fields, { jar });
 			expect(reply.status).toBe(500);
 			expect(await reply.text()).toContain('Internal server error');
 			// Logged once more, by the procedure middleware, with the form's values redacted.

@@ -20,14 +20,20 @@ export interface AuthPolicy {
 		/** Wrong tries that burn one code. */
 		maxAttemptsPerCode: number;
 		resendCooldownMs: number;
+		/** Code mails per account and hour, whatever they are for (sign-in, step-up, new address). */
 		maxSendsPerHour: number;
+		/** Of those, codes to an address that is not confirmed yet (a new two-factor address). */
+		maxNewAddressMailsPerHour: number;
 		/** Consecutive account failures before each further try waits (django-otp's throttle). */
 		backoffAfterFailures: number;
 		maxBackoffMs: number;
 		/** Consecutive account failures that lock the account until an admin unlocks it. */
 		lockAfterFailures: number;
 	};
-	staticTokens: { defaultCount: number; maxCount: number };
+	/** `maxCount`: minted at once and held at once; minting is also limited per account and hour. */
+	staticTokens: { defaultCount: number; maxCount: number; mintsPerHour: number };
+	/** Tokens a person may hold (live and expired until revoked), and create per hour. */
+	apiTokens: { maxPerUser: number; createsPerHour: number };
 	login: {
 		windowMs: number;
 		perUsernameAndAddress: number;
@@ -36,6 +42,8 @@ export interface AuthPolicy {
 		perAccount: number;
 	};
 	setupTokenTtlMs: number;
+	/** First-run setup attempts per client address and window (each may run argon2). */
+	setup: { attemptsPerAddress: number; windowMs: number };
 	/** How recent a verified code must be for sensitive changes. */
 	stepUpWindowMs: number;
 }
@@ -55,11 +63,13 @@ export function getPolicy(): AuthPolicy {
 			maxAttemptsPerCode: 5,
 			resendCooldownMs: config.otp.resendCooldownSeconds * 1000,
 			maxSendsPerHour: 5,
+			maxNewAddressMailsPerHour: 3,
 			backoffAfterFailures: 5,
 			maxBackoffMs: 15 * MINUTE,
 			lockAfterFailures: 100
 		},
-		staticTokens: { defaultCount: 1, maxCount: 20 },
+		staticTokens: { defaultCount: 1, maxCount: 20, mintsPerHour: 5 },
+		apiTokens: { maxPerUser: 50, createsPerHour: 10 },
 		login: {
 			windowMs: 15 * MINUTE,
 			perUsernameAndAddress: 5,
@@ -68,6 +78,7 @@ export function getPolicy(): AuthPolicy {
 			perAccount: 100
 		},
 		setupTokenTtlMs: HOUR,
+		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
 		stepUpWindowMs: 10 * MINUTE
 	};
 }

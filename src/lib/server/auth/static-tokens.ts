@@ -41,18 +41,22 @@ export async function mintStaticTokens(
 	return tokens.map((token) => token.match(/.{4}/g)!.join('-'));
 }
 
-/** Deletes the token if it is the user's: true for exactly one caller. */
+/**
+ * Deletes the token if it is the user's (and, with `mintedBy`, was minted by then): true for
+ * exactly one caller.
+ */
 export async function redeemStaticToken(
 	db: Kysely<Database>,
 	userId: string,
-	normalized: string
+	normalized: string,
+	mintedBy?: number
 ): Promise<boolean> {
-	const result = await db
+	let query = db
 		.deleteFrom('static_tokens')
 		.where('user_id', '=', userId)
-		.where('token_hash', '=', hashToken(normalized))
-		.executeTakeFirst();
-	return affectedRows(result) === 1;
+		.where('token_hash', '=', hashToken(normalized));
+	if (mintedBy !== undefined) query = query.where('created_at', '<=', mintedBy);
+	return affectedRows(await query.executeTakeFirst()) === 1;
 }
 
 export async function countStaticTokens(db: Kysely<Database>, userId: string): Promise<number> {

@@ -12,3 +12,14 @@ export function isUniqueViolation(error: unknown): boolean {
 export function affectedRows(result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }): number {
 	return Number(result.numUpdatedRows ?? result.numDeletedRows ?? 0n);
 }
+
+/**
+ * True when the database gave up the transaction to resolve a conflict with another one: MySQL's
+ * deadlock victim (1213; on Galera also a commit that lost to another node's write), or SQLite's
+ * busy snapshot when two processes share the file. The transaction was rolled back whole, so
+ * running it again from the start is safe.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+	const code = (error as { code?: unknown } | null)?.code;
+	return code === 'ER_LOCK_DEADLOCK' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_BUSY';
+}

@@ -18,8 +18,7 @@ export function getMailer(): Mailer {
 			transport: config.mail.transport,
 			smtpUrl: config.mail.smtpUrl,
 			from: config.mail.from,
-			db: getDatabase().db,
-			env: config.env
+			db: getDatabase().db
 		});
 	}
 	return mailer;

@@ -40,6 +40,69 @@ export function otpMessage(p: {
 	});
 }
 
+/**
+ * The code that proves a new two-factor address. That address has not proven anything yet, so the
+ * message carries nothing the requester chose (no browser string, no address, no name): it cannot
+ * be used to mail words of one's own from the app's sender to a stranger.
+ */
+export function newAddressCodeMessage(p: {
+	code: string;
+	expiresAt: Date;
+	at: Date;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? DEFAULT_APP_NAME;
+	const minutes = Math.max(1, Math.round((p.expiresAt.getTime() - p.at.getTime()) / 60_000));
+	return compose({
+		subject: `Confirm this address for ${app} sign-in codes`,
+		intro: [
+			`This address was entered to receive ${app} sign-in codes. To confirm it, enter this code where it was asked for:`
+		],
+		code: p.code,
+		outro: [
+			`It expires at ${formatUtc(p.expiresAt)} (in ${minutes} minute${minutes === 1 ? '' : 's'}).`
+		],
+		closing: 'If you did not expect this, ignore it: nothing changes unless the code is entered.'
+	});
+}
+
+/** Sent to the address codes (or account mail) went to before it changed. */
+export function addressChangedMessage(p: {
+	what: 'two-factor' | 'account';
+	newAddress: string;
+	request: RequestInfo;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? DEFAULT_APP_NAME;
+	const intro =
+		p.what === 'two-factor'
+			? `The address your ${app} sign-in codes go to was changed to ${p.newAddress}. Codes no longer come to this address.`
+			: `The email address of your ${app} account was changed to ${p.newAddress}. Security notices, and sign-in codes unless a separate two-factor address is set, go there now.`;
+	return compose({
+		subject: `The address of your ${app} account changed`,
+		intro: [intro],
+		request: p.request,
+		closing: NOT_YOU
+	});
+}
+
+/** Sent when backup codes were minted for an account: a stolen session must not do it quietly. */
+export function backupTokensMintedMessage(p: {
+	count: number;
+	replaced: boolean;
+	request: RequestInfo;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? DEFAULT_APP_NAME;
+	const what = `${p.count} new backup code${p.count === 1 ? ' was' : 's were'} created for your ${app} account.`;
+	return compose({
+		subject: `New backup codes for ${app}`,
+		intro: p.replaced ? [what, 'Any backup codes you had before no longer work.'] : [what],
+		request: p.request,
+		closing: NOT_YOU
+	});
+}
+
 /** Sent after a backup (static) token signed someone in, with how many tokens are left. */
 export function staticTokenUsedMessage(p: {
 	request: RequestInfo;
@@ -80,18 +143,21 @@ interface Parts {
 	intro: string[];
 	code?: string;
 	outro?: string[];
-	request: RequestInfo;
+	/** When and from where: left out of mail to an address that has not proven itself. */
+	request?: RequestInfo;
 	closing: string;
 }
 
 function compose(parts: Parts): MailContent {
-	const details = requestDetails(parts.request);
+	const details = parts.request ? requestDetails(parts.request) : [];
 	const outro = parts.outro ?? [];
 	const text = [
 		...parts.intro,
 		...(parts.code === undefined ? [] : [`    ${parts.code}`]),
 		...outro,
-		details.map(([label, value]) => `${label}: ${value}`).join('\n'),
+		...(details.length > 0
+			? [details.map(([label, value]) => `${label}: ${value}`).join('\n')]
+			: []),
 		parts.closing
 	].join('\n\n');
 	const html = [
@@ -103,11 +169,16 @@ function compose(parts: Parts): MailContent {
 					`<p style="font-size:24px;font-weight:bold;letter-spacing:4px">${escapeHtml(parts.code)}</p>`
 				]),
 		...outro.map(paragraph),
-		'<table>',
-		...details.map(
-			([label, value]) => `<tr><td>${escapeHtml(label)}:</td><td>${escapeHtml(value)}</td></tr>`
-		),
-		'</table>',
+		...(details.length > 0
+			? [
+					'<table>',
+					...details.map(
+						([label, value]) =>
+							`<tr><td>${escapeHtml(label)}:</td><td>${escapeHtml(value)}</td></tr>`
+					),
+					'</table>'
+				]
+			: []),
 		paragraph(parts.closing),
 		'</body></html>'
 	].join('\n');

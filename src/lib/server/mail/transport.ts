@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { createTransport } from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Database } from '../db/schema';
+import { isDevServer } from '../dev-server';
 import { isSingleAddress } from './address';
 import { insertOutboxMessage } from './outbox';
 
@@ -37,9 +38,10 @@ export interface MailerOptions {
 	smtpUrl?: string;
 	from: string;
 	db: Kysely<Database>;
-	env: 'development' | 'production' | 'test';
 	/** Per SMTP step and, plus a little, for the whole send; default and maximum 10 s. */
 	timeoutMs?: number;
+	/** Where the outbox prints its one-line notice; the CLIs pass stderr, keeping stdout theirs. */
+	log?: (line: string) => void;
 }
 
 const MAX_TIMEOUT_MS = 10_000;
@@ -109,9 +111,10 @@ function createOutboxMailer(options: MailerOptions): Mailer {
 				// Callers handle one failure type, whichever transport is configured.
 				throw new MailDeliveryError('The message could not be sent', { cause: error });
 			}
-			// The body holds the code: never printed. The dev note is for a developer's own console.
-			const note = options.env === 'development' && mail.devNote ? ` · ${mail.devNote}` : '';
-			console.info(`[mail] outbox: to ${mail.to} · ${mail.subject}${note}`);
+			// The body holds the code: never printed. The dev note (the code itself) is for a
+			// developer's own console: the dev server's only, never a build's log.
+			const note = isDevServer() && mail.devNote ? ` · ${mail.devNote}` : '';
+			(options.log ?? console.info)(`[mail] outbox: to ${mail.to} · ${mail.subject}${note}`);
 		},
 		async close() {}
 	};

@@ -12,14 +12,17 @@ import {
 	type ApiTokenSummary,
 	type NewApiToken
 } from '../auth/api-tokens';
+import type { AuthPolicy } from '../auth/policy';
+import { hit, release } from '../auth/rate-limit';
 import type { ApiTokenScope } from '../auth/types';
+import { decidingTransaction } from '../db/transaction';
 import { recordAudit } from './audit';
-import { ApiTokenLimitError, NotFoundError } from './errors';
+import { ApiTokenLimitError, NotFoundError, TooManyRequestsError } from './errors';
+import { lockUser } from './users';
 import type { Actor } from './user-admin';
 
 const DAY = 24 * 60 * 60 * 1000;
-/** Live and expired tokens together; expired ones count until revoked. */
-export const MAX_API_TOKENS_PER_USER = 50;
+const HOUR = 60 * 60 * 1000;
 
 export interface ApiTokenRequest {
 	name: string;
@@ -28,38 +31,56 @@ export interface ApiTokenRequest {
 	expiresInDays: number | null;
 }
 
-/** A token for the actor; the returned `token` is the only copy there will ever be. */
+/**
+ * A token for the actor; the returned `token` is the only copy there will ever be. At most
+ * `maxPerUser` held (live and expired ones count until revoked), and a few created per hour.
+ */
 export async function createApiToken(
-	db: Kysely<Database>,
+	deps: { db: Kysely<Database>; policy: AuthPolicy },
 	actor: Actor,
 	request: ApiTokenRequest
 ): Promise<NewApiToken> {
+	const { db } = deps;
+	const { maxPerUser, createsPerHour } = deps.policy.apiTokens;
 	const now = Date.now();
 	const expiresAt = request.expiresInDays === null ? null : now + request.expiresInDays * DAY;
-	return db.transaction().execute(async (trx) => {
-		if ((await countApiTokens(trx, actor.actorId)) >= MAX_API_TOKENS_PER_USER) {
-			throw new ApiTokenLimitError(MAX_API_TOKENS_PER_USER);
-		}
-		const created = await insertApiToken(
-			trx,
-			{ userId: actor.actorId, name: request.name, scopes: request.scopes, expiresAt },
-			now
-		);
-		const { summary } = created;
-		await recordAudit(
-			trx,
-			{
-				event: 'api_token.created',
-				subjectId: actor.actorId,
-				details:
-					`token=${summary.prefix} scopes=${summary.scopes.join(',')} ` +
-					`expires=${expiresAt === null ? 'never' : new Date(expiresAt).toISOString()}`,
-				...actor
-			},
-			now
-		);
-		return created;
-	});
+	const attempt = await hit(db, `api-token-create:${actor.actorId}`, HOUR, now);
+	if (attempt.count > createsPerHour) {
+		await release(db, attempt);
+		throw new TooManyRequestsError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
+	}
+	try {
+		return await decidingTransaction(db, async (trx) => {
+			// The owner's row first: concurrent creates queue here, so each counts what the one
+			// before it committed and the cap holds under concurrency.
+			await lockUser(trx, actor.actorId);
+			if ((await countApiTokens(trx, actor.actorId)) >= maxPerUser) {
+				throw new ApiTokenLimitError(maxPerUser);
+			}
+			const created = await insertApiToken(
+				trx,
+				{ userId: actor.actorId, name: request.name, scopes: request.scopes, expiresAt },
+				now
+			);
+			const { summary } = created;
+			await recordAudit(
+				trx,
+				{
+					event: 'api_token.created',
+					subjectId: actor.actorId,
+					details:
+						`token=${summary.prefix} scopes=${summary.scopes.join(',')} ` +
+						`expires=${expiresAt === null ? 'never' : new Date(expiresAt).toISOString()}`,
+					...actor
+				},
+				now
+			);
+			return created;
+		});
+	} catch (error) {
+		await release(db, attempt); // nothing was created
+		throw error;
+	}
 }
 
 /** Revokes one token; `ownerId` restricts it to that user's tokens (people revoking their own). */

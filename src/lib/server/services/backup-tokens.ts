@@ -1,45 +1,119 @@
-// Backup tokens as people manage them: mint (shown once), count, revoke all. Audited.
+// Backup tokens as people manage them. Minting from the app replaces the unused set (as
+// django-two-factor-auth's and every other backup-code page does), so a user holds at most one
+// set; the command line adds to it (django-otp's addstatictoken), up to the same total. Either way
+// the owner is told by email, and each change is audited.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
+import { affectedRows } from '../db/errors';
+import { decidingTransaction } from '../db/transaction';
+import type { AuthPolicy } from '../auth/policy';
+import { hit, release } from '../auth/rate-limit';
 import { countStaticTokens, mintStaticTokens } from '../auth/static-tokens';
+import { backupTokensMintedMessage, type Mailer } from '../mail';
 import { recordAudit } from './audit';
-import type { Actor } from './user-admin';
-import { requireUser } from './users';
+import { BackupTokenLimitError, TooManyRequestsError } from './errors';
+import { noticeToUser, requestOf } from './notices';
+import { lockUser, requireUser, type AuditContext } from './users';
 
+const HOUR = 60 * 60 * 1000;
+
+export interface BackupTokenDeps {
+	db: Kysely<Database>;
+	mailer: Mailer;
+	policy: AuthPolicy;
+}
+
+/**
+ * A new set for the user, replacing any unused tokens; shown once. Limited per user and hour,
+ * since each mint also mails the owner.
+ */
 export async function mintBackupTokens(
-	db: Kysely<Database>,
-	actor: Actor,
+	deps: BackupTokenDeps,
+	actor: AuditContext,
 	userId: string,
 	count: number
 ): Promise<string[]> {
 	const now = Date.now();
-	return db.transaction().execute(async (trx) => {
-		await requireUser(trx, userId);
-		const tokens = await mintStaticTokens(trx, userId, count, now);
-		await recordAudit(
-			trx,
-			{
-				event: 'static_token.minted',
-				subjectId: userId,
-				details: `count=${count} via UI`,
-				...actor
-			},
-			now
-		);
-		return tokens;
-	});
+	const attempt = await hit(deps.db, `backup-mint:${userId}`, HOUR, now);
+	if (attempt.count > deps.policy.staticTokens.mintsPerHour) {
+		await release(deps.db, attempt);
+		throw new TooManyRequestsError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
+	}
+	try {
+		return await mint(deps, actor, userId, count, { replace: true, via: 'app' }, now);
+	} catch (error) {
+		await release(deps.db, attempt); // nothing was minted
+		throw error;
+	}
 }
 
+/** Adds tokens to the unused ones (the command line), up to the same total as a set. */
+export async function addBackupTokens(
+	deps: BackupTokenDeps,
+	actor: AuditContext,
+	userId: string,
+	count: number
+): Promise<string[]> {
+	return mint(deps, actor, userId, count, { replace: false, via: 'CLI' }, Date.now());
+}
+
+async function mint(
+	deps: BackupTokenDeps,
+	actor: AuditContext,
+	userId: string,
+	count: number,
+	how: { replace: boolean; via: 'app' | 'CLI' },
+	now: number
+): Promise<string[]> {
+	const { maxCount } = deps.policy.staticTokens;
+	const { tokens, replaced } = await decidingTransaction(deps.db, async (trx) => {
+		// The owner's row first: concurrent mints queue here, so the total below is what the
+		// previous one committed and the cap holds under concurrency.
+		await lockUser(trx, userId);
+		let replaced = 0;
+		if (how.replace) {
+			replaced = affectedRows(
+				await trx.deleteFrom('static_tokens').where('user_id', '=', userId).executeTakeFirst()
+			);
+		} else if ((await countStaticTokens(trx, userId)) + count > maxCount) {
+			throw new BackupTokenLimitError(maxCount);
+		}
+		const tokens = await mintStaticTokens(trx, userId, count, now);
+		const details = `count=${count}${how.replace ? ` replaced=${replaced}` : ''} via ${how.via}`;
+		await recordAudit(
+			trx,
+			{ event: 'static_token.minted', subjectId: userId, details, ...actor },
+			now
+		);
+		return { tokens, replaced };
+	});
+	const message = backupTokensMintedMessage({
+		count,
+		replaced: replaced > 0,
+		request: requestOf(actor, now)
+	});
+	await noticeToUser(deps, userId, message);
+	return tokens;
+}
+
+/** Revokes every unused token; a user with none is left alone (no write, no audit row). */
 export async function revokeBackupTokens(
 	db: Kysely<Database>,
-	actor: Actor,
+	actor: AuditContext,
 	userId: string
 ): Promise<void> {
 	const now = Date.now();
 	await db.transaction().execute(async (trx) => {
 		await requireUser(trx, userId);
-		await trx.deleteFrom('static_tokens').where('user_id', '=', userId).execute();
-		await recordAudit(trx, { event: 'static_token.revoked', subjectId: userId, ...actor }, now);
+		const revoked = affectedRows(
+			await trx.deleteFrom('static_tokens').where('user_id', '=', userId).executeTakeFirst()
+		);
+		if (revoked === 0) return;
+		await recordAudit(
+			trx,
+			{ event: 'static_token.revoked', subjectId: userId, details: `count=${revoked}`, ...actor },
+			now
+		);
 	});
 }
 

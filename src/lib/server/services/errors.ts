@@ -98,3 +98,9 @@ export class ApiTokenLimitError extends PublicError {
 		super(`At most ${max} API tokens per user: revoke one first`);
 	}
 }
+
+export class BackupTokenLimitError extends PublicError {
+	constructor(max: number) {
+		super(`At most ${max} unused backup tokens per user: revoke them or mint fewer`);
+	}
+}

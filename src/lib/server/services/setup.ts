@@ -1,10 +1,13 @@
 // First run: while no user exists, a one-time link creates the first admin.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
+import { addressGroup } from '../auth/client-address';
 import { hashPassword } from '../auth/password';
+import type { AuthPolicy } from '../auth/policy';
+import { hit } from '../auth/rate-limit';
 import { isLiveSetupToken, issueSetupToken, spendSetupToken } from '../auth/setup-token';
 import { recordAudit } from './audit';
-import { SetupLinkInvalidError } from './errors';
+import { SetupLinkInvalidError, TooManyRequestsError } from './errors';
 import { countUsers, insertUser, type AuditContext } from './users';
 
 /** A fresh setup token while the database has no user; null once someone exists. */
@@ -24,13 +27,23 @@ export interface FirstAdmin {
 	password: string;
 }
 
-/** Creates the first admin and spends every setup token, all in one transaction. */
+/**
+ * Creates the first admin and spends every setup token, all in one transaction. Anyone can call
+ * it, so the cheap checks come before the argon2 hash: a link that is not live (or a database
+ * that has users) is refused at once, and each client address gets a few tries per window.
+ */
 export async function completeSetup(
-	db: Kysely<Database>,
+	deps: { db: Kysely<Database>; policy: AuthPolicy },
 	admin: FirstAdmin,
-	audit: AuditContext,
+	audit: AuditContext & { ip: string },
 	now = Date.now()
 ): Promise<string> {
+	const { db, policy } = deps;
+	if (!(await isSetupLinkValid(db, admin.token))) throw new SetupLinkInvalidError();
+	const attempt = await hit(db, `setup:addr:${addressGroup(audit.ip)}`, policy.setup.windowMs, now);
+	if (attempt.count > policy.setup.attemptsPerAddress) {
+		throw new TooManyRequestsError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
+	}
 	const passwordHash = await hashPassword(admin.password);
 	return db.transaction().execute(async (trx) => {
 		if (!(await spendSetupToken(trx, admin.token, now)) || (await countUsers(trx)) > 0) {

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { clearFailures, lockIfExhausted, reserveTry } from '../auth/account-throttle';
 import { addressGroup } from '../auth/client-address';
+import { releaseCodeMail, reserveCodeMail, type CodeMailAllowance } from '../auth/code-mail-limits';
 import { sha256Hex } from '../auth/crypto';
 import {
 	checkCode,
@@ -32,6 +33,7 @@ import {
 } from '../mail';
 import { isUniqueViolation } from '../db/errors';
 import { recordAudit } from './audit';
+import { describeMailError, sendNotice } from './notices';
 import {
 	AccountLockedError,
 	CodeDeliveryError,
@@ -132,20 +134,29 @@ export async function signInWithPassword(
 
 	const codeSent =
 		code !== null &&
-		(await countSend(deps, user.id, now)).allowed &&
+		(await countSend(deps, user.id, now)).ok &&
 		(await deliverCode(deps, user.id, address!, code.code, code.expiresAt));
-	const tokens = await countStaticTokens(db, user.id);
 	return {
 		session,
 		user: { id: user.id, username: user.username, email: user.email, role: user.role },
-		methods: [
-			...(address ? ['email' as const] : []),
-			...(tokens > 0 ? ['static_token' as const] : [])
-		],
-		maskedEmail: address ? maskEmail(address) : null,
+		...(await describeSecondStep(db, user.id, address)),
 		codeExpiresAt: code ? new Date(code.expiresAt) : null,
 		resendAvailableAt: code ? new Date(now + policy.otp.resendCooldownMs) : null,
 		codeSent
+	};
+}
+
+/** How a pending session can finish: its methods and, masked, where the code goes. */
+export async function describeSecondStep(
+	db: Kysely<Database>,
+	userId: string,
+	address?: string | null
+): Promise<{ methods: SecondFactorMethod[]; maskedEmail: string | null }> {
+	const to = address === undefined ? await deliveryAddress(db, userId) : address;
+	const tokens = await countStaticTokens(db, userId);
+	return {
+		methods: [...(to ? ['email' as const] : []), ...(tokens > 0 ? ['static_token' as const] : [])],
+		maskedEmail: to ? maskEmail(to) : null
 	};
 }
 
@@ -154,13 +165,8 @@ async function releaseAll(db: Kysely<Database>, hits: Hit[]): Promise<void> {
 }
 
 /** Counts a send against the account's hourly cap (before sending, so races cannot pass it). */
-async function countSend(
-	deps: SignInDeps,
-	userId: string,
-	now: number
-): Promise<{ allowed: boolean; counted: Hit }> {
-	const counted = await hit(deps.db, `otp-send:${userId}`, 60 * 60 * 1000, now);
-	return { allowed: counted.count <= deps.policy.otp.maxSendsPerHour, counted };
+function countSend(deps: SignInDeps, userId: string, now: number): Promise<CodeMailAllowance> {
+	return reserveCodeMail(deps.db, userId, deps.policy.otp, { now });
 }
 
 /** Emails a code; false (and audited) when it could not go out. */
@@ -214,16 +220,17 @@ export async function sendStepUpCode(
 	if (!address) throw new NoEmailError();
 	const now = Date.now();
 	const sends = await countSend(deps, user.id, now);
-	if (!sends.allowed) throw new TooManyRequestsError(secondsUntil(sends.counted.retryAfterMs));
+	if (!sends.ok) throw new TooManyRequestsError(secondsUntil(sends.retryAfterMs));
 	const issued = await createCode(
 		deps.db,
 		sha256Hex(sessionToken),
 		user.id,
 		deps.policy.otp,
 		now
-	).catch((error: unknown) => {
+	).catch(async (error: unknown) => {
 		// A concurrent request created the code a moment ago: that one is on its way.
 		if (isUniqueViolation(error)) {
+			await releaseCodeMail(deps.db, sends.hits);
 			throw new TooManyRequestsError(secondsUntil(deps.policy.otp.resendCooldownMs));
 		}
 		throw error;
@@ -250,10 +257,10 @@ export async function resendCode(
 	const sessionHash = sha256Hex(sessionToken);
 	// The hourly cap first, so a capped resend leaves the current code alive.
 	const sends = await countSend(deps, user.id, now);
-	if (!sends.allowed) throw new TooManyRequestsError(secondsUntil(sends.counted.retryAfterMs));
+	if (!sends.ok) throw new TooManyRequestsError(secondsUntil(sends.retryAfterMs));
 	const issued = await replaceCode(db, sessionHash, policy.otp, now);
 	if (!issued) {
-		await release(db, sends.counted); // nothing was sent
+		await releaseCodeMail(db, sends.hits); // nothing was sent
 		const availableAt = (await resendAvailableAt(db, sessionHash, policy.otp)) ?? now;
 		throw new TooManyRequestsError(secondsUntil(availableAt - now));
 	}
@@ -286,7 +293,7 @@ export async function verifySecondFactor(
 		user,
 		sessionToken,
 		input,
-		'sign-in',
+		{ kind: 'sign-in' },
 		async (trx, now) => {
 			// Someone else may have promoted this session in the meantime: exactly one wins.
 			if (!(await deletePendingSession(trx, sessionToken))) return null;
@@ -315,14 +322,20 @@ export async function verifySecondFactor(
 export async function verifyStepUp(
 	deps: SignInDeps,
 	user: SessionUser,
-	sessionToken: string,
+	session: { token: string; verifiedAt: Date | null },
 	input: string
 ): Promise<Date> {
-	return spendSecondFactor(deps, user, sessionToken, input, 'step-up', async (trx, now) => {
-		await markSessionVerified(trx, sessionToken, now);
+	// A backup token minted after this session last proved itself may not refresh it: otherwise a
+	// stolen session whose step-up has run out could mint tokens (or be handed some) and use them.
+	const purpose = { kind: 'step-up', tokensMintedBy: session.verifiedAt?.getTime() ?? 0 } as const;
+	return spendSecondFactor(deps, user, session.token, input, purpose, async (trx, now) => {
+		await markSessionVerified(trx, session.token, now);
 		return new Date(now);
 	});
 }
+
+/** What a second factor is spent on; step-up also limits which backup tokens count. */
+type Purpose = { kind: 'sign-in' } | { kind: 'step-up'; tokensMintedBy: number };
 
 /**
  * The second factor's core, shared by sign-in and step-up: reserve a try from the account's
@@ -334,7 +347,7 @@ async function spendSecondFactor<T>(
 	user: SessionUser,
 	sessionToken: string,
 	input: string,
-	purpose: 'sign-in' | 'step-up',
+	purpose: Purpose,
 	onSuccess: (trx: Kysely<Database>, now: number) => Promise<T | null>
 ): Promise<T> {
 	const { db, policy } = deps;
@@ -349,7 +362,8 @@ async function spendSecondFactor<T>(
 	const staticToken = /^\d+$/.test(input) ? null : normalizeStaticToken(input);
 	let consume: ((trx: Kysely<Database>) => Promise<boolean>) | null = null;
 	if (staticToken) {
-		consume = (trx) => redeemStaticToken(trx, user.id, staticToken);
+		const mintedBy = purpose.kind === 'step-up' ? purpose.tokensMintedBy : undefined;
+		consume = (trx) => redeemStaticToken(trx, user.id, staticToken, mintedBy);
 	} else if (/^\d+$/.test(input)) {
 		const check = await checkCode(db, sessionHash, input, policy.otp, now);
 		if (check.status === 'match') consume = (trx) => consumeCode(trx, sessionHash, check.codeHash);
@@ -374,7 +388,7 @@ async function spendSecondFactor<T>(
 						{
 							// Step-ups are recorded apart, so sign-in figures count sign-ins only.
 							event:
-								purpose === 'step-up'
+								purpose.kind === 'step-up'
 									? 'step_up.verified'
 									: staticToken
 										? 'static_token.used'
@@ -396,14 +410,14 @@ async function spendSecondFactor<T>(
 		: null;
 
 	if (!result) {
-		await recordFailure(deps, user, purpose, now);
+		await recordFailure(deps, user, purpose.kind, now);
 		throw new WrongCodeError();
 	}
 	const address = staticToken ? await deliveryAddress(db, user.id) : null;
 	if (address) {
 		const remaining = await countStaticTokens(db, user.id);
 		const request = { at: new Date(now), ip: deps.ip, userAgent: deps.userAgent };
-		await notify(deps, address, staticTokenUsedMessage({ request, remaining }));
+		await sendNotice(deps.mailer, address, staticTokenUsedMessage({ request, remaining }));
 	}
 	return result.outcome;
 }
@@ -425,26 +439,8 @@ async function recordFailure(
 	const address = locked ? await deliveryAddress(deps.db, user.id) : null;
 	if (address) {
 		const request = { at: new Date(now), ip: deps.ip, userAgent: deps.userAgent };
-		await notify(deps, address, accountLockedMessage({ request }));
+		await sendNotice(deps.mailer, address, accountLockedMessage({ request }));
 	}
-}
-
-/** Security notices are best effort: a mail failure must not undo what already happened. */
-async function notify(
-	deps: SignInDeps,
-	to: string,
-	message: { subject: string; text: string; html: string }
-): Promise<void> {
-	await deps.mailer.send({ to, ...message }).catch((error: unknown) => {
-		console.error('[mail] notice not sent:', describeMailError(error));
-	});
-}
-
-/** The transport's reason (e.g. ECONNREFUSED) for the server log; mail errors never hold codes. */
-function describeMailError(error: unknown): string {
-	if (!(error instanceof Error)) return String(error);
-	const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-	return error.message + cause;
 }
 
 /** A code that came back proves the address it was sent to (django-otp's `confirmed`). */

@@ -8,6 +8,8 @@ import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit, type AuditEvent } from './audit';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from './errors';
 import { UserExistsError, type AuditContext } from './users';
+import { requestOf, sendNotice } from './notices';
+import { addressChangedMessage, maskEmail, type Mailer } from '../mail';
 
 export interface Actor extends AuditContext {
 	actorId: string;
@@ -20,7 +22,7 @@ async function change(
 	event: AuditEvent,
 	details: string | null,
 	work: (trx: Kysely<Database>, now: number) => Promise<number>
-): Promise<void> {
+): Promise<number> {
 	const now = Date.now();
 	try {
 		await db.transaction().execute(async (trx) => {
@@ -31,16 +33,25 @@ async function change(
 		if (isUniqueViolation(error)) throw new UserExistsError();
 		throw error;
 	}
+	return now;
 }
 
+/** Username and email; when the email changes, the previous address is told where mail goes now. */
 export async function updateProfile(
-	db: Kysely<Database>,
+	deps: { db: Kysely<Database>; mailer: Mailer },
 	actor: Actor,
 	userId: string,
 	profile: { username: string; email: string | null }
 ): Promise<void> {
-	await change(db, actor, userId, 'user.updated', 'profile', async (trx, now) =>
-		affectedRows(
+	let previousEmail: string | null = null;
+	const now = await change(deps.db, actor, userId, 'user.updated', 'profile', async (trx, now) => {
+		const before = await trx
+			.selectFrom('users')
+			.select('email')
+			.where('id', '=', userId)
+			.executeTakeFirst();
+		previousEmail = before?.email ?? null;
+		return affectedRows(
 			await trx
 				.updateTable('users')
 				.set((eb) => ({
@@ -63,8 +74,16 @@ export async function updateProfile(
 				}))
 				.where('id', '=', userId)
 				.executeTakeFirst()
-		)
-	);
+		);
+	});
+	if (previousEmail !== null && previousEmail !== profile.email) {
+		const message = addressChangedMessage({
+			what: 'account',
+			newAddress: profile.email ? maskEmail(profile.email) : 'no address',
+			request: requestOf(actor, now)
+		});
+		await sendNotice(deps.mailer, previousEmail, message);
+	}
 }
 
 export async function setRole(

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, UserRow } from '../db/schema';
-import { isUniqueViolation } from '../db/errors';
+import { affectedRows, isUniqueViolation } from '../db/errors';
 import { newId } from '../ids';
 import { hashPassword } from '../auth/password';
 import { recordAudit } from './audit';
@@ -123,6 +123,20 @@ export async function insertUser(
 	}
 	await recordAudit(trx, { event: 'user.created', subjectId: id, ...audit }, now);
 	return id;
+}
+
+/**
+ * Locks the user's row for the rest of the transaction (a write that changes nothing), so
+ * transactions that count what the user owns before adding to it (API tokens, backup tokens)
+ * queue one behind the other and each counts what the previous one committed. 404 for nobody.
+ */
+export async function lockUser(trx: Kysely<Database>, userId: string): Promise<void> {
+	const locked = await trx
+		.updateTable('users')
+		.set((eb) => ({ updated_at: eb.ref('updated_at') }))
+		.where('id', '=', userId)
+		.executeTakeFirst();
+	if (affectedRows(locked) === 0) throw new NotFoundError('No such user');
 }
 
 /** A well-formed id of nobody is a 404, not a foreign-key failure (500) or an audit row. */

@@ -1,8 +1,10 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { isTransactionConflict } from '../db/errors';
 import {
 	AccountLockedError,
 	ApiTokenLimitError,
+	BackupTokenLimitError,
 	ApiTokenNotAllowedError,
 	CodeDeliveryError,
 	InvalidCredentialsError,
@@ -37,12 +39,15 @@ const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]>
 	[InvalidRequestError, 'BAD_REQUEST'],
 	[ApiTokenNotAllowedError, 'FORBIDDEN'],
 	[ReadOnlyApiTokenError, 'FORBIDDEN'],
-	[ApiTokenLimitError, 'PRECONDITION_FAILED']
+	[ApiTokenLimitError, 'PRECONDITION_FAILED'],
+	[BackupTokenLimitError, 'PRECONDITION_FAILED']
 ];
 
 /** The TRPCError a service error becomes; anything else is left for tRPC to wrap (as a 500). */
 export function toTRPCError(error: unknown): TRPCError | null {
-	if (!(error instanceof PublicError)) return null;
-	const code = CODES.find(([type]) => error instanceof type)?.[1] ?? 'BAD_REQUEST';
-	return new TRPCError({ code, message: error.message, cause: error });
+	// A transaction that lost a conflict (after its retries) changed nothing: "try again", not 500.
+	const cause = isTransactionConflict(error) ? new ServerBusyError(1) : error;
+	if (!(cause instanceof PublicError)) return null;
+	const code = CODES.find(([type]) => cause instanceof type)?.[1] ?? 'BAD_REQUEST';
+	return new TRPCError({ code, message: cause.message, cause });
 }

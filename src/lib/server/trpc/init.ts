@@ -174,3 +174,18 @@ export const adminStepUpProcedure = humanAdminProcedure
 		requireRecentCode(ctx);
 		return next();
 	});
+
+/**
+ * The step-up tier's checks, for a procedure whose *input* makes the call a step-up change
+ * (`users.create` with the admin role): a person's session, never an API token, with a recent
+ * code. The procedure's own tier still decides who may call it at all.
+ */
+export function assertStepUp(ctx: {
+	session: SessionInfo;
+	sessionToken: string | null;
+	apiToken: ApiTokenInfo | null;
+	policy: Context['policy'];
+}): void {
+	asHuman(ctx);
+	requireRecentCode(ctx);
+}

@@ -8,19 +8,24 @@ import type { Actions, PageServerLoad } from './$types';
 /** The card a form lives in, so a failure is shown next to the form that caused it. */
 type Section = 'password' | 'twoFactor' | 'tokens' | 'apiTokens' | 'sessions';
 
+/** Cards with step-up changes: the step-up panel's forms say which one asked (?section=). */
+const STEP_UP_SECTIONS: readonly Section[] = ['twoFactor', 'tokens', 'apiTokens'];
+
 function failIn(section: Section, error: unknown, values?: Record<string, string>) {
 	const failure = failFromError(error, values);
 	return fail(failure.status, { ...failure.data, section });
 }
 
-function inApiTokens<T extends object>(result: T | ActionFailure<FormFailure>) {
+function stepUpSection(url: URL): Section {
+	const named = url.searchParams.get('section');
+	return STEP_UP_SECTIONS.find((section) => section === named) ?? 'apiTokens';
+}
+
+function inSection<T extends object>(section: Section, result: T | ActionFailure<FormFailure>) {
 	if (isActionFailure(result)) {
-		return fail(result.status, {
-			...(result.data as unknown as FormFailure),
-			section: 'apiTokens' as const
-		});
+		return fail(result.status, { ...(result.data as unknown as FormFailure), section });
 	}
-	return { ...(result as T), section: 'apiTokens' as const };
+	return { ...(result as T), section };
 }
 
 export const load: PageServerLoad = async (event) => {
@@ -138,12 +143,13 @@ export const actions: Actions = {
 		return { section: 'apiTokens' as const, apiTokenRevoked: true };
 	},
 
-	// Only creating an API token needs step-up on this page: its card shows the prompt.
+	// The two-factor address, backup tokens and API tokens need step-up: the card that asked
+	// shows the prompt and the answer.
 	stepUpRequest: async function stepUpRequest(event) {
-		return inApiTokens(await stepUpActions.stepUpRequest(event));
+		return inSection(stepUpSection(event.url), await stepUpActions.stepUpRequest(event));
 	},
 	stepUpVerify: async function stepUpVerify(event) {
-		return inApiTokens(await stepUpActions.stepUpVerify(event));
+		return inSection(stepUpSection(event.url), await stepUpActions.stepUpVerify(event));
 	},
 
 	revokeTokens: async function revokeTokens(event) {

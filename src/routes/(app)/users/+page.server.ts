@@ -1,6 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import { requireVerified } from '$lib/server/auth/page-guards';
+import { stepUpActions } from '$lib/server/step-up-actions';
 import { failFromError } from '$lib/server/trpc/form-errors';
 import { createServerCaller } from '$lib/server/trpc/caller';
 import type { Actions, PageServerLoad } from './$types';
@@ -41,6 +42,9 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
+	// Deactivating ends sessions and tokens: it needs a fresh code, which these obtain.
+	...stepUpActions,
+
 	deactivate: async function deactivateUsers(event) {
 		requireVerified(event);
 		const ids = (await event.request.formData()).getAll('ids').map(String);

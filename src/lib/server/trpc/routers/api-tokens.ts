@@ -14,7 +14,7 @@ export const apiTokensRouter = router({
 		})
 		.input(createApiTokenSchema)
 		.mutation(async ({ ctx, input }) => {
-			const created = await createApiToken(ctx.db, actorOf(ctx), input);
+			const created = await createApiToken(ctx, actorOf(ctx), input);
 			return { token: created.token, apiToken: created.summary };
 		}),
 

@@ -4,15 +4,33 @@ import { invalidateSession } from '../../auth/session';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
 import { recordAudit } from '../../services/audit';
 import {
+	describeSecondStep,
 	resendCode,
 	sendStepUpCode,
 	signInWithPassword,
 	verifySecondFactor,
 	verifyStepUp,
+	type SecondFactorMethod,
 	type SignInDeps
 } from '../../services/sign-in';
+import type { ApiTokenInfo, SessionUser } from '../../auth/types';
 import type { Context } from '../context';
 import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
+
+/** What `auth.me` answers: nothing, a pending session's state, or who is signed in. */
+export type Me =
+	| null
+	| {
+			session: { state: 'pending_otp'; expiresAt: Date | null };
+			/** Where the code goes, masked. */
+			email: string | null;
+			methods: SecondFactorMethod[];
+	  }
+	| {
+			user: SessionUser;
+			session: { state: 'verified'; expiresAt: Date | null };
+			apiToken: ApiTokenInfo | null;
+	  };
 
 function depsOf(ctx: Context): SignInDeps {
 	return {
@@ -89,25 +107,28 @@ export const authRouter = router({
 				description: 'Confirms with the emailed code; sensitive changes work for 10 minutes.'
 			})
 			.input(verifySchema)
-			.mutation(async ({ ctx, input }) => ({
-				verifiedAt: await verifyStepUp(depsOf(ctx), ctx.user, ctx.sessionToken, input.code)
-			}))
+			.mutation(async ({ ctx, input }) => {
+				const session = { token: ctx.sessionToken, verifiedAt: ctx.session.verifiedAt };
+				return { verifiedAt: await verifyStepUp(depsOf(ctx), ctx.user, session, input.code) };
+			})
 	}),
 
 	me: publicProcedure
 		.meta({
-			description: 'The caller, or null when not signed in; `apiToken` when a token is used.'
+			description:
+				'The caller, or null when not signed in; `apiToken` when a token is used. A pending session sees only its state, expiry, the masked address and its methods.'
 		})
 		.input(noInputSchema)
-		.query(({ ctx }) =>
-			ctx.user && ctx.session
-				? {
-						user: ctx.user,
-						session: { state: ctx.session.state, expiresAt: ctx.session.expiresAt },
-						apiToken: ctx.apiToken
-					}
-				: null
-		),
+		.query(async ({ ctx }): Promise<Me> => {
+			if (!ctx.user || !ctx.session) return null;
+			const { expiresAt } = ctx.session;
+			if (ctx.session.state === 'pending_otp') {
+				// A password alone must not reveal the account: no id, role or full address.
+				const { methods, maskedEmail } = await describeSecondStep(ctx.db, ctx.user.id);
+				return { session: { state: 'pending_otp', expiresAt }, email: maskedEmail, methods };
+			}
+			return { user: ctx.user, session: { state: 'verified', expiresAt }, apiToken: ctx.apiToken };
+		}),
 
 	logout: publicProcedure
 		.meta({ description: 'Ends the current session (pending or verified).' })

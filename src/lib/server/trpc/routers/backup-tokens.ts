@@ -13,6 +13,7 @@ import {
 	humanAdminProcedure,
 	humanProcedure,
 	router,
+	stepUpProcedure,
 	verifiedProcedure
 } from '../init';
 
@@ -22,15 +23,20 @@ export const backupTokensRouter = router({
 		.input(noInputSchema)
 		.query(async ({ ctx }) => ({ remaining: await countBackupTokens(ctx.db, ctx.user.id) })),
 
-	generateMine: humanProcedure
-		.meta({ description: 'New backup tokens for yourself, shown once.' })
+	// Step-up: a stolen session must not mint itself a way in (and tokens minted now never
+	// refresh this session's step-up: see verifyStepUp).
+	generateMine: stepUpProcedure
+		.meta({
+			description:
+				'A new set of backup tokens for yourself, replacing unused ones; shown once (needs a fresh code).'
+		})
 		.input(z.strictObject({ count: backupTokenCountSchema }))
 		.mutation(async ({ ctx, input }) => ({
-			tokens: await mintBackupTokens(ctx.db, actorOf(ctx), ctx.user.id, input.count)
+			tokens: await mintBackupTokens(ctx, actorOf(ctx), ctx.user.id, input.count)
 		})),
 
 	revokeMine: humanProcedure
-		.meta({ description: 'Revokes all your backup tokens.' })
+		.meta({ description: 'Revokes all your unused backup tokens.' })
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
 			await revokeBackupTokens(ctx.db, actorOf(ctx), ctx.user.id);
@@ -45,10 +51,13 @@ export const backupTokensRouter = router({
 		})),
 
 	generateFor: adminStepUpProcedure
-		.meta({ description: 'New backup tokens for another user, shown once (needs a fresh code).' })
+		.meta({
+			description:
+				'A new set of backup tokens for a user, replacing their unused ones; shown once (needs a fresh code).'
+		})
 		.input(z.strictObject({ userId: idSchema, count: backupTokenCountSchema }))
 		.mutation(async ({ ctx, input }) => ({
-			tokens: await mintBackupTokens(ctx.db, actorOf(ctx), input.userId, input.count)
+			tokens: await mintBackupTokens(ctx, actorOf(ctx), input.userId, input.count)
 		})),
 
 	revokeFor: humanAdminProcedure

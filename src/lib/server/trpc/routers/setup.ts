@@ -13,7 +13,7 @@ export const setupRouter = router({
 		.meta({ description: 'Creates the first admin with a first-run setup link.' })
 		.input(setupSchema)
 		.mutation(async ({ ctx, input }) => {
-			await completeSetup(ctx.db, input, { ip: ctx.clientAddress, userAgent: ctx.userAgent });
+			await completeSetup(ctx, input, { ip: ctx.clientAddress, userAgent: ctx.userAgent });
 			return { ok: true as const };
 		})
 });

@@ -8,34 +8,42 @@ import {
 	requestOtpEmailChange
 } from '../../services/two-factor-email';
 import { actorOf } from '../actor';
-import { adminStepUpProcedure, humanProcedure, router } from '../init';
+import { adminStepUpProcedure, router, stepUpProcedure } from '../init';
 
+// Where codes go decides who can finish a sign-in or a step-up: every change to it needs a
+// fresh code, for your own address as for anyone's.
 export const twoFactorRouter = router({
-	requestEmail: humanProcedure
-		.meta({ description: 'Sends a code to a new two-factor address of your own.' })
+	requestEmail: stepUpProcedure
+		.meta({
+			description: 'Sends a code to a new two-factor address of your own (needs a fresh code).'
+		})
 		.input(z.strictObject({ email: emailSchema }))
 		.mutation(({ ctx, input }) =>
 			requestOtpEmailChange(ctx, actorOf(ctx), ctx.user.id, input.email)
 		),
 
-	confirmEmail: humanProcedure
-		.meta({ description: 'Confirms your new two-factor address with the code sent to it.' })
+	confirmEmail: stepUpProcedure
+		.meta({
+			description:
+				'Confirms your new two-factor address with the code sent to it (needs a fresh code).'
+		})
 		.input(z.strictObject({ code: codeSchema }))
 		.mutation(async ({ ctx, input }) => ({
-			email: await confirmOtpEmailChange(ctx.db, ctx.policy, actorOf(ctx), input.code)
+			email: await confirmOtpEmailChange(ctx, actorOf(ctx), input.code)
 		})),
 
-	clearEmail: humanProcedure
-		.meta({ description: 'Sends your codes to your account email again.' })
+	clearEmail: stepUpProcedure
+		.meta({ description: 'Sends your codes to your account email again (needs a fresh code).' })
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
-			await clearOtpEmail(ctx.db, actorOf(ctx), ctx.user.id);
+			await clearOtpEmail(ctx, actorOf(ctx), ctx.user.id);
 			return { ok: true as const };
 		}),
 
 	requestEmailFor: adminStepUpProcedure
 		.meta({
-			description: 'Sends a code to a new two-factor address for another user (they confirm it).'
+			description:
+				'Sends a code to a new two-factor address for another user, who confirms it (needs a fresh code).'
 		})
 		.input(z.strictObject({ userId: idSchema, email: emailSchema }))
 		.mutation(({ ctx, input }) =>
@@ -43,10 +51,12 @@ export const twoFactorRouter = router({
 		),
 
 	clearEmailFor: adminStepUpProcedure
-		.meta({ description: "Sends another user's codes to their account email again." })
+		.meta({
+			description: "Sends another user's codes to their account email again (needs a fresh code)."
+		})
 		.input(z.strictObject({ userId: idSchema }))
 		.mutation(async ({ ctx, input }) => {
-			await clearOtpEmail(ctx.db, actorOf(ctx), input.userId);
+			await clearOtpEmail(ctx, actorOf(ctx), input.userId);
 			return { ok: true as const };
 		})
 });

@@ -23,7 +23,7 @@ import { actorOf } from '../actor';
 import {
 	adminProcedure,
 	adminStepUpProcedure,
-	humanAdminProcedure,
+	assertStepUp,
 	router,
 	verifiedProcedure
 } from '../init';
@@ -51,18 +51,24 @@ export const usersRouter = router({
 		}),
 
 	create: adminProcedure
-		.meta({ description: 'Creates a user.' })
+		.meta({
+			description:
+				"Creates a user. An admin only from a person's session with a fresh code, as for a role change."
+		})
 		.input(createUserSchema)
-		.mutation(async ({ ctx, input }) => ({
-			id: await createUser(ctx.db, input, actorOf(ctx))
-		})),
+		.mutation(async ({ ctx, input }) => {
+			// Tokens cannot change roles, so they cannot create an admin either.
+			if (input.role === 'admin') assertStepUp(ctx);
+			return { id: await createUser(ctx.db, input, actorOf(ctx)) };
+		}),
 
-	// The email is where codes go (without a separate two-factor address): not for API tokens.
-	updateProfile: humanAdminProcedure
-		.meta({ description: "Changes a user's username and email." })
+	// The email is where codes go when no separate two-factor address is set, and where notices
+	// go: changing it moves someone's second factor, so it is a step-up change.
+	updateProfile: adminStepUpProcedure
+		.meta({ description: "Changes a user's username and email (needs a fresh code)." })
 		.input(profileSchema)
 		.mutation(async ({ ctx, input }) => {
-			await updateProfile(ctx.db, actorOf(ctx), input.id, input);
+			await updateProfile(ctx, actorOf(ctx), input.id, input);
 			return { ok: true as const };
 		}),
 
@@ -74,9 +80,11 @@ export const usersRouter = router({
 			return { ok: true as const };
 		}),
 
-	setActive: adminProcedure
+	// Ends sessions and tokens as deleting does, so it needs what deleting needs.
+	setActive: adminStepUpProcedure
 		.meta({
-			description: 'Deactivates (ending their sessions and API tokens) or reactivates users.'
+			description:
+				'Deactivates (ending their sessions and API tokens) or reactivates users (needs a fresh code).'
 		})
 		.input(z.strictObject({ ids: z.array(idSchema).min(1).max(100), active: z.boolean() }))
 		.mutation(async ({ ctx, input }) => {

@@ -1,5 +1,6 @@
 import { error, redirect } from '@sveltejs/kit';
 import { requireVerified } from '$lib/server/auth/page-guards';
+import { stepUpActions } from '$lib/server/step-up-actions';
 import { failFromError } from '$lib/server/trpc/form-errors';
 import { createServerCaller } from '$lib/server/trpc/caller';
 import type { Actions, PageServerLoad } from './$types';
@@ -10,8 +11,11 @@ export const load: PageServerLoad = (event) => {
 	return {};
 };
 
+// Named actions: creating an admin needs a fresh code, which the step-up actions obtain.
 export const actions: Actions = {
-	default: async function createUser(event) {
+	...stepUpActions,
+
+	create: async function createUser(event) {
 		const { user } = requireVerified(event);
 		if (user.role !== 'admin') error(403, 'Administrators only');
 		const form = await event.request.formData();

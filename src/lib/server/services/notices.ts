@@ -1,0 +1,36 @@
+// Security notices: mail that tells the owner something happened to their account (a backup
+// token used or minted, a lock, an address changed). The change has already happened when the
+// notice goes out, so a notice is best effort: a mail failure is logged, never undoes the change.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import type { MailContent, Mailer, RequestInfo } from '../mail';
+import type { AuditContext } from './users';
+import { deliveryAddress } from './users';
+
+export async function sendNotice(mailer: Mailer, to: string, message: MailContent): Promise<void> {
+	await mailer.send({ to, ...message }).catch((error: unknown) => {
+		console.error('[mail] notice not sent:', describeMailError(error));
+	});
+}
+
+/** The notice goes where the user's codes go; nothing is sent to a user without an address. */
+export async function noticeToUser(
+	deps: { db: Kysely<Database>; mailer: Mailer },
+	userId: string,
+	message: MailContent
+): Promise<void> {
+	const to = await deliveryAddress(deps.db, userId);
+	if (to) await sendNotice(deps.mailer, to, message);
+}
+
+/** When and from where a change was made, for the notice about it. */
+export function requestOf(actor: AuditContext, at: number): RequestInfo {
+	return { at: new Date(at), ip: actor.ip ?? null, userAgent: actor.userAgent ?? null };
+}
+
+/** The transport's reason (e.g. ECONNREFUSED) for the server log; mail errors never hold codes. */
+export function describeMailError(error: unknown): string {
+	if (!(error instanceof Error)) return String(error);
+	const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+	return error.message + cause;
+}
