@@ -160,6 +160,50 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 		});
 	});
 
+	describe('step-up changes on My account work without JavaScript', () => {
+		let page: Page;
+		let member: SeededUser;
+
+		beforeAll(async () => {
+			member = await seedUser(stack.database.db);
+			page = await sessions.open({ javaScriptEnabled: false });
+			await signInThroughPages(page, stack.server.origin, stack.sink, member);
+			// The sign-in's code is older than the step-up window now.
+			await stack.database.db
+				.updateTable('sessions')
+				.set({ verified_at: Date.now() - 11 * MINUTE })
+				.where('user_id', '=', member.id)
+				.execute();
+		});
+
+		it('generating backup tokens asks for a fresh code in the backup tokens card, then mints them', async () => {
+			await page.goto(stack.server.origin + '/account');
+			await page.getByRole('button', { name: 'Generate tokens' }).click();
+			// The prompt shows in the card that asked, and only there.
+			const card = page.locator('section').filter({
+				has: page.getByRole('heading', { name: 'Backup tokens', exact: true })
+			});
+			const stepUp = card.getByTestId('step-up');
+			await stepUp.waitFor();
+			expect(await page.getByTestId('step-up').count()).toBe(1);
+			expect(await page.getByTestId('tokens-left').textContent()).toBe('0');
+
+			await stepUp.getByRole('button', { name: 'Email me a code' }).click();
+			const { code } = await waitForCode(stack.sink, member.email!);
+			await stepUp.getByLabel('Code').fill(code);
+			await stepUp.getByRole('button', { name: 'Confirm' }).click();
+			await page.getByText('Confirmed. You can make sensitive changes').waitFor();
+
+			await page.getByRole('button', { name: 'Generate tokens' }).click();
+			await page.getByRole('list', { name: 'New backup tokens' }).waitFor();
+			expect(await page.getByTestId('tokens-left').textContent()).toBe('10');
+			await stack.sink.waitForMessage(
+				(mail) =>
+					mail.subject === 'New backup codes for Admin' && mail.envelopeTo.includes(member.email!)
+			);
+		});
+	});
+
 	describe('a member cannot reach admin pages or admin procedures', () => {
 		let member: Page;
 		let memberUser: SeededUser;
