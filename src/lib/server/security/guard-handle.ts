@@ -1,5 +1,5 @@
 import type { Handle } from '@sveltejs/kit';
-import { applySecurityHeaders } from './headers';
+import { applyCachePolicy, applySecurityHeaders } from './headers';
 import { guardTrpcRequest, type TrpcGuardOptions } from './trpc-guard';
 
 /** The outermost handle: refuses unsafe /trpc requests before anything runs; adds headers. */
@@ -8,6 +8,7 @@ export function createGuardHandle(options: TrpcGuardOptions): Handle {
 		const refusal = guardTrpcRequest(event.request, event.url, options);
 		const response = refusal ?? (await resolve(event));
 		applySecurityHeaders(response.headers, event.url);
+		applyCachePolicy(event.request, response.headers);
 		return response;
 	};
 }

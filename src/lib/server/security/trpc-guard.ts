@@ -3,7 +3,7 @@
 // body as JSON, so a cross-site `fetch` with `text/plain` or no content type would otherwise
 // reach mutations with the victim's cookie.
 import superjson from 'superjson';
-import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from '../auth/session-cookie';
+import { hasSessionCookie } from './credentials';
 
 export type ProcedureKind = 'query' | 'mutation' | 'subscription';
 
@@ -106,14 +106,6 @@ function isFromBrowser(request: Request): boolean {
 	const headers = request.headers;
 	if (headers.has('origin') || headers.has('sec-fetch-site')) return true;
 	return hasSessionCookie(headers.get('cookie'));
-}
-
-function hasSessionCookie(cookieHeader: string | null): boolean {
-	if (!cookieHeader) return false;
-	return cookieHeader.split(';').some((pair) => {
-		const name = pair.slice(0, pair.indexOf('=')).trim();
-		return name === SESSION_COOKIE || name === SECURE_SESSION_COOKIE;
-	});
 }
 
 function isSameOriginJson(request: Request, url: URL): boolean {
