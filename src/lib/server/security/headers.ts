@@ -1,31 +1,23 @@
 // Headers every response carries. Pages get their Content-Security-Policy from `kit.csp`
-// (svelte.config.js), which hashes SvelteKit's inline script; anything else (/trpc, endpoints,
-// errors raised before rendering) gets a policy that allows nothing at all.
+// (svelte.config.js), which allows SvelteKit's own inline script by nonce or hash; anything else
+// (/trpc, endpoints, errors raised before rendering) gets a policy that allows nothing at all.
+// The table is shared with the production entry, which puts it on static files too.
+import {
+	SECURITY_HEADERS,
+	STRICT_TRANSPORT_SECURITY
+} from '../../../../server/security-headers.js';
 import { carriesCredentials, setsSessionCookie } from './credentials';
-
-const LOCKED_DOWN_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
-
-const ALWAYS: Record<string, string> = {
-	'x-content-type-options': 'nosniff',
-	'referrer-policy': 'strict-origin-when-cross-origin',
-	'x-frame-options': 'DENY',
-	'cross-origin-opener-policy': 'same-origin',
-	'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()'
-};
 
 /** Never stored by the browser or anything in between. */
 const PRIVATE = 'private, no-store';
 
 export function applySecurityHeaders(headers: Headers, url: URL): void {
-	for (const [name, value] of Object.entries(ALWAYS)) {
+	for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
 		if (!headers.has(name)) headers.set(name, value);
 	}
-	if (!headers.has('content-security-policy')) {
-		headers.set('content-security-policy', LOCKED_DOWN_CSP);
-	}
-	// Only meaningful over https; browsers ignore it on plain http anyway.
+	// `url` is adapter-node's idea of the request (ORIGIN or PROTOCOL_HEADER), as the entry's is.
 	if (url.protocol === 'https:') {
-		headers.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
+		headers.set('strict-transport-security', STRICT_TRANSPORT_SECURITY);
 	}
 }
 
