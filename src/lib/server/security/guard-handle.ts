@@ -1,5 +1,5 @@
 import type { Handle } from '@sveltejs/kit';
-import { refuseUnknownAction, type PageActionsLookup } from './form-actions';
+import { refuseFormPost, type PageActionsLookup } from './form-actions';
 import { applyCachePolicy, applySecurityHeaders } from './headers';
 import { guardTrpcRequest, type TrpcGuardOptions } from './trpc-guard';
 
@@ -9,14 +9,15 @@ export interface GuardOptions extends TrpcGuardOptions {
 }
 
 /**
- * The outermost handle: refuses unsafe /trpc requests and POSTs to form actions a page does not
- * have before anything runs; adds the security and cache headers to every answer.
+ * The outermost handle: refuses unsafe /trpc requests, and POSTs no form action of their page can
+ * take (a name it does not define, a body that is not a readable form), before anything runs;
+ * adds the security and cache headers to every answer.
  */
 export function createGuardHandle(options: GuardOptions): Handle {
 	return async ({ event, resolve }) => {
 		const refusal =
 			guardTrpcRequest(event.request, event.url, options) ??
-			(await refuseUnknownAction(event, options.pageActions));
+			(await refuseFormPost(event, options.pageActions));
 		const response = refusal ?? (await resolve(event));
 		applySecurityHeaders(response.headers, event.url);
 		applyCachePolicy(event.request, response.headers);

@@ -1,7 +1,9 @@
-// Form action names chosen by the attacker. SvelteKit looks an action up as `actions[name]`, so
-// `?/constructor` and every other Object.prototype name reached a built-in (a 500 and an error in
-// the log, from anyone, on any page), and `?/default` threw. The request guard lets through only
-// the names a page defines itself; everything else is a 404 before anything runs.
+// Form action requests shaped by the attacker. SvelteKit looks an action up as `actions[name]`,
+// so `?/constructor` and every other Object.prototype name reached a built-in (a 500 and an error
+// in the log, from anyone, on any page), and `?/default` threw; actions read their body with
+// `formData()`, which threw on a text/plain or malformed multipart body. The request guard lets
+// through only names the page defines and bodies that are forms; the rest is a 4xx before
+// anything runs, with nothing in the log.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
 import { dialects } from '../helpers/databases';
@@ -19,7 +21,7 @@ const SENDERS: Record<string, Record<string, string>> = {
 	'use:enhance': { accept: 'application/json', 'x-sveltekit-action': 'true' }
 };
 
-describe.each(dialects)('form action names on %s', (dialect) => {
+describe.each(dialects)('form action requests on %s', (dialect) => {
 	const stack = useAppStack(dialect);
 	let admin: SeededUser;
 	/** The admin's verified session, by cookie. */
@@ -112,6 +114,56 @@ describe.each(dialects)('form action names on %s', (dialect) => {
 			}
 		);
 		expect(me.data?.session.state).toBe('verified');
+	});
+
+	/** Bodies an action's `formData()` cannot read, with the status each gets. */
+	const UNREADABLE: Array<[string, string, string, number]> = [
+		['a text/plain body', 'text/plain', 'username=a&password=b', 415],
+		['a JSON body', 'application/json', '{"username":"a"}', 415],
+		['no content type', '', 'username=a', 415],
+		['a multipart body with no parts', 'multipart/form-data; boundary=x', 'garbage', 400],
+		[
+			'a multipart body cut short',
+			'multipart/form-data; boundary=x',
+			'--x\r\nContent-Disposition: form-data; name="username"\r\n\r\na\r\n',
+			400
+		],
+		['a multipart body without a boundary', 'multipart/form-data', '--x--\r\n', 400]
+	];
+
+	it(`POST to /login, /theme and /login/verify?/verify with ${UNREADABLE.map(([name]) => name).join(', ')} [415 for what is not a form, 400 for a broken one; nothing logged]`, async () => {
+		const logged = stack.server.output().length;
+		for (const path of ['/login', '/theme', '/login/verify?/verify']) {
+			for (const [name, type, body, status] of UNREADABLE) {
+				for (const headers of Object.values(SENDERS)) {
+					const response = await fetch(stack.server.origin + path, {
+						method: 'POST',
+						redirect: 'manual',
+						headers: {
+							origin: stack.server.origin,
+							...headers,
+							...(type && { 'content-type': type })
+						},
+						body: new TextEncoder().encode(body)
+					});
+					expect(response.status, `${path} with ${name}`).toBe(status);
+				}
+			}
+		}
+		expect(stack.server.output().slice(logged)).toBe('');
+	});
+
+	it('a well-formed multipart form to /login [reaches the action: 401 for a wrong password]', async () => {
+		const form = new FormData();
+		form.set('username', admin.username);
+		form.set('password', 'not the password');
+		const response = await fetch(`${stack.server.origin}/login`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: { origin: stack.server.origin, accept: 'text/html' },
+			body: form
+		});
+		expect(response.status).toBe(401);
 	});
 
 	it("a page's own actions still run (/theme's default, /login/verify's verify) [303 and 303 to /login]", async () => {
