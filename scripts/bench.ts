@@ -1,8 +1,9 @@
 // npm run bench [-- --db mysql] [--tiny] [--no-build] [--profile] [--max-old-space <MB>]
 // What security costs, measured next to a baseline in the same run (issue 7, README
-// "Performance"): builds the app, seeds users into a throw-away database, starts `node build` in
-// bench mode and drives it from this process over loopback. Prints a table and the budgets,
-// writes bench/results.json. Exit code 0 whether budgets are met or not: they are read, not tested.
+// "Performance"): builds the app, seeds users into a throw-away database, starts the production
+// server (`npm start`) in bench mode and drives it from this process over loopback. Prints a
+// table and the budgets, writes bench/results.json. Exit code 0 whether budgets are met or not:
+// they are read, not tested.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';

@@ -4,9 +4,9 @@
 // verdict on speed; it exits non-zero only on a 5xx, a person who could not sign in, or a
 // server that died. The last line is `LOAD_RESULT {json}` for tests/security/load.test.ts.
 //
-// The server is `node build` in its own process; autocannon drives it from this one, over
-// loopback. The server trusts X-Forwarded-For here (ADDRESS_HEADER, as behind a proxy), so the
-// load can come from many addresses:
+// The server is the production one (`npm start`) in its own process; autocannon drives it from
+// this one, over loopback. The server trusts X-Forwarded-For here (ADDRESS_HEADER, as behind a
+// proxy), so the load can come from many addresses:
 // - "wrong logins": 50 a second, each from a new address and mostly for another name, so the
 //   per-address and per-name limits never stop them and every one reaches argon2. This is the
 //   expensive flood the argon2 queue cap exists for (busy answers count separately).

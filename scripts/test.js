@@ -26,9 +26,12 @@ function run(command, args) {
 	return spawnSync(command, args, { stdio: 'inherit' }).status ?? 1;
 }
 
-// e2e and HTTP integration tests drive `node build`, so it must match the source being tested.
+// e2e and HTTP integration tests drive the production server, so the build must match the source.
 const buildStatus = run('npx', ['vite', 'build', '--logLevel', 'warn']);
 if (buildStatus !== 0) process.exit(buildStatus);
+
+// Tests never change the working tree (the README's screenshots have their own script).
+const treeBefore = workingTreeStatus();
 
 const resultsDir = mkdtempSync(join(tmpdir(), 'vitest-'));
 const resultsFile = join(resultsDir, 'results.json');
@@ -51,7 +54,24 @@ rmSync(resultsDir, { recursive: true, force: true });
 if (missing.length > 0) {
 	console.error(`\nNot every tier ran:\n${missing.map((line) => `  - ${line}`).join('\n')}`);
 }
+const treeAfter = workingTreeStatus();
+if (treeBefore !== treeAfter) {
+	console.error(`\nThe tests changed the working tree (git status before and after):`);
+	console.error(`before:\n${treeBefore || '  (clean)'}\nafter:\n${treeAfter || '  (clean)'}`);
+	process.exit(status || 1);
+}
 process.exit(status);
+
+/**
+ * `git status --porcelain`, untracked files included; null outside a git checkout.
+ * @returns {string | null}
+ */
+function workingTreeStatus() {
+	const result = spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], {
+		encoding: 'utf8'
+	});
+	return result.status === 0 ? result.stdout : null;
+}
 
 /**
  * The security tier's titles name an attack or fault and its expected outcome in brackets, so

@@ -4,6 +4,7 @@ import { sequence } from '@sveltejs/kit/hooks';
 import { createTRPCHandle } from 'trpc-sveltekit';
 import { createSessionHandle } from '$lib/server/auth/handle-session';
 import { createGuardHandle } from '$lib/server/security/guard-handle';
+import { pageActionsOf } from '$lib/server/security/page-actions';
 import { startServer } from '$lib/server/startup';
 import { themeOf } from '$lib/server/theme';
 import { createContext } from '$lib/server/trpc/context';
@@ -20,7 +21,8 @@ export const init: ServerInit = () => startServer({ dev });
 const handleGuard = createGuardHandle({
 	prefix: TRPC_PREFIX,
 	maxBatchSize: MAX_BATCH_SIZE,
-	procedureKind: (path) => procedureKindOf(appRouter, path)
+	procedureKind: (path) => procedureKindOf(appRouter, path),
+	pageActions: pageActionsOf
 });
 
 const handleSession = createSessionHandle({ trpcPrefix: TRPC_PREFIX });

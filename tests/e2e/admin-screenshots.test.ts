@@ -1,11 +1,13 @@
-// Screenshots of every page in both themes, served by `node build` with eight users and two weeks
-// of sign-ins: test artifacts under test-results/screenshots/, and the two the README shows.
-import { mkdirSync, statSync } from 'node:fs';
+// Screenshots of every page in both themes, served by the production server with eight users and
+// two weeks of sign-ins: test artifacts under test-results/screenshots/, and the two the README
+// shows. Tests never change tracked files: the README's pictures go to docs/screenshots only
+// when `npm run screenshots` asks for it (SCREENSHOTS_DIR=docs/screenshots).
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
-import { hasChromium, launchChromium } from '../helpers/browser';
+import { CHROMIUM_PATH, hasChromium, launchChromium } from '../helpers/browser';
 import {
 	adminPages,
 	BrowserSessions,
@@ -19,7 +21,21 @@ import {
 
 const ARTIFACTS = 'test-results/screenshots';
 const DOCS = 'docs/screenshots';
+/** Where the README's two pictures go: an ignored folder unless the refresh script says DOCS. */
+const README_SHOTS = process.env.SCREENSHOTS_DIR || join(ARTIFACTS, 'readme');
 const THEMES: Theme[] = ['light', 'dark'];
+
+// The refresh script must not skip quietly and leave the README's pictures as they were.
+if (process.env.SCREENSHOTS_DIR && !hasChromium()) {
+	throw new Error(`npm run screenshots needs Chromium at ${CHROMIUM_PATH}`);
+}
+
+/** Each tracked picture's modification time, to show a run left them alone. */
+function docsPictureTimes(): Record<string, number> {
+	return Object.fromEntries(
+		readdirSync(DOCS).map((file) => [file, statSync(join(DOCS, file)).mtimeMs])
+	);
+}
 
 // scripts/test.js fails the run under CI when Chromium is missing; locally it warns.
 describe.runIf(hasChromium())('screenshots of every page', () => {
@@ -28,10 +44,11 @@ describe.runIf(hasChromium())('screenshots of every page', () => {
 	let sessions: BrowserSessions;
 	let showcase: Showcase;
 	let pages: ShowcasePages;
+	const docsBefore = docsPictureTimes();
 
 	beforeAll(async () => {
 		mkdirSync(ARTIFACTS, { recursive: true });
-		mkdirSync(DOCS, { recursive: true });
+		mkdirSync(README_SHOTS, { recursive: true });
 		browser = await launchChromium();
 		sessions = new BrowserSessions(browser, stack.server.origin);
 		showcase = await seedShowcase(stack.database.db);
@@ -73,13 +90,20 @@ describe.runIf(hasChromium())('screenshots of every page', () => {
 		it('the users page with the eight seeded users', async () => {
 			await show(pages.admin, 'light', '/users');
 			expect(await pages.admin.locator('tbody tr').count()).toBe(8);
-			await shoot(pages.admin, join(DOCS, 'users-light.png'), false);
+			await shoot(pages.admin, join(README_SHOTS, 'users-light.png'), false);
 		});
 
 		it('the verify page', async () => {
 			await show(pages.pending, 'light', pages.verifyPath);
-			await shoot(pages.pending, join(DOCS, 'verify-light.png'), false);
+			await shoot(pages.pending, join(README_SHOTS, 'verify-light.png'), false);
 		});
+
+		it.skipIf(process.env.SCREENSHOTS_DIR)(
+			'leave the tracked pictures in docs/screenshots untouched without SCREENSHOTS_DIR',
+			() => {
+				expect(docsPictureTimes()).toEqual(docsBefore);
+			}
+		);
 	});
 
 	it('runs without script errors or Content-Security-Policy violations', () => {

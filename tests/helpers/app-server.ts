@@ -1,10 +1,12 @@
-// Runs the production build (`node build`) as a child process, the way it is deployed.
+// Runs the production server (`npm start`: server/index.js over the build) as a child process,
+// the way it is deployed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
-const BUILD_ENTRY = resolve('build/index.js');
+const SERVER_ENTRY = resolve('server/index.js');
+const BUILD = resolve('build/index.js');
 
 export interface AppServer {
 	origin: string;
@@ -14,31 +16,39 @@ export interface AppServer {
 	isRunning(): boolean;
 	/** Everything the server printed so far (stdout and stderr). */
 	output(): string;
+	/** How the process ended (its exit code, or the signal that ended it); null while it runs. */
+	exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | null;
 	stop(): Promise<void>;
 }
 
-/** `nodeArgs` go before the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses). */
+/**
+ * `env` adds to (or, with `undefined`, removes from) the test defaults below. `nodeArgs` go before
+ * the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses).
+ */
 export async function startAppServer(
-	env: Record<string, string>,
+	env: Record<string, string | undefined>,
 	{ nodeArgs = [] }: { nodeArgs?: string[] } = {}
 ): Promise<AppServer> {
-	if (!existsSync(BUILD_ENTRY)) {
+	if (!existsSync(BUILD)) {
 		throw new Error('build/index.js is missing: run `npm run build` first (`npm test` does)');
 	}
 	const port = await findFreePort();
 	const origin = `http://127.0.0.1:${port}`;
-	const child = spawn(process.execPath, [...nodeArgs, BUILD_ENTRY], {
-		env: {
-			PATH: process.env.PATH ?? '',
-			NODE_ENV: 'production',
-			MAIL_TRANSPORT: 'outbox',
-			AUTH_SECRET: 'test-secret-that-is-at-least-32-bytes-long',
-			HOST: '127.0.0.1',
-			PORT: String(port),
-			ORIGIN: origin,
-			MIGRATE_ON_START: 'true',
-			...env
-		},
+	const defaults: Record<string, string> = {
+		PATH: process.env.PATH ?? '',
+		NODE_ENV: 'production',
+		MAIL_TRANSPORT: 'outbox',
+		AUTH_SECRET: 'test-secret-that-is-at-least-32-bytes-long',
+		HOST: '127.0.0.1',
+		PORT: String(port),
+		ORIGIN: origin,
+		MIGRATE_ON_START: 'true'
+	};
+	const child = spawn(process.execPath, [...nodeArgs, SERVER_ENTRY], {
+		// spawn would pass an undefined value on as the string "undefined".
+		env: Object.fromEntries(
+			Object.entries({ ...defaults, ...env }).filter(([, value]) => value !== undefined)
+		),
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	let output = '';
@@ -50,6 +60,10 @@ export async function startAppServer(
 		pid: child.pid!,
 		isRunning: () => child.exitCode === null && child.signalCode === null,
 		output: () => output,
+		exitStatus: () =>
+			child.exitCode === null && child.signalCode === null
+				? null
+				: { code: child.exitCode, signal: child.signalCode },
 		stop: () => stopChild(child)
 	};
 }

@@ -1,5 +1,5 @@
-// The production build the way most HTTP suites run it: `node build` on its own migrated
-// database, sending its mail over real SMTP to a sink on loopback.
+// The production build the way most HTTP suites run it: the server `npm start` runs, on its own
+// migrated database, sending its mail over real SMTP to a sink on loopback.
 import { afterAll, beforeAll } from 'vitest';
 import type { DatabaseDialect } from '$lib/server/config';
 import { startAppServer, type AppServer } from './app-server';
@@ -31,7 +31,7 @@ export async function startAppStack(
 	let server: AppServer | undefined;
 	const stop = async () => {
 		// The sink first: it closes the app's pooled SMTP connection, which would otherwise keep
-		// `node build` alive for up to 10 s after SIGTERM.
+		// the server alive for up to 10 s after SIGTERM.
 		await sink?.stop();
 		await server?.stop();
 		await database?.drop();

@@ -1,4 +1,5 @@
-// The production build (`node build`) over real HTTP, once per dialect.
+// The production server (`npm start`: server/index.js over the build) over real HTTP, once per
+// dialect.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppServer, type AppServer } from '../helpers/app-server';
 import {

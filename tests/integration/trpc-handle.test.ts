@@ -34,7 +34,8 @@ beforeAll(async () => {
 	guard = createGuardHandle({
 		prefix: '/trpc',
 		maxBatchSize: 10,
-		procedureKind: (path) => procedureKindOf(testRouter, path)
+		procedureKind: (path) => procedureKindOf(testRouter, path),
+		pageActions: async () => null
 	});
 	trpc = createTRPCHandle({
 		router: testRouter,

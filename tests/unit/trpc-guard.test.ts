@@ -85,6 +85,24 @@ describe('batches', () => {
 		expect((await response!.json()).error.json.data.code).toBe('BAD_REQUEST');
 	});
 
+	it('count the calls after percent-decoding, as tRPC does: %2C joins calls too', async () => {
+		const encoded = Array.from({ length: 11 }, () => 'things.list').join('%2C');
+		expect(check(`/trpc/${encoded}?batch=1`)?.status).toBe(400);
+		expect(check(`/trpc/${encoded.replace(/%2C/g, '%2c')}?batch=0`)?.status).toBe(400);
+		expect(check(`/trpc/things.list%2Cthings.list?batch=1`)).toBeNull();
+	});
+
+	it("refuse a path that is not valid percent-encoding with 400 in tRPC's format", async () => {
+		const response = check('/trpc/things.list%E0%A4%A?batch=1');
+		expect(response?.status).toBe(400);
+		expect((await response!.json()).error.json.data.code).toBe('BAD_REQUEST');
+	});
+
+	it("leave a single call's path as it is, as tRPC does (it never decodes it)", () => {
+		expect(check(`/trpc/things.list%2Cthings.list`)).toBeNull();
+		expect(check(`/trpc/things.list%`)).toBeNull();
+	});
+
 	it('answer a refused batch with one error per call, as tRPC clients expect', async () => {
 		const headers = { 'content-type': 'text/plain', origin: APP };
 		const response = check(`/trpc/things.add,things.add?batch=1`, { method: 'POST', headers });
@@ -98,6 +116,12 @@ describe('methods', () => {
 	it('GET never reaches a mutation', () => {
 		expect(check('/trpc/things.add')?.status).toBe(405);
 		expect(check('/trpc/things.list,things.add?batch=1')?.status).toBe(405);
+	});
+
+	it('GET never reaches a mutation whose name is percent-encoded in a batch', () => {
+		expect(check('/trpc/things.list%2Cthings.add?batch=1')?.status).toBe(405);
+		expect(check('/trpc/things.list,things%2Eadd?batch=1')?.status).toBe(405);
+		expect(check('/trpc/%74hings.add?batch=1')?.status).toBe(405);
 	});
 
 	it('GET reaches queries', () => {

@@ -1,4 +1,5 @@
 import { redirect } from '@sveltejs/kit';
+import { refererPath } from '$lib/server/auth/redirect';
 import { THEMES, type Theme } from '$lib/server/theme';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -16,9 +17,7 @@ export const actions: Actions = {
 				maxAge: 60 * 60 * 24 * 365
 			});
 		}
-		// Back where the form was, if that was on this site.
-		const referer = request.headers.get('referer');
-		const back = referer && new URL(referer).origin === url.origin ? new URL(referer) : null;
-		redirect(303, back ? back.pathname + back.search : '/');
+		// Back where the form was, if that was a page of this site; the Referer is the sender's.
+		redirect(303, refererPath(request.headers.get('referer'), url.origin));
 	}
 };

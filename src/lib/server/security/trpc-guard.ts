@@ -3,7 +3,7 @@
 // body as JSON, so a cross-site `fetch` with `text/plain` or no content type would otherwise
 // reach mutations with the victim's cookie.
 import superjson from 'superjson';
-import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from '../auth/session-cookie';
+import { hasSessionCookie } from './credentials';
 
 export type ProcedureKind = 'query' | 'mutation' | 'subscription';
 
@@ -31,18 +31,40 @@ export function guardTrpcRequest(
 	options: TrpcGuardOptions
 ): Response | null {
 	if (!url.pathname.startsWith(options.prefix + '/')) return null;
-	const paths = url.pathname.slice(options.prefix.length + 1).split(',');
+	const paths = procedurePaths(url, options.prefix);
 	const refusal = findRefusal(request, url, paths, options);
 	if (!refusal) return null;
 	// A batch gets one error per call, unless it is the oversized batch being refused.
-	const isBatch = url.searchParams.has('batch') && paths.length <= options.maxBatchSize;
-	return refusalResponse(refusal, isBatch ? paths.length : 0);
+	const batchSize =
+		isBatch(url) && paths && paths.length <= options.maxBatchSize ? paths.length : 0;
+	return refusalResponse(refusal, batchSize);
+}
+
+/**
+ * The procedures tRPC will call, read exactly as @trpc/server 10 reads them behind
+ * trpc-sveltekit 3.6.3 (which passes the raw path on): a batch's path is percent-decoded, then
+ * split on `,`, so `a%2Cb` is two calls and `auth%2Elogout` is `auth.logout`; a single call's
+ * path is used as it is. Null when a batch's path is not valid percent-encoding.
+ */
+function procedurePaths(url: URL, prefix: string): string[] | null {
+	const path = url.pathname.slice(prefix.length + 1);
+	if (!isBatch(url)) return [path];
+	try {
+		return decodeURIComponent(path).split(',');
+	} catch {
+		return null;
+	}
+}
+
+/** tRPC's own test: any non-empty `batch` parameter, `batch=0` included. */
+function isBatch(url: URL): boolean {
+	return Boolean(url.searchParams.get('batch'));
 }
 
 function findRefusal(
 	request: Request,
 	url: URL,
-	paths: string[],
+	paths: string[] | null,
 	options: TrpcGuardOptions
 ): Refusal | null {
 	const method = request.method;
@@ -51,6 +73,10 @@ function findRefusal(
 	}
 	if (method === 'POST' && isFromBrowser(request) && !isSameOriginJson(request, url)) {
 		return { status: 403, code: 'FORBIDDEN', message: 'Cross-site request refused' };
+	}
+	// tRPC would throw while decoding it, an internal error (500) for a client's mistake.
+	if (paths === null) {
+		return { status: 400, code: 'BAD_REQUEST', message: 'Malformed procedure path' };
 	}
 	if (paths.length > options.maxBatchSize) {
 		return {
@@ -80,14 +106,6 @@ function isFromBrowser(request: Request): boolean {
 	const headers = request.headers;
 	if (headers.has('origin') || headers.has('sec-fetch-site')) return true;
 	return hasSessionCookie(headers.get('cookie'));
-}
-
-function hasSessionCookie(cookieHeader: string | null): boolean {
-	if (!cookieHeader) return false;
-	return cookieHeader.split(';').some((pair) => {
-		const name = pair.slice(0, pair.indexOf('=')).trim();
-		return name === SESSION_COOKIE || name === SECURE_SESSION_COOKIE;
-	});
 }
 
 function isSameOriginJson(request: Request, url: URL): boolean {
