@@ -13,7 +13,7 @@ import { createMailer } from '../src/lib/server/mail';
 import { createContextInner } from '../src/lib/server/trpc/context';
 import { createCaller } from '../src/lib/server/trpc/router';
 import { captureQueries, explain, formatPlan } from '../tests/helpers/query-plans';
-import { seedAuditVolume } from './bench/audit-log';
+import { seedAuditVolume } from '../tests/helpers/audit-volume';
 import { createBenchDatabase } from './bench/database';
 import { loadMigrations } from './load-migrations';
 

@@ -67,7 +67,11 @@ export const load: PageServerLoad = async (event) => {
 	].filter((problem) => problem !== null);
 
 	const page = Number(query.page ?? 1);
-	let result = { entries: [] as Awaited<ReturnType<Api['audit']['list']>>['entries'], total: 0 };
+	let result: Awaited<ReturnType<Api['audit']['list']>> = {
+		entries: [],
+		total: 0,
+		totalCapped: false
+	};
 	if (problems.length === 0) {
 		try {
 			result = await api.audit.list({
