@@ -1,6 +1,7 @@
 // The audit log as it grows and as people read it: every statement that reads it is served by an
-// index (checked on the plans SQLite and MariaDB choose), and rows written in the same
-// millisecond list in the order they were written.
+// index (checked on the plans SQLite and MariaDB choose), rows written in the same millisecond
+// list in the order they were written, and a member's own history never shows the address or
+// browser of an administrator who acted on their account.
 import { CompiledQuery, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DatabaseDialect } from '$lib/server/config';
@@ -205,6 +206,44 @@ describe.each(dialects)('the audit log on %s', (dialect) => {
 				expect(details((await caller.audit.dashboard()).recent, 8)).toEqual(
 					newestFirst.slice(0, 8)
 				);
+			}
+		});
+	});
+
+	describe("a member's own history", () => {
+		const api = useApiHarness(dialect);
+		const ADMIN_CLIENT = { ip: '198.51.100.77', userAgent: 'AdminBrowser/1.0 (admin desk)' };
+
+		it("an admin sets a member's password and unlocks them, then the member reads users.history [the admin's rows carry no address or browser; the member's own rows keep theirs; an admin still sees all]", async () => {
+			const admin = await seedUser(api.db, { role: 'admin' });
+			const member = await seedUser(api.db);
+			const adminToken = await api.signIn(admin);
+			const asAdmin = await api.callerFor(adminToken, ADMIN_CLIENT);
+			const password = 'a new password set by the admin';
+			await asAdmin.users.setPassword({ id: member.id, password });
+			await asAdmin.users.unlock({ id: member.id });
+
+			const memberToken = await api.signIn({ ...member, password });
+			const { entries } = await (await api.callerFor(memberToken)).users.history({ id: member.id });
+			const byAdmin = entries.filter((entry) => entry.actor === admin.username);
+			expect(byAdmin.map((entry) => entry.event).sort()).toEqual([
+				'account.unlocked',
+				'user.password_set'
+			]);
+			for (const entry of byAdmin) expect(entry).toMatchObject({ ip: null, userAgent: null });
+			expect(JSON.stringify(entries)).not.toContain(ADMIN_CLIENT.ip);
+			expect(JSON.stringify(entries)).not.toContain('AdminBrowser');
+			// Their own sign-in: the password step (no actor) and the code (them).
+			for (const event of ['login.succeeded', 'otp.verified']) {
+				expect(entries.find((entry) => entry.event === event)).toMatchObject({
+					ip: '203.0.113.7',
+					userAgent: 'vitest'
+				});
+			}
+
+			const { entries: asSeenByAdmin } = await asAdmin.users.history({ id: member.id });
+			for (const entry of asSeenByAdmin.filter((entry) => entry.actor === admin.username)) {
+				expect(entry).toMatchObject(ADMIN_CLIENT);
 			}
 		});
 	});
