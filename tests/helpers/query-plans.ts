@@ -72,7 +72,9 @@ async function explainSqlite<DB>(db: Kysely<DB>, query: CapturedQuery): Promise<
 				row.detail
 			);
 		return {
+			id: row.id,
 			parent: row.parent,
+			detail: row.detail,
 			step: {
 				text: `${'  '.repeat(depth.get(row.id)! - 1)}${row.detail}`,
 				table: reads?.[2] ?? null,
@@ -82,11 +84,17 @@ async function explainSqlite<DB>(db: Kysely<DB>, query: CapturedQuery): Promise<
 			}
 		};
 	});
-	// SQLite reports a sort as a step of its own next to the reads it sorts: blame those reads.
-	for (const sort of steps.filter(({ step }) => /TEMP B-TREE FOR .*ORDER BY/.test(step.text))) {
-		for (const sibling of steps) {
-			if (sibling.parent === sort.parent && sibling.step.table) sibling.step.sorts = true;
+	// SQLite reports a sort as a step of its own next to the reads it sorts: blame those reads,
+	// and the lookups a MULTI-INDEX OR next to it merged (a co-routine's reads are sorted, if at
+	// all, inside it: what the sort sees is the co-routine's output).
+	const blame = (parent: number): void => {
+		for (const sibling of steps.filter((candidate) => candidate.parent === parent)) {
+			if (sibling.step.table) sibling.step.sorts = true;
+			if (/^(MULTI-INDEX OR|INDEX \d+)$/.test(sibling.detail)) blame(sibling.id);
 		}
+	};
+	for (const sort of steps.filter(({ detail }) => /TEMP B-TREE FOR .*ORDER BY/.test(detail))) {
+		blame(sort.parent);
 	}
 	return steps.map(({ step }) => step);
 }
