@@ -1,25 +1,9 @@
 // npm run db:migrate | npm run db:rollback: the same migrations the app bundles, from migrations/.
 import './load-env';
-import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Migration } from 'kysely';
 import { getConfigOrExit } from '../src/lib/server/config';
 import { createDb } from '../src/lib/server/db/create-db';
-import { migrateToLatest, rollbackOne, type Migrations } from '../src/lib/server/db/migrator';
-
-const MIGRATIONS_DIR = resolve('migrations');
-
-async function loadMigrations(): Promise<Migrations> {
-	const files = (await readdir(MIGRATIONS_DIR)).filter((file) => file.endsWith('.ts')).sort();
-	const entries = await Promise.all(
-		files.map(async (file): Promise<[string, Migration]> => [
-			file.slice(0, -'.ts'.length),
-			await import(pathToFileURL(join(MIGRATIONS_DIR, file)).href)
-		])
-	);
-	return Object.fromEntries(entries);
-}
+import { migrateToLatest, rollbackOne } from '../src/lib/server/db/migrator';
+import { loadMigrations } from './load-migrations';
 
 async function main(direction: string | undefined): Promise<number> {
 	if (direction !== 'latest' && direction !== 'down') {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from '$lib/server/db/bundled-migrations';
 import { createMigrator, migrateToLatest, rollbackOne } from '$lib/server/db/migrator';
@@ -59,6 +60,72 @@ describe.each(dialects)('migrations on %s', (dialect) => {
 		const down = spawnSync(TSX, [MIGRATE, 'down'], { env, encoding: 'utf8' });
 		expect(down.status).toBe(0);
 		expect(down.stdout).toMatch(/^reverted /);
+	});
+});
+
+describe.each(dialects)('the audit log order migration on %s', (dialect) => {
+	const ORDER = '20261206120000_audit_log_order';
+	let database: TestDatabase;
+
+	beforeEach(async () => {
+		database = await createTestDatabase(dialect);
+	});
+	afterEach(() => database.drop());
+
+	/** The table's definition as the database states it, indexes included. */
+	async function auditLogSchema(): Promise<unknown> {
+		if (dialect === 'mysql') {
+			const { rows } = await sql`show create table audit_log`.execute(database.db);
+			return rows;
+		}
+		const { rows } = await sql`
+			select type, name, sql from sqlite_master where tbl_name = 'audit_log' order by name
+		`.execute(database.db);
+		return rows;
+	}
+
+	it('numbers existing rows in time order, keeps ids unique, and down restores the table exactly', async () => {
+		const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < ORDER));
+		await migrateToLatest(database.db, before);
+		const schema = await auditLogSchema();
+		const row = (id: string, createdAt: number) => ({
+			id,
+			event: 'user.updated',
+			created_at: createdAt
+		});
+		// Written in this order: an older row last, two rows of one millisecond in id order.
+		const rows = [row('b', 2000), row('a', 2000), row('c', 1000)];
+		await database.db.insertInto('audit_log').values(rows).execute();
+		const contents = () =>
+			database.db
+				.selectFrom('audit_log')
+				.select([
+					'id',
+					'event',
+					'actor_id',
+					'subject_id',
+					'ip',
+					'user_agent',
+					'details',
+					'created_at'
+				])
+				.orderBy('id')
+				.execute();
+		const kept = await contents();
+
+		expect(await migrateToLatest(database.db, migrations)).toContain(ORDER);
+		const ordered = await database.db
+			.selectFrom('audit_log')
+			.select(['seq', 'id'])
+			.orderBy('seq')
+			.execute();
+		expect(ordered.map((entry) => entry.id)).toEqual(['c', 'a', 'b']);
+		const duplicate = database.db.insertInto('audit_log').values(row('a', 3000)).execute();
+		await expect(duplicate).rejects.toThrow();
+
+		expect(await rollbackOne(database.db, migrations)).toBe(ORDER);
+		expect(await auditLogSchema()).toEqual(schema);
+		expect(await contents()).toEqual(kept);
 	});
 });
 

@@ -84,6 +84,8 @@ export interface SetupTokensTable {
 }
 
 export interface AuditLogTable {
+	/** Insertion order (auto-increment): breaks ties between rows of the same millisecond. */
+	seq: Generated<number>;
 	id: string;
 	event: string;
 	actor_id: string | null;

@@ -9,6 +9,12 @@ type Query = Partial<Record<(typeof FILTERS)[number], string>>;
 type Api = Awaited<ReturnType<typeof createServerCaller>>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Longer than any email address (ids and usernames are shorter still): names nobody. */
+const MAX_EMAIL_LENGTH = 254;
+/** audit.list's own bound. */
+const MAX_PAGE = 100_000;
+/** How much of a bad value a message repeats. */
+const ECHO_LENGTH = 64;
 
 /** The start of a `YYYY-MM-DD` day in UTC; null for anything else. */
 function dayStart(value: string | undefined): Date | null {
@@ -17,20 +23,42 @@ function dayStart(value: string | undefined): Date | null {
 	return Number.isNaN(date.getTime()) ? null : date;
 }
 
-function isNotFound(cause: unknown): boolean {
+/** A refusal of the value itself (no such user, or not even a well-formed id or search). */
+function isRefused(cause: unknown): boolean {
 	return cause instanceof TRPCError && ['NOT_FOUND', 'BAD_REQUEST'].includes(cause.code);
 }
 
-/** The user a `user` filter names: by id (links from user pages), else by exact username or email. */
+/** An echo of what was typed, short enough for a message. */
+function quoted(value: string): string {
+	return `“${value.length > ECHO_LENGTH ? `${value.slice(0, ECHO_LENGTH)}…` : value}”`;
+}
+
+/**
+ * The user a `user` filter names: by id (links from user pages), else by exact username or email.
+ * Anything that cannot name a user (too long, malformed) names nobody: the page says so.
+ */
 async function findUser(api: Api, value: string): Promise<{ id: string; username: string } | null> {
+	if (value.length > MAX_EMAIL_LENGTH) return null;
 	try {
 		return await api.users.get({ id: value });
 	} catch (cause) {
-		if (!isNotFound(cause)) throw cause;
+		if (!isRefused(cause)) throw cause;
 	}
-	const name = value.trim().toLowerCase();
-	const { users } = await api.users.list({ search: name, pageSize: 10 });
-	return users.find((user) => user.username === name || user.email === name) ?? null;
+	const name = value.toLowerCase();
+	try {
+		// The search takes at most 100 characters and matches substrings; the comparison decides.
+		const { users } = await api.users.list({ search: name.slice(0, 100), pageSize: 10 });
+		return users.find((user) => user.username === name || user.email === name) ?? null;
+	} catch (cause) {
+		if (isRefused(cause)) return null;
+		throw cause;
+	}
+}
+
+/** The page number in the URL; anything but a whole number the list accepts means the first. */
+function pageFrom(value: string | undefined): number {
+	const page = Number(value ?? 1);
+	return Number.isSafeInteger(page) && page >= 1 && page <= MAX_PAGE ? page : 1;
 }
 
 export const load: PageServerLoad = async (event) => {
@@ -57,17 +85,21 @@ export const load: PageServerLoad = async (event) => {
 	const from = dayStart(query.from);
 	const to = dayStart(query.to);
 	const problems = [
-		query.user && !subject ? `No user “${query.user}”` : null,
+		query.user && !subject ? `No user ${quoted(query.user)}` : null,
 		query.from && !from ? 'The “from” date is not a date' : null,
 		query.to && !to ? 'The “to” date is not a date' : null,
 		from && to && from > to ? 'The “from” date is after the “to” date' : null,
 		query.event && !events.includes(query.event as (typeof events)[number])
-			? `Unknown event “${query.event}”`
+			? `Unknown event ${quoted(query.event)}`
 			: null
 	].filter((problem) => problem !== null);
 
-	const page = Number(query.page ?? 1);
-	let result = { entries: [] as Awaited<ReturnType<Api['audit']['list']>>['entries'], total: 0 };
+	const page = pageFrom(query.page);
+	let result: Awaited<ReturnType<Api['audit']['list']>> = {
+		entries: [],
+		total: 0,
+		totalCapped: false
+	};
 	if (problems.length === 0) {
 		try {
 			result = await api.audit.list({
@@ -76,7 +108,7 @@ export const load: PageServerLoad = async (event) => {
 				from: from ?? undefined,
 				// The "to" day is included: the list stops before the next day starts.
 				to: to ? new Date(to.getTime() + DAY_MS) : undefined,
-				page: Number.isSafeInteger(page) && page > 0 ? page : 1,
+				page,
 				pageSize: 50
 			});
 		} catch (cause) {
@@ -88,6 +120,7 @@ export const load: PageServerLoad = async (event) => {
 		...result,
 		events,
 		query,
+		page,
 		subject: subject ? { id: subject.id, username: subject.username } : null,
 		problems,
 		filtered: FILTERS.some((name) => name !== 'page' && query[name])

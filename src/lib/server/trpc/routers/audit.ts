@@ -7,7 +7,10 @@ import { adminProcedure, router } from '../init';
 
 export const auditRouter = router({
 	list: adminProcedure
-		.meta({ description: 'The audit log, newest first, filtered by event, user and time.' })
+		.meta({
+			description:
+				'The audit log, newest first, by event, user and time; counts stop 10,000 past the page.'
+		})
 		.input(auditListSchema)
 		.query(({ ctx, input }) => {
 			if (input.event !== undefined && !AUDIT_EVENTS.includes(input.event as AuditEvent)) {

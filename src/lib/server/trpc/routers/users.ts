@@ -43,11 +43,24 @@ export const usersRouter = router({
 		}),
 
 	history: verifiedProcedure
-		.meta({ description: "A user's audit trail (members: only their own)." })
+		.meta({
+			description:
+				"A user's audit trail (members: their own, without the address or browser of admins)."
+		})
 		.input(z.strictObject({ id: idSchema, page: z.number().int().min(1).max(100_000).default(1) }))
-		.query(({ ctx, input }) => {
-			if (input.id !== ctx.user.id && ctx.user.role !== 'admin') throw new ForbiddenError();
-			return listAudit(ctx.db, { userId: input.id, page: input.page, pageSize: 50 });
+		.query(async ({ ctx, input }) => {
+			const isAdmin = ctx.user.role === 'admin';
+			if (input.id !== ctx.user.id && !isAdmin) throw new ForbiddenError();
+			const history = await listAudit(ctx.db, { userId: input.id, page: input.page, pageSize: 50 });
+			if (isAdmin) return history;
+			// Members see where their own actions and sign-ins came from, never the address or
+			// browser of the administrator who acted on their account.
+			const entries = history.entries.map((entry) =>
+				entry.actorId === null || entry.actorId === ctx.user.id
+					? entry
+					: { ...entry, ip: null, userAgent: null }
+			);
+			return { ...history, entries };
 		}),
 
 	create: adminProcedure
