@@ -87,8 +87,7 @@ async function main(): Promise<number> {
 		const mailer = createMailer({
 			transport: 'outbox',
 			from: 'Bench <bench@localhost>',
-			db,
-			env: 'test'
+			db
 		});
 		const callerAs = (id: string, role: 'admin' | 'member'): Caller =>
 			createCaller(

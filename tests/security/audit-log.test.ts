@@ -128,7 +128,7 @@ describe.each(dialects)('the audit log on %s', (dialect) => {
 		});
 
 		function callerAs(id: string, role: 'admin' | 'member'): Caller {
-			const mailer = createMailer({ transport: 'outbox', from: 'x@localhost', db, env: 'test' });
+			const mailer = createMailer({ transport: 'outbox', from: 'x@localhost', db });
 			return createCaller(
 				createContextInner({
 					db,
