@@ -6,17 +6,25 @@
 import { CompiledQuery, SqliteAdapter, sql, type Compilable, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { deleteExpiredAuthRows } from '$lib/server/auth/cleanup';
+import { getPolicy } from '$lib/server/auth/policy';
 import {
 	deleteExpiredWindowsOf,
 	selectExpiredWindows,
 	SWEEP_BATCH
 } from '$lib/server/auth/rate-limit';
 import type { Database } from '$lib/server/db/schema';
-import { errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
+import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
 import { createMigratedDatabase, dialects } from '../helpers/databases';
+import { seedUser, waitForCode } from '../helpers/sign-in';
 
+const { login: limits } = getPolicy();
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
+
+/** Freezes the clock just after the top of an hour, so every fixed window of a test is one. */
+function atStartOfHour(): void {
+	advanceClock(HOUR - (Date.now() % HOUR) + 1000);
+}
 
 async function rateLimitRows(db: Kysely<Database>): Promise<number> {
 	const row = await db
@@ -53,8 +61,126 @@ async function wrongPassword(caller: Caller, username: string): Promise<string> 
 	return (await errorOf(caller.auth.login({ username, password: 'not the password' }))).code;
 }
 
+const times = (n: number, outcome: string): string[] => Array<string>(n).fill(outcome);
+
 describe.each(dialects)('the password limits on %s', (dialect) => {
 	const api = useApiHarness(dialect);
+
+	describe('one address against one account', () => {
+		it('101 wrong passwords for one account from one address [that address TOO_MANY_REQUESTS after 5; the owner signs in from another address]', async () => {
+			atStartOfHour();
+			const owner = await seedUser(api.db);
+			const attacker = await api.callerFor(null, { ip: '198.51.100.1' });
+			const outcomes: string[] = [];
+			for (let i = 0; i < limits.perAccount + 1; i++) {
+				outcomes.push(await wrongPassword(attacker, owner.username));
+			}
+			expect(outcomes).toEqual([
+				...times(limits.perUsernameAndAddress, 'UNAUTHORIZED'),
+				...times(limits.perAccount + 1 - limits.perUsernameAndAddress, 'TOO_MANY_REQUESTS')
+			]);
+
+			const elsewhere = await api.callerFor(null, { ip: '192.0.2.10' });
+			const started = await elsewhere.auth.login({
+				username: owner.username,
+				password: owner.password,
+				tokenType: 'bearer'
+			});
+			expect(started.status).toBe('otp_required');
+			await waitForCode(api.sink, owner.email!);
+		});
+
+		it('15 wrong passwords for one name, then 16 other names, from one address [tries refused by the name limit count nowhere else: 15 more checked, the 16th TOO_MANY_REQUESTS]', async () => {
+			atStartOfHour();
+			const ip = '198.51.100.2';
+			const attacker = await api.callerFor(null, { ip });
+			const first: string[] = [];
+			for (let i = 0; i < 15; i++) first.push(await wrongPassword(attacker, 'one-name'));
+			expect(first).toEqual([
+				...times(limits.perUsernameAndAddress, 'UNAUTHORIZED'),
+				...times(15 - limits.perUsernameAndAddress, 'TOO_MANY_REQUESTS')
+			]);
+			// The 10 refused tries gave their address hit back: the address has 15 tries left.
+			expect(await hitsOf(api.db, `pw:addr:${ip}`)).toBe(limits.perUsernameAndAddress);
+
+			const others: string[] = [];
+			const left = limits.perAddress - limits.perUsernameAndAddress;
+			for (let i = 0; i <= left; i++) others.push(await wrongPassword(attacker, `other-${i}`));
+			expect(others).toEqual([...times(left, 'UNAUTHORIZED'), 'TOO_MANY_REQUESTS']);
+		});
+	});
+
+	describe('racing the limits', () => {
+		it('24 wrong passwords at once for one account from 24 addresses, 95 failures already counted [at most 5 more checked; the rest TOO_MANY_REQUESTS]', async () => {
+			atStartOfHour();
+			const owner = await seedUser(api.db);
+			const checked = limits.perAccount - limits.perUsernameAndAddress;
+			for (let i = 0; i < checked; i++) {
+				const caller = await api.callerFor(null, { ip: `198.18.0.${Math.floor(i / 5) + 1}` });
+				expect(await wrongPassword(caller, owner.username)).toBe('UNAUTHORIZED');
+			}
+			const callers = await Promise.all(
+				Array.from({ length: 24 }, (_, i) => api.callerFor(null, { ip: `198.18.1.${i + 1}` }))
+			);
+			const outcomes = await Promise.all(
+				callers.map((caller) => wrongPassword(caller, owner.username))
+			);
+			const passed = outcomes.filter((outcome) => outcome === 'UNAUTHORIZED').length;
+			expect(passed).toBeLessThanOrEqual(limits.perUsernameAndAddress);
+			expect(outcomes.filter((outcome) => outcome === 'TOO_MANY_REQUESTS')).toHaveLength(
+				24 - passed
+			);
+			const failures = await api.db
+				.selectFrom('audit_log')
+				.select('id')
+				.where('event', '=', 'login.failed')
+				.where('subject_id', '=', owner.id)
+				.execute();
+			expect(failures).toHaveLength(checked + passed);
+		});
+
+		it('30 wrong passwords at once for 30 fresh names from one address [at most 20 checked; the rest TOO_MANY_REQUESTS]', async () => {
+			atStartOfHour();
+			const ip = '198.51.100.3';
+			const callers = await Promise.all(
+				Array.from({ length: 30 }, () => api.callerFor(null, { ip }))
+			);
+			const outcomes = await Promise.all(
+				callers.map((caller, i) => wrongPassword(caller, `race-name-${i}`))
+			);
+			const passed = outcomes.filter((outcome) => outcome === 'UNAUTHORIZED').length;
+			expect(passed).toBeLessThanOrEqual(limits.perAddress);
+			expect(outcomes.filter((outcome) => outcome === 'TOO_MANY_REQUESTS')).toHaveLength(
+				30 - passed
+			);
+			const failures = await api.db
+				.selectFrom('audit_log')
+				.select('id')
+				.where('event', '=', 'login.failed')
+				.where('ip', '=', ip)
+				.execute();
+			expect(failures).toHaveLength(passed);
+		});
+	});
+
+	describe('a flood of fresh names', () => {
+		it('200 wrong passwords for 200 fresh names from one address [20 checked, 180 TOO_MANY_REQUESTS without a write; exactly 41 rate_limits rows added]', async () => {
+			atStartOfHour();
+			const ip = '198.51.100.4';
+			const attacker = await api.callerFor(null, { ip });
+			const rowsBefore = await rateLimitRows(api.db);
+			const outcomes: string[] = [];
+			for (let i = 0; i < 200; i++) outcomes.push(await wrongPassword(attacker, `flood-${i}`));
+			expect(outcomes).toEqual([
+				...times(limits.perAddress, 'UNAUTHORIZED'),
+				...times(200 - limits.perAddress, 'TOO_MANY_REQUESTS')
+			]);
+			// The address's row, and the name+address and account rows of the 20 checked tries. The
+			// 180 refused tries wrote nothing: they found the address's window full.
+			expect((await rateLimitRows(api.db)) - rowsBefore).toBe(1 + 2 * limits.perAddress);
+			expect(await hitsOf(api.db, `pw:addr:${ip}`)).toBe(limits.perAddress);
+		});
+	});
 
 	describe('forgetting old windows', () => {
 		/** Rows of windows that started two days ago: nobody will ask about them again. */

@@ -60,6 +60,35 @@ export async function hit(
 	return { bucket, windowStart, count: row.hits, retryAfterMs: windowStart + windowMs - now };
 }
 
+export type Limited = { ok: true; counted: Hit } | { ok: false; retryAfterMs: number };
+
+/**
+ * A hit against a limit of `max` per window. A window that is already full refuses with one
+ * indexed read and no write (no row lock, no log or WAL write), so a client that keeps knocking
+ * costs next to nothing. The read only ever refuses early: what lets a try through is the count
+ * after its own increment, so concurrent tries still cannot all slip under the limit. A try
+ * refused after counting stays counted.
+ */
+export async function hitWithin(
+	db: Kysely<Database>,
+	bucket: string,
+	windowMs: number,
+	max: number,
+	now = Date.now()
+): Promise<Limited> {
+	const windowStart = now - (now % windowMs);
+	const seen = await db
+		.selectFrom('rate_limits')
+		.select('hits')
+		.where('bucket', '=', bucket)
+		.where('window_start', '=', windowStart)
+		.executeTakeFirst();
+	const retryAfterMs = windowStart + windowMs - now;
+	if (seen && seen.hits >= max) return { ok: false, retryAfterMs };
+	const counted = await hit(db, bucket, windowMs, now);
+	return counted.count <= max ? { ok: true, counted } : { ok: false, retryAfterMs };
+}
+
 /** Takes back a hit that turned out not to count (e.g. the password was right). */
 export async function release(db: Kysely<Database>, counted: Hit): Promise<void> {
 	await db
