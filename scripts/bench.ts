@@ -30,6 +30,7 @@ import {
 	waitUntilQuiet,
 	type SignIn
 } from './bench/http';
+import { runLimiterScenario } from './bench/limiter';
 import { runLoad, startLoad } from './bench/load';
 import { measurePageScripts } from './bench/login-page-js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './bench/options';
@@ -216,6 +217,22 @@ async function runBenchmark(
 	log('measuring the login page JavaScript');
 	const loginPageJs = await measurePageScripts(`${origin}/login`);
 	const { rssBytes, heapUsedBytes, heapTotalBytes, externalBytes } = await readServerStats(origin);
+	// Last: it fills rate_limits, which no other scenario should meet, and its flood would move the
+	// memory figures above.
+	log(
+		`limiter: ${options.limiterRows} windows in rate_limits, ${options.limiterRuns} sign-ins alone,` +
+			` then as many during a flood of fresh-name tries (${options.limiterConnections} connections)`
+	);
+	const limiter = await runLimiterScenario({
+		origin,
+		databaseUrl: database.url,
+		sink,
+		rows: options.limiterRows,
+		connections: options.limiterConnections,
+		runs: options.limiterRuns,
+		// Members below the sign-in flow's, from the end of the list (the storm takes them from the start).
+		member: (run) => memberAt(options.users - 1 - options.flowRuns - run).username
+	});
 
 	const measured: Omit<BenchResults, 'budgets'> = {
 		meta: {
@@ -244,7 +261,8 @@ async function runBenchmark(
 		roundTrips,
 		flow,
 		loginPageJs,
-		serverMemory: { rssBytes, heapUsedBytes, heapTotalBytes, externalBytes }
+		serverMemory: { rssBytes, heapUsedBytes, heapTotalBytes, externalBytes },
+		limiter
 	};
 	return { ...measured, budgets: judgeBudgets(measured) };
 
@@ -262,8 +280,9 @@ async function duringLoginStorm(
 	seconds: { warmup: number; duration: number }
 ) {
 	log(`auth.me during ${options.stormLogins} concurrent password logins`);
-	// Members from the start of the list; the sign-in flow takes them from the end.
-	const stormUsers = options.users - options.flowRuns;
+	// Members from the start of the list; the sign-in flow and the limiter scenario take theirs
+	// from the end (a code mail of the storm's must never be read as one of theirs).
+	const stormUsers = options.users - options.flowRuns - limiterMembers(options);
 	let next = 0;
 	const storm = startLoad({
 		url: origin,
@@ -299,6 +318,11 @@ async function duringLoginStorm(
 		},
 		stormLogins
 	};
+}
+
+/** Members the limiter scenario signs in: its runs alone and during the flood, and one first. */
+function limiterMembers(options: BenchOptions): number {
+	return 2 * options.limiterRuns + 1;
 }
 
 /** Full sign-ins one after another, as different members, next to one hash in this process. */
@@ -377,6 +401,8 @@ main().then(
 	(code) => process.exit(code),
 	(error: unknown) => {
 		console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+		// fetch failures say why only in their cause (ECONNRESET, a closed socket, ...).
+		if (error instanceof Error && error.cause) console.error('cause:', error.cause);
 		process.exit(1);
 	}
 );

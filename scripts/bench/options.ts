@@ -38,6 +38,10 @@ export interface BenchOptions {
 	flowRuns: number;
 	/** Sequential requests that count database round trips per request. */
 	probeRequests: number;
+	/** The limiter scenario: windows pre-filled, flood connections, sign-ins alone and during. */
+	limiterRows: number;
+	limiterConnections: number;
+	limiterRuns: number;
 }
 
 /** The options, or a message saying what is wrong with the command line. */
@@ -91,7 +95,8 @@ type Load = Omit<
 	'dialect' | 'mysqlUrl' | 'tiny' | 'build' | 'profile' | 'maxOldSpaceMb' | 'out'
 >;
 
-// About 80 s of load; with the build and the seeding the whole run stays under 3 minutes.
+// About 80 s of load and the limiter scenario's dozen seconds (most of it filling rate_limits);
+// with the build and the seeding the whole run stays under 3 minutes.
 const FULL: Load = {
 	users: 10_000,
 	warmupSeconds: 2,
@@ -101,7 +106,10 @@ const FULL: Load = {
 	meRate: 200,
 	stormLogins: 16,
 	flowRuns: 20,
-	probeRequests: 20
+	probeRequests: 20,
+	limiterRows: 300_000,
+	limiterConnections: 16,
+	limiterRuns: 20
 };
 
 // A second per scenario: proves the script still runs, not how fast anything is.
@@ -114,5 +122,8 @@ const TINY: Load = {
 	meRate: 100,
 	stormLogins: 16,
 	flowRuns: 3,
-	probeRequests: 5
+	probeRequests: 5,
+	limiterRows: 3000,
+	limiterConnections: 4,
+	limiterRuns: 3
 };

@@ -1,5 +1,6 @@
 // What `npm run bench` found: bench/results.json, the printed table, and the budgets of issue 7.
 import type { DatabaseDialect } from '../../src/lib/server/config';
+import type { LimiterFigures } from './limiter';
 import type { LoadFigures } from './load';
 import type { PageScripts } from './login-page-js';
 
@@ -89,6 +90,8 @@ export interface BenchResults {
 		heapTotalBytes: number;
 		externalBytes: number;
 	};
+	/** Sign-ins during a flood of throttled fresh-name password tries, over a full rate_limits. */
+	limiter: LimiterFigures;
 	budgets: Budget[];
 }
 
@@ -151,7 +154,7 @@ export function judgeBudgets(results: Omit<BenchResults, 'budgets'>): Budget[] {
 }
 
 export function formatReport(results: BenchResults): string {
-	const { meta, scenarios, ratios, roundTrips, flow, loginPageJs, serverMemory } = results;
+	const { meta, scenarios, ratios, roundTrips, flow, loginPageJs, serverMemory, limiter } = results;
 	const rows: string[][] = [
 		[
 			'scenario',
@@ -194,6 +197,7 @@ export function formatReport(results: BenchResults): string {
 		`server memory after the run: RSS ${fixed(serverMemory.rssBytes / MB, 1)} MB` +
 			` (V8 heap ${fixed(serverMemory.heapUsedBytes / MB, 1)} MB used of` +
 			` ${fixed(serverMemory.heapTotalBytes / MB, 1)} MB, external ${fixed(serverMemory.externalBytes / MB, 1)} MB)`,
+		...formatLimiter(limiter),
 		'',
 		'budgets:',
 		...results.budgets.map(
@@ -201,6 +205,22 @@ export function formatReport(results: BenchResults): string {
 		)
 	];
 	return lines.join('\n');
+}
+
+function formatLimiter(limiter: LimiterFigures): string[] {
+	const { alone, duringFlood, flood } = limiter;
+	return [
+		`limiter: ${limiter.rows} windows in rate_limits; fresh-name password tries from one address` +
+			` over its limit, ${limiter.connections} connections`,
+		`  real sign-in (login + verify, ${alone.runs} runs): alone p50 ${fixed(alone.p50, 1)}` +
+			` / p99 ${fixed(alone.p99, 1)} ms; during the flood p50 ${fixed(duringFlood.p50, 1)}` +
+			` / p99 ${fixed(duringFlood.p99, 1)} ms`,
+		`  flood: ${flood.tries} tries (${fixed(flood.triesPerSecond, 0)}/s,` +
+			` ${fixed(flood.throttledShare * 100, 1)}% answered 429, ${flood.errors} without an answer),` +
+			` ${flood.rowsAdded} rows added,` +
+			` server CPU ${fixed(flood.serverCpuMsPerTry, 2)} ms per try; server event loop p99` +
+			` ${fixed(flood.eventLoopDelayP99Ms, 1)} / max ${fixed(flood.eventLoopDelayMaxMs, 1)} ms`
+	];
 }
 
 function scenarioRow(name: string, figures: LoadFigures & Partial<Scenario>): string[] {

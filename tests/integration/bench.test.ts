@@ -43,7 +43,19 @@ const FIGURES = [
 	'loginPageJs.files',
 	'loginPageJs.gzipBytes',
 	'serverMemory.rssBytes',
-	'serverMemory.heapUsedBytes'
+	'serverMemory.heapUsedBytes',
+	'limiter.rows',
+	...['alone', 'duringFlood'].flatMap((run) =>
+		['runs', 'p50', 'p99'].map((f) => `limiter.${run}.${f}`)
+	),
+	...[
+		'tries',
+		'triesPerSecond',
+		'throttledShare',
+		'rowsAdded',
+		'serverCpuMsPerTry',
+		'eventLoopDelayP99Ms'
+	].map((figure) => `limiter.flood.${figure}`)
 ];
 
 function figureAt(results: unknown, path: string): unknown {
@@ -96,6 +108,7 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 		}
 		// The table and the verdicts are printed, not only written.
 		expect(output).toContain('api/baseline');
+		expect(output).toContain('during the flood');
 		expect(output).toMatch(/budgets:\n( {2}(met {3}|MISSED) .+\n){7}/);
 	}, 240_000);
 });

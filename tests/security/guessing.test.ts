@@ -283,7 +283,8 @@ describe.each(dialects)('guessing over HTTP against the production build on %s',
 				.select('hits')
 				.where('bucket', '=', `pw:addr:${prefix}::/64`)
 				.executeTakeFirstOrThrow();
-			expect(row.hits).toBe(policy.login.perAddress + 1);
+			// The refused 21st found the window full and wrote nothing.
+			expect(row.hits).toBe(policy.login.perAddress);
 		});
 
 		it('wrong codes from 6 client addresses, proxy trusted [one account counter: the 6th TOO_MANY_REQUESTS, retryAfter 1]', async () => {

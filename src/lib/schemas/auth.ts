@@ -11,20 +11,31 @@ export const newPasswordSchema = z
 	.min(PASSWORD_MIN, { error: `At least ${PASSWORD_MIN} characters` })
 	.max(PASSWORD_MAX, { error: `At most ${PASSWORD_MAX} characters` });
 
-/** Lower-case letters, digits, `.`, `_` and `-`; stored lower-cased so it is unique anywhere. */
+/**
+ * How usernames and emails compare, wherever they are typed: trimmed, lower-cased, and in Unicode
+ * NFC, so a composed and a decomposed spelling are one name. Stored names went through it too, and
+ * the database compares bytes (SQLite always; MySQL's columns use a binary collation), so a name
+ * matches only itself: case-insensitive by construction, never accent-insensitive.
+ */
+export function normalizeName(value: string): string {
+	return value.trim().toLowerCase().normalize('NFC');
+}
+
+/**
+ * Lower-case ASCII letters, digits, `.`, `_` and `-`; stored lower-cased so it is unique anywhere.
+ * ASCII only, so no two usernames differ only by an accent or a Cyrillic or Greek look-alike.
+ */
 export const usernameSchema = z
 	.string()
-	.trim()
-	.toLowerCase()
+	.overwrite(normalizeName)
 	.regex(/^[a-z0-9](?:[a-z0-9._-]{1,62}[a-z0-9])$/, {
 		error: '3 to 64 characters: letters, digits, dot, underscore or dash'
 	});
 
-/** One plain address (no display name, no second recipient, no line breaks), lower-cased. */
+/** One plain ASCII address (no display name, no second recipient, no line breaks), lower-cased. */
 export const emailSchema = z
 	.string()
-	.trim()
-	.toLowerCase()
+	.overwrite(normalizeName)
 	.max(254, { error: 'At most 254 characters' })
 	.pipe(
 		z
@@ -35,7 +46,7 @@ export const emailSchema = z
 
 export const loginSchema = z.strictObject({
 	/** Username or email; not format-checked, so unknown and malformed names behave alike. */
-	username: z.string().trim().toLowerCase().min(1, { error: 'Required' }).max(254),
+	username: z.string().overwrite(normalizeName).min(1, { error: 'Required' }).max(254),
 	password: z.string().min(1, { error: 'Required' }).max(PASSWORD_MAX),
 	tokenType: z.enum(['cookie', 'bearer']).default('cookie')
 });

@@ -1,6 +1,7 @@
 // The two-step sign-in: password -> pending session + emailed code -> verified session.
 // Business rules only; procedures map these typed errors to tRPC codes in one place.
 import type { Kysely } from 'kysely';
+import { normalizeName } from '../../schemas/auth';
 import type { Database } from '../db/schema';
 import { clearFailures, lockIfExhausted, reserveTry } from '../auth/account-throttle';
 import { addressGroup } from '../auth/client-address';
@@ -15,7 +16,7 @@ import {
 } from '../auth/email-otp';
 import { verifyPassword } from '../auth/password';
 import type { AuthPolicy } from '../auth/policy';
-import { hit, release, type Hit } from '../auth/rate-limit';
+import { hit, hitWithin, release, type Hit } from '../auth/rate-limit';
 import {
 	createSession,
 	deletePendingSession,
@@ -76,26 +77,23 @@ export async function signInWithPassword(
 ): Promise<PendingSignIn> {
 	const { db, policy } = deps;
 	const now = Date.now();
-	// Keyed on the submitted name, so unknown and existing names are limited alike; counted
-	// before the password is checked, so a limited login never reveals whether it was right.
+	// Counted before the password is checked, so a limited login never reveals whether it was
+	// right, and concurrent tries cannot all slip under a limit. The broadest limit first: a try
+	// it refuses touches no other bucket, so an address over its limit adds no rows and counts
+	// against no account; a try a later limit refuses gives back what the earlier ones took.
 	const limits = policy.login;
-	const hits = await Promise.all([
-		hit(
-			db,
-			`pw:name+addr:${sha256Hex(`${login}\0${addressGroup(deps.ip)}`)}`,
-			limits.windowMs,
-			now
-		),
-		hit(db, `pw:addr:${addressGroup(deps.ip)}`, limits.windowMs, now),
-		hit(db, `pw:name:${sha256Hex(login)}`, limits.accountWindowMs, now)
-	]);
-	const caps = [limits.perUsernameAndAddress, limits.perAddress, limits.perAccount];
-	const over = hits.filter((counted, i) => counted.count > caps[i]!);
-	if (over.length > 0) {
-		throw new TooManyRequestsError(secondsUntil(Math.max(...over.map((h) => h.retryAfterMs))));
-	}
-
+	const network = addressGroup(deps.ip);
+	const hits: Hit[] = [];
+	await countTry(db, hits, `pw:addr:${network}`, limits.windowMs, limits.perAddress, now);
 	const user = await findUserForLogin(db, login);
+	// One account, one bucket, whichever of its names was typed; an unknown name gets a bucket of
+	// its own, with the same limits, so unknown and existing names answer alike.
+	const account = user ? `user:${user.id}` : `name:${normalizeName(login)}`;
+	const byName = `pw:name+addr:${sha256Hex(`${account}\0${network}`)}`;
+	await countTry(db, hits, byName, limits.windowMs, limits.perUsernameAndAddress, now);
+	const byAccount = `pw:account:${sha256Hex(account)}`;
+	await countTry(db, hits, byAccount, limits.accountWindowMs, limits.perAccount, now);
+
 	const passwordOk = await verifyPassword(user?.password_hash ?? null, password).catch(
 		async (error: unknown) => {
 			// Busy: no password was checked, so no try is spent (nor audited as a failure).
@@ -158,6 +156,27 @@ export async function describeSecondStep(
 		methods: [...(to ? ['email' as const] : []), ...(tokens > 0 ? ['static_token' as const] : [])],
 		maskedEmail: to ? maskEmail(to) : null
 	};
+}
+
+/**
+ * Counts this try in one more bucket, after the broader ones it passed (`hits`, which it joins).
+ * Over the limit, the try is refused: it counts in this bucket at most, the others get their hit
+ * back, and no later bucket is touched.
+ */
+async function countTry(
+	db: Kysely<Database>,
+	hits: Hit[],
+	bucket: string,
+	windowMs: number,
+	max: number,
+	now: number
+): Promise<void> {
+	const limited = await hitWithin(db, bucket, windowMs, max, now);
+	if (!limited.ok) {
+		await releaseAll(db, hits);
+		throw new TooManyRequestsError(secondsUntil(limited.retryAfterMs));
+	}
+	hits.push(limited.counted);
 }
 
 async function releaseAll(db: Kysely<Database>, hits: Hit[]): Promise<void> {

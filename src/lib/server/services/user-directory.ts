@@ -1,6 +1,7 @@
 // Reading users for the admin UI: the list (search, filters, sort, pages) and one user's detail.
 // Explicit columns: hashes never leave this file.
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { normalizeName } from '../../schemas/auth';
 import type { Database, UsersTable } from '../db/schema';
 import { NotFoundError } from './errors';
 
@@ -41,9 +42,13 @@ export async function listUsers(
 ): Promise<{ users: UserSummary[]; total: number }> {
 	let filtered = db.selectFrom('users');
 	if (query.search) {
-		// LIKE metacharacters in the search are literal text. `!` escapes them: backslash means
-		// different things inside SQLite and MySQL string literals.
-		const pattern = `%${query.search.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+		// Names are stored normalised and compared byte for byte on both databases (MySQL's columns
+		// use a binary collation), so the search is normalised the same way: case-insensitive and,
+		// like sign-in, accent-sensitive. Stored names are ASCII, so folding accents would find
+		// nothing more. LIKE metacharacters in the search are literal text. `!` escapes them:
+		// backslash means different things inside SQLite and MySQL string literals.
+		const escaped = normalizeName(query.search).replace(/[!%_]/g, (c) => `!${c}`);
+		const pattern = `%${escaped}%`;
 		filtered = filtered.where(
 			(eb) =>
 				sql<boolean>`(${eb.ref('username')} like ${pattern} escape '!' or ${eb.ref('email')} like ${pattern} escape '!')`

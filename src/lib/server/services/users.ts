@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { normalizeName } from '../../schemas/auth';
 import type { Database, UserRow } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { newId } from '../ids';
@@ -17,11 +18,15 @@ export type LoginCandidate = Pick<
 	'id' | 'username' | 'email' | 'otp_email' | 'password_hash' | 'role' | 'is_active' | 'locked_at'
 >;
 
-/** The user a login name refers to: its username or its email (both stored lower-case). */
+/**
+ * The user a login name refers to: its username or its email (both stored normalised, compared
+ * byte for byte). A username holds no `@` and an email always does, so at most one user matches.
+ */
 export async function findUserForLogin(
 	db: Kysely<Database>,
 	login: string
 ): Promise<LoginCandidate | undefined> {
+	const name = normalizeName(login);
 	return db
 		.selectFrom('users')
 		.select([
@@ -34,7 +39,7 @@ export async function findUserForLogin(
 			'is_active',
 			'locked_at'
 		])
-		.where((eb) => eb.or([eb('username', '=', login), eb('email', '=', login)]))
+		.where((eb) => eb.or([eb('username', '=', name), eb('email', '=', name)]))
 		.executeTakeFirst();
 }
 
@@ -58,7 +63,7 @@ export async function findUserIdByUsername(
 	const row = await db
 		.selectFrom('users')
 		.select('id')
-		.where('username', '=', username.trim().toLowerCase())
+		.where('username', '=', normalizeName(username))
 		.executeTakeFirst();
 	return row?.id;
 }
