@@ -9,6 +9,7 @@ import { deleteExpiredAuthRows } from '$lib/server/auth/cleanup';
 import { getPolicy } from '$lib/server/auth/policy';
 import {
 	deleteExpiredWindowsOf,
+	hit,
 	selectExpiredWindows,
 	SWEEP_BATCH
 } from '$lib/server/auth/rate-limit';
@@ -259,6 +260,24 @@ describe.each(dialects)('the password limits on %s', (dialect) => {
 				} else {
 					expect(find).toEqual(['range rate_limits_window_start_idx']);
 					expect(remove).toEqual(['range PRIMARY']);
+				}
+			} finally {
+				await database.drop();
+			}
+		});
+	});
+
+	describe('counters under concurrency', () => {
+		it('50 hits on one window at once, 5 rounds [each learns its own place: the counts are exactly 1 to 50, so a limit of n lets exactly n through]', async () => {
+			const database = await createMigratedDatabase(dialect);
+			try {
+				for (let round = 0; round < 5; round++) {
+					const counts = await Promise.all(
+						Array.from({ length: 50 }, () => hit(database.db, `burst-${round}`, HOUR))
+					);
+					expect(counts.map((counted) => counted.count).sort((a, b) => a - b)).toEqual(
+						Array.from({ length: 50 }, (_, i) => i + 1)
+					);
 				}
 			} finally {
 				await database.drop();

@@ -1,7 +1,15 @@
 // Fixed-window counters in the database, so every app instance shares them. A hit is counted
-// *before* the guarded work runs: concurrent requests can never all slip under the limit.
+// *before* the guarded work runs, and learns the count its own increment made: concurrent
+// requests can never all slip under the limit, nor all be refused by each other's hits.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { DeleteQueryBuilder, DeleteResult, Kysely, SelectQueryBuilder } from 'kysely';
+import {
+	MysqlAdapter,
+	sql,
+	type DeleteQueryBuilder,
+	type DeleteResult,
+	type Kysely,
+	type SelectQueryBuilder
+} from 'kysely';
 import type { Database } from '../db/schema';
 import { isUniqueViolation } from '../db/errors';
 
@@ -29,15 +37,8 @@ export async function hit(
 	now = Date.now()
 ): Promise<Hit> {
 	const windowStart = now - (now % windowMs);
-	const increment = () =>
-		db
-			.updateTable('rate_limits')
-			.set((eb) => ({ hits: eb('hits', '+', 1) }))
-			.where('bucket', '=', bucket)
-			.where('window_start', '=', windowStart)
-			.executeTakeFirst();
-
-	if (Number((await increment()).numUpdatedRows) === 0) {
+	let count = await increment(db, bucket, windowStart);
+	if (count === null) {
 		try {
 			// Old windows are swept by the periodic cleanup (deleteExpiredWindows), never here: a
 			// request must not pay for, or wait on, the whole table.
@@ -45,19 +46,41 @@ export async function hit(
 				.insertInto('rate_limits')
 				.values({ bucket, window_start: windowStart, hits: 1 })
 				.execute();
+			count = 1;
 		} catch (error) {
 			// Another request opened the window first: count on top of it.
 			if (!isUniqueViolation(error)) throw error;
-			await increment();
+			count = await increment(db, bucket, windowStart);
+			if (count === null) throw error;
 		}
 	}
+	return { bucket, windowStart, count, retryAfterMs: windowStart + windowMs - now };
+}
+
+/**
+ * Adds one to a window and returns the count this very increment made (null: no such window).
+ * Read in the same statement, so concurrent hits each see their own place in line, never one
+ * another's: SQLite returns it (`RETURNING`); MySQL has no `UPDATE ... RETURNING`, but hands a
+ * `LAST_INSERT_ID(expr)` value back in the statement's own reply, per connection.
+ */
+async function increment(
+	db: Kysely<Database>,
+	bucket: string,
+	windowStart: number
+): Promise<number | null> {
+	if (db.getExecutor().adapter instanceof MysqlAdapter) {
+		const result = await sql`update rate_limits set hits = last_insert_id(hits + 1)
+			where bucket = ${bucket} and window_start = ${windowStart}`.execute(db);
+		return result.numAffectedRows === 1n ? Number(result.insertId) : null;
+	}
 	const row = await db
-		.selectFrom('rate_limits')
-		.select('hits')
+		.updateTable('rate_limits')
+		.set((eb) => ({ hits: eb('hits', '+', 1) }))
 		.where('bucket', '=', bucket)
 		.where('window_start', '=', windowStart)
-		.executeTakeFirstOrThrow();
-	return { bucket, windowStart, count: row.hits, retryAfterMs: windowStart + windowMs - now };
+		.returning('hits')
+		.executeTakeFirst();
+	return row ? row.hits : null;
 }
 
 export type Limited = { ok: true; counted: Hit } | { ok: false; retryAfterMs: number };

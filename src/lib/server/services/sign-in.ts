@@ -16,7 +16,7 @@ import {
 } from '../auth/email-otp';
 import { verifyPassword } from '../auth/password';
 import type { AuthPolicy } from '../auth/policy';
-import { hit, hitWithin, release, type Hit } from '../auth/rate-limit';
+import { hitWithin, release, type Hit } from '../auth/rate-limit';
 import {
 	createSession,
 	deletePendingSession,
