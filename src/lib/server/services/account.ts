@@ -4,10 +4,11 @@ import type { Database } from '../db/schema';
 import { sha256Hex } from '../auth/crypto';
 import { hashPassword, verifyPassword } from '../auth/password';
 import { getPolicy } from '../auth/policy';
-import { hit, release } from '../auth/rate-limit';
+import { release } from '../auth/rate-limit';
 import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit } from './audit';
-import { InvalidCredentialsError, ServerBusyError, TooManyRequestsError } from './errors';
+import { InvalidCredentialsError, ServerBusyError } from './errors';
+import { countWithin } from './limits';
 import type { Actor } from './user-admin';
 
 export class WrongCurrentPasswordError extends InvalidCredentialsError {
@@ -30,10 +31,8 @@ export async function changeOwnPassword(
 	// A stolen session must not become a password oracle: wrong current passwords are limited
 	// like sign-in failures, counted before the (argon2) check.
 	const limit = getPolicy().login;
-	const attempt = await hit(db, `pw:change:${actor.actorId}`, limit.windowMs);
-	if (attempt.count > limit.perUsernameAndAddress) {
-		throw new TooManyRequestsError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
-	}
+	const bucket = `pw:change:${actor.actorId}`;
+	const attempt = await countWithin(db, bucket, limit.windowMs, limit.perUsernameAndAddress);
 	const row = await db
 		.selectFrom('users')
 		.select('password_hash')

@@ -13,11 +13,12 @@ import {
 	type NewApiToken
 } from '../auth/api-tokens';
 import type { AuthPolicy } from '../auth/policy';
-import { hit, release } from '../auth/rate-limit';
+import { release } from '../auth/rate-limit';
 import type { ApiTokenScope } from '../auth/types';
 import { decidingTransaction } from '../db/transaction';
 import { recordAudit } from './audit';
-import { ApiTokenLimitError, NotFoundError, TooManyRequestsError } from './errors';
+import { ApiTokenLimitError, NotFoundError } from './errors';
+import { countWithin } from './limits';
 import { lockUser } from './users';
 import type { Actor } from './user-admin';
 
@@ -44,11 +45,7 @@ export async function createApiToken(
 	const { maxPerUser, createsPerHour } = deps.policy.apiTokens;
 	const now = Date.now();
 	const expiresAt = request.expiresInDays === null ? null : now + request.expiresInDays * DAY;
-	const attempt = await hit(db, `api-token-create:${actor.actorId}`, HOUR, now);
-	if (attempt.count > createsPerHour) {
-		await release(db, attempt);
-		throw new TooManyRequestsError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
-	}
+	const attempt = await countWithin(db, `api-token-create:${actor.actorId}`, HOUR, createsPerHour);
 	try {
 		return await decidingTransaction(db, async (trx) => {
 			// The owner's row first: concurrent creates queue here, so each counts what the one

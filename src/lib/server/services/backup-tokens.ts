@@ -7,11 +7,12 @@ import type { Database } from '../db/schema';
 import { affectedRows } from '../db/errors';
 import { decidingTransaction } from '../db/transaction';
 import type { AuthPolicy } from '../auth/policy';
-import { hit, release } from '../auth/rate-limit';
+import { release } from '../auth/rate-limit';
 import { countStaticTokens, mintStaticTokens } from '../auth/static-tokens';
 import { backupTokensMintedMessage, type Mailer } from '../mail';
 import { recordAudit } from './audit';
-import { BackupTokenLimitError, TooManyRequestsError } from './errors';
+import { BackupTokenLimitError } from './errors';
+import { countWithin } from './limits';
 import { noticeToUser, requestOf } from './notices';
 import { lockUser, requireUser, type AuditContext } from './users';
 
@@ -34,11 +35,8 @@ export async function mintBackupTokens(
 	count: number
 ): Promise<string[]> {
 	const now = Date.now();
-	const attempt = await hit(deps.db, `backup-mint:${userId}`, HOUR, now);
-	if (attempt.count > deps.policy.staticTokens.mintsPerHour) {
-		await release(deps.db, attempt);
-		throw new TooManyRequestsError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
-	}
+	const { mintsPerHour } = deps.policy.staticTokens;
+	const attempt = await countWithin(deps.db, `backup-mint:${userId}`, HOUR, mintsPerHour, now);
 	try {
 		return await mint(deps, actor, userId, count, { replace: true, via: 'app' }, now);
 	} catch (error) {

@@ -19,6 +19,11 @@ export class TooManyRequestsError extends PublicError {
 	) {
 		super(message);
 	}
+
+	/** Refused for `ms` more milliseconds: `retryAfter` in whole seconds, at least 1. */
+	static after(ms: number): TooManyRequestsError {
+		return new TooManyRequestsError(Math.max(1, Math.ceil(ms / 1000)));
+	}
 }
 /**
  * Too many password checks are already waiting for argon2 (auth/password.ts). Nothing was

@@ -4,10 +4,10 @@ import type { Database } from '../db/schema';
 import { addressGroup } from '../auth/client-address';
 import { hashPassword } from '../auth/password';
 import type { AuthPolicy } from '../auth/policy';
-import { hit } from '../auth/rate-limit';
 import { isLiveSetupToken, issueSetupToken, spendSetupToken } from '../auth/setup-token';
 import { recordAudit } from './audit';
-import { SetupLinkInvalidError, TooManyRequestsError } from './errors';
+import { SetupLinkInvalidError } from './errors';
+import { countWithin } from './limits';
 import { countUsers, insertUser, type AuditContext } from './users';
 
 /** A fresh setup token while the database has no user; null once someone exists. */
@@ -40,10 +40,9 @@ export async function completeSetup(
 ): Promise<string> {
 	const { db, policy } = deps;
 	if (!(await isSetupLinkValid(db, admin.token))) throw new SetupLinkInvalidError();
-	const attempt = await hit(db, `setup:addr:${addressGroup(audit.ip)}`, policy.setup.windowMs, now);
-	if (attempt.count > policy.setup.attemptsPerAddress) {
-		throw new TooManyRequestsError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
-	}
+	const { windowMs, attemptsPerAddress } = policy.setup;
+	const bucket = `setup:addr:${addressGroup(audit.ip)}`;
+	await countWithin(db, bucket, windowMs, attemptsPerAddress, now);
 	const passwordHash = await hashPassword(admin.password);
 	return db.transaction().execute(async (trx) => {
 		if (!(await spendSetupToken(trx, admin.token, now)) || (await countUsers(trx)) > 0) {

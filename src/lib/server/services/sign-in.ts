@@ -34,7 +34,7 @@ import {
 } from '../mail';
 import { isUniqueViolation } from '../db/errors';
 import { recordAudit } from './audit';
-import { describeMailError, sendNotice } from './notices';
+import { describeMailError, noticeToUser, requestOf } from './notices';
 import {
 	AccountLockedError,
 	CodeDeliveryError,
@@ -66,8 +66,6 @@ export interface PendingSignIn {
 	/** False when the code could not be emailed (SMTP down, hourly cap); a resend may follow. */
 	codeSent: boolean;
 }
-
-const secondsUntil = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /** Step one. Throws InvalidCredentialsError (same for every reason) or TooManyRequestsError. */
 export async function signInWithPassword(
@@ -174,7 +172,7 @@ async function countTry(
 	const limited = await hitWithin(db, bucket, windowMs, max, now);
 	if (!limited.ok) {
 		await releaseAll(db, hits);
-		throw new TooManyRequestsError(secondsUntil(limited.retryAfterMs));
+		throw TooManyRequestsError.after(limited.retryAfterMs);
 	}
 	hits.push(limited.counted);
 }
@@ -196,7 +194,7 @@ async function deliverCode(
 	code: string,
 	expiresAt: number
 ): Promise<boolean> {
-	const request = { at: new Date(), ip: deps.ip, userAgent: deps.userAgent };
+	const request = requestOf(deps, Date.now());
 	try {
 		await deps.mailer.send({
 			to: email,
@@ -239,7 +237,7 @@ export async function sendStepUpCode(
 	if (!address) throw new NoEmailError();
 	const now = Date.now();
 	const sends = await countSend(deps, user.id, now);
-	if (!sends.ok) throw new TooManyRequestsError(secondsUntil(sends.retryAfterMs));
+	if (!sends.ok) throw TooManyRequestsError.after(sends.retryAfterMs);
 	const issued = await createCode(
 		deps.db,
 		sha256Hex(sessionToken),
@@ -250,7 +248,7 @@ export async function sendStepUpCode(
 		// A concurrent request created the code a moment ago: that one is on its way.
 		if (isUniqueViolation(error)) {
 			await releaseCodeMail(deps.db, sends.hits);
-			throw new TooManyRequestsError(secondsUntil(deps.policy.otp.resendCooldownMs));
+			throw TooManyRequestsError.after(deps.policy.otp.resendCooldownMs);
 		}
 		throw error;
 	});
@@ -276,12 +274,12 @@ export async function resendCode(
 	const sessionHash = sha256Hex(sessionToken);
 	// The hourly cap first, so a capped resend leaves the current code alive.
 	const sends = await countSend(deps, user.id, now);
-	if (!sends.ok) throw new TooManyRequestsError(secondsUntil(sends.retryAfterMs));
+	if (!sends.ok) throw TooManyRequestsError.after(sends.retryAfterMs);
 	const issued = await replaceCode(db, sessionHash, policy.otp, now);
 	if (!issued) {
 		await releaseCodeMail(db, sends.hits); // nothing was sent
 		const availableAt = (await resendAvailableAt(db, sessionHash, policy.otp)) ?? now;
-		throw new TooManyRequestsError(secondsUntil(availableAt - now));
+		throw TooManyRequestsError.after(availableAt - now);
 	}
 	if (!(await deliverCode(deps, user.id, address, issued.code, issued.expiresAt))) {
 		throw new CodeDeliveryError();
@@ -374,7 +372,7 @@ async function spendSecondFactor<T>(
 	const reservation = await reserveTry(db, user.id, policy.otp, now);
 	if (!reservation.ok) {
 		if (reservation.reason === 'locked') throw new AccountLockedError();
-		throw new TooManyRequestsError(secondsUntil(reservation.retryAfterMs));
+		throw TooManyRequestsError.after(reservation.retryAfterMs);
 	}
 
 	const sessionHash = sha256Hex(sessionToken);
@@ -432,11 +430,10 @@ async function spendSecondFactor<T>(
 		await recordFailure(deps, user, purpose.kind, now);
 		throw new WrongCodeError();
 	}
-	const address = staticToken ? await deliveryAddress(db, user.id) : null;
-	if (address) {
+	if (staticToken) {
 		const remaining = await countStaticTokens(db, user.id);
-		const request = { at: new Date(now), ip: deps.ip, userAgent: deps.userAgent };
-		await sendNotice(deps.mailer, address, staticTokenUsedMessage({ request, remaining }));
+		const message = staticTokenUsedMessage({ request: requestOf(deps, now), remaining });
+		await noticeToUser(deps, user.id, message);
 	}
 	return result.outcome;
 }
@@ -455,10 +452,8 @@ async function recordFailure(
 		await recordAudit(trx, { event: 'account.locked', ...entry }, now);
 		return true;
 	});
-	const address = locked ? await deliveryAddress(deps.db, user.id) : null;
-	if (address) {
-		const request = { at: new Date(now), ip: deps.ip, userAgent: deps.userAgent };
-		await sendNotice(deps.mailer, address, accountLockedMessage({ request }));
+	if (locked) {
+		await noticeToUser(deps, user.id, accountLockedMessage({ request: requestOf(deps, now) }));
 	}
 }
 

@@ -26,8 +26,6 @@ function hashChangeCode(userId: string, email: string, code: string): string {
 	return keyedHash('otp-email-change', `${userId}:${email}:${code}`);
 }
 
-const secondsUntil = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
-
 /**
  * Sends a code to the new address; it replaces an earlier pending change of this user once the
  * resend cooldown has passed. The mail counts against the account's hourly code cap and the
@@ -42,7 +40,7 @@ export async function requestOtpEmailChange(
 	const { db, policy } = deps;
 	const now = Date.now();
 	const allowance = await reserveCodeMail(db, userId, policy.otp, { toNewAddress: true, now });
-	if (!allowance.ok) throw new TooManyRequestsError(secondsUntil(allowance.retryAfterMs));
+	if (!allowance.ok) throw TooManyRequestsError.after(allowance.retryAfterMs);
 
 	const code = randomDigits(policy.otp.length);
 	const expiresAt = now + policy.otp.ttlMs;
@@ -90,7 +88,7 @@ export async function requestOtpEmailChange(
 	}
 	if (!claimed) {
 		await releaseCodeMail(db, allowance.hits);
-		throw new TooManyRequestsError(await cooldownLeft(db, userId, policy, now));
+		throw TooManyRequestsError.after(await cooldownLeft(db, userId, policy, now));
 	}
 
 	try {
@@ -107,7 +105,7 @@ export async function requestOtpEmailChange(
 	return { expiresAt: new Date(expiresAt) };
 }
 
-/** Seconds until the pending change may be replaced; read for the message only. */
+/** Milliseconds until the pending change may be replaced; read for the message only. */
 async function cooldownLeft(
 	db: Kysely<Database>,
 	userId: string,
@@ -120,7 +118,7 @@ async function cooldownLeft(
 		.where('user_id', '=', userId)
 		.executeTakeFirst();
 	const createdAt = pending ? Number(pending.created_at) : now;
-	return secondsUntil(createdAt + policy.otp.resendCooldownMs - now);
+	return createdAt + policy.otp.resendCooldownMs - now;
 }
 
 /** The owner enters the code that reached the new address; from then on codes go there. */
