@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyedHash } from '$lib/server/auth/crypto';
 import { verifyPassword } from '$lib/server/auth/password';
-import { normalizeStaticToken } from '$lib/server/auth/static-tokens';
+import { mintStaticTokens, normalizeStaticToken } from '$lib/server/auth/static-tokens';
 import { createUser } from '$lib/server/services/users';
 import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
 
@@ -158,6 +158,28 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 			expect(audits[0]?.subject_id).toBe(userId);
 			const audit = JSON.stringify(audits[0]);
 			for (const form of forms) expect(audit).not.toContain(form);
+
+			// The owner is told, as for tokens minted in the app; the notice holds no token.
+			const notices = await database.db
+				.selectFrom('mail_outbox')
+				.select(['subject', 'text_body'])
+				.where('recipient', '=', 'carol@example.com')
+				.execute();
+			expect(notices.map((notice) => notice.subject)).toEqual(['New backup codes for Admin']);
+			for (const form of forms) expect(notices[0]!.text_body).not.toContain(form);
+		});
+
+		it('refuses tokens beyond 20 held, exit 1, and mints none', async () => {
+			const userId = await addUser('carol', 'carol@example.com');
+			await mintStaticTokens(database.db, userId, 18);
+
+			const result = run(STATIC_TOKEN, ['carol', '--count', '3']);
+
+			expect(result.status).toBe(1);
+			expect(result.stdout).toBe('');
+			expect(result.stderr).toContain('At most 20 unused backup tokens');
+			const rows = await database.db.selectFrom('static_tokens').select('id').execute();
+			expect(rows).toHaveLength(18);
 		});
 
 		it.each(['0', '21', 'abc'])('refuses --count %s with exit 2 and mints nothing', async (n) => {
