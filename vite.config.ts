@@ -13,7 +13,6 @@ export default defineConfig({
 		// Each tier is a project so `npm run test:unit` etc. can run one alone.
 		// Integration and e2e files start servers and browsers: two at a time fit two cores.
 		maxWorkers: 2,
-		minWorkers: 1,
 		projects: [
 			{
 				extends: true,

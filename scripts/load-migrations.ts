@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Migration } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import type { Migrations } from '../src/lib/server/db/migrator';
 
 const MIGRATIONS_DIR = resolve('migrations');

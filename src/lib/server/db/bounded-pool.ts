@@ -75,7 +75,20 @@ function withQueryTimeout(connection: PoolConnection, limits: PoolLimits): Mysql
 			);
 		});
 	}
-	return { query, release: () => connection.release() };
+	// Kysely reads `threadId` and `config` to cancel a running statement from a second
+	// connection (KILL QUERY); getters, because mysql2 sets both once the handshake is done.
+	return {
+		query,
+		release: () => connection.release(),
+		get threadId() {
+			return connection.threadId;
+		},
+		get config() {
+			return connection.config;
+		},
+		connect: (callback) => connection.connect(callback),
+		destroy: () => connection.destroy()
+	};
 }
 
 /** The driver's reason goes into the message: server logs print messages and stacks only. */

@@ -1,5 +1,5 @@
 // The app's copy of migrations/, bundled by Vite so `node build` needs no source files.
-import type { Migration } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import type { Migrations } from './migrator';
 
 const modules = import.meta.glob<Migration>('/migrations/*.ts', { eager: true });
