@@ -9,6 +9,11 @@ if (!process.env.VITEST && existsSync('.env')) process.loadEnvFile('.env');
 
 export default defineConfig({
 	plugins: [tailwindcss(), sveltekit()],
+	build: {
+		// Rolldown reports plugins that take a large share of the build; SvelteKit's own
+		// writeBundle (the server build and prerendering) always does, so the report is noise.
+		rolldownOptions: { checks: { bundlerTimings: false } }
+	},
 	test: {
 		// Each tier is a project so `npm run test:unit` etc. can run one alone.
 		// Integration and e2e files start servers and browsers: two at a time fit two cores.

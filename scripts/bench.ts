@@ -33,7 +33,12 @@ import {
 import { runLimiterScenario } from './bench/limiter';
 import { runLoad, startLoad } from './bench/load';
 import { measurePageScripts } from './bench/login-page-js';
-import { parseBenchOptions, USAGE, type BenchOptions } from './bench/options';
+import {
+	parseBenchOptions,
+	RECOMMENDED_MAX_SEMI_SPACE_MB,
+	USAGE,
+	type BenchOptions
+} from './bench/options';
 import {
 	formatReport,
 	judgeBudgets,
@@ -118,7 +123,12 @@ class Resources {
 			{
 				nodeArgs: [
 					...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-					...(options.maxOldSpaceMb ? [`--max-old-space-size=${options.maxOldSpaceMb}`] : [])
+					...(options.maxOldSpaceMb
+						? [
+								`--max-old-space-size=${options.maxOldSpaceMb}`,
+								`--max-semi-space-size=${RECOMMENDED_MAX_SEMI_SPACE_MB}`
+							]
+						: [])
 				]
 			}
 		);

@@ -3,6 +3,7 @@ import type { DatabaseDialect } from '../../src/lib/server/config';
 import type { LimiterFigures } from './limiter';
 import type { LoadFigures } from './load';
 import type { PageScripts } from './login-page-js';
+import { RECOMMENDED_MAX_SEMI_SPACE_MB } from './options';
 
 /** How late the server's event loop ran during a load (work that blocked it), in ms. */
 export interface LoopDelay {
@@ -176,7 +177,9 @@ export function formatReport(results: BenchResults): string {
 	];
 	const lines = [
 		`${meta.dialect}, ${meta.users} users, ${meta.cpus} x ${meta.cpuModel}, Node ${meta.node}, ` +
-			(meta.maxOldSpaceMb ? `--max-old-space-size=${meta.maxOldSpaceMb}` : "Node's default heap") +
+			(meta.maxOldSpaceMb
+				? `--max-old-space-size=${meta.maxOldSpaceMb} --max-semi-space-size=${RECOMMENDED_MAX_SEMI_SPACE_MB}`
+				: "Node's default heap") +
 			(meta.tiny ? ' (tiny run: the figures mean nothing)' : ''),
 		'',
 		...table(rows),

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '$lib/server/config';
 import { startAppServer, type AppServer } from '../helpers/app-server';
+import { measurePageScripts } from '../../scripts/bench/login-page-js';
 import { dialects, mysqlBaseUrl } from '../helpers/databases';
 
 const TSX = resolve('node_modules/.bin/tsx');
@@ -129,6 +130,16 @@ describe('bench mode is off unless asked for', () => {
 		for (const path of ['/bench/users', '/bench/stats']) {
 			expect((await fetch(server.origin + path)).status, path).toBe(404);
 		}
+	});
+
+	it("counts the login page's own nodes, not only the entry scripts and their imports", async () => {
+		const scripts = await measurePageScripts(`${server.origin}/login`);
+		// The root layout, the (auth) layout and the login page: what the HTML's node_ids name.
+		const nodes = scripts.urls.filter((path) => path.startsWith('/_app/immutable/nodes/'));
+		expect(nodes).toHaveLength(3);
+		expect(scripts.urls.filter((path) => path.includes('/entry/'))).toHaveLength(2);
+		expect(scripts.files).toBe(scripts.urls.length);
+		expect(scripts.gzipBytes).toBeGreaterThan(0);
 	});
 
 	it('stops a production server given BENCH_MODE=true alone', async () => {
