@@ -2,9 +2,151 @@ import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import prettier from 'eslint-config-prettier';
 import svelte from 'eslint-plugin-svelte';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 import ts from 'typescript-eslint';
+import { noImportCycle } from './lint/no-import-cycle.js';
 import svelteConfig from './svelte.config.js';
+
+// ---- Layers -------------------------------------------------------------------------------
+// route -> server caller -> tRPC procedure -> service -> auth / mail -> db -> Kysely. Nothing
+// points up, nothing skips down past the services from a procedure, and product code (src/)
+// never imports scripts, tests or bench code. Each zone is "files in `target` may not import
+// files in `from` (except `except`)"; paths are relative to this file. `npm run lint` (and so CI)
+// fails on a break.
+
+const server = 'src/lib/server';
+/** Modules of the server root that import nothing of the app: any layer may use them. */
+const base = ['./config.ts', './ids.ts', './errors.ts', './dev-server.ts'];
+
+const zones = {
+	base: {
+		target: base.map((file) => `${server}/${file.slice(2)}`),
+		from: server,
+		except: base,
+		message:
+			'config, ids, errors and dev-server are the base layer: they import nothing of the app.'
+	},
+	db: {
+		target: `${server}/db`,
+		from: server,
+		except: ['./db', ...base],
+		message: 'db/ is the lowest layer: it knows no auth, mail, service, procedure or bench code.'
+	},
+	mail: {
+		target: `${server}/mail`,
+		from: server,
+		except: ['./mail', './db', ...base],
+		message: 'mail/ sits on db/ only.'
+	},
+	auth: {
+		target: `${server}/auth`,
+		from: server,
+		except: ['./auth', './db', ...base],
+		message: 'auth/ sits on db/ only: it never imports a service, a procedure or mail.'
+	},
+	security: {
+		target: `${server}/security`,
+		from: server,
+		except: ['./security', './auth', ...base],
+		message: 'security/ (request guards for hooks) reads auth/ (the session cookie) only.'
+	},
+	services: {
+		target: `${server}/services`,
+		from: server,
+		except: ['./services', './auth', './mail', './db', ...base],
+		message: 'Services sit on auth/, mail/ and db/: never on tRPC, routes or hooks.'
+	},
+	trpc: {
+		target: `${server}/trpc`,
+		from: [
+			`${server}/startup.ts`,
+			`${server}/step-up-actions.ts`,
+			`${server}/theme.ts`,
+			'src/routes'
+		],
+		message: 'The tRPC layer never imports routes or route helpers.'
+	},
+	procedures: {
+		// Procedures go through services. They may read auth's types and set the session cookie
+		// (the HTTP response is theirs); the context (trpc/context.ts) builds the deps they pass.
+		target: `${server}/trpc/routers`,
+		from: server,
+		except: ['./trpc', './services', './auth/types.ts', './auth/session-cookie.ts', ...base],
+		message: 'Procedures call services; they do not reach into auth/, mail/ or db/.'
+	},
+	routes: {
+		// Routes and hooks call the server caller. From auth/ they may use only what a page needs
+		// (guards, safe redirects, the session handle and the `locals` types).
+		target: ['src/routes', 'src/hooks.server.ts', 'src/app.d.ts'],
+		from: server,
+		except: [
+			'./trpc',
+			'./security',
+			'./auth/page-guards.ts',
+			'./auth/redirect.ts',
+			'./auth/handle-session.ts',
+			'./auth/types.ts',
+			'./startup.ts',
+			'./step-up-actions.ts',
+			'./theme.ts',
+			...base
+		],
+		message: 'Routes go through the server caller (trpc/caller.ts), never to services or db/.'
+	},
+	outside: {
+		// `bench` and `tools` are where the bench and shared test helpers move (issue 14).
+		target: 'src',
+		from: ['scripts', 'tests', 'bench', 'tools'],
+		message: 'Product code never imports scripts, tests, bench code or tools.'
+	},
+	bench: {
+		target: 'src',
+		from: `${server}/bench`,
+		message: 'Product code never imports bench code.'
+	},
+	scripts: {
+		target: 'scripts',
+		from: 'tests',
+		message: 'Scripts do not import tests: move what both need to a shared folder.'
+	}
+};
+
+/** @typedef {{ target: string | string[]; from: string | string[]; except?: string[]; message: string }} Zone */
+
+/**
+ * `import-x/no-restricted-paths` with every zone; `changes` replaces a zone (null drops it), for
+ * the few known exceptions below.
+ * @param {Partial<Record<keyof typeof zones, Zone | null>>} changes
+ * @returns {['error', { basePath: string; zones: Zone[] }]}
+ */
+function layers(changes = {}) {
+	/** @type {Record<string, Zone | null>} */
+	const all = { ...zones, ...changes };
+	return [
+		'error',
+		{
+			basePath: import.meta.dirname,
+			zones: Object.values(all).filter(/** @returns {zone is Zone} */ (zone) => zone !== null)
+		}
+	];
+}
+
+/**
+ * The zone with more exceptions.
+ * @param {Zone} zone
+ * @param {string[]} except
+ * @returns {Zone}
+ */
+function also(zone, ...except) {
+	return { ...zone, except: [...(zone.except ?? []), ...except] };
+}
+
+const importResolver = createTypeScriptImportResolver({
+	project: `${import.meta.dirname}/tsconfig.json`,
+	extensions: ['.ts', '.js', '.svelte', '.d.ts', '.json']
+});
 
 export default defineConfig(
 	{ ignores: ['build/', '.svelte-kit/', 'data/', 'node_modules/'] },
@@ -26,6 +168,64 @@ export default defineConfig(
 				{ argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }
 			]
 		}
+	},
+	{
+		plugins: { 'import-x': importX, local: { rules: { 'no-import-cycle': noImportCycle } } },
+		settings: {
+			// Resolves `$lib/...` through tsconfig.json (which extends SvelteKit's generated one).
+			'import-x/resolver-next': [importResolver],
+			'local/resolver': importResolver,
+			'local/root': import.meta.dirname
+		},
+		rules: {
+			'import-x/no-restricted-paths': layers(),
+			'local/no-import-cycle': 'error'
+		}
+	},
+	{
+		// Browser code imports only types from the server (SvelteKit refuses the rest at build).
+		files: ['src/lib/**', 'src/routes/**/*.svelte'],
+		ignores: [`${server}/**`],
+		rules: {
+			'@typescript-eslint/no-restricted-imports': [
+				'error',
+				{
+					patterns: [
+						{
+							regex: '(^\\$lib/server|/server)(/|$)',
+							allowTypeImports: true,
+							message: 'Browser code imports only types from the server.'
+						}
+					]
+				}
+			]
+		}
+	},
+	// Known breaks, until the bench moves out of src/ (issue 14, "bench code out of the product").
+	// TODO(bench move): delete these four blocks with src/lib/server/bench and src/routes/bench,
+	// and once the bench and load scripts get the app and mail sink from a shared folder.
+	{
+		files: [`${server}/db/index.ts`], // the bench's query counter
+		rules: {
+			'import-x/no-restricted-paths': layers({
+				bench: null,
+				db: also(zones.db, './bench/stats.ts')
+			})
+		}
+	},
+	{
+		files: ['src/routes/bench/**'],
+		rules: {
+			'import-x/no-restricted-paths': layers({ bench: null, routes: also(zones.routes, './bench') })
+		}
+	},
+	{
+		files: [`${server}/bench/**`],
+		rules: { 'import-x/no-restricted-paths': layers({ bench: null }) }
+	},
+	{
+		files: ['scripts/bench.ts', 'scripts/bench/**', 'scripts/bench-audit.ts', 'scripts/load.ts'],
+		rules: { 'import-x/no-restricted-paths': layers({ scripts: null }) }
 	},
 	{
 		// Migrations are frozen: they must not depend on today's table types (Kysely's advice).

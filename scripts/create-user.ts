@@ -9,7 +9,8 @@ import type { ZodType } from 'zod';
 import { emailSchema, newPasswordSchema, usernameSchema } from '../src/lib/schemas/auth';
 import { getConfigOrExit } from '../src/lib/server/config';
 import { createDb } from '../src/lib/server/db/create-db';
-import { createUser, UserExistsError } from '../src/lib/server/services/users';
+import { UserExistsError } from '../src/lib/server/errors';
+import { createUser } from '../src/lib/server/services/users';
 
 const USAGE =
 	'usage: npm run create-user -- <username> --email <addr> [--admin] [--password-stdin]';

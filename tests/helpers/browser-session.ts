@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashPassword } from '$lib/server/auth/password';
 import type { Database } from '$lib/server/db/schema';
-import { recordAudit } from '$lib/server/services/audit';
+import { recordAudit } from '$lib/server/db/audit-log';
 import { insertUser } from '$lib/server/services/users';
 import { seedUser, TEST_PASSWORD, waitForCode, type SeededUser } from './sign-in';
 import type { SmtpSink } from './smtp-sink';

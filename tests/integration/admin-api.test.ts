@@ -5,7 +5,7 @@
 import { describe, beforeAll, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
-import { StepUpRequiredError } from '$lib/server/services/errors';
+import { StepUpRequiredError } from '$lib/server/errors';
 import { appRouter } from '$lib/server/trpc/router';
 import {
 	useApiHarness,

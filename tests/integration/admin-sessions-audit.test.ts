@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { sha256Hex } from '$lib/server/auth/crypto';
 import { getPolicy } from '$lib/server/auth/policy';
-import { AUDIT_EVENTS, recordAudit } from '$lib/server/services/audit';
+import { AUDIT_EVENTS, recordAudit } from '$lib/server/db/audit-log';
 import { countUsers } from '$lib/server/services/users';
 import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
 import { dialects } from '../helpers/databases';

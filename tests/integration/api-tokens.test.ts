@@ -10,7 +10,7 @@ import {
 	ApiTokenNotAllowedError,
 	ReadOnlyApiTokenError,
 	StepUpRequiredError
-} from '$lib/server/services/errors';
+} from '$lib/server/errors';
 import type { Meta } from '$lib/server/trpc/init';
 import { appRouter } from '$lib/server/trpc/router';
 import {

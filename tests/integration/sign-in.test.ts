@@ -6,7 +6,7 @@ import { getPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { createMailer, type Mailer } from '$lib/server/mail';
-import { TooManyRequestsError } from '$lib/server/services/errors';
+import { TooManyRequestsError } from '$lib/server/errors';
 import { createUser } from '$lib/server/services/users';
 import { appRouter } from '$lib/server/trpc/router';
 import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';

@@ -10,7 +10,7 @@ import {
 	MAX_WAITING_HASHES,
 	verifyPassword
 } from '$lib/server/auth/password';
-import { ServerBusyError } from '$lib/server/services/errors';
+import { ServerBusyError } from '$lib/server/errors';
 import { errorOf, useApiHarness } from '../helpers/api-harness';
 import { dialects } from '../helpers/databases';
 import { seedUser } from '../helpers/sign-in';

@@ -8,7 +8,7 @@ import type { DatabaseDialect } from '$lib/server/config';
 import { createDb } from '$lib/server/db/create-db';
 import { createMailer } from '$lib/server/mail';
 import type { Database } from '$lib/server/db/schema';
-import { recordAudit } from '$lib/server/services/audit';
+import { recordAudit } from '$lib/server/db/audit-log';
 import { createContextInner } from '$lib/server/trpc/context';
 import { createCaller } from '$lib/server/trpc/router';
 import { useApiHarness, type Caller } from '../helpers/api-harness';

@@ -8,7 +8,7 @@ import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { insertApiToken } from '$lib/server/auth/api-tokens';
 import { createApiToken } from '$lib/server/services/api-tokens';
 import { addBackupTokens } from '$lib/server/services/backup-tokens';
-import { ApiTokenLimitError, BackupTokenLimitError } from '$lib/server/services/errors';
+import { ApiTokenLimitError, BackupTokenLimitError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness } from '../helpers/api-harness';
 import { ACTIVITY_STAMPS, snapshotDatabase } from '../helpers/database-contents';
 import { dialects } from '../helpers/databases';

@@ -10,7 +10,7 @@ import { getPolicy } from '$lib/server/auth/policy';
 import { sha256Hex } from '$lib/server/auth/crypto';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import type { Database } from '$lib/server/db/schema';
-import { TooManyRequestsError } from '$lib/server/services/errors';
+import { TooManyRequestsError } from '$lib/server/errors';
 import type { Kysely } from 'kysely';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
 import { startAppServer, type AppServer } from '../helpers/app-server';

@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { sameDigest, sha256Hex } from '$lib/server/auth/crypto';
 import { getPolicy } from '$lib/server/auth/policy';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
-import { TooManyRequestsError } from '$lib/server/services/errors';
+import { TooManyRequestsError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
 import { dialects } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ZodError } from 'zod';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { getConfig } from '$lib/server/config';
-import { InvalidCredentialsError } from '$lib/server/services/errors';
+import { InvalidCredentialsError } from '$lib/server/errors';
 import { logTrpcError, REDACTED } from '$lib/server/trpc/log';
 import { useAppStack } from '../helpers/app-stack';
 import { dialects, type TestDatabase } from '../helpers/databases';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { maskEmail } from '$lib/server/mail';
-import { StepUpRequiredError } from '$lib/server/services/errors';
+import { StepUpRequiredError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
 import { ACTIVITY_STAMPS, snapshotDatabase } from '../helpers/database-contents';
 import { dialects } from '../helpers/databases';

@@ -3,7 +3,7 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import type { ApiTokenInfo, SessionUser } from '$lib/server/auth/types';
-import { ApiTokenNotAllowedError, ReadOnlyApiTokenError } from '$lib/server/services/errors';
+import { ApiTokenNotAllowedError, ReadOnlyApiTokenError } from '$lib/server/errors';
 import { createContextInner, type ContextInner } from '$lib/server/trpc/context';
 import {
 	adminProcedure,

@@ -8,7 +8,7 @@ import {
 	MAX_WAITING_HASHES,
 	verifyPassword
 } from '$lib/server/auth/password';
-import { ServerBusyError } from '$lib/server/services/errors';
+import { ServerBusyError } from '$lib/server/errors';
 import { toTRPCError } from '$lib/server/trpc/error-map';
 import { formatError } from '$lib/server/trpc/errors';
 import { failFromError } from '$lib/server/trpc/form-errors';

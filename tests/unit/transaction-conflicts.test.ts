@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '$lib/server/db/schema';
 import { decidingTransaction } from '$lib/server/db/transaction';
-import { ServerBusyError } from '$lib/server/services/errors';
+import { ServerBusyError } from '$lib/server/errors';
 import { toTRPCError } from '$lib/server/trpc/error-map';
 
 /** What mysql2 throws for a deadlock victim (errno 1213). */

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { ApiTokensTable, Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { encodeBase32, newId } from '../ids';
-import { recordAudit } from '../services/audit';
+import { recordAudit } from '../db/audit-log';
 import { sha256Hex } from './crypto';
 import type { ApiTokenScope, SessionUser } from './types';
 

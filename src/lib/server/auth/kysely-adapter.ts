@@ -5,8 +5,9 @@ import { sql, type CompiledQuery, type InferResult, type Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows } from '../db/errors';
 import { sha256Hex } from './crypto';
-import type { SessionAttributes } from './lucia';
 import type { AuthPolicy } from './policy';
+import { sessionExpiresAt } from './session-expiry';
+import type { SessionAttributes } from './types';
 
 type Lifetimes = AuthPolicy['session'];
 
@@ -82,7 +83,7 @@ export class KyselyAdapter implements Adapter {
 		const session: DatabaseSession = {
 			id: sessionId,
 			userId: row.user_id,
-			expiresAt: new Date(this.effectiveExpiry(attributes, Number(row.expires_at))),
+			expiresAt: new Date(sessionExpiresAt(this.lifetimes, attributes, Number(row.expires_at))),
 			attributes
 		};
 		const user: DatabaseUser = {
@@ -115,7 +116,7 @@ export class KyselyAdapter implements Adapter {
 			return {
 				id: row.public_id,
 				userId,
-				expiresAt: new Date(this.effectiveExpiry(attributes, Number(row.expires_at))),
+				expiresAt: new Date(sessionExpiresAt(this.lifetimes, attributes, Number(row.expires_at))),
 				attributes
 			};
 		});
@@ -130,7 +131,7 @@ export class KyselyAdapter implements Adapter {
 				public_id: attributes.publicId,
 				user_id: session.userId,
 				state: attributes.state,
-				expires_at: this.effectiveExpiry(attributes, session.expiresAt.getTime()),
+				expires_at: sessionExpiresAt(this.lifetimes, attributes, session.expiresAt.getTime()),
 				created_at: attributes.createdAt,
 				ip: attributes.ip,
 				user_agent: attributes.userAgent,
@@ -143,20 +144,26 @@ export class KyselyAdapter implements Adapter {
 
 	/**
 	 * Lucia's sliding renewal. Only verified sessions slide, and never past their absolute
-	 * lifetime; a pending session keeps the expiry it was created with.
+	 * lifetime; a pending session keeps the expiry it was created with. The limit needs the row's
+	 * creation time, which Lucia does not pass, so it is read first; a renewal that would not move
+	 * the expiry (a session at its absolute limit) writes nothing.
 	 */
 	async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {
+		const id = sha256Hex(sessionId);
+		const row = await this.db
+			.selectFrom('sessions')
+			.select(['created_at', 'expires_at'])
+			.where('id', '=', id)
+			.where('state', '=', 'verified')
+			.executeTakeFirst();
+		if (!row) return;
+		const session = { state: 'verified' as const, createdAt: Number(row.created_at) };
+		const next = sessionExpiresAt(this.lifetimes, session, expiresAt.getTime());
+		if (next === Number(row.expires_at)) return;
 		await this.db
 			.updateTable('sessions')
-			.set((eb) => ({
-				expires_at: eb
-					.case()
-					.when(eb('created_at', '<', expiresAt.getTime() - this.lifetimes.maxLifetimeMs))
-					.then(eb('created_at', '+', this.lifetimes.maxLifetimeMs))
-					.else(expiresAt.getTime())
-					.end()
-			}))
-			.where('id', '=', sha256Hex(sessionId))
+			.set({ expires_at: next })
+			.where('id', '=', id)
 			.where('state', '=', 'verified')
 			.execute();
 	}
@@ -180,14 +187,5 @@ export class KyselyAdapter implements Adapter {
 
 	async deleteExpiredSessions(): Promise<void> {
 		await this.db.deleteFrom('sessions').where('expires_at', '<=', Date.now()).execute();
-	}
-
-	/** The earlier of the sliding expiry and the state's absolute limit. */
-	private effectiveExpiry(attributes: SessionAttributes, expiresAt: number): number {
-		const limit =
-			attributes.state === 'pending_otp'
-				? this.lifetimes.pendingLifetimeMs
-				: this.lifetimes.maxLifetimeMs;
-		return Math.min(expiresAt, attributes.createdAt + limit);
 	}
 }

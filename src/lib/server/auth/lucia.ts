@@ -5,19 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { KyselyAdapter } from './kysely-adapter';
 import type { AuthPolicy } from './policy';
-import type { SessionState, SessionUser } from './types';
-
-export interface SessionAttributes {
-	publicId: string;
-	state: SessionState;
-	createdAt: number;
-	ip: string | null;
-	userAgent: string | null;
-	verifiedAt: number | null;
-	lastSeenAt: number | null;
-	/** Written once, at promotion: the hash of the pending session this one replaced. */
-	promotedFrom?: string | null;
-}
+import type { SessionAttributes, SessionUser } from './types';
 
 type UserAttributes = Omit<SessionUser, 'id'>;
 

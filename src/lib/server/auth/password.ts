@@ -1,6 +1,6 @@
 import { hash, verify, type Options } from '@node-rs/argon2';
 import { availableParallelism } from 'node:os';
-import { ServerBusyError } from '../services/errors';
+import { ServerBusyError } from '../errors';
 
 // OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane. `algorithm: 2` is Argon2id (the
 // package exports it as a const enum, which isolated-module builds cannot import).

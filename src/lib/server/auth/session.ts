@@ -7,6 +7,7 @@ import { newId } from '../ids';
 import { sha256Hex } from './crypto';
 import { luciaFor } from './lucia';
 import type { AuthPolicy } from './policy';
+import { sessionExpiresAt } from './session-expiry';
 import type { SessionInfo, SessionState, SessionUser } from './types';
 
 type Lifetimes = AuthPolicy['session'];
@@ -29,10 +30,8 @@ export async function validateSessionToken(
 	if (!TOKEN_PATTERN.test(token)) return null;
 	const { session, user } = await luciaFor(db, lifetimes).validateSession(token);
 	if (!session || !user) return null;
-	// Lucia reports its own sliding expiry; the absolute limits may come first.
-	const limit =
-		session.state === 'pending_otp' ? lifetimes.pendingLifetimeMs : lifetimes.maxLifetimeMs;
-	const expiresAt = Math.min(session.expiresAt.getTime(), session.createdAt + limit);
+	// After a renewal Lucia reports its own sliding expiry; the absolute limit may come first.
+	const expiresAt = sessionExpiresAt(lifetimes, session, session.expiresAt.getTime());
 	return {
 		user: { id: user.id, username: user.username, email: user.email, role: user.role },
 		session: {
@@ -79,13 +78,14 @@ export async function createSession(
 		lastSeenAt: now,
 		promotedFrom: params.promotedFrom === undefined ? null : sha256Hex(params.promotedFrom)
 	});
-	const limit =
-		params.state === 'pending_otp' ? lifetimes.pendingLifetimeMs : lifetimes.maxLifetimeMs;
+	const slidingExpiresAt = session.expiresAt.getTime();
 	return {
 		token: session.id,
 		hash: sha256Hex(session.id),
 		publicId,
-		expiresAt: new Date(Math.min(session.expiresAt.getTime(), now + limit))
+		expiresAt: new Date(
+			sessionExpiresAt(lifetimes, { state: params.state, createdAt: now }, slidingExpiresAt)
+		)
 	};
 }
 

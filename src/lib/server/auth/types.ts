@@ -1,4 +1,5 @@
-// What the session hook puts in `locals` and procedures read from `ctx`. Never a hash or secret.
+// Auth's types. SessionUser, SessionInfo and ApiTokenInfo are what the session hook puts in
+// `locals` and procedures read from `ctx`: never a hash or secret.
 export type SessionState = 'pending_otp' | 'verified';
 
 export interface SessionUser {
@@ -18,6 +19,22 @@ export interface SessionInfo {
 	verifiedAt: Date | null;
 	/** Last request seen (updated at most once a minute). */
 	lastSeenAt: Date | null;
+}
+
+/**
+ * A sessions row as Lucia carries it (timestamps in ms). Internal to auth/: lucia.ts registers it
+ * with Lucia and kysely-adapter.ts reads and writes it; here so neither imports the other for it.
+ */
+export interface SessionAttributes {
+	publicId: string;
+	state: SessionState;
+	createdAt: number;
+	ip: string | null;
+	userAgent: string | null;
+	verifiedAt: number | null;
+	lastSeenAt: number | null;
+	/** Written once, at promotion: the hash of the pending session this one replaced. */
+	promotedFrom?: string | null;
 }
 
 export type ApiTokenScope = 'read' | 'write';

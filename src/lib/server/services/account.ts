@@ -3,20 +3,14 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { sha256Hex } from '../auth/crypto';
 import { hashPassword, verifyPassword } from '../auth/password';
-import { getPolicy } from '../auth/policy';
+import { getPolicy, type AuthPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
+import { listUserSessions, type SessionSummary } from '../auth/session';
 import { revokeAllApiTokens } from './api-tokens';
-import { recordAudit } from './audit';
-import { InvalidCredentialsError, ServerBusyError } from './errors';
+import { recordAudit } from '../db/audit-log';
+import { ServerBusyError, WrongCurrentPasswordError } from '../errors';
 import { countWithin } from './limits';
-import type { Actor } from './user-admin';
-
-export class WrongCurrentPasswordError extends InvalidCredentialsError {
-	constructor() {
-		super();
-		this.message = 'The current password is not right';
-	}
-}
+import type { Actor } from './actor';
 
 /**
  * Needs the current password; every other session of the user ends, and their API tokens too
@@ -68,4 +62,13 @@ export async function changeOwnPassword(
 		}
 		await recordAudit(trx, { event: 'password.changed', subjectId: actor.actorId, ...actor }, now);
 	});
+}
+
+/** Your live sessions, newest first; `currentPublicId` marks the one you are using. */
+export async function listOwnSessions(
+	deps: { db: Kysely<Database>; policy: AuthPolicy },
+	userId: string,
+	currentPublicId: string | null
+): Promise<SessionSummary[]> {
+	return listUserSessions(deps.db, userId, currentPublicId, deps.policy.session);
 }

@@ -16,11 +16,11 @@ import type { AuthPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
 import type { ApiTokenScope } from '../auth/types';
 import { decidingTransaction } from '../db/transaction';
-import { recordAudit } from './audit';
-import { ApiTokenLimitError, NotFoundError } from './errors';
+import { recordAudit } from '../db/audit-log';
+import { ApiTokenLimitError, NotFoundError } from '../errors';
 import { countWithin } from './limits';
 import { lockUser } from './users';
-import type { Actor } from './user-admin';
+import type { Actor } from './actor';
 
 const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;

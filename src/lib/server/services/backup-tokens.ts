@@ -10,11 +10,12 @@ import type { AuthPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
 import { countStaticTokens, mintStaticTokens } from '../auth/static-tokens';
 import { backupTokensMintedMessage, type Mailer } from '../mail';
-import { recordAudit } from './audit';
-import { BackupTokenLimitError } from './errors';
+import { recordAudit } from '../db/audit-log';
+import { BackupTokenLimitError } from '../errors';
 import { countWithin } from './limits';
 import { noticeToUser, requestOf } from './notices';
-import { lockUser, requireUser, type AuditContext } from './users';
+import type { Actor, AuditContext } from './actor';
+import { lockUser, requireUser } from './users';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -30,7 +31,7 @@ export interface BackupTokenDeps {
  */
 export async function mintBackupTokens(
 	deps: BackupTokenDeps,
-	actor: AuditContext,
+	actor: Actor,
 	userId: string,
 	count: number
 ): Promise<string[]> {
@@ -97,7 +98,7 @@ async function mint(
 /** Revokes every unused token; a user with none is left alone (no write, no audit row). */
 export async function revokeBackupTokens(
 	db: Kysely<Database>,
-	actor: AuditContext,
+	actor: Actor,
 	userId: string
 ): Promise<void> {
 	const now = Date.now();

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { hitWithin, type Hit } from '../auth/rate-limit';
-import { TooManyRequestsError } from './errors';
+import { TooManyRequestsError } from '../errors';
 
 /** Counts one call against `max` per window; the hit is returned so work that fails can give it back. */
 export async function countWithin(

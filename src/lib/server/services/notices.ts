@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import type { MailContent, Mailer, RequestInfo } from '../mail';
-import type { AuditContext } from './users';
+import type { AuditContext } from './actor';
 import { deliveryAddress } from './users';
 
 export async function sendNotice(mailer: Mailer, to: string, message: MailContent): Promise<void> {

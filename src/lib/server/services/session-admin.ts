@@ -3,9 +3,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows } from '../db/errors';
 import { sha256Hex } from '../auth/crypto';
-import { recordAudit } from './audit';
-import { NotFoundError } from './errors';
-import type { Actor } from './user-admin';
+import { recordAudit } from '../db/audit-log';
+import { NotFoundError } from '../errors';
+import type { Actor } from './actor';
 
 export interface SessionListEntry {
 	publicId: string;

@@ -5,10 +5,11 @@ import { addressGroup } from '../auth/client-address';
 import { hashPassword } from '../auth/password';
 import type { AuthPolicy } from '../auth/policy';
 import { isLiveSetupToken, issueSetupToken, spendSetupToken } from '../auth/setup-token';
-import { recordAudit } from './audit';
-import { SetupLinkInvalidError } from './errors';
+import { recordAudit } from '../db/audit-log';
+import { SetupLinkInvalidError } from '../errors';
 import { countWithin } from './limits';
-import { countUsers, insertUser, type AuditContext } from './users';
+import type { AuditContext } from './actor';
+import { countUsers, insertUser } from './users';
 
 /** A fresh setup token while the database has no user; null once someone exists. */
 export async function openSetup(db: Kysely<Database>, ttlMs: number): Promise<string | null> {

@@ -20,6 +20,7 @@ import { hitWithin, release, type Hit } from '../auth/rate-limit';
 import {
 	createSession,
 	deletePendingSession,
+	invalidateSession,
 	markSessionVerified,
 	type NewSession
 } from '../auth/session';
@@ -33,7 +34,7 @@ import {
 	type Mailer
 } from '../mail';
 import { isUniqueViolation } from '../db/errors';
-import { recordAudit } from './audit';
+import { recordAudit } from '../db/audit-log';
 import { describeMailError, noticeToUser, requestOf } from './notices';
 import {
 	AccountLockedError,
@@ -43,7 +44,7 @@ import {
 	ServerBusyError,
 	TooManyRequestsError,
 	WrongCodeError
-} from './errors';
+} from '../errors';
 import { deliveryAddress, findUserForLogin } from './users';
 
 export interface SignInDeps {
@@ -465,4 +466,25 @@ async function markAddressProven(db: Kysely<Database>, userId: string, now: numb
 		.where('id', '=', userId)
 		.where('otp_email_confirmed_at', 'is', null)
 		.execute();
+}
+
+/**
+ * Ends the caller's session (pending or verified). One transaction: the audit row exists exactly
+ * when the session is gone.
+ */
+export async function signOut(
+	deps: SignInDeps,
+	userId: string,
+	sessionToken: string
+): Promise<void> {
+	await deps.db.transaction().execute(async (trx) => {
+		await invalidateSession(trx, sessionToken, deps.policy.session);
+		await recordAudit(trx, {
+			event: 'session.logout',
+			actorId: userId,
+			subjectId: userId,
+			ip: deps.ip,
+			userAgent: deps.userAgent
+		});
+	});
 }

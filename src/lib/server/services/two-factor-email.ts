@@ -10,10 +10,10 @@ import { releaseCodeMail, reserveCodeMail } from '../auth/code-mail-limits';
 import { keyedHash, randomDigits, sameDigest } from '../auth/crypto';
 import type { AuthPolicy } from '../auth/policy';
 import { addressChangedMessage, maskEmail, newAddressCodeMessage, type Mailer } from '../mail';
-import { recordAudit } from './audit';
-import { CodeDeliveryError, NotFoundError, TooManyRequestsError, WrongCodeError } from './errors';
+import { recordAudit } from '../db/audit-log';
+import { CodeDeliveryError, NotFoundError, TooManyRequestsError, WrongCodeError } from '../errors';
 import { describeMailError, requestOf, sendNotice } from './notices';
-import type { Actor } from './user-admin';
+import type { Actor } from './actor';
 import { lockUser } from './users';
 
 export interface TwoFactorEmailDeps {

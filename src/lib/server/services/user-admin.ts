@@ -5,15 +5,11 @@ import type { Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { hashPassword } from '../auth/password';
 import { revokeAllApiTokens } from './api-tokens';
-import { recordAudit, type AuditEvent } from './audit';
-import { ForbiddenError, InvalidRequestError, NotFoundError } from './errors';
-import { UserExistsError, type AuditContext } from './users';
+import { recordAudit, type AuditEvent } from '../db/audit-log';
+import type { Actor } from './actor';
+import { ForbiddenError, InvalidRequestError, NotFoundError, UserExistsError } from '../errors';
 import { requestOf, sendNotice } from './notices';
 import { addressChangedMessage, maskEmail, type Mailer } from '../mail';
-
-export interface Actor extends AuditContext {
-	actorId: string;
-}
 
 async function change(
 	db: Kysely<Database>,

@@ -3,7 +3,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { normalizeName } from '../../schemas/auth';
 import type { Database, UsersTable } from '../db/schema';
-import { NotFoundError } from './errors';
+import { NotFoundError } from '../errors';
 
 export interface UserListQuery {
 	search?: string;

@@ -4,14 +4,9 @@ import type { Database, UserRow } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { newId } from '../ids';
 import { hashPassword } from '../auth/password';
-import { recordAudit } from './audit';
-import { NotFoundError, PublicError } from './errors';
-
-export class UserExistsError extends PublicError {
-	constructor() {
-		super('That username or email is taken');
-	}
-}
+import { recordAudit } from '../db/audit-log';
+import type { AuditContext } from './actor';
+import { NotFoundError, UserExistsError } from '../errors';
 
 export type LoginCandidate = Pick<
 	UserRow,
@@ -81,12 +76,6 @@ export interface NewUser {
 	email: string | null;
 	password: string;
 	role: 'admin' | 'member';
-}
-
-export interface AuditContext {
-	actorId?: string | null;
-	ip?: string | null;
-	userAgent?: string | null;
 }
 
 /** Inserts a user (input already validated by the shared schemas). Returns the new id. */

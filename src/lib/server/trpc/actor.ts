@@ -1,4 +1,4 @@
-import type { Actor } from '../services/user-admin';
+import type { Actor } from '../services/actor';
 
 /** Who does it, for the audit trail. */
 export function actorOf(ctx: {

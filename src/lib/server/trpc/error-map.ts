@@ -18,9 +18,9 @@ import {
 	ForbiddenError,
 	InvalidRequestError,
 	TooManyRequestsError,
+	UserExistsError,
 	WrongCodeError
-} from '../services/errors';
-import { UserExistsError } from '../services/users';
+} from '../errors';
 
 // Service error -> tRPC code. Auth failures share UNAUTHORIZED; the message says the rest.
 const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]> = [

@@ -1,6 +1,6 @@
 import type { DefaultErrorShape, TRPCError } from '@trpc/server';
 import { z, ZodError } from 'zod';
-import { PublicError, StepUpRequiredError, TooManyRequestsError } from '../services/errors';
+import { PublicError, StepUpRequiredError, TooManyRequestsError } from '../errors';
 
 export interface FieldErrors {
 	formErrors: string[];

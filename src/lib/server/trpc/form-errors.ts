@@ -4,7 +4,7 @@ import { fail, type ActionFailure } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z, ZodError } from 'zod';
-import { StepUpRequiredError, TooManyRequestsError } from '../services/errors';
+import { StepUpRequiredError, TooManyRequestsError } from '../errors';
 import { publicMessage } from './errors';
 
 export interface FormFailure {

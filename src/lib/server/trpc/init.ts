@@ -8,11 +8,7 @@ import { initTRPC, TRPCError, type DataTransformer } from '@trpc/server';
 import superjson from 'superjson';
 import type { Context } from './context';
 import type { ApiTokenInfo, SessionInfo, SessionUser } from '../auth/types';
-import {
-	ApiTokenNotAllowedError,
-	ReadOnlyApiTokenError,
-	StepUpRequiredError
-} from '../services/errors';
+import { ApiTokenNotAllowedError, ReadOnlyApiTokenError, StepUpRequiredError } from '../errors';
 import { toTRPCError } from './error-map';
 import { formatError } from './errors';
 import { logTrpcError } from './log';

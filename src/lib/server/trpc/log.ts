@@ -1,5 +1,5 @@
 import type { TRPCError } from '@trpc/server';
-import { PublicError } from '../services/errors';
+import { PublicError } from '../errors';
 
 const logged = new WeakSet<TRPCError>();
 

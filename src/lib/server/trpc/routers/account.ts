@@ -1,7 +1,6 @@
 import { noInputSchema } from '../../../schemas/no-input';
 import { changePasswordSchema } from '../../../schemas/users';
-import { listUserSessions } from '../../auth/session';
-import { changeOwnPassword } from '../../services/account';
+import { changeOwnPassword, listOwnSessions } from '../../services/account';
 import { actorOf } from '../actor';
 import { humanProcedure, router, verifiedProcedure } from '../init';
 
@@ -9,9 +8,7 @@ export const accountRouter = router({
 	sessions: verifiedProcedure
 		.meta({ description: 'Your live sessions, newest first.' })
 		.input(noInputSchema)
-		.query(({ ctx }) =>
-			listUserSessions(ctx.db, ctx.user.id, ctx.session.publicId, ctx.policy.session)
-		),
+		.query(({ ctx }) => listOwnSessions(ctx, ctx.user.id, ctx.session.publicId)),
 
 	changePassword: humanProcedure
 		.meta({

@@ -2,7 +2,7 @@ import { noInputSchema } from '../../../schemas/no-input';
 import { auditListSchema } from '../../../schemas/users';
 import { AUDIT_EVENTS, listAudit, type AuditEvent } from '../../services/audit';
 import { getDashboard } from '../../services/dashboard';
-import { InvalidRequestError } from '../../services/errors';
+import { InvalidRequestError } from '../../errors';
 import { adminProcedure, router } from '../init';
 
 export const auditRouter = router({

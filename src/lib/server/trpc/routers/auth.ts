@@ -1,13 +1,12 @@
 import { loginSchema, verifySchema } from '../../../schemas/auth';
 import { noInputSchema } from '../../../schemas/no-input';
-import { invalidateSession } from '../../auth/session';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
-import { recordAudit } from '../../services/audit';
 import {
 	describeSecondStep,
 	resendCode,
 	sendStepUpCode,
 	signInWithPassword,
+	signOut,
 	verifySecondFactor,
 	verifyStepUp,
 	type SecondFactorMethod,
@@ -135,19 +134,7 @@ export const authRouter = router({
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
 			const { sessionToken, user } = ctx;
-			if (sessionToken && user) {
-				// One transaction: the audit row exists exactly when the session is gone.
-				await ctx.db.transaction().execute(async (trx) => {
-					await invalidateSession(trx, sessionToken, ctx.policy.session);
-					await recordAudit(trx, {
-						event: 'session.logout',
-						actorId: user.id,
-						subjectId: user.id,
-						ip: ctx.clientAddress,
-						userAgent: ctx.userAgent
-					});
-				});
-			}
+			if (sessionToken && user) await signOut(depsOf(ctx), user.id, sessionToken);
 			if (ctx.event && ctx.sessionTransport !== 'bearer') clearSessionCookie(ctx.event);
 			return { ok: true as const };
 		})

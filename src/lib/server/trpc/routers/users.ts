@@ -8,7 +8,7 @@ import {
 	userListSchema
 } from '../../../schemas/users';
 import { listAudit } from '../../services/audit';
-import { ForbiddenError } from '../../services/errors';
+import { ForbiddenError } from '../../errors';
 import {
 	deleteUser,
 	setActive,

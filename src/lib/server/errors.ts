@@ -1,5 +1,7 @@
-// Typed errors of the services. Their messages are written for people and safe to show; the tRPC
-// layer maps each class to a code in one place (trpc/error-map.ts), pages show the message.
+// Every typed error the app throws on purpose, in one module. Their messages are written for
+// people and safe to show; the tRPC layer maps each class to a code in one place
+// (trpc/error-map.ts), pages show the message. It imports nothing, so any layer (auth's password
+// queue as much as the services) can throw them without importing upward.
 export class PublicError extends Error {
 	constructor(message: string) {
 		super(message);
@@ -37,6 +39,13 @@ export class ServerBusyError extends TooManyRequestsError {
 		);
 	}
 }
+/** The current password given to change it was wrong: a failed password check like any other. */
+export class WrongCurrentPasswordError extends InvalidCredentialsError {
+	constructor() {
+		super();
+		this.message = 'The current password is not right';
+	}
+}
 export class AccountLockedError extends PublicError {
 	constructor() {
 		super('Too many wrong codes: this account is locked until an administrator unlocks it');
@@ -55,6 +64,12 @@ export class CodeDeliveryError extends PublicError {
 export class NoEmailError extends PublicError {
 	constructor() {
 		super('This account has no email address for codes: use a backup token');
+	}
+}
+
+export class UserExistsError extends PublicError {
+	constructor() {
+		super('That username or email is taken');
 	}
 }
 
