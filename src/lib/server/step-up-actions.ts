@@ -1,34 +1,23 @@
 // Actions every page with sensitive changes spreads into its own: send a step-up code, then
-// verify it. The procedures enforce step-up; these only let a form obtain it. Like every
-// action of a protected page, they first send anyone not verified to sign in.
-import type { RequestEvent } from '@sveltejs/kit';
-import { requireVerified } from './auth/page-guards';
-import { failFromError } from './trpc/form-errors';
-import { createServerCaller } from './trpc/caller';
+// verify it. The procedures enforce step-up; these only let a form obtain it. They run the
+// guard of the page's group, like every other action of the page.
+import type { PageGroup } from './pages/page-group';
+import type { VerifiedLocals } from './auth/page-guards';
 
-export const stepUpActions = {
-	stepUpRequest: async function stepUpRequest(event: RequestEvent) {
-		requireVerified(event);
-		const api = await createServerCaller(event);
-		try {
+export function stepUpActions(page: PageGroup<VerifiedLocals>) {
+	return {
+		stepUpRequest: page.action(async ({ api }) => {
 			await api.auth.stepUp.request();
-		} catch (error) {
-			return failFromError(error);
-		}
-		return { stepUpSent: true };
-	},
+			return { stepUpSent: true };
+		}),
 
-	stepUpVerify: async function stepUpVerify(event: RequestEvent) {
-		requireVerified(event);
-		const form = await event.request.formData();
-		const api = await createServerCaller(event);
-		try {
-			await api.auth.stepUp.verify({ code: String(form.get('code') ?? '') });
-		} catch (error) {
-			const failure = failFromError(error);
-			failure.data.stepUpSent = true;
-			return failure;
-		}
-		return { stepUpDone: true };
-	}
-};
+		// A wrong code keeps the code form on screen (StepUp.svelte shows it while stepUpSent).
+		stepUpVerify: page.action(
+			async ({ api, text }) => {
+				await api.auth.stepUp.verify({ code: text('code') });
+				return { stepUpDone: true };
+			},
+			{ failure: { stepUpSent: true } }
+		)
+	};
+}

@@ -1,14 +1,13 @@
 import { getConfig } from '$lib/server/config';
-import { requireVerified } from '$lib/server/auth/page-guards';
+import { appPage } from '$lib/server/pages/groups';
 import type { LayoutServerLoad } from './$types';
 
-// For the navigation only: each page's own load checks access again (a layout alone does not
-// protect a route, since pages can be loaded without re-running it).
-export const load: LayoutServerLoad = (event) => {
-	const { user } = requireVerified(event);
+// For the navigation only: each page's own load and actions run the group's guard again (a layout
+// alone does not protect a route, since pages can be loaded without re-running it).
+export const load: LayoutServerLoad = appPage.load(({ user }) => {
 	const config = getConfig();
 	return {
 		isAdmin: user.role === 'admin',
 		devOutbox: config.mail.transport === 'outbox' && config.env !== 'production'
 	};
-};
+});

@@ -1,10 +1,7 @@
-import { requireVerified } from '$lib/server/auth/page-guards';
-import { createServerCaller } from '$lib/server/trpc/caller';
+import { appPage } from '$lib/server/pages/groups';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async (event) => {
-	const { user } = requireVerified(event);
+export const load: PageServerLoad = appPage.load(async ({ api, user }) => {
 	if (user.role !== 'admin') return { dashboard: null };
-	const api = await createServerCaller(event);
 	return { dashboard: await api.audit.dashboard() };
-};
+});

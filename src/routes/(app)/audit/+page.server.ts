@@ -1,12 +1,12 @@
-import { error, redirect } from '@sveltejs/kit';
+import { redirect } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
-import { requireVerified } from '$lib/server/auth/page-guards';
-import { createServerCaller } from '$lib/server/trpc/caller';
+import { adminPage } from '$lib/server/pages/groups';
+import type { ServerCaller } from '$lib/server/pages/page-group';
 import type { PageServerLoad } from './$types';
 
 const FILTERS = ['event', 'user', 'from', 'to', 'page'] as const;
 type Query = Partial<Record<(typeof FILTERS)[number], string>>;
-type Api = Awaited<ReturnType<typeof createServerCaller>>;
+type Api = ServerCaller;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Longer than any email address (ids and usernames are shorter still): names nobody. */
@@ -61,9 +61,7 @@ function pageFrom(value: string | undefined): number {
 	return Number.isSafeInteger(page) && page >= 1 && page <= MAX_PAGE ? page : 1;
 }
 
-export const load: PageServerLoad = async (event) => {
-	const { user } = requireVerified(event);
-	if (user.role !== 'admin') error(403, 'Administrators only');
+export const load: PageServerLoad = adminPage.load(async ({ api, event }) => {
 	// Every filter lives in the URL, so a view can be bookmarked, linked and used without JavaScript.
 	const query: Query = Object.fromEntries(
 		FILTERS.flatMap((name) => {
@@ -71,7 +69,6 @@ export const load: PageServerLoad = async (event) => {
 			return value ? [[name, value]] : [];
 		})
 	);
-	const api = await createServerCaller(event);
 	const subject = query.user ? await findUser(api, query.user) : null;
 	if (subject && subject.id !== query.user) {
 		// A username was typed: keep the id in the URL, as links from user pages do.
@@ -125,4 +122,4 @@ export const load: PageServerLoad = async (event) => {
 		problems,
 		filtered: FILTERS.some((name) => name !== 'page' && query[name])
 	};
-};
+});

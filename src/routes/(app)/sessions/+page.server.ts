@@ -1,12 +1,8 @@
-import { requireVerified } from '$lib/server/auth/page-guards';
-import { failFromError } from '$lib/server/trpc/form-errors';
-import { createServerCaller } from '$lib/server/trpc/caller';
+import { appPage } from '$lib/server/pages/groups';
 import type { Actions, PageServerLoad } from './$types';
 
 // Admins see everyone's sessions, members their own; the procedures enforce the same split.
-export const load: PageServerLoad = async (event) => {
-	const { user, session } = requireVerified(event);
-	const api = await createServerCaller(event);
+export const load: PageServerLoad = appPage.load(async ({ api, user, session }) => {
 	if (user.role !== 'admin') {
 		const sessions = await api.account.sessions();
 		return {
@@ -26,28 +22,15 @@ export const load: PageServerLoad = async (event) => {
 		users: new Set(sessions.map((entry) => entry.userId)).size,
 		myOthers: sessions.filter((entry) => entry.userId === user.id && !entry.current).length
 	};
-};
+});
 
 export const actions: Actions = {
-	revoke: async function revokeSession(event) {
-		requireVerified(event);
-		const publicId = String((await event.request.formData()).get('publicId') ?? '');
-		const api = await createServerCaller(event);
-		try {
-			await api.sessions.revoke({ publicId });
-		} catch (error) {
-			return failFromError(error);
-		}
+	revoke: appPage.action(async ({ api, text }) => {
+		await api.sessions.revoke({ publicId: text('publicId') });
 		return { revoked: true };
-	},
+	}),
 
-	revokeOthers: async function revokeOtherSessions(event) {
-		requireVerified(event);
-		const api = await createServerCaller(event);
-		try {
-			return { ended: (await api.sessions.revokeOthers()).ended };
-		} catch (error) {
-			return failFromError(error);
-		}
-	}
+	revokeOthers: appPage.action(async ({ api }) => ({
+		ended: (await api.sessions.revokeOthers()).ended
+	}))
 };

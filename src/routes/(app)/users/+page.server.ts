@@ -1,9 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
-import { requireVerified } from '$lib/server/auth/page-guards';
+import { adminPage } from '$lib/server/pages/groups';
 import { stepUpActions } from '$lib/server/step-up-actions';
-import { failFromError } from '$lib/server/trpc/form-errors';
-import { createServerCaller } from '$lib/server/trpc/caller';
 import type { Actions, PageServerLoad } from './$types';
 
 const FILTERS = [
@@ -18,9 +16,7 @@ const FILTERS = [
 	'pageSize'
 ];
 
-export const load: PageServerLoad = async (event) => {
-	const { user } = requireVerified(event);
-	if (user.role !== 'admin') error(403, 'Administrators only');
+export const load: PageServerLoad = adminPage.load(async ({ api, event }) => {
 	// Every filter lives in the URL, so a view can be bookmarked and works without JavaScript.
 	const query = Object.fromEntries(
 		FILTERS.flatMap((name) => {
@@ -28,7 +24,6 @@ export const load: PageServerLoad = async (event) => {
 			return value ? [[name, value]] : [];
 		})
 	);
-	const api = await createServerCaller(event);
 	try {
 		const input = query as Parameters<typeof api.users.list>[0];
 		const result = await api.users.list(input);
@@ -39,22 +34,16 @@ export const load: PageServerLoad = async (event) => {
 		}
 		throw cause;
 	}
-};
+});
 
 export const actions: Actions = {
 	// Deactivating ends sessions and tokens: it needs a fresh code, which these obtain.
-	...stepUpActions,
+	...stepUpActions(adminPage),
 
-	deactivate: async function deactivateUsers(event) {
-		requireVerified(event);
-		const ids = (await event.request.formData()).getAll('ids').map(String);
+	deactivate: adminPage.action(async ({ api, form }) => {
+		const ids = form.getAll('ids').map(String);
 		if (ids.length === 0) return { message: 'Select at least one user' };
-		const api = await createServerCaller(event);
-		try {
-			await api.users.setActive({ ids, active: false });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+		await api.users.setActive({ ids, active: false });
 		return { deactivated: ids.length };
-	}
+	})
 };

@@ -1,5 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
-import { failFromError } from '$lib/server/trpc/form-errors';
+import { publicPage } from '$lib/server/pages/groups';
 import { createServerCaller } from '$lib/server/trpc/caller';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -13,22 +13,15 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
-	default: async function createFirstAdmin(event) {
-		const form = await event.request.formData();
-		const values = {
-			username: String(form.get('username') ?? ''),
-			email: String(form.get('email') ?? '')
-		};
-		const api = await createServerCaller(event);
-		try {
+	default: publicPage.action(
+		async ({ api, event, text, values }) => {
 			await api.setup.complete({
 				token: event.url.searchParams.get('token') ?? '',
-				password: String(form.get('password') ?? ''),
+				password: text('password'),
 				...values
 			});
-		} catch (error) {
-			return failFromError(error, values);
-		}
-		redirect(303, '/login?setup=done');
-	}
+			redirect(303, '/login?setup=done');
+		},
+		{ values: ['username', 'email'] }
+	)
 };

@@ -1,10 +1,9 @@
 import { error, redirect } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import { idSchema } from '$lib/schemas/users';
-import { requireVerified } from '$lib/server/auth/page-guards';
+import { adminPage, appPage } from '$lib/server/pages/groups';
+import type { ServerCaller } from '$lib/server/pages/page-group';
 import { stepUpActions } from '$lib/server/step-up-actions';
-import { failFromError } from '$lib/server/trpc/form-errors';
-import { createServerCaller } from '$lib/server/trpc/caller';
 import type { Actions, PageServerLoad } from './$types';
 
 const TABS = [
@@ -16,7 +15,6 @@ const TABS = [
 	'history'
 ] as const;
 type Tab = (typeof TABS)[number];
-type Api = Awaited<ReturnType<typeof createServerCaller>>;
 
 /** users.history pages by 50; Pagination needs the same number. */
 const HISTORY_PAGE_SIZE = 50;
@@ -26,11 +24,7 @@ function tabFrom(url: URL): Tab {
 	return TABS.find((name) => name === tab) ?? 'profile';
 }
 
-function text(form: FormData, name: string): string {
-	return String(form.get(name) ?? '');
-}
-
-async function loadHistory(api: Api, id: string, url: URL) {
+async function loadHistory(api: ServerCaller, id: string, url: URL) {
 	const page = Number(url.searchParams.get('page') ?? 1);
 	try {
 		return { ...(await api.users.history({ id, page })), page, pageSize: HISTORY_PAGE_SIZE };
@@ -47,8 +41,9 @@ function notFoundOrThrow(cause: unknown): never {
 	throw cause;
 }
 
-export const load: PageServerLoad = async (event) => {
-	const { user: viewer, session } = requireVerified(event);
+// An admin page, but a member who opens their own is sent to /account rather than refused: the
+// load checks the role itself, after the (app) guard.
+export const load: PageServerLoad = appPage.load(async ({ api, event, user: viewer, session }) => {
 	const { id } = event.params;
 	if (viewer.role !== 'admin') {
 		// Members manage their own account on /account, and nobody else's.
@@ -57,7 +52,6 @@ export const load: PageServerLoad = async (event) => {
 	}
 	if (!idSchema.safeParse(id).success) error(404, 'No such user');
 	const tab = tabFrom(event.url);
-	const api = await createServerCaller(event);
 	const subject = await api.users.get({ id }).catch(notFoundOrThrow);
 
 	// Only what the open tab shows is loaded. `subject`, not `user`: the root layout's `user` is
@@ -72,174 +66,94 @@ export const load: PageServerLoad = async (event) => {
 		apiTokens: tab === 'api-tokens' ? await api.apiTokens.listFor({ userId: id }) : null,
 		history: tab === 'history' ? await loadHistory(api, id, event.url) : null
 	};
-};
+});
 
 // Every action acts on the user in the URL, never on a user id from the form body. Success returns
 // a message the page shows without JavaScript (with it, the toast says the same).
 export const actions: Actions = {
-	...stepUpActions,
+	...stepUpActions(adminPage),
 
-	updateProfile: async function updateProfile(event) {
-		requireVerified(event);
-		const form = await event.request.formData();
-		const values = { username: text(form, 'username'), email: text(form, 'email') };
-		const api = await createServerCaller(event);
-		try {
-			await api.users.updateProfile({
-				id: event.params.id,
-				username: values.username,
-				email: values.email.trim() === '' ? null : values.email
-			});
-		} catch (cause) {
-			return failFromError(cause, values);
-		}
-		return { success: 'Profile saved' };
-	},
+	updateProfile: adminPage.action(
+		async ({ api, event, values }) => {
+			const email = values.email.trim() === '' ? null : values.email;
+			await api.users.updateProfile({ id: event.params.id, username: values.username, email });
+			return { success: 'Profile saved' };
+		},
+		{ values: ['username', 'email'] }
+	),
 
-	setRole: async function setRole(event) {
-		requireVerified(event);
-		const form = await event.request.formData();
-		const values = { role: text(form, 'role') };
-		const api = await createServerCaller(event);
-		try {
+	setRole: adminPage.action(
+		async ({ api, event, values }) => {
 			// The procedure's schema rejects anything but 'admin' or 'member'.
 			await api.users.setRole({ id: event.params.id, role: values.role as 'admin' | 'member' });
-		} catch (cause) {
-			return failFromError(cause, values);
-		}
-		return { success: `Role changed to ${values.role}` };
-	},
+			return { success: `Role changed to ${values.role}` };
+		},
+		{ values: ['role'] }
+	),
 
-	setPassword: async function setPassword(event) {
-		requireVerified(event);
-		const form = await event.request.formData();
-		const api = await createServerCaller(event);
-		try {
-			await api.users.setPassword({ id: event.params.id, password: text(form, 'password') });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+	setPassword: adminPage.action(async ({ api, event, text }) => {
+		await api.users.setPassword({ id: event.params.id, password: text('password') });
 		return { success: 'Password set; their sessions have ended' };
-	},
+	}),
 
-	deactivate: async function deactivateUser(event) {
-		requireVerified(event);
-		const api = await createServerCaller(event);
-		try {
-			await api.users.setActive({ ids: [event.params.id], active: false });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+	deactivate: adminPage.action(async ({ api, event }) => {
+		await api.users.setActive({ ids: [event.params.id], active: false });
 		return { success: 'Deactivated; their sessions have ended' };
-	},
+	}),
 
-	reactivate: async function reactivateUser(event) {
-		requireVerified(event);
-		const api = await createServerCaller(event);
-		try {
-			await api.users.setActive({ ids: [event.params.id], active: true });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+	reactivate: adminPage.action(async ({ api, event }) => {
+		await api.users.setActive({ ids: [event.params.id], active: true });
 		return { success: 'Reactivated' };
-	},
+	}),
 
-	unlock: async function unlockUser(event) {
-		requireVerified(event);
-		const api = await createServerCaller(event);
-		try {
-			await api.users.unlock({ id: event.params.id });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+	unlock: adminPage.action(async ({ api, event }) => {
+		await api.users.unlock({ id: event.params.id });
 		return { success: 'Unlocked' };
-	},
+	}),
 
-	delete: async function deleteUser(event) {
-		requireVerified(event);
-		const api = await createServerCaller(event);
-		try {
-			await api.users.delete({ id: event.params.id });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+	delete: adminPage.action(async ({ api, event }) => {
+		await api.users.delete({ id: event.params.id });
 		redirect(303, '/users');
-	},
+	}),
 
-	requestTwoFactorEmail: async function requestTwoFactorEmail(event) {
-		requireVerified(event);
-		const form = await event.request.formData();
-		const values = { email: text(form, 'email') };
-		const api = await createServerCaller(event);
-		try {
+	requestTwoFactorEmail: adminPage.action(
+		async ({ api, event, values }) => {
 			await api.twoFactor.requestEmailFor({ userId: event.params.id, email: values.email });
-		} catch (cause) {
-			return failFromError(cause, values);
-		}
-		return { success: 'Code sent to the new address' };
-	},
+			return { success: 'Code sent to the new address' };
+		},
+		{ values: ['email'] }
+	),
 
-	clearTwoFactorEmail: async function clearTwoFactorEmail(event) {
-		requireVerified(event);
-		const api = await createServerCaller(event);
-		try {
-			await api.twoFactor.clearEmailFor({ userId: event.params.id });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+	clearTwoFactorEmail: adminPage.action(async ({ api, event }) => {
+		await api.twoFactor.clearEmailFor({ userId: event.params.id });
 		return { success: 'Codes go to the account email again' };
-	},
+	}),
 
-	revokeApiToken: async function revokeApiToken(event) {
-		requireVerified(event);
-		const form = await event.request.formData();
-		const api = await createServerCaller(event);
-		try {
-			await api.apiTokens.revokeFor({ id: text(form, 'id') });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+	revokeApiToken: adminPage.action(async ({ api, text }) => {
+		await api.apiTokens.revokeFor({ id: text('id') });
 		return { success: 'API token revoked' };
-	},
+	}),
 
-	revokeSession: async function revokeSession(event) {
-		requireVerified(event);
-		const form = await event.request.formData();
-		const api = await createServerCaller(event);
-		try {
-			await api.sessions.revoke({ publicId: text(form, 'publicId') });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+	revokeSession: adminPage.action(async ({ api, text }) => {
+		await api.sessions.revoke({ publicId: text('publicId') });
 		return { success: 'Session ended' };
-	},
+	}),
 
-	generateBackupTokens: async function generateBackupTokens(event) {
-		requireVerified(event);
-		const form = await event.request.formData();
-		const values = { count: text(form, 'count') };
-		const api = await createServerCaller(event);
-		let tokens: string[];
-		try {
-			({ tokens } = await api.backupTokens.generateFor({
-				userId: event.params.id,
+	// Shown once: only their hashes are stored.
+	generateBackupTokens: adminPage.action(
+		async ({ api, event, values }) => {
+			const userId = event.params.id;
+			const { tokens } = await api.backupTokens.generateFor({
+				userId,
 				count: Number(values.count)
-			}));
-		} catch (cause) {
-			return failFromError(cause, values);
-		}
-		// Shown once: only their hashes are stored.
-		return { success: `${tokens.length} backup tokens created`, tokens };
-	},
+			});
+			return { success: `${tokens.length} backup tokens created`, tokens };
+		},
+		{ values: ['count'] }
+	),
 
-	revokeBackupTokens: async function revokeBackupTokens(event) {
-		requireVerified(event);
-		const api = await createServerCaller(event);
-		try {
-			await api.backupTokens.revokeFor({ userId: event.params.id });
-		} catch (cause) {
-			return failFromError(cause);
-		}
+	revokeBackupTokens: adminPage.action(async ({ api, event }) => {
+		await api.backupTokens.revokeFor({ userId: event.params.id });
 		return { success: 'All backup tokens revoked' };
-	}
+	})
 };

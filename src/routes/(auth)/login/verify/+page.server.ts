@@ -1,7 +1,6 @@
-import { fail, redirect } from '@sveltejs/kit';
+import { redirect } from '@sveltejs/kit';
 import { safeRedirectPath } from '$lib/server/auth/redirect';
-import { failFromError } from '$lib/server/trpc/form-errors';
-import { createServerCaller } from '$lib/server/trpc/caller';
+import { publicPage } from '$lib/server/pages/groups';
 import type { Actions, PageServerLoad } from './$types';
 
 // What the login and resend actions put in the URL for this page; nothing in it is secret.
@@ -53,32 +52,23 @@ export const load: PageServerLoad = ({ locals, url }) => {
 	};
 };
 
+// A pending session is the procedures' own check (auth.verifyOtp and auth.resendOtp).
 export const actions: Actions = {
-	verify: async function verify(event) {
-		const form = await event.request.formData();
-		const api = await createServerCaller(event);
-		try {
-			await api.auth.verifyOtp({ code: pastedCode(String(form.get('code') ?? '')) });
-		} catch (error) {
-			return failFromError(error);
-		}
+	verify: publicPage.action(async ({ api, event, text }) => {
+		await api.auth.verifyOtp({ code: pastedCode(text('code')) });
 		redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
-	},
+	}),
 
-	resend: async function resend(event) {
-		const api = await createServerCaller(event);
-		let sent;
-		try {
-			sent = await api.auth.resendOtp();
-		} catch (error) {
-			// Shown next to the resend button rather than the code field.
-			const failure = failFromError(error);
-			return fail(failure.status, { ...failure.data, resendFailed: true });
-		}
-		const query = carriedQuery(event.url);
-		query.set('expires', String(sent.expiresAt.getTime()));
-		query.set('resend', String(sent.resendAvailableAt.getTime()));
-		query.set('resent', '1');
-		redirect(303, `/login/verify?${query}`);
-	}
+	// A failure is shown next to the resend button rather than the code field.
+	resend: publicPage.action(
+		async ({ api, event }) => {
+			const sent = await api.auth.resendOtp();
+			const query = carriedQuery(event.url);
+			query.set('expires', String(sent.expiresAt.getTime()));
+			query.set('resend', String(sent.resendAvailableAt.getTime()));
+			query.set('resent', '1');
+			redirect(303, `/login/verify?${query}`);
+		},
+		{ failure: { resendFailed: true } }
+	)
 };
