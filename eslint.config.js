@@ -60,13 +60,15 @@ const zones = {
 	},
 	trpc: {
 		target: `${server}/trpc`,
-		from: [
-			`${server}/startup.ts`,
-			`${server}/step-up-actions.ts`,
-			`${server}/theme.ts`,
-			'src/routes'
-		],
+		from: [`${server}/startup.ts`, `${server}/theme.ts`, `${server}/pages`, 'src/routes'],
 		message: 'The tRPC layer never imports routes or route helpers.'
+	},
+	pages: {
+		// Route helpers (page groups: a guard, then the server caller) sit between routes and tRPC.
+		target: `${server}/pages`,
+		from: server,
+		except: ['./pages', './trpc', './auth/page-guards.ts', './auth/types.ts', ...base],
+		message: 'Page helpers use the server caller and the page guards only.'
 	},
 	procedures: {
 		// Procedures go through services. They may read auth's types and set the session cookie
@@ -88,8 +90,8 @@ const zones = {
 			'./auth/redirect.ts',
 			'./auth/handle-session.ts',
 			'./auth/types.ts',
+			'./pages',
 			'./startup.ts',
-			'./step-up-actions.ts',
 			'./theme.ts',
 			...base
 		],

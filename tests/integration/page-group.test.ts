@@ -8,7 +8,7 @@ import { requireAdmin, requireVerified } from '$lib/server/auth/page-guards';
 import { getPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
 import { definePageGroup, type PageGuard } from '$lib/server/pages/page-group';
-import { stepUpActions } from '$lib/server/step-up-actions';
+import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import { advanceClock, useApiHarness } from '../helpers/api-harness';
 import { dialects } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';

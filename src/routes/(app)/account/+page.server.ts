@@ -1,6 +1,6 @@
 import { fail, isActionFailure, type ActionFailure } from '@sveltejs/kit';
 import { appPage } from '$lib/server/pages/groups';
-import { stepUpActions } from '$lib/server/step-up-actions';
+import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import type { FormFailure } from '$lib/server/trpc/form-errors';
 import type { Actions, PageServerLoad } from './$types';
 

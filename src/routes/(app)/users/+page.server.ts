@@ -1,7 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import { adminPage } from '$lib/server/pages/groups';
-import { stepUpActions } from '$lib/server/step-up-actions';
+import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 const FILTERS = [

@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { idSchema } from '$lib/schemas/users';
 import { adminPage, appPage } from '$lib/server/pages/groups';
 import type { ServerCaller } from '$lib/server/pages/page-group';
-import { stepUpActions } from '$lib/server/step-up-actions';
+import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 const TABS = [

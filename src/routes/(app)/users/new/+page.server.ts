@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { adminPage } from '$lib/server/pages/groups';
-import { stepUpActions } from '$lib/server/step-up-actions';
+import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = adminPage.load(() => ({}));

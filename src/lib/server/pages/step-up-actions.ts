@@ -1,8 +1,8 @@
 // Actions every page with sensitive changes spreads into its own: send a step-up code, then
 // verify it. The procedures enforce step-up; these only let a form obtain it. They run the
 // guard of the page's group, like every other action of the page.
-import type { PageGroup } from './pages/page-group';
-import type { VerifiedLocals } from './auth/page-guards';
+import type { PageGroup } from './page-group';
+import type { VerifiedLocals } from '../auth/page-guards';
 
 export function stepUpActions(page: PageGroup<VerifiedLocals>) {
 	return {
