@@ -7,7 +7,10 @@ import { publicProcedure, router } from '../init';
 
 export const devRouter = router({
 	outbox: publicProcedure
-		.meta({ description: 'Dev outbox messages, newest first (development with no SMTP only).' })
+		.meta({
+			description:
+				'The latest 50 dev outbox messages, newest first (development with no SMTP only).'
+		})
 		.input(noInputSchema)
 		.query(async ({ ctx }) => {
 			// It shows sign-in codes to anyone: only on the dev server (never in a build, whatever
@@ -15,6 +18,7 @@ export const devRouter = router({
 			if (!isDevServer() || ctx.mailer.transport !== 'outbox' || getConfig().env === 'production') {
 				throw new TRPCError({ code: 'NOT_FOUND', message: 'Not found' });
 			}
+			// A bounded list by design (the page says "the latest 50"): old codes are useless.
 			return listOutbox(ctx.db, 50);
 		})
 });
