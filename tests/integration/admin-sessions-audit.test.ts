@@ -6,6 +6,7 @@ import { sha256Hex } from '$lib/server/auth/crypto';
 import { getPolicy } from '$lib/server/auth/policy';
 import { AUDIT_EVENTS, recordAudit } from '$lib/server/db/audit-log';
 import { countUsers } from '$lib/server/services/users';
+import { newId } from '$lib/server/ids';
 import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
 import { dialects } from '../helpers/databases';
 import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
@@ -43,8 +44,8 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			const tokens = [await signIn(user), await signIn(user)];
 			const admin = await callerFor(adminToken);
 
-			const all = await admin.sessions.all();
-			const mine = await admin.sessions.all({ userId: user.id });
+			const { sessions: all } = await admin.sessions.all({ pageSize: 100 });
+			const { sessions: mine } = await admin.sessions.all({ userId: user.id });
 			expect(mine).toHaveLength(2);
 			expect(mine.every((s) => s.userId === user.id && s.username === user.username)).toBe(true);
 			const own = await (await callerFor(tokens[0]!)).account.sessions();
@@ -65,12 +66,89 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			const { token: adminToken } = await asNewAdmin();
 			const user = await seedUser(api.db);
 			const token = await signIn(user);
-			const [session] = await (await callerFor(adminToken)).sessions.all({ userId: user.id });
+			const {
+				sessions: [session]
+			} = await (await callerFor(adminToken)).sessions.all({ userId: user.id });
 
 			await (await callerFor(adminToken)).sessions.revoke({ publicId: session!.publicId });
 			expect(await isValid(token)).toBe(false);
 			const again = (await callerFor(adminToken)).sessions.revoke({ publicId: session!.publicId });
 			expect((await errorOf(again)).code).toBe('NOT_FOUND');
+		});
+	});
+
+	describe('sessions.all pages through every live session, like the users list: never a silent cap', () => {
+		/** `count` live sessions of `userId`, one a second apart, written straight to the table. */
+		async function plantSessions(userId: string, count: number): Promise<string[]> {
+			const now = Date.now();
+			const rows = Array.from({ length: count }, (_, i) => ({
+				id: sha256Hex(`planted-${userId}-${i}`),
+				public_id: newId(),
+				user_id: userId,
+				state: 'verified' as const,
+				created_at: now - i * 1000,
+				expires_at: now + DAY,
+				ip: null,
+				user_agent: null,
+				verified_at: now,
+				last_seen_at: null,
+				promoted_from: null
+			}));
+			for (let i = 0; i < rows.length; i += 100) {
+				await api.db
+					.insertInto('sessions')
+					.values(rows.slice(i, i + 100))
+					.execute();
+			}
+			return rows.map((row) => row.public_id);
+		}
+
+		it('205 sessions of one user: a total of 205, and the pages hold each once, newest first', async () => {
+			const { token } = await asNewAdmin();
+			const user = await seedUser(api.db);
+			const planted = await plantSessions(user.id, 205);
+			const admin = await callerFor(token);
+
+			const first = await admin.sessions.all({ userId: user.id });
+			expect(first).toMatchObject({ total: 205, userCount: 1 });
+			expect(first.sessions).toHaveLength(25);
+			const seen: string[] = [];
+			for (let page = 1; page <= 3; page++) {
+				const listed = await admin.sessions.all({ userId: user.id, page, pageSize: 100 });
+				expect(listed.total).toBe(205);
+				seen.push(...listed.sessions.map((session) => session.publicId));
+			}
+			// Planted newest first, so the listing order is the planting order.
+			expect(seen).toEqual(planted);
+			const past = await admin.sessions.all({ userId: user.id, page: 4, pageSize: 100 });
+			expect(past).toMatchObject({ sessions: [], total: 205 });
+		});
+
+		it("everyone's sessions: counted over all pages, with how many people hold them", async () => {
+			const { token } = await asNewAdmin();
+			const [one, two] = [await seedUser(api.db), await seedUser(api.db)];
+			await plantSessions(one.id, 3);
+			await plantSessions(two.id, 2);
+			const admin = await callerFor(token);
+			const everyone = await admin.sessions.all();
+			const live = await api.db
+				.selectFrom('sessions')
+				.select((eb) => [
+					eb.fn.countAll<number>().as('n'),
+					eb.fn.count<number>('user_id').distinct().as('users')
+				])
+				.where('expires_at', '>', Date.now())
+				.executeTakeFirstOrThrow();
+			expect(everyone.total).toBe(Number(live.n));
+			expect(everyone.userCount).toBe(Number(live.users));
+			expect(everyone.sessions.length).toBe(Math.min(25, Number(live.n)));
+		});
+
+		it('refuses page sizes other than 10, 25, 50 and 100, and pages below 1', async () => {
+			const admin = await callerFor((await asNewAdmin()).token);
+			for (const input of [{ pageSize: 1000 }, { pageSize: 7 }, { page: 0 }, { page: 1.5 }]) {
+				expect((await errorOf(admin.sessions.all(input))).code).toBe('BAD_REQUEST');
+			}
 		});
 	});
 

@@ -34,7 +34,7 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'backupTokens.generateFor': { userId: ID, count: 5 },
 	'backupTokens.generateMine': { count: 5 },
 	'backupTokens.revokeFor': { userId: ID },
-	'sessions.all': { userId: ID },
+	'sessions.all': { userId: ID, page: 1, pageSize: 10 },
 	'sessions.revoke': { publicId: ID },
 	'setup.complete': {
 		token: 'no-such-token',

@@ -10,6 +10,16 @@ const flag = z
 	.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')])
 	.optional();
 
+/** The page of a paged list, from 1; a query string's '2' is accepted as 2. */
+export const pageSchema = z.coerce.number().int().min(1).max(100_000).default(1);
+
+/** Rows per page: a few fixed choices, so no request can ask for the whole table at once. */
+export const pageSizeSchema = z.coerce
+	.number()
+	.int()
+	.refine((n) => [10, 25, 50, 100].includes(n), { error: '10, 25, 50 or 100' })
+	.default(25);
+
 export const userListSchema = z.strictObject({
 	search: z.string().trim().max(100).optional(),
 	role: roleSchema.optional(),
@@ -18,12 +28,15 @@ export const userListSchema = z.strictObject({
 	emailConfirmed: flag,
 	sort: z.enum(['username', 'email', 'created', 'role']).default('username'),
 	direction: z.enum(['asc', 'desc']).default('asc'),
-	page: z.coerce.number().int().min(1).max(100_000).default(1),
-	pageSize: z.coerce
-		.number()
-		.int()
-		.refine((n) => [10, 25, 50, 100].includes(n), { error: '10, 25, 50 or 100' })
-		.default(25)
+	page: pageSchema,
+	pageSize: pageSizeSchema
+});
+
+/** Live sessions, everyone's or one user's, paged like the users list. */
+export const sessionListSchema = z.strictObject({
+	userId: idSchema.optional(),
+	page: pageSchema,
+	pageSize: pageSizeSchema
 });
 
 export const createUserSchema = z.strictObject({

@@ -121,6 +121,10 @@ export async function insertApiToken(
 	}
 }
 
+/**
+ * Every token of the user, newest first. Not paged, and never cut off: creating one past the
+ * policy's `apiTokens.maxPerUser` (50) is refused, so the whole list is always that short.
+ */
 export async function listApiTokens(
 	db: Kysely<Database>,
 	userId: string

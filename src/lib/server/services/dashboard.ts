@@ -4,6 +4,8 @@ import type { Database } from '../db/schema';
 import { listRecentAudit, type AuditEvent, type AuditRow } from './audit';
 
 const DAY = 24 * 60 * 60 * 1000;
+/** The dashboard shows a glance, not the log: the audit page pages through all of it. */
+export const RECENT_EVENTS = 8;
 const SIGN_INS: AuditEvent[] = ['otp.verified', 'static_token.used'];
 const FAILURES: AuditEvent[] = ['login.failed', 'otp.failed'];
 
@@ -12,6 +14,7 @@ export interface DashboardSummary {
 	activeSessions: number;
 	failedSignIns24h: number;
 	lockouts24h: number;
+	/** The newest RECENT_EVENTS rows of the audit log; the page says so and links to the rest. */
 	recent: AuditRow[];
 	/** Oldest first; `day` is the UTC date (YYYY-MM-DD). */
 	perDay: Array<{ day: string; signIns: number; failures: number }>;
@@ -45,7 +48,7 @@ export async function getDashboard(
 			.executeTakeFirstOrThrow(),
 		countEvents('login.failed', now - DAY),
 		countEvents('account.locked', now - DAY),
-		listRecentAudit(db, 8),
+		listRecentAudit(db, RECENT_EVENTS),
 		// Only the kinds the chart shows, only two weeks, counted per UTC day by the database:
 		// `created_at - created_at % DAY` is the day's start in both dialects.
 		db

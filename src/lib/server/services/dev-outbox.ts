@@ -16,5 +16,6 @@ export async function listDevOutbox(deps: {
 	if (!isDevServer() || deps.mailer.transport !== 'outbox' || getConfig().env === 'production') {
 		throw new NotFoundError();
 	}
+	// A bounded list by design (the page says "the latest 50"): old codes are useless.
 	return listOutbox(deps.db, 50);
 }

@@ -19,41 +19,73 @@ export interface SessionListEntry {
 	userAgent: string | null;
 }
 
-/** Live sessions, newest first; all users' (admin) or one user's. */
+export interface SessionListQuery {
+	/** One user's sessions; absent: everyone's. */
+	userId?: string;
+	page: number;
+	pageSize: number;
+}
+
+export interface SessionPage {
+	sessions: SessionListEntry[];
+	/** Live sessions matching the query, on every page. */
+	total: number;
+	/** How many people those sessions belong to. */
+	userCount: number;
+}
+
+/**
+ * One page of live sessions, newest first; all users' (admin) or one user's. Paged, never cut
+ * off: a busy instance holds more live sessions than any one page should carry.
+ */
 export async function listSessions(
 	db: Kysely<Database>,
-	options: { userId?: string; limit?: number } = {}
-): Promise<SessionListEntry[]> {
-	let query = db
-		.selectFrom('sessions')
-		.innerJoin('users', 'users.id', 'sessions.user_id')
-		.select([
-			'sessions.public_id',
-			'sessions.user_id',
-			'users.username',
-			'sessions.state',
-			'sessions.created_at',
-			'sessions.last_seen_at',
-			'sessions.expires_at',
-			'sessions.ip',
-			'sessions.user_agent'
-		])
-		.where('sessions.expires_at', '>', Date.now())
-		.orderBy('sessions.created_at', 'desc')
-		.limit(options.limit ?? 200);
-	if (options.userId) query = query.where('sessions.user_id', '=', options.userId);
-	const rows = await query.execute();
-	return rows.map((row) => ({
-		publicId: row.public_id,
-		userId: row.user_id,
-		username: row.username,
-		state: row.state,
-		createdAt: new Date(Number(row.created_at)),
-		lastSeenAt: row.last_seen_at === null ? null : new Date(Number(row.last_seen_at)),
-		expiresAt: new Date(Number(row.expires_at)),
-		ip: row.ip,
-		userAgent: row.user_agent
-	}));
+	query: SessionListQuery
+): Promise<SessionPage> {
+	let live = db.selectFrom('sessions').where('sessions.expires_at', '>', Date.now());
+	if (query.userId) live = live.where('sessions.user_id', '=', query.userId);
+	const [rows, counts] = await Promise.all([
+		live
+			.innerJoin('users', 'users.id', 'sessions.user_id')
+			.select([
+				'sessions.public_id',
+				'sessions.user_id',
+				'users.username',
+				'sessions.state',
+				'sessions.created_at',
+				'sessions.last_seen_at',
+				'sessions.expires_at',
+				'sessions.ip',
+				'sessions.user_agent'
+			])
+			.orderBy('sessions.created_at', 'desc')
+			// Sessions created in the same millisecond keep one order from page to page.
+			.orderBy('sessions.public_id')
+			.limit(query.pageSize)
+			.offset((query.page - 1) * query.pageSize)
+			.execute(),
+		live
+			.select((eb) => [
+				eb.fn.countAll<number>().as('total'),
+				eb.fn.count<number>('sessions.user_id').distinct().as('users')
+			])
+			.executeTakeFirstOrThrow()
+	]);
+	return {
+		sessions: rows.map((row) => ({
+			publicId: row.public_id,
+			userId: row.user_id,
+			username: row.username,
+			state: row.state,
+			createdAt: new Date(Number(row.created_at)),
+			lastSeenAt: row.last_seen_at === null ? null : new Date(Number(row.last_seen_at)),
+			expiresAt: new Date(Number(row.expires_at)),
+			ip: row.ip,
+			userAgent: row.user_agent
+		})),
+		total: Number(counts.total),
+		userCount: Number(counts.users)
+	};
 }
 
 /** Ends one session; `ownerId` restricts it to that user's sessions (members). */

@@ -6,7 +6,7 @@ import { humanProcedure, router, verifiedProcedure } from '../init';
 
 export const accountRouter = router({
 	sessions: verifiedProcedure
-		.meta({ description: 'Your live sessions, newest first.' })
+		.meta({ description: 'All your live sessions, newest first.' })
 		.input(noInputSchema)
 		.query(({ ctx }) => listOwnSessions(ctx, ctx.user.id, ctx.session.publicId)),
 

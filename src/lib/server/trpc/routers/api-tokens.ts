@@ -19,7 +19,10 @@ export const apiTokensRouter = router({
 		}),
 
 	list: humanProcedure
-		.meta({ description: 'Your API tokens, newest first (prefix and last use, never the token).' })
+		.meta({
+			description:
+				'All your API tokens (at most 50 are held), newest first: prefix and last use, never the token.'
+		})
 		.input(noInputSchema)
 		.query(({ ctx }) => listApiTokens(ctx.db, ctx.user.id)),
 
@@ -32,7 +35,7 @@ export const apiTokensRouter = router({
 		}),
 
 	listFor: humanAdminProcedure
-		.meta({ description: "A user's API tokens, newest first." })
+		.meta({ description: "All of a user's API tokens (at most 50 are held), newest first." })
 		.input(z.strictObject({ userId: idSchema }))
 		.query(({ ctx, input }) => listApiTokens(ctx.db, input.userId)),
 

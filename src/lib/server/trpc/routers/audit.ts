@@ -25,7 +25,7 @@ export const auditRouter = router({
 		.query(() => AUDIT_EVENTS),
 
 	dashboard: adminProcedure
-		.meta({ description: 'Counts, recent events and sign-ins per day for two weeks.' })
+		.meta({ description: 'Counts, the 8 most recent events and sign-ins per day for two weeks.' })
 		.input(noInputSchema)
 		.query(({ ctx }) => getDashboard(ctx.db))
 });

@@ -4,7 +4,10 @@ import { publicProcedure, router } from '../init';
 
 export const devRouter = router({
 	outbox: publicProcedure
-		.meta({ description: 'Dev outbox messages, newest first (development with no SMTP only).' })
+		.meta({
+			description:
+				'The latest 50 dev outbox messages, newest first (development with no SMTP only).'
+		})
 		.input(noInputSchema)
 		.query(({ ctx }) => listDevOutbox(ctx))
 });

@@ -1,15 +1,19 @@
 import { z } from 'zod';
 import { noInputSchema } from '../../../schemas/no-input';
-import { idSchema } from '../../../schemas/users';
+import { idSchema, sessionListSchema } from '../../../schemas/users';
 import { listSessions, revokeOtherSessions, revokeSession } from '../../services/session-admin';
 import { actorOf } from '../actor';
 import { adminProcedure, humanProcedure, router, verifiedProcedure } from '../init';
 
 export const sessionsRouter = router({
 	all: adminProcedure
-		.meta({ description: "Everyone's live sessions, newest first." })
-		.input(z.strictObject({ userId: idSchema.optional() }).optional())
-		.query(({ ctx, input }) => listSessions(ctx.db, { userId: input?.userId })),
+		.meta({
+			description:
+				"Live sessions, everyone's or one user's, newest first, in pages (25 unless `pageSize` says 10, 50 or 100), with the total."
+		})
+		// No input at all is the first page of everyone's: `prefault` runs the defaults on `{}`.
+		.input(sessionListSchema.prefault({}))
+		.query(({ ctx, input }) => listSessions(ctx.db, input)),
 
 	revoke: verifiedProcedure
 		.meta({ description: 'Ends a session by its public id (members: only their own).' })

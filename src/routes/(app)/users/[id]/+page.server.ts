@@ -19,6 +19,9 @@ type Tab = (typeof TABS)[number];
 /** users.history pages by 50; Pagination needs the same number. */
 const HISTORY_PAGE_SIZE = 50;
 
+/** sessions.all's default page size. */
+const SESSIONS_PAGE_SIZE = 25;
+
 function tabFrom(url: URL): Tab {
 	const tab = url.searchParams.get('tab');
 	return TABS.find((name) => name === tab) ?? 'profile';
@@ -28,6 +31,20 @@ async function loadHistory(api: ServerCaller, id: string, url: URL) {
 	const page = Number(url.searchParams.get('page') ?? 1);
 	try {
 		return { ...(await api.users.history({ id, page })), page, pageSize: HISTORY_PAGE_SIZE };
+	} catch (cause) {
+		if (cause instanceof TRPCError && cause.code === 'BAD_REQUEST') {
+			error(400, 'That page is not valid');
+		}
+		throw cause;
+	}
+}
+
+/** One page of the user's live sessions; `page` and `pageSize` come from the URL like /users. */
+async function loadSessions(api: ServerCaller, id: string, url: URL) {
+	const page = Number(url.searchParams.get('page') ?? 1);
+	const pageSize = Number(url.searchParams.get('pageSize') ?? SESSIONS_PAGE_SIZE);
+	try {
+		return { ...(await api.sessions.all({ userId: id, page, pageSize })), page, pageSize };
 	} catch (cause) {
 		if (cause instanceof TRPCError && cause.code === 'BAD_REQUEST') {
 			error(400, 'That page is not valid');
@@ -61,7 +78,7 @@ export const load: PageServerLoad = appPage.load(async ({ api, event, user: view
 		tab,
 		isSelf: id === viewer.id,
 		currentSessionId: session.publicId,
-		sessions: tab === 'sessions' ? await api.sessions.all({ userId: id }) : null,
+		sessions: tab === 'sessions' ? await loadSessions(api, id, event.url) : null,
 		backupTokens: tab === 'backup-tokens' ? await api.backupTokens.countFor({ userId: id }) : null,
 		apiTokens: tab === 'api-tokens' ? await api.apiTokens.listFor({ userId: id }) : null,
 		history: tab === 'history' ? await loadHistory(api, id, event.url) : null
