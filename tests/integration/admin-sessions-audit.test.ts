@@ -7,8 +7,8 @@ import { getPolicy } from '$lib/server/auth/policy';
 import { AUDIT_EVENTS, recordAudit } from '$lib/server/services/audit';
 import { countUsers } from '$lib/server/services/users';
 import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const policy = getPolicy();
 const HOUR = 60 * 60_000;
