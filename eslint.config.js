@@ -151,7 +151,7 @@ const importResolver = createTypeScriptImportResolver({
 });
 
 export default defineConfig(
-	{ ignores: ['build/', '.svelte-kit/', 'data/', 'node_modules/'] },
+	{ ignores: ['build/', '.svelte-kit/', 'data/', 'node_modules/', 'bench/.build/'] },
 	js.configs.recommended,
 	ts.configs.recommended,
 	svelte.configs.recommended,
@@ -233,6 +233,42 @@ export default defineConfig(
 		// Migrations are frozen: they must not depend on today's table types (Kysely's advice).
 		files: ['migrations/**/*.ts', 'scripts/new-migration.ts'],
 		rules: { '@typescript-eslint/no-explicit-any': 'off' }
+	},
+	// Who may import whom outside the app's own layers: the product (src/) ships alone, so it
+	// imports none of the folders around it; tools/ (servers, databases and sign-ins for tests,
+	// the bench and the load run) is neutral ground that tests/, bench/ and scripts/ share.
+	{
+		files: ['src/**'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{
+					patterns: [
+						{
+							regex: '(^|/)(tests|scripts|bench|tools)/',
+							message:
+								'src/ is the product: it imports nothing from tests/, scripts/, bench/ or tools/.'
+						}
+					]
+				}
+			]
+		}
+	},
+	{
+		files: ['scripts/**', 'tools/**'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{
+					patterns: [
+						{
+							regex: '(^|/)(tests|bench)/',
+							message: 'Move what tests/ or bench/ and this file share to tools/.'
+						}
+					]
+				}
+			]
+		}
 	},
 	{
 		files: ['**/*.svelte', '**/*.svelte.ts'],

@@ -21,8 +21,8 @@ import autocannon, { type Options, type Result } from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { startAppServer, type AppServer } from '../tests/helpers/app-server';
-import { createTestDatabase, mysqlBaseUrl, type TestDatabase } from '../tests/helpers/databases';
+import { startAppServer, type AppServer } from '../tools/app-server';
+import { createTestDatabase, mysqlBaseUrl, type TestDatabase } from '../tools/databases';
 import {
 	CookieJar,
 	seedUser,
@@ -30,8 +30,8 @@ import {
 	trpcQuery,
 	waitForCode,
 	type SeededUser
-} from '../tests/helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../tests/helpers/smtp-sink';
+} from '../tools/sign-in';
+import { startSmtpSink, type SmtpSink } from '../tools/smtp-sink';
 
 const USAGE = 'usage: npm run load -- [--seconds N] [--db sqlite|mysql]';
 const WRONG_LOGINS_PER_SECOND = 50;

@@ -15,7 +15,7 @@ import {
 	signInThroughPages,
 	submitPassword
 } from '../helpers/browser-session';
-import { isCodeMailTo, seedUser } from '../helpers/sign-in';
+import { isCodeMailTo, seedUser } from '../../tools/sign-in';
 
 const JS_ON_AND_OFF = [
 	['with JavaScript', true],

@@ -11,7 +11,7 @@ import {
 	pathOf,
 	signInThroughPages
 } from '../helpers/browser-session';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const MINUTE = 60_000;
 

@@ -12,9 +12,9 @@ import type { Database } from '$lib/server/db/schema';
 import { createMailer, type Mailer } from '$lib/server/mail';
 import { createContextInner } from '$lib/server/trpc/context';
 import { createCaller } from '$lib/server/trpc/router';
-import { createMigratedDatabase, type TestDatabase } from './databases';
-import { waitForCode } from './sign-in';
-import { startSmtpSink, type SmtpSink } from './smtp-sink';
+import { createMigratedDatabase, type TestDatabase } from '../../tools/databases';
+import { waitForCode } from '../../tools/sign-in';
+import { startSmtpSink, type SmtpSink } from '../../tools/smtp-sink';
 
 const policy = getPolicy();
 

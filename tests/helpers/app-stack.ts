@@ -2,9 +2,9 @@
 // migrated database, sending its mail over real SMTP to a sink on loopback.
 import { afterAll, beforeAll } from 'vitest';
 import type { DatabaseDialect } from '$lib/server/config';
-import { startAppServer, type AppServer } from './app-server';
-import { createMigratedDatabase, type TestDatabase } from './databases';
-import { startSmtpSink, type SmtpSink } from './smtp-sink';
+import { startAppServer, type AppServer } from '../../tools/app-server';
+import { createMigratedDatabase, type TestDatabase } from '../../tools/databases';
+import { startSmtpSink, type SmtpSink } from '../../tools/smtp-sink';
 
 export interface AppStack {
 	database: TestDatabase;

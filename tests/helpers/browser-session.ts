@@ -7,8 +7,8 @@ import { hashPassword } from '$lib/server/auth/password';
 import type { Database } from '$lib/server/db/schema';
 import { recordAudit } from '$lib/server/db/audit-log';
 import { insertUser } from '$lib/server/services/users';
-import { seedUser, TEST_PASSWORD, waitForCode, type SeededUser } from './sign-in';
-import type { SmtpSink } from './smtp-sink';
+import { seedUser, TEST_PASSWORD, waitForCode, type SeededUser } from '../../tools/sign-in';
+import type { SmtpSink } from '../../tools/smtp-sink';
 
 export type Theme = 'light' | 'dark';
 

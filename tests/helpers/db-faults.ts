@@ -12,7 +12,7 @@ import {
 	type RootOperationNode,
 	type UnknownRow
 } from 'kysely';
-import type { TestDatabase } from './databases';
+import type { TestDatabase } from '../../tools/databases';
 
 export type Verb = 'select' | 'insert' | 'update' | 'delete';
 

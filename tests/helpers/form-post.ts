@@ -1,6 +1,6 @@
 // Page forms posted the way a browser without JavaScript posts them: urlencoded, same-origin,
 // asking for HTML, redirects left for the test to read.
-import type { CookieJar } from './sign-in';
+import type { CookieJar } from '../../tools/sign-in';
 
 export interface FormPostOptions {
 	/** Sends its cookies and keeps what comes back. */

@@ -1,8 +1,8 @@
 // Signing in to a running build over plain HTTP, by cookie (as the browser does) or by bearer
 // token (as other tools do): the password step alone (a pending session) or both steps.
 import type { SignInUser } from './api-harness';
-import { CookieJar, trpcMutation, waitForCode, type TrpcReply } from './sign-in';
-import type { SmtpSink } from './smtp-sink';
+import { CookieJar, trpcMutation, waitForCode, type TrpcReply } from '../../tools/sign-in';
+import type { SmtpSink } from '../../tools/smtp-sink';
 
 export interface LoginResult {
 	status: 'otp_required';

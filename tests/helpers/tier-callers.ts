@@ -6,7 +6,7 @@ import type { Tier } from '$lib/server/trpc/init';
 import { appRouter } from '$lib/server/trpc/router';
 import { describeProcedures } from '../../scripts/api-reference';
 import type { Caller, useApiHarness } from './api-harness';
-import { seedUser } from './sign-in';
+import { seedUser } from '../../tools/sign-in';
 
 export interface RouterProcedure {
 	path: string;

@@ -8,8 +8,8 @@ import { AUDIT_EVENTS, recordAudit } from '$lib/server/db/audit-log';
 import { countUsers } from '$lib/server/services/users';
 import { newId } from '$lib/server/ids';
 import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const policy = getPolicy();
 const HOUR = 60 * 60_000;

@@ -4,14 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { useApiHarness, errorOf } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import {
 	OTP_SUBJECT,
 	extractCode,
 	seedUser,
 	waitForAddressCode,
 	type SeededUser
-} from '../helpers/sign-in';
+} from '../../tools/sign-in';
 
 const policy = getPolicy();
 

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { useApiHarness, errorOf, type Caller } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const policy = getPolicy();
 const NEW_PASSWORD = 'a brand new password';

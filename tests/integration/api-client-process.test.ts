@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { insertApiToken } from '$lib/server/auth/api-tokens';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects } from '../helpers/databases';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const CLIENT_SCRIPT = resolve('tests/fixtures/api-client-script.ts');

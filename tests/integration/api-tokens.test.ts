@@ -20,8 +20,8 @@ import {
 	procedureAt,
 	type Caller
 } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { seedUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser } from '../../tools/sign-in';
 
 const policy = getPolicy();
 const MINUTE = 60_000;

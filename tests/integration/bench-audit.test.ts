@@ -3,10 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dialects, mysqlBaseUrl } from '../helpers/databases';
+import { dialects, mysqlBaseUrl } from '../../tools/databases';
 
 const TSX = resolve('node_modules/.bin/tsx');
-const BENCH_AUDIT = resolve('scripts/bench-audit.ts');
+const BENCH_AUDIT = resolve('bench/audit.ts');
 const CALLS = 6;
 
 describe.each(dialects)('npm run bench:audit on %s', (dialect) => {

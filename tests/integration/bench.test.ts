@@ -6,13 +6,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '$lib/server/config';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { measurePageScripts } from '../../scripts/bench/login-page-js';
-import { dialects, mysqlBaseUrl } from '../helpers/databases';
+import { measurePageScripts } from '../../bench/login-page-js';
+import { startAppServer, type AppServer } from '../../tools/app-server';
+import { dialects, mysqlBaseUrl } from '../../tools/databases';
 
 const TSX = resolve('node_modules/.bin/tsx');
-const BENCH = resolve('scripts/bench.ts');
+const BENCH = resolve('bench/bench.ts');
 
 const SCENARIO_FIGURES = ['requestsPerSecond', 'p50', 'p99', 'errors', 'requests'];
 const MEASURED_SCENARIO_FIGURES = [
@@ -98,6 +97,10 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 		expect(missing, 'figures that are not numbers').toEqual([]);
 		expect(results.meta).toMatchObject({ dialect, tiny: true });
 		expect(results.scenarios.baseline.requests).toBeGreaterThan(0);
+		// Counted on both sides: the baseline's own handle (a page and the total), and the app's
+		// statements from its diagnostics channel (the session lookup of every signed-in request).
+		expect(results.roundTrips.baseline).toEqual({ queries: 2, writes: 0 });
+		expect(results.roundTrips.sessionValidation.queries).toBeGreaterThanOrEqual(1);
 		expect(results.budgets).toHaveLength(7);
 		for (const budget of results.budgets) {
 			expect(budget).toEqual({
@@ -114,7 +117,7 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 	}, 240_000);
 });
 
-describe('bench mode is off unless asked for', () => {
+describe('the production server (npm start)', () => {
 	let server: AppServer;
 	let dir: string;
 	beforeAll(async () => {
@@ -126,7 +129,7 @@ describe('bench mode is off unless asked for', () => {
 		rmSync(dir, { recursive: true, force: true });
 	});
 
-	it('answers 404 at /bench/users and /bench/stats without BENCH_MODE', async () => {
+	it('answers 404 at /bench/users and /bench/stats: only bench/server.js serves them', async () => {
 		for (const path of ['/bench/users', '/bench/stats']) {
 			expect((await fetch(server.origin + path)).status, path).toBe(404);
 		}
@@ -140,38 +143,5 @@ describe('bench mode is off unless asked for', () => {
 		expect(scripts.urls.filter((path) => path.includes('/entry/'))).toHaveLength(2);
 		expect(scripts.files).toBe(scripts.urls.length);
 		expect(scripts.gzipBytes).toBeGreaterThan(0);
-	});
-
-	it('stops a production server given BENCH_MODE=true alone', async () => {
-		const refused = startAppServer({
-			DATABASE_URL: `file:${join(dir, 'other.db')}`,
-			BENCH_MODE: 'true'
-		});
-		await expect(refused).rejects.toThrow(/BENCH_MODE: refused when NODE_ENV=production/);
-	});
-
-	it('needs BENCH_MODE_ALLOW_PRODUCTION and a loopback HOST in production', () => {
-		const problemsOf = (env: Record<string, string>) => {
-			try {
-				loadConfig({
-					NODE_ENV: 'production',
-					AUTH_SECRET: 'x'.repeat(32),
-					SMTP_URL: 'smtp://m',
-					...env
-				});
-				return [];
-			} catch (error) {
-				if (error instanceof ConfigError) return error.problems;
-				throw error;
-			}
-		};
-		const on = { BENCH_MODE: 'true', BENCH_MODE_ALLOW_PRODUCTION: 'true' };
-		expect(problemsOf({ ...on, HOST: '0.0.0.0' })).toEqual([
-			'BENCH_MODE: in production only with HOST=127.0.0.1 (the server on loopback only)'
-		]);
-		expect(problemsOf({ ...on, HOST: '127.0.0.1' })).toEqual([]);
-		const secret = { AUTH_SECRET: 'x'.repeat(32) };
-		expect(loadConfig({ ...secret, BENCH_MODE: 'true' }).benchMode).toBe(true);
-		expect(loadConfig(secret).benchMode).toBe(false);
 	});
 });

@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from '$lib/server/db/bundled-migrations';
 import { createMigrator } from '$lib/server/db/migrator';
-import { createTestDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { createTestDatabase, dialects, type TestDatabase } from '../../tools/databases';
 
 const MIGRATION = '20261206110000_login_limits_and_binary_names';
 const names = Object.keys(migrations).sort();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteExpiredAuthRows } from '$lib/server/auth/cleanup';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 
 describe.each(dialects)('the expired-row sweep on %s', (dialect) => {
 	let database: TestDatabase;

@@ -5,7 +5,7 @@ import { keyedHash } from '$lib/server/auth/crypto';
 import { verifyPassword } from '$lib/server/auth/password';
 import { mintStaticTokens, normalizeStaticToken } from '$lib/server/auth/static-tokens';
 import { createUser } from '$lib/server/services/users';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const CREATE_USER = resolve('scripts/create-user.ts');

@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects } from '../helpers/databases';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const SCRIPT = resolve('tests/fixtures/trpc-client-script.ts');

@@ -1,13 +1,13 @@
 // The production server (`npm start`: server/index.js over the build) over real HTTP, once per
 // dialect.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
+import { startAppServer, type AppServer } from '../../tools/app-server';
 import {
 	createTestDatabase,
 	dialects,
 	mysqlBaseUrl,
 	type TestDatabase
-} from '../helpers/databases';
+} from '../../tools/databases';
 
 describe.each(dialects)('the production build on %s', (dialect) => {
 	let database: TestDatabase;

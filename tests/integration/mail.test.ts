@@ -11,13 +11,13 @@ import {
 	type MailerOptions,
 	type OutgoingMail
 } from '$lib/server/mail';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 import {
 	startSilentSmtpServer,
 	startSmtpSink,
 	unusedPort,
 	type SmtpSink
-} from '../helpers/smtp-sink';
+} from '../../tools/smtp-sink';
 
 const FROM = 'Admin Console <admin@example.com>';
 const CODE = '482913';

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrations } from '$lib/server/db/bundled-migrations';
 import { createMigrator, migrateToLatest, rollbackOne } from '$lib/server/db/migrator';
-import { createTestDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { createTestDatabase, dialects, type TestDatabase } from '../../tools/databases';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const MIGRATE = resolve('scripts/migrate.ts');

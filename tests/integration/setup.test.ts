@@ -5,7 +5,7 @@ import { getPolicy } from '$lib/server/auth/policy';
 import { openSetup } from '$lib/server/services/setup';
 import { createContextInner } from '$lib/server/trpc/context';
 import { createCaller } from '$lib/server/trpc/router';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 
 const ttl = getPolicy().setupTokenTtlMs;
 const admin = { username: 'root-admin', email: 'root@example.com', password: 'a long passphrase' };

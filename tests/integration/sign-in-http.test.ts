@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
+import { startAppServer, type AppServer } from '../../tools/app-server';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import {
 	CookieJar,
 	isCookieRemoval,
@@ -16,8 +16,8 @@ import {
 	type SeededUser,
 	type SetCookie,
 	type TrpcReply
-} from '../helpers/sign-in';
-import { startSmtpSink, unusedPort, type SmtpSink } from '../helpers/smtp-sink';
+} from '../../tools/sign-in';
+import { startSmtpSink, unusedPort, type SmtpSink } from '../../tools/smtp-sink';
 
 interface LoginResult {
 	status: 'otp_required';

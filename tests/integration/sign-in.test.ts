@@ -10,8 +10,8 @@ import { TooManyRequestsError } from '$lib/server/errors';
 import { createUser } from '$lib/server/services/users';
 import { appRouter } from '$lib/server/trpc/router';
 import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { unusedPort } from '../helpers/smtp-sink';
+import { dialects } from '../../tools/databases';
+import { unusedPort } from '../../tools/smtp-sink';
 
 const policy = getPolicy();
 const PASSWORD = 'correct horse battery staple';

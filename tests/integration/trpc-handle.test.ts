@@ -9,7 +9,7 @@ import { createContextInner } from '$lib/server/trpc/context';
 import { publicProcedure, router } from '$lib/server/trpc/init';
 import { logTrpcError } from '$lib/server/trpc/log';
 import { procedureKindOf } from '$lib/server/trpc/procedure-kind';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases';
+import { createTestDatabase, type TestDatabase } from '../../tools/databases';
 
 const ORIGIN = 'http://app.test';
 let mutations = 0;

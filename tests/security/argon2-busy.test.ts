@@ -12,8 +12,8 @@ import {
 } from '$lib/server/auth/password';
 import { ServerBusyError } from '$lib/server/errors';
 import { errorOf, useApiHarness } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { seedUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser } from '../../tools/sign-in';
 
 const gate = vi.hoisted(() => {
 	let open: Promise<void> = Promise.resolve();

@@ -12,16 +12,16 @@ import { recordAudit } from '$lib/server/db/audit-log';
 import { createContextInner } from '$lib/server/trpc/context';
 import { createCaller } from '$lib/server/trpc/router';
 import { useApiHarness, type Caller } from '../helpers/api-harness';
-import { seedAuditVolume, type AuditVolume } from '../helpers/audit-volume';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { seedAuditVolume, type AuditVolume } from '../../tools/audit-volume';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 import {
 	captureQueries,
 	explain,
 	formatPlan,
 	type CapturedQuery,
 	type PlanStep
-} from '../helpers/query-plans';
-import { seedUser } from '../helpers/sign-in';
+} from '../../tools/query-plans';
+import { seedUser } from '../../tools/sign-in';
 
 // Enough rows that MariaDB's optimizer, which prefers a table scan over an index on a tiny
 // table, judges the log as it would a real one.

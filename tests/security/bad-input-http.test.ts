@@ -4,8 +4,8 @@
 // trace or a database driver's words in the body, and no row changed.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { startAppServer, type AppServer } from '../../tools/app-server';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 import { snapshotDatabase } from '../helpers/database-contents';
 import {
 	CookieJar,
@@ -13,7 +13,7 @@ import {
 	seedUser,
 	trpcMutation,
 	type SeededUser
-} from '../helpers/sign-in';
+} from '../../tools/sign-in';
 
 const KB10 = 'a'.repeat(10 * 1024);
 const MB1 = 'p'.repeat(1024 * 1024);

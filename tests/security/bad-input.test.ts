@@ -8,9 +8,9 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatError } from '$lib/server/trpc/errors';
 import { errorOf, procedureAt, useApiHarness } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { snapshotDatabase } from '../helpers/database-contents';
-import { seedUser } from '../helpers/sign-in';
+import { seedUser } from '../../tools/sign-in';
 import { routerProcedures, signInForEveryTier } from '../helpers/tier-callers';
 
 const ID = 'aaaaaaaaaaaaaaaa'; // well-formed, belongs to nobody

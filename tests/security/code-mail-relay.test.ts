@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { getPolicy, type AuthPolicy } from '$lib/server/auth/policy';
 import { requestOtpEmailChange } from '$lib/server/services/two-factor-email';
 import { useApiHarness } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { NEW_ADDRESS_SUBJECT, seedUser, waitForAddressCode } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { NEW_ADDRESS_SUBJECT, seedUser, waitForAddressCode } from '../../tools/sign-in';
 
 const policy = getPolicy();
 /** Caps high enough that only the cooldown can decide a race. */

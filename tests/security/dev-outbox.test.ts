@@ -3,9 +3,9 @@
 // `node build` straight from a shell) keeps its mail in the outbox table, but must never serve
 // it, nor print a code on its console.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
-import { seedUser, trpcMutation, trpcQuery, type SeededUser } from '../helpers/sign-in';
+import { startAppServer, type AppServer } from '../../tools/app-server';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
+import { seedUser, trpcMutation, trpcQuery, type SeededUser } from '../../tools/sign-in';
 
 describe.each(dialects)('the dev outbox in a production build on %s', (dialect) => {
 	let database: TestDatabase;

@@ -5,10 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '$lib/server/auth/password';
 import { newId } from '$lib/server/ids';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { startAppServer, type AppServer } from '../../tools/app-server';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 import { postForm } from '../helpers/form-post';
-import { TEST_PASSWORD } from '../helpers/sign-in';
+import { TEST_PASSWORD } from '../../tools/sign-in';
 
 type Kind = 'unknown user' | 'wrong password' | 'locked account' | 'deactivated account';
 const KINDS: Kind[] = ['unknown user', 'wrong password', 'locked account', 'deactivated account'];

@@ -8,12 +8,12 @@ import { verifyPassword } from '$lib/server/auth/password';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import type { AuditEvent } from '$lib/server/services/audit';
 import { errorOf, useApiHarness } from '../helpers/api-harness';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { startAppServer, type AppServer } from '../../tools/app-server';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 import { dieAfter, type Statement } from '../helpers/db-faults';
 import { signInOverHttp } from '../helpers/http-sign-in';
-import { seedUser, type CookieJar } from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+import { seedUser, type CookieJar } from '../../tools/sign-in';
+import { startSmtpSink, type SmtpSink } from '../../tools/smtp-sink';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const NEW_PASSWORD = 'an entirely new passphrase';

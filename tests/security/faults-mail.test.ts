@@ -4,8 +4,8 @@
 // and work once a real server answers on the same port, without restarting the app.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { startAppServer, type AppServer } from '../../tools/app-server';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 import {
 	CookieJar,
 	seedUser,
@@ -14,13 +14,13 @@ import {
 	waitForCode,
 	type SeededUser,
 	type TrpcReply
-} from '../helpers/sign-in';
+} from '../../tools/sign-in';
 import {
 	startSilentSmtpServer,
 	startSmtpSink,
 	unusedPort,
 	type SmtpSink
-} from '../helpers/smtp-sink';
+} from '../../tools/smtp-sink';
 
 /** The mail timeout (10 s) plus room for a loaded machine. */
 const ANSWER_WITHIN_MS = 12_000;

@@ -6,9 +6,9 @@
 // anything runs, with nothing in the log.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { signInOverHttp } from '../helpers/http-sign-in';
-import { seedUser, trpcQuery, type CookieJar, type SeededUser } from '../helpers/sign-in';
+import { seedUser, trpcQuery, type CookieJar, type SeededUser } from '../../tools/sign-in';
 
 /** constructor, __proto__, hasOwnProperty, toString, valueOf, isPrototypeOf, ... */
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);

@@ -7,7 +7,7 @@ import { TRPCError } from '@trpc/server';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { procedureAt, useApiHarness } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { snapshotDatabase } from '../helpers/database-contents';
 import {
 	routerProcedures,

@@ -11,8 +11,8 @@ import { addBackupTokens } from '$lib/server/services/backup-tokens';
 import { ApiTokenLimitError, BackupTokenLimitError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness } from '../helpers/api-harness';
 import { ACTIVITY_STAMPS, snapshotDatabase } from '../helpers/database-contents';
-import { dialects } from '../helpers/databases';
-import { seedUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser } from '../../tools/sign-in';
 
 const policy = getPolicy();
 const HOUR = 60 * 60 * 1000;

@@ -13,9 +13,9 @@ import type { Database } from '$lib/server/db/schema';
 import { TooManyRequestsError } from '$lib/server/errors';
 import type { Kysely } from 'kysely';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
-import { seedUser, trpcMutation, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { startAppServer, type AppServer } from '../../tools/app-server';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
+import { seedUser, trpcMutation, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const policy = getPolicy();
 const { otp } = policy;

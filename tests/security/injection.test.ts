@@ -9,10 +9,10 @@ import { isLiveSetupToken, issueSetupToken } from '$lib/server/auth/setup-token'
 import { ConfigError, loadConfig } from '$lib/server/config';
 import { errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { postForm } from '../helpers/form-post';
-import { CookieJar, seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
-import type { CapturedMail } from '../helpers/smtp-sink';
+import { CookieJar, seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
+import type { CapturedMail } from '../../tools/smtp-sink';
 
 /** Each would put a second recipient or a header into a mail if it reached one. */
 const ODD_ADDRESSES: Array<[string, string]> = [

@@ -15,8 +15,8 @@ import {
 } from '$lib/server/auth/rate-limit';
 import type { Database } from '$lib/server/db/schema';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
-import { createMigratedDatabase, dialects } from '../helpers/databases';
-import { seedUser, waitForCode } from '../helpers/sign-in';
+import { createMigratedDatabase, dialects } from '../../tools/databases';
+import { seedUser, waitForCode } from '../../tools/sign-in';
 
 const { login: limits } = getPolicy();
 const HOUR = 60 * 60 * 1000;

@@ -8,8 +8,8 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { advanceClock, useApiHarness } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const { login: limits } = getPolicy();
 const HOUR = 60 * 60 * 1000;

@@ -4,10 +4,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { refererPath, safeRedirectPath } from '$lib/server/auth/redirect';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { postForm } from '../helpers/form-post';
 import { signInOverHttp } from '../helpers/http-sign-in';
-import { CookieJar, seedUser, waitForCode } from '../helpers/sign-in';
+import { CookieJar, seedUser, waitForCode } from '../../tools/sign-in';
 
 /** Each starts with a single `/` but normalises to `//evil.example` (or `///`), another host. */
 const DOT_SEGMENT_REDIRECTS = [

@@ -5,9 +5,9 @@
 // error for any of it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
-import { seedUser, type CookieJar, type SeededUser } from '../helpers/sign-in';
+import { seedUser, type CookieJar, type SeededUser } from '../../tools/sign-in';
 
 /** Words that only a stack trace or a database driver would put in a body. */
 const LEAKS =

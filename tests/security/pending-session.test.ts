@@ -11,7 +11,7 @@ import { appRouter } from '$lib/server/trpc/router';
 import { describeProcedures, type ProcedureDoc } from '../../scripts/api-reference';
 import { useAppStack } from '../helpers/app-stack';
 import { ACTIVITY_STAMPS, readAllTables } from '../helpers/database-contents';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
 import {
 	CookieJar,
@@ -22,7 +22,7 @@ import {
 	type SeededUser,
 	type TrpcCallOptions,
 	type TrpcReply
-} from '../helpers/sign-in';
+} from '../../tools/sign-in';
 
 // DESIGN.md §4: what a pending session may call, besides what anyone may.
 const PENDING_MAY_CALL = ['auth.me', 'auth.resendOtp', 'auth.verifyOtp', 'auth.logout'];

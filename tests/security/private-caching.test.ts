@@ -5,10 +5,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { insertApiToken } from '$lib/server/auth/api-tokens';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { postForm } from '../helpers/form-post';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
-import { seedUser, trpcMutation } from '../helpers/sign-in';
+import { seedUser, trpcMutation } from '../../tools/sign-in';
 
 const PRIVATE = 'private, no-store';
 

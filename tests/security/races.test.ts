@@ -10,8 +10,8 @@ import { getPolicy } from '$lib/server/auth/policy';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { TooManyRequestsError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 // Every emailed code is compared by `sameDigest`; counting its calls shows how many guesses
 // were actually compared, not just how many were answered.

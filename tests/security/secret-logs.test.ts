@@ -11,7 +11,7 @@ import { getConfig } from '$lib/server/config';
 import { InvalidCredentialsError } from '$lib/server/errors';
 import { logTrpcError, REDACTED } from '$lib/server/trpc/log';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects, type TestDatabase } from '../helpers/databases';
+import { dialects, type TestDatabase } from '../../tools/databases';
 import { postForm } from '../helpers/form-post';
 import {
 	CookieJar,
@@ -20,7 +20,7 @@ import {
 	trpcQuery,
 	waitForCode,
 	type SeededUser
-} from '../helpers/sign-in';
+} from '../../tools/sign-in';
 
 describe('logTrpcError, given the failed call and its input', () => {
 	const password = 'hunter2-correct-horse';

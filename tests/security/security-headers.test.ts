@@ -5,9 +5,9 @@
 // keeps adapter-node's graceful shutdown.
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer, type AppServer } from '../helpers/app-server';
+import { startAppServer, type AppServer } from '../../tools/app-server';
 import { useAppStack } from '../helpers/app-stack';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 
 const LOCKED_DOWN = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 

@@ -8,9 +8,9 @@ import { sha256Hex } from '$lib/server/auth/crypto';
 import { getPolicy } from '$lib/server/auth/policy';
 import { maskEmail } from '$lib/server/mail';
 import { advanceClock, errorOf, useApiHarness } from '../helpers/api-harness';
-import { startAppServer, type AppServer } from '../helpers/app-server';
+import { startAppServer, type AppServer } from '../../tools/app-server';
 import { findInDatabase } from '../helpers/database-contents';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import {
 	sessionHeaders,
 	signInOverHttp,
@@ -24,8 +24,8 @@ import {
 	trpcQuery,
 	waitForCode,
 	type SetCookie
-} from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+} from '../../tools/sign-in';
+import { startSmtpSink, type SmtpSink } from '../../tools/smtp-sink';
 
 const policy = getPolicy();
 const MINUTE = 60_000;

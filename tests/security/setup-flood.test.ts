@@ -8,7 +8,7 @@ import { getPolicy } from '$lib/server/auth/policy';
 import { openSetup } from '$lib/server/services/setup';
 import { createContextInner } from '$lib/server/trpc/context';
 import { createCaller } from '$lib/server/trpc/router';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../helpers/databases';
+import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 
 // Counts the hashes: what the flood makes the server do, not only what it answers.
 const hashing = vi.hoisted(() => ({ calls: 0 }));

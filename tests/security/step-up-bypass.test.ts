@@ -10,15 +10,15 @@ import { maskEmail } from '$lib/server/mail';
 import { StepUpRequiredError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
 import { ACTIVITY_STAMPS, snapshotDatabase } from '../helpers/database-contents';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import {
 	NEW_ADDRESS_SUBJECT,
 	seedUser,
 	waitForAddressCode,
 	waitForCode,
 	type SeededUser
-} from '../helpers/sign-in';
-import type { CapturedMail } from '../helpers/smtp-sink';
+} from '../../tools/sign-in';
+import type { CapturedMail } from '../../tools/smtp-sink';
 
 const policy = getPolicy();
 const HOUR = 60 * 60 * 1000;

@@ -4,9 +4,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
 import { ACTIVITY_STAMPS, readAllTables } from '../helpers/database-contents';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { signInOverHttp } from '../helpers/http-sign-in';
-import { seedUser, trpcQuery, type CookieJar, type SeededUser } from '../helpers/sign-in';
+import { seedUser, trpcQuery, type CookieJar, type SeededUser } from '../../tools/sign-in';
 
 const EMPTY_BATCH_INPUT = encodeURIComponent('{}');
 

@@ -7,8 +7,8 @@
 // about the deployment this file stands for. Under CI MYSQL_URL is always set (.ci/run).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
-import { startAppServer, type AppServer } from '../helpers/app-server';
-import { createTestDatabase, mysqlBaseUrl, type TestDatabase } from '../helpers/databases';
+import { startAppServer, type AppServer } from '../../tools/app-server';
+import { createTestDatabase, mysqlBaseUrl, type TestDatabase } from '../../tools/databases';
 import {
 	seedUser,
 	trpcMutation,
@@ -16,8 +16,8 @@ import {
 	waitForCode,
 	type SeededUser,
 	type TrpcReply
-} from '../helpers/sign-in';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
+} from '../../tools/sign-in';
+import { startSmtpSink, type SmtpSink } from '../../tools/smtp-sink';
 
 const policy = getPolicy();
 

@@ -67,9 +67,7 @@ const envSchema = z.object({
 	OTP_RESEND_COOLDOWN_SECONDS: seconds(60, 3600),
 	OTP_LENGTH: wholeNumber(6, 6, 10),
 	SESSION_IDLE_TIMEOUT_HOURS: wholeNumber(12, 1, 24 * 30),
-	SESSION_MAX_AGE_DAYS: wholeNumber(7, 1, 90),
-	BENCH_MODE: booleanFlag.default(false),
-	BENCH_MODE_ALLOW_PRODUCTION: booleanFlag.default(false)
+	SESSION_MAX_AGE_DAYS: wholeNumber(7, 1, 90)
 });
 
 type Env = Record<string, string | undefined>;
@@ -86,28 +84,7 @@ function productionProblems(env: Env): string[] {
 			'AUTH_SECRET: required when NODE_ENV=production (at least 32 bytes, e.g. openssl rand -base64 48)'
 		);
 	}
-	problems.push(...benchModeProblems(env));
 	return problems;
-}
-
-const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
-const isOn = (value: string | undefined) => value === 'true' || value === '1';
-
-// Bench mode serves the users list without a session (scripts/bench.ts). In production it takes
-// two explicit switches and a server that listens on loopback only, so a stray BENCH_MODE=true
-// copied into a deployment stops the server instead of publishing the users.
-function benchModeProblems(env: Env): string[] {
-	if (!isOn(env.BENCH_MODE)) return [];
-	if (!isOn(env.BENCH_MODE_ALLOW_PRODUCTION)) {
-		return [
-			'BENCH_MODE: refused when NODE_ENV=production (it serves /bench/* without a session); ' +
-				'a benchmark of the production build also sets BENCH_MODE_ALLOW_PRODUCTION=true'
-		];
-	}
-	if (!LOOPBACK_HOSTS.includes(env.HOST ?? '')) {
-		return ['BENCH_MODE: in production only with HOST=127.0.0.1 (the server on loopback only)'];
-	}
-	return [];
 }
 
 export type DatabaseDialect = 'sqlite' | 'mysql';
@@ -122,8 +99,6 @@ export interface Config {
 	origin: string | undefined;
 	otp: { ttlSeconds: number; resendCooldownSeconds: number; length: number };
 	session: { idleTimeoutHours: number; maxAgeDays: number };
-	/** `npm run bench` only: adds /bench/* (no session needed) and counts database queries. */
-	benchMode: boolean;
 }
 
 export class ConfigError extends Error {
@@ -164,8 +139,7 @@ export function loadConfig(env: Env): Config {
 		session: {
 			idleTimeoutHours: values.SESSION_IDLE_TIMEOUT_HOURS,
 			maxAgeDays: values.SESSION_MAX_AGE_DAYS
-		},
-		benchMode: values.BENCH_MODE
+		}
 	};
 }
 

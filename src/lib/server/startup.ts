@@ -27,11 +27,6 @@ export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 		);
 	}
 	console.info(`[db] using ${dialect}`);
-	if (config.benchMode) {
-		console.warn(
-			'[bench] BENCH_MODE is on: /bench/* answers without a session (npm run bench only)'
-		);
-	}
 	await announceSetupLink(db, config);
 	scheduleCleanup(db);
 	// Close the SMTP pool too, or an idle pooled connection holds the process for its timeout.

@@ -35,7 +35,7 @@ export const SERVER_POOL_LIMITS: PoolLimits = {
 export interface CreateDbOptions {
 	/** MySQL: bounds on waiting for a connection and for a statement (the server's requests). */
 	limits?: PoolLimits;
-	/** Kysely's query log (the benchmark counts round trips with it). */
+	/** Kysely's query log (the server publishes each statement with it: query-channel.ts). */
 	log?: KyselyConfig['log'];
 }
 

@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { hashPassword } from '../../src/lib/server/auth/password';
-import type { DatabaseDialect } from '../../src/lib/server/config';
-import { createDb } from '../../src/lib/server/db/create-db';
+import { hashPassword } from '../src/lib/server/auth/password';
+import type { DatabaseDialect } from '../src/lib/server/config';
+import { createDb } from '../src/lib/server/db/create-db';
 import type { Insertable } from 'kysely';
-import type { UsersTable } from '../../src/lib/server/db/schema';
-import { newId } from '../../src/lib/server/ids';
+import type { UsersTable } from '../src/lib/server/db/schema';
+import { newId } from '../src/lib/server/ids';
 
 export interface BenchDatabase {
 	url: string;

@@ -1,5 +1,5 @@
 // Runs the production server (`npm start`: server/index.js over the build) as a child process,
-// the way it is deployed.
+// the way it is deployed; or another entry over the same build (the bench's, bench/server.js).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,11 +23,11 @@ export interface AppServer {
 
 /**
  * `env` adds to (or, with `undefined`, removes from) the test defaults below. `nodeArgs` go before
- * the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses).
+ * the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses); `entry` is the script.
  */
 export async function startAppServer(
 	env: Record<string, string | undefined>,
-	{ nodeArgs = [] }: { nodeArgs?: string[] } = {}
+	{ nodeArgs = [], entry = SERVER_ENTRY }: { nodeArgs?: string[]; entry?: string } = {}
 ): Promise<AppServer> {
 	if (!existsSync(BUILD)) {
 		throw new Error('build/index.js is missing: run `npm run build` first (`npm test` does)');
@@ -44,7 +44,7 @@ export async function startAppServer(
 		ORIGIN: origin,
 		MIGRATE_ON_START: 'true'
 	};
-	const child = spawn(process.execPath, [...nodeArgs, SERVER_ENTRY], {
+	const child = spawn(process.execPath, [...nodeArgs, entry], {
 		// spawn would pass an undefined value on as the string "undefined".
 		env: Object.fromEntries(
 			Object.entries({ ...defaults, ...env }).filter(([, value]) => value !== undefined)

@@ -1,4 +1,5 @@
-// Throw-away databases for integration tests: SQLite always, MySQL when MYSQL_URL is set.
+// Throw-away databases for integration tests and the load run: SQLite always, MySQL when
+// MYSQL_URL is set.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

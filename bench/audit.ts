@@ -12,10 +12,10 @@ import { migrateToLatest } from '../src/lib/server/db/migrator';
 import { createMailer } from '../src/lib/server/mail';
 import { createContextInner } from '../src/lib/server/trpc/context';
 import { createCaller } from '../src/lib/server/trpc/router';
-import { captureQueries, explain, formatPlan } from '../tests/helpers/query-plans';
-import { seedAuditVolume } from '../tests/helpers/audit-volume';
-import { createBenchDatabase } from './bench/database';
-import { loadMigrations } from './load-migrations';
+import { loadMigrations } from '../scripts/load-migrations';
+import { seedAuditVolume } from '../tools/audit-volume';
+import { captureQueries, explain, formatPlan } from '../tools/query-plans';
+import { createBenchDatabase } from './database';
 
 const USAGE =
 	'usage: npm run bench:audit -- [--db sqlite|mysql] [--rows N] [--users N] [--runs N] [--plans]';

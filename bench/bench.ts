@@ -1,18 +1,19 @@
 // npm run bench [-- --db mysql] [--tiny] [--no-build] [--profile] [--max-old-space <MB>]
 // What security costs, measured next to a baseline in the same run (issue 7, README
 // "Performance"): builds the app, seeds users into a throw-away database, starts the production
-// server (`npm start`) in bench mode and drives it from this process over loopback. Prints a
-// table and the budgets, writes bench/results.json. Exit code 0 whether budgets are met or not:
-// they are read, not tested.
+// server with the bench's endpoints in front (bench/server.js) and drives it from this process
+// over loopback. Prints a table and the budgets, writes bench/results.json. Exit code 0 whether
+// budgets are met or not: they are read, not tested.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Options } from 'autocannon';
+import { build } from 'esbuild';
 import { hashPassword } from '../src/lib/server/auth/password';
-import { startAppServer, type AppServer } from '../tests/helpers/app-server';
-import { startSmtpSink, type SmtpSink } from '../tests/helpers/smtp-sink';
+import { startAppServer, type AppServer } from '../tools/app-server';
+import { startSmtpSink, type SmtpSink } from '../tools/smtp-sink';
 import {
 	ADMIN_USERNAME,
 	BENCH_PASSWORD,
@@ -20,7 +21,7 @@ import {
 	memberAt,
 	seedUsers,
 	type BenchDatabase
-} from './bench/database';
+} from './database';
 import {
 	countRoundTrips,
 	readServerStats,
@@ -29,23 +30,23 @@ import {
 	trpcQueryPath,
 	waitUntilQuiet,
 	type SignIn
-} from './bench/http';
-import { runLimiterScenario } from './bench/limiter';
-import { runLoad, startLoad } from './bench/load';
-import { measurePageScripts } from './bench/login-page-js';
+} from './http';
+import { runLimiterScenario } from './limiter';
+import { runLoad, startLoad } from './load';
+import { measurePageScripts } from './login-page-js';
 import {
 	parseBenchOptions,
 	RECOMMENDED_MAX_SEMI_SPACE_MB,
 	USAGE,
 	type BenchOptions
-} from './bench/options';
+} from './options';
 import {
 	formatReport,
 	judgeBudgets,
 	type BenchResults,
 	type FlowFigures,
 	type Scenario
-} from './bench/report';
+} from './report';
 
 // The users page's query: a page of 50 and the total (the baseline runs the same input).
 const PAGE_OF_50 = { pageSize: 50 };
@@ -55,6 +56,8 @@ const PATHS = {
 	page: `/users?pageSize=${PAGE_OF_50.pageSize}`,
 	me: '/trpc/auth.me'
 };
+
+const BENCH_SERVER = resolve('bench/server.js');
 
 const log = (message: string) => console.error(`[bench] ${message}`);
 
@@ -71,6 +74,7 @@ async function main(): Promise<number> {
 		}).status;
 		if (status !== 0) return status ?? 1;
 	}
+	await bundleEndpoints();
 
 	const resources = new Resources();
 	process.once('SIGINT', () => void resources.release().finally(() => process.exit(130)));
@@ -87,6 +91,24 @@ async function main(): Promise<number> {
 	} finally {
 		await resources.release();
 	}
+}
+
+/**
+ * bench/endpoints.ts and the app code it runs (the users service, createDb) as the one module
+ * bench/server.js imports: that server is plain node over the production build, which neither
+ * runs TypeScript nor exports the service. Written next to the bench, never into build/.
+ */
+async function bundleEndpoints(): Promise<void> {
+	await build({
+		entryPoints: [resolve('bench/endpoints.ts')],
+		outfile: resolve('bench/.build/endpoints.js'),
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		// kysely, better-sqlite3, mysql2, superjson, zod: loaded from node_modules, as the build does.
+		packages: 'external',
+		logLevel: 'warning'
+	});
 }
 
 /** What the run holds, released in reverse order whatever happens (Ctrl-C included). */
@@ -112,15 +134,12 @@ class Resources {
 				DATABASE_URL: databaseUrl,
 				SMTP_URL: smtpUrl,
 				MAIL_TRANSPORT: 'smtp',
-				// Production build, production settings, plus the bench endpoints: the two switches and
-				// the loopback-only HOST that config.ts asks for (startAppServer listens on 127.0.0.1).
-				BENCH_MODE: 'true',
-				BENCH_MODE_ALLOW_PRODUCTION: 'true',
 				// As README's "Deploying" recommends: glibc hands argon2's 19 MiB buffers back to the
 				// system instead of keeping them in per-thread arenas.
 				MALLOC_MMAP_THRESHOLD_: '131072'
 			},
 			{
+				entry: BENCH_SERVER,
 				nodeArgs: [
 					...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
 					...(options.maxOldSpaceMb

@@ -1,7 +1,7 @@
 // The command line of `npm run bench`, and how long and how hard each scenario runs.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DatabaseDialect } from '../../src/lib/server/config';
+import type { DatabaseDialect } from '../src/lib/server/config';
 
 /** What README's "Deploying" recommends for the server's V8 heap (MB). */
 export const RECOMMENDED_MAX_OLD_SPACE_MB = 128;

@@ -8,9 +8,9 @@ import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
-import { createDb } from '../../src/lib/server/db/create-db';
-import type { Database } from '../../src/lib/server/db/schema';
-import type { SmtpSink } from '../../tests/helpers/smtp-sink';
+import { createDb } from '../src/lib/server/db/create-db';
+import type { Database } from '../src/lib/server/db/schema';
+import type { SmtpSink } from '../tools/smtp-sink';
 import { readServerStats, signIn, trpcInput, waitUntilQuiet } from './http';
 
 /**

@@ -1,5 +1,5 @@
 // What `npm run bench` found: bench/results.json, the printed table, and the budgets of issue 7.
-import type { DatabaseDialect } from '../../src/lib/server/config';
+import type { DatabaseDialect } from '../src/lib/server/config';
 import type { LimiterFigures } from './limiter';
 import type { LoadFigures } from './load';
 import type { PageScripts } from './login-page-js';

@@ -1,8 +1,8 @@
 // What the benchmark sends besides the load itself: tRPC calls over fetch, the full sign-in with
-// the code read from the SMTP sink, and readings of the server's bench counters.
+// the code read from the SMTP sink, and readings of the bench server's counters.
 import { performance } from 'node:perf_hooks';
-import type { SmtpSink } from '../../tests/helpers/smtp-sink';
-import type { BenchStats } from '../../src/lib/server/bench/stats';
+import type { SmtpSink } from '../tools/smtp-sink';
+import type { BenchStats } from './endpoints';
 import { BENCH_PASSWORD } from './database';
 
 /** `{"json": input}`: superjson's envelope for plain JSON values. */
@@ -73,10 +73,11 @@ export async function signIn(origin: string, sink: SmtpSink, username: string): 
 	};
 }
 
-/** The server's totals so far (GET /bench/stats answers only in bench mode). */
+/** The server's totals so far (GET /bench/stats: bench/server.js answers it, the app never). */
 export async function readServerStats(origin: string): Promise<BenchStats> {
 	const response = await fetch(`${origin}/bench/stats`);
-	if (!response.ok) throw new Error(`/bench/stats answered ${response.status}: bench mode off?`);
+	if (!response.ok)
+		throw new Error(`/bench/stats answered ${response.status}: not bench/server.js?`);
 	return (await response.json()) as BenchStats;
 }
 
