@@ -98,15 +98,9 @@ const zones = {
 		message: 'Routes go through the server caller (trpc/caller.ts), never to services or db/.'
 	},
 	outside: {
-		// `bench` and `tools` are where the bench and shared test helpers move (issue 14).
 		target: 'src',
 		from: ['scripts', 'tests', 'bench', 'tools'],
 		message: 'Product code never imports scripts, tests, bench code or tools.'
-	},
-	bench: {
-		target: 'src',
-		from: `${server}/bench`,
-		message: 'Product code never imports bench code.'
 	},
 	scripts: {
 		target: 'scripts',
@@ -117,33 +111,8 @@ const zones = {
 
 /** @typedef {{ target: string | string[]; from: string | string[]; except?: string[]; message: string }} Zone */
 
-/**
- * `import-x/no-restricted-paths` with every zone; `changes` replaces a zone (null drops it), for
- * the few known exceptions below.
- * @param {Partial<Record<keyof typeof zones, Zone | null>>} changes
- * @returns {['error', { basePath: string; zones: Zone[] }]}
- */
-function layers(changes = {}) {
-	/** @type {Record<string, Zone | null>} */
-	const all = { ...zones, ...changes };
-	return [
-		'error',
-		{
-			basePath: import.meta.dirname,
-			zones: Object.values(all).filter(/** @returns {zone is Zone} */ (zone) => zone !== null)
-		}
-	];
-}
-
-/**
- * The zone with more exceptions.
- * @param {Zone} zone
- * @param {string[]} except
- * @returns {Zone}
- */
-function also(zone, ...except) {
-	return { ...zone, except: [...(zone.except ?? []), ...except] };
-}
+/** `import-x/no-restricted-paths` with every zone. */
+const layers = ['error', { basePath: import.meta.dirname, zones: Object.values(zones) }];
 
 const importResolver = createTypeScriptImportResolver({
 	project: `${import.meta.dirname}/tsconfig.json`,
@@ -180,7 +149,7 @@ export default defineConfig(
 			'local/root': import.meta.dirname
 		},
 		rules: {
-			'import-x/no-restricted-paths': layers(),
+			'import-x/no-restricted-paths': layers,
 			'local/no-import-cycle': 'error'
 		}
 	},
@@ -202,32 +171,6 @@ export default defineConfig(
 				}
 			]
 		}
-	},
-	// Known breaks, until the bench moves out of src/ (issue 14, "bench code out of the product").
-	// TODO(bench move): delete these four blocks with src/lib/server/bench and src/routes/bench,
-	// and once the bench and load scripts get the app and mail sink from a shared folder.
-	{
-		files: [`${server}/db/index.ts`], // the bench's query counter
-		rules: {
-			'import-x/no-restricted-paths': layers({
-				bench: null,
-				db: also(zones.db, './bench/stats.ts')
-			})
-		}
-	},
-	{
-		files: ['src/routes/bench/**'],
-		rules: {
-			'import-x/no-restricted-paths': layers({ bench: null, routes: also(zones.routes, './bench') })
-		}
-	},
-	{
-		files: [`${server}/bench/**`],
-		rules: { 'import-x/no-restricted-paths': layers({ bench: null }) }
-	},
-	{
-		files: ['scripts/bench.ts', 'scripts/bench/**', 'scripts/bench-audit.ts', 'scripts/load.ts'],
-		rules: { 'import-x/no-restricted-paths': layers({ scripts: null }) }
 	},
 	{
 		// Migrations are frozen: they must not depend on today's table types (Kysely's advice).

@@ -6,7 +6,7 @@ import { recordAudit } from '$lib/server/db/audit-log';
 import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import { BrowserSessions, signInThroughPages } from '../helpers/browser-session';
-import { seedUser, type SeededUser } from '../helpers/sign-in';
+import { seedUser, type SeededUser } from '../../tools/sign-in';
 
 const VIEWPORT = { width: 1280, height: 700 };
 

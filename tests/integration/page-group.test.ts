@@ -10,8 +10,8 @@ import { validateSessionToken } from '$lib/server/auth/session';
 import { definePageGroup, type PageGuard } from '$lib/server/pages/page-group';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import { advanceClock, useApiHarness } from '../helpers/api-harness';
-import { dialects } from '../helpers/databases';
-import { seedUser, waitForCode, type SeededUser } from '../helpers/sign-in';
+import { dialects } from '../../tools/databases';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const policy = getPolicy();
 const ORIGIN = 'http://localhost';

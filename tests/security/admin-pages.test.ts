@@ -5,10 +5,10 @@ import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
 import { ACTIVITY_STAMPS, readAllTables } from '../helpers/database-contents';
-import { dialects } from '../helpers/databases';
+import { dialects } from '../../tools/databases';
 import { postForm } from '../helpers/form-post';
 import { signInOverHttp } from '../helpers/http-sign-in';
-import { seedUser, type CookieJar, type SeededUser } from '../helpers/sign-in';
+import { seedUser, type CookieJar, type SeededUser } from '../../tools/sign-in';
 
 /** The (app) pages only admins may open; every other (app) page is listed as open to members. */
 const ADMIN_PAGES = ['/audit', '/users', '/users/[id]', '/users/new'];
