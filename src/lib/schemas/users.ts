@@ -1,5 +1,6 @@
 // Inputs of the user-management procedures and forms.
 import { z } from 'zod';
+import { AUDIT_EVENTS } from '../audit-events';
 import { emailSchema, newPasswordSchema, usernameSchema } from './auth';
 
 export const idSchema = z.string().regex(/^[a-z2-7]{1,32}$/, { error: 'Not a valid id' });
@@ -49,7 +50,7 @@ export const changePasswordSchema = z.strictObject({
 export const backupTokenCountSchema = z.coerce.number().int().min(1).max(20).default(10);
 
 export const auditListSchema = z.strictObject({
-	event: z.string().max(64).optional(),
+	event: z.enum(AUDIT_EVENTS, { error: 'Unknown event' }).optional(),
 	userId: idSchema.optional(),
 	from: z.coerce.date().optional(),
 	to: z.coerce.date().optional(),

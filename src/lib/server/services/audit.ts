@@ -1,75 +1,12 @@
 // The audit trail. Written with the same `db` (transaction) as the change it records, so a row
 // exists exactly when the change does. Never holds a secret.
 import type { AliasableExpression, Kysely, SelectQueryBuilder } from 'kysely';
+import type { AuditEvent } from '../../audit-events';
 import type { Database } from '../db/schema';
 import { newId } from '../ids';
 
-export type AuditEvent =
-	| 'login.succeeded'
-	| 'login.failed'
-	| 'otp.sent'
-	| 'otp.send_failed'
-	| 'otp.verified'
-	| 'otp.failed'
-	| 'step_up.verified'
-	| 'step_up.failed'
-	| 'account.locked'
-	| 'account.unlocked'
-	| 'static_token.minted'
-	| 'static_token.used'
-	| 'session.logout'
-	| 'session.revoked'
-	| 'user.created'
-	| 'user.updated'
-	| 'user.role_changed'
-	| 'user.deactivated'
-	| 'user.reactivated'
-	| 'user.password_set'
-	| 'user.deleted'
-	| 'password.changed'
-	| 'password.change_failed'
-	| 'two_factor.email_requested'
-	| 'two_factor.email_changed'
-	| 'two_factor.email_cleared'
-	| 'static_token.revoked'
-	| 'api_token.created'
-	| 'api_token.first_used'
-	| 'api_token.revoked'
-	| 'setup.completed';
-
-export const AUDIT_EVENTS: readonly AuditEvent[] = [
-	'login.succeeded',
-	'login.failed',
-	'otp.sent',
-	'otp.send_failed',
-	'otp.verified',
-	'otp.failed',
-	'step_up.verified',
-	'step_up.failed',
-	'account.locked',
-	'account.unlocked',
-	'static_token.minted',
-	'static_token.used',
-	'static_token.revoked',
-	'session.logout',
-	'session.revoked',
-	'user.created',
-	'user.updated',
-	'user.role_changed',
-	'user.deactivated',
-	'user.reactivated',
-	'user.password_set',
-	'user.deleted',
-	'password.changed',
-	'password.change_failed',
-	'two_factor.email_requested',
-	'two_factor.email_changed',
-	'two_factor.email_cleared',
-	'api_token.created',
-	'api_token.first_used',
-	'api_token.revoked',
-	'setup.completed'
-];
+// The list lives outside `server/` so the input schemas can read it; services import it from here.
+export { AUDIT_EVENTS, type AuditEvent } from '../../audit-events';
 
 export interface AuditEntry {
 	event: AuditEvent;
