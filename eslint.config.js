@@ -80,7 +80,8 @@ const zones = {
 	},
 	routes: {
 		// Routes and hooks call the server caller. From auth/ they may use only what a page needs
-		// (guards, safe redirects, the session handle and the `locals` types).
+		// (guards, safe redirects, the session handle, the `locals` types, and the policy's numbers
+		// that UI text states, such as the step-up window).
 		target: ['src/routes', 'src/hooks.server.ts', 'src/app.d.ts'],
 		from: server,
 		except: [
@@ -90,6 +91,7 @@ const zones = {
 			'./auth/redirect.ts',
 			'./auth/handle-session.ts',
 			'./auth/types.ts',
+			'./auth/policy.ts',
 			'./pages',
 			'./startup.ts',
 			'./theme.ts',
@@ -111,7 +113,10 @@ const zones = {
 
 /** @typedef {{ target: string | string[]; from: string | string[]; except?: string[]; message: string }} Zone */
 
-/** `import-x/no-restricted-paths` with every zone. */
+/**
+ * `import-x/no-restricted-paths` with every zone.
+ * @type {['error', { basePath: string; zones: Zone[] }]}
+ */
 const layers = ['error', { basePath: import.meta.dirname, zones: Object.values(zones) }];
 
 const importResolver = createTypeScriptImportResolver({

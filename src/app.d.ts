@@ -15,6 +15,13 @@ declare global {
 		interface Error {
 			message: string;
 		}
+		/** Set by the root layout's load, so every page and component can read it from `page.data`. */
+		interface PageData {
+			/** APP_NAME: titles, the header, files the app offers for download. */
+			appName: string;
+			/** How long a verified code allows sensitive changes (the policy's step-up window). */
+			stepUpMinutes: number;
+		}
 	}
 }
 

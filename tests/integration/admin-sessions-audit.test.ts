@@ -194,7 +194,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 				await (await callerFor(token)).users.unlock({ id: user.id });
 			}
 			const caller = await callerFor(token);
-			const query = { userId: user.id, event: 'account.unlocked' };
+			const query = { userId: user.id, event: 'account.unlocked' } as const;
 			const times = (await caller.audit.list(query)).entries.map((e) => e.createdAt.getTime());
 			expect(times).toHaveLength(3);
 			const [latest, middle, earliest] = times as [number, number, number];
@@ -215,7 +215,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			const caller = await callerFor(token);
 			for (let i = 0; i < 12; i++) await caller.users.unlock({ id: user.id });
 
-			const query = { userId: user.id, event: 'account.unlocked', pageSize: 10 };
+			const query = { userId: user.id, event: 'account.unlocked', pageSize: 10 } as const;
 			const first = await caller.audit.list({ ...query, page: 1 });
 			const second = await caller.audit.list({ ...query, page: 2 });
 			const whole = await caller.audit.list({ ...query, pageSize: 100 });

@@ -1,6 +1,8 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BACKUP_TOKEN_RULES } from '$lib/policy-rules';
+import { backupTokenCountSchema } from '$lib/schemas/users';
 import { keyedHash } from '$lib/server/auth/crypto';
 import { verifyPassword } from '$lib/server/auth/password';
 import { mintStaticTokens, normalizeStaticToken } from '$lib/server/auth/static-tokens';
@@ -167,6 +169,16 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 				.execute();
 			expect(notices.map((notice) => notice.subject)).toEqual(['New backup codes for Admin']);
 			for (const form of forms) expect(notices[0]!.text_body).not.toContain(form);
+		});
+
+		it('mints the one default count of backup tokens when --count is left out', async () => {
+			await addUser('carol', 'carol@example.com');
+
+			const result = run(STATIC_TOKEN, ['carol']);
+
+			expect(result.status).toBe(0);
+			expect(result.stdout.trim().split('\n')).toHaveLength(BACKUP_TOKEN_RULES.defaultCount);
+			expect(backupTokenCountSchema.parse(undefined)).toBe(BACKUP_TOKEN_RULES.defaultCount);
 		});
 
 		it('refuses tokens beyond 20 held, exit 1, and mints none', async () => {

@@ -28,6 +28,12 @@ describe('configuration defaults', () => {
 		expect(config.migrateOnStart).toBe(false);
 	});
 
+	it('names the app Admin and sends mail as Admin <admin@localhost>', () => {
+		const config = loadConfig({ AUTH_SECRET: SECRET });
+		expect(config.appName).toBe('Admin');
+		expect(config.mail.from).toBe('Admin <admin@localhost>');
+	});
+
 	it('treats an empty variable as unset', () => {
 		expect(loadConfig({ AUTH_SECRET: SECRET, DATABASE_URL: '', SMTP_URL: '' }).databaseUrl).toBe(
 			'file:./data/app.db'
@@ -46,6 +52,40 @@ describe('configuration defaults', () => {
 		expect(config.mail.transport).toBe('smtp');
 		expect(config.migrateOnStart).toBe(true);
 		expect(config.otp.ttlSeconds).toBe(120);
+	});
+});
+
+describe('APP_NAME', () => {
+	const configWith = (env: Record<string, string>) => loadConfig({ AUTH_SECRET: SECRET, ...env });
+
+	it('names the app and, unless MAIL_FROM is set, the sender', () => {
+		const config = configWith({ APP_NAME: '  Acme Ops ' });
+		expect(config.appName).toBe('Acme Ops');
+		expect(config.mail.from).toBe('Acme Ops <admin@localhost>');
+		expect(configWith({ APP_NAME: 'Acme', MAIL_FROM: 'ops@acme.test' }).mail.from).toBe(
+			'ops@acme.test'
+		);
+	});
+
+	it('quotes a sender name that is more than plain words, so it stays one address', () => {
+		expect(configWith({ APP_NAME: 'Acme, Inc.' }).mail.from).toBe('"Acme, Inc." <admin@localhost>');
+		expect(configWith({ APP_NAME: 'Say "hi" \\ bye' }).mail.from).toBe(
+			'"Say \\"hi\\" \\\\ bye" <admin@localhost>'
+		);
+		expect(configWith({ APP_NAME: 'Café' }).mail.from).toBe('"Café" <admin@localhost>');
+	});
+
+	it('refuses a blank name, a line break or a control character, and more than 60 characters', () => {
+		expect(problemsOf({ APP_NAME: '   ' })).toEqual(['APP_NAME: must not be blank']);
+		for (const name of ['Acme\r\nBcc: x@y.z', 'Acme\n', 'Ac\u0000me', 'Ac\tme']) {
+			expect(problemsOf({ APP_NAME: name }), JSON.stringify(name)).toEqual([
+				'APP_NAME: must not contain line breaks or control characters'
+			]);
+		}
+		expect(problemsOf({ APP_NAME: 'x'.repeat(60) })).toEqual([]);
+		expect(problemsOf({ APP_NAME: 'x'.repeat(61) })).toEqual([
+			'APP_NAME: expected at most 60 characters'
+		]);
 	});
 });
 

@@ -1,15 +1,15 @@
 // Shared by forms (server actions) and tRPC procedures: one definition of valid input.
 import { z } from 'zod';
+import { PASSWORD_RULES } from '../policy-rules';
 
 // Limits are checked before anything expensive runs (argon2, the database).
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 256;
+const { minLength, maxLength } = PASSWORD_RULES;
 
-/** A new password: 8 to 256 characters, kept exactly as typed (Unicode included). */
+/** A new password of PASSWORD_RULES' length, kept exactly as typed (Unicode included). */
 export const newPasswordSchema = z
 	.string()
-	.min(PASSWORD_MIN, { error: `At least ${PASSWORD_MIN} characters` })
-	.max(PASSWORD_MAX, { error: `At most ${PASSWORD_MAX} characters` });
+	.min(minLength, { error: `At least ${minLength} characters` })
+	.max(maxLength, { error: `At most ${maxLength} characters` });
 
 /**
  * How usernames and emails compare, wherever they are typed: trimmed, lower-cased, and in Unicode
@@ -47,7 +47,7 @@ export const emailSchema = z
 export const loginSchema = z.strictObject({
 	/** Username or email; not format-checked, so unknown and malformed names behave alike. */
 	username: z.string().overwrite(normalizeName).min(1, { error: 'Required' }).max(254),
-	password: z.string().min(1, { error: 'Required' }).max(PASSWORD_MAX),
+	password: z.string().min(1, { error: 'Required' }).max(PASSWORD_RULES.maxLength),
 	tokenType: z.enum(['cookie', 'bearer']).default('cookie')
 });
 

@@ -1,5 +1,7 @@
 // Inputs of the user-management procedures and forms.
 import { z } from 'zod';
+import { AUDIT_EVENTS } from '../audit-events';
+import { BACKUP_TOKEN_RULES, PASSWORD_RULES } from '../policy-rules';
 import { emailSchema, newPasswordSchema, usernameSchema } from './auth';
 
 export const idSchema = z.string().regex(/^[a-z2-7]{1,32}$/, { error: 'Not a valid id' });
@@ -53,16 +55,21 @@ export const profileSchema = z.strictObject({
 });
 
 export const changePasswordSchema = z.strictObject({
-	current: z.string().min(1, { error: 'Required' }).max(256),
+	current: z.string().min(1, { error: 'Required' }).max(PASSWORD_RULES.maxLength),
 	next: newPasswordSchema,
 	/** Your API tokens stop working too, unless you choose to keep them. */
 	revokeApiTokens: z.boolean().default(true)
 });
 
-export const backupTokenCountSchema = z.coerce.number().int().min(1).max(20).default(10);
+export const backupTokenCountSchema = z.coerce
+	.number()
+	.int()
+	.min(1)
+	.max(BACKUP_TOKEN_RULES.maxCount)
+	.default(BACKUP_TOKEN_RULES.defaultCount);
 
 export const auditListSchema = z.strictObject({
-	event: z.string().max(64).optional(),
+	event: z.enum(AUDIT_EVENTS, { error: 'Unknown event' }).optional(),
 	userId: idSchema.optional(),
 	from: z.coerce.date().optional(),
 	to: z.coerce.date().optional(),

@@ -28,6 +28,10 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
 		.default(fallback);
 
 const noLineBreaks = (value: string) => !/[\r\n]/.test(value);
+// eslint-disable-next-line no-control-regex
+const noControlCharacters = (value: string) => !/[\u0000-\u001f\u007f-\u009f]/.test(value);
+
+const APP_NAME_MAX_LENGTH = 60;
 
 const envSchema = z.object({
 	NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -41,6 +45,14 @@ const envSchema = z.object({
 			error: 'expected a valid mysql:// URL (percent-encode special characters)'
 		}),
 	MIGRATE_ON_START: booleanFlag.default(false),
+	// Shown in every page title and the header, and in every email (subject, body, sender name).
+	APP_NAME: z
+		.string()
+		.refine(noControlCharacters, { error: 'must not contain line breaks or control characters' })
+		.trim()
+		.min(1, { error: 'must not be blank' })
+		.max(APP_NAME_MAX_LENGTH, { error: `expected at most ${APP_NAME_MAX_LENGTH} characters` })
+		.default('Admin'),
 	SMTP_URL: z
 		.string()
 		.refine((value) => /^smtps?:\/\//.test(value) && URL.canParse(value), {
@@ -52,7 +64,8 @@ const envSchema = z.object({
 		.string()
 		.min(3)
 		.refine(noLineBreaks, { error: 'must not contain line breaks' })
-		.default('Admin <admin@localhost>'),
+		// Unset: APP_NAME <admin@localhost> (see loadConfig), so the sender carries the app's name.
+		.optional(),
 	AUTH_SECRET: z
 		.string()
 		.refine((value) => Buffer.byteLength(value) >= 32, { error: 'expected at least 32 bytes' })
@@ -94,6 +107,8 @@ export interface Config {
 	databaseUrl: string;
 	databaseDialect: DatabaseDialect;
 	migrateOnStart: boolean;
+	/** The product's name, wherever the app names itself (titles, header, mail). */
+	appName: string;
 	mail: { transport: 'smtp' | 'outbox'; smtpUrl: string | undefined; from: string };
 	authSecret: string;
 	origin: string | undefined;
@@ -124,10 +139,11 @@ export function loadConfig(env: Env): Config {
 		databaseUrl: values.DATABASE_URL,
 		databaseDialect: values.DATABASE_URL.startsWith('mysql://') ? 'mysql' : 'sqlite',
 		migrateOnStart: values.MIGRATE_ON_START,
+		appName: values.APP_NAME,
 		mail: {
 			transport: values.MAIL_TRANSPORT ?? (values.SMTP_URL ? 'smtp' : 'outbox'),
 			smtpUrl: values.SMTP_URL,
-			from: values.MAIL_FROM
+			from: values.MAIL_FROM ?? `${displayName(values.APP_NAME)} <admin@localhost>`
 		},
 		authSecret: values.AUTH_SECRET ?? readOrCreateDevSecret(),
 		origin: values.ORIGIN,
@@ -141,6 +157,15 @@ export function loadConfig(env: Env): Config {
 			maxAgeDays: values.SESSION_MAX_AGE_DAYS
 		}
 	};
+}
+
+/**
+ * A name as the display name of an address (RFC 5322): as is when it is plain words, else quoted,
+ * so `Acme, Inc.` stays one sender and does not read as two addresses.
+ */
+function displayName(name: string): string {
+	if (/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(name)) return name;
+	return `"${name.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }
 
 // Outside production a missing AUTH_SECRET is generated once and kept, so codes and tokens

@@ -1,5 +1,7 @@
 // Every security limit in one place. The environment sets the common ones (README, config.ts);
-// the rest are constants chosen from NIST SP 800-63B and django-otp's defaults.
+// the rest are constants chosen from NIST SP 800-63B and django-otp's defaults. The few that the
+// browser also states (password length, backup-token counts) come from $lib/policy-rules.
+import { BACKUP_TOKEN_RULES, PASSWORD_RULES } from '../../policy-rules';
 import { getConfig } from '../config';
 
 const MINUTE = 60_000;
@@ -30,7 +32,7 @@ export interface AuthPolicy {
 		/** Consecutive account failures that lock the account until an admin unlocks it. */
 		lockAfterFailures: number;
 	};
-	/** `maxCount`: minted at once and held at once; minting is also limited per account and hour. */
+	/** See BACKUP_TOKEN_RULES; minting is also limited per account and hour. */
 	staticTokens: { defaultCount: number; maxCount: number; mintsPerHour: number };
 	/** Tokens a person may hold (live and expired until revoked), and create per hour. */
 	apiTokens: { maxPerUser: number; createsPerHour: number };
@@ -51,7 +53,7 @@ export interface AuthPolicy {
 export function getPolicy(): AuthPolicy {
 	const config = getConfig();
 	return {
-		password: { minLength: 8, maxLength: 256 },
+		password: { minLength: PASSWORD_RULES.minLength, maxLength: PASSWORD_RULES.maxLength },
 		session: {
 			pendingLifetimeMs: 10 * MINUTE,
 			idleTimeoutMs: config.session.idleTimeoutHours * HOUR,
@@ -68,7 +70,11 @@ export function getPolicy(): AuthPolicy {
 			maxBackoffMs: 15 * MINUTE,
 			lockAfterFailures: 100
 		},
-		staticTokens: { defaultCount: 1, maxCount: 20, mintsPerHour: 5 },
+		staticTokens: {
+			defaultCount: BACKUP_TOKEN_RULES.defaultCount,
+			maxCount: BACKUP_TOKEN_RULES.maxCount,
+			mintsPerHour: 5
+		},
 		apiTokens: { maxPerUser: 50, createsPerHour: 10 },
 		login: {
 			windowMs: 15 * MINUTE,

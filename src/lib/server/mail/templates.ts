@@ -1,6 +1,7 @@
 // Security emails: each says what happened, when, and from where, so the owner can tell a
 // request of their own from someone else's. Every interpolated value is escaped in the HTML:
-// the user agent and IP come from whoever sent the request.
+// the user agent and IP come from whoever sent the request. The app's name is APP_NAME (config).
+import { getConfig } from '../config';
 
 export interface RequestInfo {
 	at: Date;
@@ -14,7 +15,6 @@ export interface MailContent {
 	html: string;
 }
 
-const DEFAULT_APP_NAME = 'Admin';
 const NOT_YOU = 'If this was not you, change your password and tell an administrator.';
 
 /** The sign-in code email. The code stays out of the subject, which previews and logs show. */
@@ -24,7 +24,7 @@ export function otpMessage(p: {
 	request: RequestInfo;
 	appName?: string;
 }): MailContent {
-	const app = p.appName ?? DEFAULT_APP_NAME;
+	const app = p.appName ?? getConfig().appName;
 	const minutes = Math.max(
 		1,
 		Math.round((p.expiresAt.getTime() - p.request.at.getTime()) / 60_000)
@@ -51,7 +51,7 @@ export function newAddressCodeMessage(p: {
 	at: Date;
 	appName?: string;
 }): MailContent {
-	const app = p.appName ?? DEFAULT_APP_NAME;
+	const app = p.appName ?? getConfig().appName;
 	const minutes = Math.max(1, Math.round((p.expiresAt.getTime() - p.at.getTime()) / 60_000));
 	return compose({
 		subject: `Confirm this address for ${app} sign-in codes`,
@@ -73,7 +73,7 @@ export function addressChangedMessage(p: {
 	request: RequestInfo;
 	appName?: string;
 }): MailContent {
-	const app = p.appName ?? DEFAULT_APP_NAME;
+	const app = p.appName ?? getConfig().appName;
 	const intro =
 		p.what === 'two-factor'
 			? `The address your ${app} sign-in codes go to was changed to ${p.newAddress}. Codes no longer come to this address.`
@@ -93,7 +93,7 @@ export function backupTokensMintedMessage(p: {
 	request: RequestInfo;
 	appName?: string;
 }): MailContent {
-	const app = p.appName ?? DEFAULT_APP_NAME;
+	const app = p.appName ?? getConfig().appName;
 	const what = `${p.count} new backup code${p.count === 1 ? ' was' : 's were'} created for your ${app} account.`;
 	return compose({
 		subject: `New backup codes for ${app}`,
@@ -109,7 +109,7 @@ export function staticTokenUsedMessage(p: {
 	remaining: number;
 	appName?: string;
 }): MailContent {
-	const app = p.appName ?? DEFAULT_APP_NAME;
+	const app = p.appName ?? getConfig().appName;
 	const left =
 		p.remaining === 0
 			? 'You have no backup codes left.'
@@ -124,7 +124,7 @@ export function staticTokenUsedMessage(p: {
 
 /** Sent when too many wrong codes locked the account; only an administrator can unlock it. */
 export function accountLockedMessage(p: { request: RequestInfo; appName?: string }): MailContent {
-	const app = p.appName ?? DEFAULT_APP_NAME;
+	const app = p.appName ?? getConfig().appName;
 	return compose({
 		subject: `Your ${app} account has been locked`,
 		intro: [

@@ -1,8 +1,7 @@
 import { noInputSchema } from '../../../schemas/no-input';
 import { auditListSchema } from '../../../schemas/users';
-import { AUDIT_EVENTS, listAudit, type AuditEvent } from '../../services/audit';
+import { AUDIT_EVENTS, listAudit } from '../../services/audit';
 import { getDashboard } from '../../services/dashboard';
-import { InvalidRequestError } from '../../errors';
 import { adminProcedure, router } from '../init';
 
 export const auditRouter = router({
@@ -11,13 +10,9 @@ export const auditRouter = router({
 			description:
 				'The audit log, newest first, by event, user and time; counts stop 10,000 past the page.'
 		})
+		// The schema's event enum is AUDIT_EVENTS: an unknown event is a 400 before any query.
 		.input(auditListSchema)
-		.query(({ ctx, input }) => {
-			if (input.event !== undefined && !AUDIT_EVENTS.includes(input.event as AuditEvent)) {
-				throw new InvalidRequestError('Unknown event');
-			}
-			return listAudit(ctx.db, { ...input, event: input.event as AuditEvent | undefined });
-		}),
+		.query(({ ctx, input }) => listAudit(ctx.db, input)),
 
 	events: adminProcedure
 		.meta({ description: 'The kinds of audit events.' })
