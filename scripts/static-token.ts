@@ -55,7 +55,7 @@ async function main(args: string[]): Promise<number> {
 		return 2;
 	}
 	const config = getConfigOrExit();
-	const { defaultCount, maxCount } = getPolicy().staticTokens;
+	const { defaultCount, maxCount } = getPolicy().backupTokens;
 	const count = parseCount(options.count, defaultCount, maxCount);
 	if (count === null) {
 		console.error(`--count: expected a whole number from 1 to ${maxCount}`);

@@ -101,7 +101,7 @@ function plausibleEntry(roll: number, user: string, admin: () => string): Entry 
 		'session.revoked',
 		'user.password_set',
 		'account.unlocked',
-		'static_token.minted'
+		'backup_token.minted'
 	];
 	const event = adminEvents[Math.floor(((roll - 0.925) / 0.075) * adminEvents.length)]!;
 	return { event, actorId: admin(), subjectId: user };

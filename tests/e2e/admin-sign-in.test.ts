@@ -3,7 +3,7 @@
 // JavaScript, and the resend cooldown the verify page shows.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintStaticTokens } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { getConfig } from '$lib/server/config';
 import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
@@ -66,7 +66,7 @@ describe.runIf(hasChromium())('sign-in edge cases in Chromium', () => {
 	describe('a backup token signs in instead of the emailed code, once', () => {
 		it.each(JS_ON_AND_OFF)('%s', async (_label, javaScriptEnabled) => {
 			const user = await seedUser(stack.database.db);
-			const [token] = await mintStaticTokens(stack.database.db, user.id, 1);
+			const [token] = await insertBackupTokens(stack.database.db, user.id, 1);
 			const page = await sessions.open({ javaScriptEnabled });
 
 			await submitPassword(page, stack.server.origin, user, {
@@ -81,7 +81,7 @@ describe.runIf(hasChromium())('sign-in edge cases in Chromium', () => {
 			expect(pathOf(page), 'redirectTo survives the switch to a backup token').toBe('/account');
 			expect(await page.getByTestId('signed-in-as').textContent()).toContain(user.username);
 			const left = await stack.database.db
-				.selectFrom('static_tokens')
+				.selectFrom('backup_tokens')
 				.select('id')
 				.where('user_id', '=', user.id)
 				.execute();

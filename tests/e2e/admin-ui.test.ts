@@ -199,7 +199,7 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 			expect(await page.getByTestId('tokens-left').textContent()).toBe('10');
 			await stack.sink.waitForMessage(
 				(mail) =>
-					mail.subject === 'New backup codes for Admin' && mail.envelopeTo.includes(member.email!)
+					mail.subject === 'New backup tokens for Admin' && mail.envelopeTo.includes(member.email!)
 			);
 		});
 	});

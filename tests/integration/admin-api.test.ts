@@ -123,12 +123,12 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 	/** Everything the admin procedures could change about a user. */
 	async function footprint(userId: string) {
 		const db = api.db;
-		const count = async (table: 'sessions' | 'static_tokens' | 'otp_email_changes') =>
+		const count = async (table: 'sessions' | 'backup_tokens' | 'otp_email_changes') =>
 			(await db.selectFrom(table).select('user_id').where('user_id', '=', userId).execute()).length;
 		return {
 			user: await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst(),
 			sessions: await count('sessions'),
-			staticTokens: await count('static_tokens'),
+			backupTokens: await count('backup_tokens'),
 			emailChanges: await count('otp_email_changes')
 		};
 	}

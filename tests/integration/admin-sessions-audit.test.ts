@@ -1,7 +1,7 @@
 // Sessions as users and admins see them (by public id, never a token), the audit log and the
 // dashboard. Server-side callers on each dialect, codes from a real SMTP sink.
 import { describe, expect, it } from 'vitest';
-import { mintStaticTokens } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { sha256Hex } from '$lib/server/auth/crypto';
 import { getPolicy } from '$lib/server/auth/policy';
 import { AUDIT_EVENTS, recordAudit } from '$lib/server/db/audit-log';
@@ -158,7 +158,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			const user = await seedUser(api.db);
 			const caller = await callerFor(token);
 			await caller.users.unlock({ id: user.id });
-			await mintStaticTokens(api.db, user.id, 1); // revoking nothing would record nothing
+			await insertBackupTokens(api.db, user.id, 1); // revoking nothing would record nothing
 			await caller.backupTokens.revokeFor({ userId: user.id });
 
 			const unlocked = await caller.audit.list({ event: 'account.unlocked', userId: user.id });
@@ -171,7 +171,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 
 			const aboutUser = await caller.audit.list({ userId: user.id });
 			expect(aboutUser.entries.map((e) => e.event).sort()).toEqual(
-				['account.unlocked', 'static_token.revoked', 'user.created'].sort()
+				['account.unlocked', 'backup_token.revoked', 'user.created'].sort()
 			);
 			const byAdmin = await caller.audit.list({ userId: admin.id });
 			for (const entry of byAdmin.entries) {

@@ -153,7 +153,7 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 			expect(await adminCaller.backupTokens.countFor({ userId: user.id })).toEqual({
 				remaining: 3
 			});
-			expect((await caller.users.get({ id: user.id })).staticTokens).toBe(3);
+			expect((await caller.users.get({ id: user.id })).backupTokens).toBe(3);
 
 			const later = JSON.stringify([
 				await caller.backupTokens.countMine(),
@@ -207,7 +207,7 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 			expect(await adminCaller.backupTokens.countFor({ userId: user.id })).toEqual({
 				remaining: 2
 			});
-			expect((await adminCaller.users.get({ id: user.id })).staticTokens).toBe(2);
+			expect((await adminCaller.users.get({ id: user.id })).backupTokens).toBe(2);
 			const { pending } = await startSignIn(user);
 			expect((await verify(pending, tokens[0]!)).status).toBe('verified');
 			expect(await adminCaller.backupTokens.countFor({ userId: user.id })).toEqual({
@@ -216,7 +216,7 @@ describe.each(dialects)('admin API second factor on %s', (dialect) => {
 
 			await adminCaller.backupTokens.revokeFor({ userId: user.id });
 			expect(await caller.backupTokens.countMine()).toEqual({ remaining: 0 });
-			expect((await adminCaller.users.get({ id: user.id })).staticTokens).toBe(0);
+			expect((await adminCaller.users.get({ id: user.id })).backupTokens).toBe(0);
 		});
 	});
 });

@@ -81,13 +81,13 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 	async function footprint(userId: string) {
 		const db = api.db;
 		const count = async (
-			table: 'sessions' | 'static_tokens' | 'api_tokens' | 'otp_email_changes'
+			table: 'sessions' | 'backup_tokens' | 'api_tokens' | 'otp_email_changes'
 		) =>
 			(await db.selectFrom(table).select('user_id').where('user_id', '=', userId).execute()).length;
 		return {
 			user: await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst(),
 			sessions: await count('sessions'),
-			staticTokens: await count('static_tokens'),
+			backupTokens: await count('backup_tokens'),
 			apiTokens: await count('api_tokens'),
 			emailChanges: await count('otp_email_changes')
 		};

@@ -5,7 +5,7 @@ import { BACKUP_TOKEN_RULES } from '$lib/policy-rules';
 import { backupTokenCountSchema } from '$lib/schemas/users';
 import { keyedHash } from '$lib/server/auth/crypto';
 import { verifyPassword } from '$lib/server/auth/password';
-import { mintStaticTokens, normalizeStaticToken } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens, normalizeBackupToken } from '$lib/server/auth/backup-tokens';
 import { createUser } from '$lib/server/services/users';
 import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 
@@ -137,7 +137,7 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 			expect(new Set(tokens).size).toBe(3);
 
 			const rows = await database.db
-				.selectFrom('static_tokens')
+				.selectFrom('backup_tokens')
 				.select(['user_id', 'token_hash'])
 				.execute();
 			expect(rows.map((row) => row.user_id)).toEqual([userId, userId, userId]);
@@ -147,14 +147,14 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 			}
 			// The printed tokens are the stored ones: their keyed hashes are what the table holds.
 			const expected = tokens.map((token) =>
-				keyedHash('static-token', normalizeStaticToken(token)!, AUTH_SECRET)
+				keyedHash('static-token', normalizeBackupToken(token)!, AUTH_SECRET)
 			);
 			expect(rows.map((row) => row.token_hash).sort()).toEqual(expected.sort());
 
 			const audits = await database.db
 				.selectFrom('audit_log')
 				.selectAll()
-				.where('event', '=', 'static_token.minted')
+				.where('event', '=', 'backup_token.minted')
 				.execute();
 			expect(audits).toHaveLength(1);
 			expect(audits[0]?.subject_id).toBe(userId);
@@ -167,7 +167,7 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 				.select(['subject', 'text_body'])
 				.where('recipient', '=', 'carol@example.com')
 				.execute();
-			expect(notices.map((notice) => notice.subject)).toEqual(['New backup codes for Admin']);
+			expect(notices.map((notice) => notice.subject)).toEqual(['New backup tokens for Admin']);
 			for (const form of forms) expect(notices[0]!.text_body).not.toContain(form);
 		});
 
@@ -183,14 +183,14 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 
 		it('refuses tokens beyond 20 held, exit 1, and mints none', async () => {
 			const userId = await addUser('carol', 'carol@example.com');
-			await mintStaticTokens(database.db, userId, 18);
+			await insertBackupTokens(database.db, userId, 18);
 
 			const result = run(STATIC_TOKEN, ['carol', '--count', '3']);
 
 			expect(result.status).toBe(1);
 			expect(result.stdout).toBe('');
 			expect(result.stderr).toContain('At most 20 unused backup tokens');
-			const rows = await database.db.selectFrom('static_tokens').select('id').execute();
+			const rows = await database.db.selectFrom('backup_tokens').select('id').execute();
 			expect(rows).toHaveLength(18);
 		});
 
@@ -202,7 +202,7 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 			expect(result.status).toBe(2);
 			expect(result.stdout).toBe('');
 			expect(result.stderr).toContain('--count');
-			const rows = await database.db.selectFrom('static_tokens').select('id').execute();
+			const rows = await database.db.selectFrom('backup_tokens').select('id').execute();
 			expect(rows).toEqual([]);
 		});
 

@@ -86,6 +86,8 @@ describe.each(dialects)('the audit log order migration on %s', (dialect) => {
 
 	it('numbers existing rows in time order, keeps ids unique, and down restores the table exactly', async () => {
 		const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < ORDER));
+		// Up to this migration and no further: later ones change other tables.
+		const upTo = Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= ORDER));
 		await migrateToLatest(database.db, before);
 		const schema = await auditLogSchema();
 		const row = (id: string, createdAt: number) => ({
@@ -113,7 +115,7 @@ describe.each(dialects)('the audit log order migration on %s', (dialect) => {
 				.execute();
 		const kept = await contents();
 
-		expect(await migrateToLatest(database.db, migrations)).toContain(ORDER);
+		expect(await migrateToLatest(database.db, upTo)).toContain(ORDER);
 		const ordered = await database.db
 			.selectFrom('audit_log')
 			.select(['seq', 'id'])
@@ -123,7 +125,7 @@ describe.each(dialects)('the audit log order migration on %s', (dialect) => {
 		const duplicate = database.db.insertInto('audit_log').values(row('a', 3000)).execute();
 		await expect(duplicate).rejects.toThrow();
 
-		expect(await rollbackOne(database.db, migrations)).toBe(ORDER);
+		expect(await rollbackOne(database.db, upTo)).toBe(ORDER);
 		expect(await auditLogSchema()).toEqual(schema);
 		expect(await contents()).toEqual(kept);
 	});

@@ -4,7 +4,7 @@ import type { TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
-import { mintStaticTokens } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { createMailer, type Mailer } from '$lib/server/mail';
 import { TooManyRequestsError } from '$lib/server/errors';
 import { createUser } from '$lib/server/services/users';
@@ -106,13 +106,13 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 
 		it('accepts a backup token instead of the code, once, and sends a notice', async () => {
 			const user = await newUser();
-			const [token] = await mintStaticTokens(api.db, user.id, 1);
+			const [token] = await insertBackupTokens(api.db, user.id, 1);
 			const first = await login(user.username);
-			expect(first.methods).toEqual(['email', 'static_token']);
+			expect(first.methods).toEqual(['email', 'backup_token']);
 			await codeFor(user.email!);
 			await verify(first.token, token!.toUpperCase());
 			const notice = await api.sink.waitForMessage((m) => m.envelopeTo.includes(user.email!));
-			expect(notice.subject).toMatch(/backup code was used/);
+			expect(notice.subject).toMatch(/backup token was used/);
 
 			const second = await login(user.username);
 			await codeFor(user.email!);
@@ -121,9 +121,9 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 
 		it('lets a user without an email finish with a backup token', async () => {
 			const user = await newUser({ email: null });
-			const [token] = await mintStaticTokens(api.db, user.id, 1);
+			const [token] = await insertBackupTokens(api.db, user.id, 1);
 			const pending = await login(user.username);
-			expect(pending).toMatchObject({ methods: ['static_token'], codeSent: false, email: null });
+			expect(pending).toMatchObject({ methods: ['backup_token'], codeSent: false, email: null });
 			expect((await verify(pending.token, token!)).status).toBe('verified');
 		});
 	});
@@ -199,7 +199,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 
 		it('accepts one backup token exactly once for 20 concurrent uses from two sessions', async () => {
 			const user = await newUser();
-			const [token] = await mintStaticTokens(api.db, user.id, 1);
+			const [token] = await insertBackupTokens(api.db, user.id, 1);
 			const a = await login(user.username);
 			const b = await login(user.username);
 			const callers = [await callerFor(a.token), await callerFor(b.token)];
@@ -208,7 +208,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			);
 			expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
 			const left = await api.db
-				.selectFrom('static_tokens')
+				.selectFrom('backup_tokens')
 				.select('id')
 				.where('user_id', '=', user.id)
 				.execute();

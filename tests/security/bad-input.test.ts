@@ -253,7 +253,7 @@ describe.each(dialects)('bad input on %s', (dialect) => {
 		});
 
 		it("auth.login as ' OR 1=1 -- with password ' OR '1'='1 [401 like any unknown user; no session, no user changed]", async () => {
-			const tables = ['users', 'sessions', 'email_otps', 'static_tokens', 'api_tokens'];
+			const tables = ['users', 'sessions', 'email_otps', 'backup_tokens', 'api_tokens'];
 			const before = await snapshotDatabase(api.db, { tables });
 			const error = await errorOf(
 				callers.forTier('public').auth.login({ username: SQL[0]!, password: `' OR '1'='1` })

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '$lib/server/auth/crypto';
 import { verifyPassword } from '$lib/server/auth/password';
-import { mintStaticTokens } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import type { AuditEvent } from '$lib/server/services/audit';
 import { errorOf, useApiHarness } from '../helpers/api-harness';
 import { startAppServer, type AppServer } from '../../tools/app-server';
@@ -83,7 +83,7 @@ describe.each(dialects)('Faults: a database connection dies (%s)', (dialect) => 
 			'backup token: connection killed %s [rolled back: still pending; the token works exactly once]',
 			async (_, statement) => {
 				const user = await seedUser(api.db);
-				const [token] = await mintStaticTokens(api.db, user.id, 1);
+				const [token] = await insertBackupTokens(api.db, user.id, 1);
 				const { pending } = await startSignIn(user);
 
 				const dying = await dyingCaller(pending, statement);

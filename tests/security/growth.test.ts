@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { getPolicy, type AuthPolicy } from '$lib/server/auth/policy';
-import { mintStaticTokens } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { insertApiToken } from '$lib/server/auth/api-tokens';
 import { createApiToken } from '$lib/server/services/api-tokens';
 import { addBackupTokens } from '$lib/server/services/backup-tokens';
@@ -30,7 +30,7 @@ function advanceToHourStart(): void {
 describe.each(dialects)('growth on %s', (dialect) => {
 	const api = useApiHarness(dialect, { auth: 'authenticate' });
 
-	async function countRows(table: 'static_tokens' | 'api_tokens', userId: string) {
+	async function countRows(table: 'backup_tokens' | 'api_tokens', userId: string) {
 		const rows = await api.db
 			.selectFrom(table)
 			.select('id')
@@ -79,15 +79,15 @@ describe.each(dialects)('growth on %s', (dialect) => {
 					)
 				);
 			}
-			const allowed = policy.staticTokens.mintsPerHour;
+			const allowed = policy.backupTokens.mintsPerHour;
 			expect(outcomes.slice(0, allowed)).toEqual(Array(allowed).fill('OK'));
 			expect(new Set(outcomes.slice(allowed))).toEqual(new Set(['TOO_MANY_REQUESTS']));
-			expect(await countRows('static_tokens', user.id)).toBe(20);
+			expect(await countRows('backup_tokens', user.id)).toBe(20);
 			const minted = await api.db
 				.selectFrom('audit_log')
 				.select('id')
 				.where('subject_id', '=', user.id)
-				.where('event', '=', 'static_token.minted')
+				.where('event', '=', 'backup_token.minted')
 				.execute();
 			expect(minted).toHaveLength(allowed);
 		});
@@ -95,7 +95,7 @@ describe.each(dialects)('growth on %s', (dialect) => {
 		it('backup tokens added on top of 18 held, 10 at once (the command line) [exactly 20 held; the rest refused at the cap]', async () => {
 			for (let round = 0; round < 3; round++) {
 				const user = await seedUser(api.db);
-				await mintStaticTokens(api.db, user.id, 18);
+				await insertBackupTokens(api.db, user.id, 18);
 				const outcomes = await outcomesOf(
 					Array.from({ length: 10 }, (_, i) =>
 						sleep(i % 3).then(() =>
@@ -108,7 +108,7 @@ describe.each(dialects)('growth on %s', (dialect) => {
 					`round ${round}`
 				).toHaveLength(2);
 				expect(outcomes.filter((o) => o === BackupTokenLimitError.name)).toHaveLength(8);
-				expect(await countRows('static_tokens', user.id)).toBe(policy.staticTokens.maxCount);
+				expect(await countRows('backup_tokens', user.id)).toBe(policy.backupTokens.maxCount);
 			}
 		});
 	});

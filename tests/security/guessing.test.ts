@@ -8,7 +8,7 @@ import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { sha256Hex } from '$lib/server/auth/crypto';
-import { mintStaticTokens } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import type { Database } from '$lib/server/db/schema';
 import { TooManyRequestsError } from '$lib/server/errors';
 import type { Kysely } from 'kysely';
@@ -161,7 +161,7 @@ describe.each(dialects)('guessing the second step through the API on %s', (diale
 
 		it('wrong backup tokens mixed with wrong codes from two sessions [one counter: the 6th TOO_MANY_REQUESTS]', async () => {
 			const user = await seedUser(api.db);
-			await mintStaticTokens(api.db, user.id, 2);
+			await insertBackupTokens(api.db, user.id, 2);
 			const a = await pendingSession(user);
 			const b = await pendingSession(user);
 			for (const [caller, input] of [

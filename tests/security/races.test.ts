@@ -7,7 +7,7 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it, vi } from 'vitest';
 import { sameDigest, sha256Hex } from '$lib/server/auth/crypto';
 import { getPolicy } from '$lib/server/auth/policy';
-import { mintStaticTokens } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { TooManyRequestsError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
 import { dialects } from '../../tools/databases';
@@ -119,7 +119,7 @@ describe.each(dialects)('races on %s', (dialect) => {
 		it('one backup token redeemed at once from two pending sessions, 5 rounds [exactly one winner; the token gone; the loser stays pending]', async () => {
 			for (const round of STAGGER_MS.keys()) {
 				const user = await seedUser(api.db);
-				const [token] = await mintStaticTokens(api.db, user.id, 1);
+				const [token] = await insertBackupTokens(api.db, user.id, 1);
 				const a = await api.callerFor(await pendingSession(user));
 				const b = await api.callerFor(await pendingSession(user));
 				const outcomes = await outcomesOf([
@@ -132,7 +132,7 @@ describe.each(dialects)('races on %s', (dialect) => {
 					'verified'
 				]);
 				const left = await api.db
-					.selectFrom('static_tokens')
+					.selectFrom('backup_tokens')
 					.select('id')
 					.where('user_id', '=', user.id)
 					.execute();

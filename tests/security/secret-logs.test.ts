@@ -6,7 +6,7 @@ import { TRPCError } from '@trpc/server';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ZodError } from 'zod';
-import { mintStaticTokens } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { getConfig } from '$lib/server/config';
 import { InvalidCredentialsError } from '$lib/server/errors';
 import { logTrpcError, REDACTED } from '$lib/server/trpc/log';
@@ -196,7 +196,7 @@ describe.each(dialects)('secrets in the output of the production build on %s', (
 
 	it('backup tokens, right and forged, dashed and compact [none in the server output]', async () => {
 		const user = await newUser();
-		const [token] = await mintStaticTokens(stack.database.db, user.id, 1);
+		const [token] = await insertBackupTokens(stack.database.db, user.id, 1);
 		keep(token);
 		keep(token!.replaceAll('-', ''));
 		const login = await trpcMutation<{ sessionToken: string }>(stack.server.origin, 'auth.login', {

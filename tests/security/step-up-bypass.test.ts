@@ -5,7 +5,7 @@
 // nothing; every change of address tells the address codes went to before.
 import { describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
-import { mintStaticTokens } from '$lib/server/auth/static-tokens';
+import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { maskEmail } from '$lib/server/mail';
 import { StepUpRequiredError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
@@ -23,7 +23,7 @@ import type { CapturedMail } from '../../tools/smtp-sink';
 const policy = getPolicy();
 const HOUR = 60 * 60 * 1000;
 const ADDRESS_CHANGED = 'The address of your Admin account changed';
-const TOKENS_MINTED = 'New backup codes for Admin';
+const TOKENS_MINTED = 'New backup tokens for Admin';
 
 describe.each(dialects)('step-up bypasses on %s', (dialect) => {
 	const api = useApiHarness(dialect, { auth: 'authenticate' });
@@ -82,11 +82,11 @@ describe.each(dialects)('step-up bypasses on %s', (dialect) => {
 			const member = await seedUser(api.db);
 			const { caller } = await staleSession(admin);
 			// Minted now: by another admin, or on the command line, after this session's last code.
-			const [token] = await mintStaticTokens(api.db, admin.id, 1);
+			const [token] = await insertBackupTokens(api.db, admin.id, 1);
 			const refused = await errorOf(caller.auth.stepUp.verify({ code: token! }));
 			expect(refused.code).toBe('UNAUTHORIZED');
 			const held = await api.db
-				.selectFrom('static_tokens')
+				.selectFrom('backup_tokens')
 				.select('id')
 				.where('user_id', '=', admin.id)
 				.execute();
@@ -107,7 +107,7 @@ describe.each(dialects)('step-up bypasses on %s', (dialect) => {
 
 		it('a backup token minted before the session last verified a code, offered as step-up [accepted: tokens the owner already held still work]', async () => {
 			const user = await seedUser(api.db);
-			const [token] = await mintStaticTokens(api.db, user.id, 1);
+			const [token] = await insertBackupTokens(api.db, user.id, 1);
 			advanceClock(1000);
 			const stale = await staleSession(user);
 			await stale.caller.auth.stepUp.verify({ code: token! });
@@ -125,7 +125,7 @@ describe.each(dialects)('step-up bypasses on %s', (dialect) => {
 			const notice = await api.sink.waitForMessage(
 				(mail) => mail.subject === TOKENS_MINTED && mail.envelopeTo.includes(user.email!)
 			);
-			expect(notice.text).toContain('10 new backup codes');
+			expect(notice.text).toContain('10 new backup tokens');
 			expect(tokens.some((token) => notice.text.includes(token))).toBe(false);
 			expect(mailsTo(user.email!, TOKENS_MINTED, mark)).toHaveLength(1);
 		});

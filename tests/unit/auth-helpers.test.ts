@@ -4,7 +4,7 @@ import { addressGroup } from '$lib/server/auth/client-address';
 import { keyedHash, randomDigits, sameDigest } from '$lib/server/auth/crypto';
 import { backoffMs, getPolicy } from '$lib/server/auth/policy';
 import { safeRedirectPath } from '$lib/server/auth/redirect';
-import { normalizeStaticToken } from '$lib/server/auth/static-tokens';
+import { normalizeBackupToken } from '$lib/server/auth/backup-tokens';
 
 describe('redirectTo stays on this site', () => {
 	it.each(['/account', '/users?page=2#top', '/a/b'])('keeps %s', (path) => {
@@ -75,10 +75,10 @@ describe('secrets', () => {
 	});
 
 	it('reads backup tokens with or without dashes, in any case', () => {
-		expect(normalizeStaticToken(' ABCD-efgh-2345-67ab ')).toBe('abcdefgh234567ab');
-		expect(normalizeStaticToken('abcdefgh234567ab')).toBe('abcdefgh234567ab');
-		expect(normalizeStaticToken('abcd-efgh-2345')).toBeNull();
-		expect(normalizeStaticToken('123456')).toBeNull();
+		expect(normalizeBackupToken(' ABCD-efgh-2345-67ab ')).toBe('abcdefgh234567ab');
+		expect(normalizeBackupToken('abcdefgh234567ab')).toBe('abcdefgh234567ab');
+		expect(normalizeBackupToken('abcd-efgh-2345')).toBeNull();
+		expect(normalizeBackupToken('123456')).toBeNull();
 	});
 });
 

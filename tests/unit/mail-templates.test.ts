@@ -4,7 +4,7 @@ import {
 	isSingleAddress,
 	maskEmail,
 	otpMessage,
-	staticTokenUsedMessage,
+	backupTokenUsedMessage,
 	type RequestInfo
 } from '$lib/server/mail';
 
@@ -67,7 +67,7 @@ describe('the sign-in code email', () => {
 describe('request details come from the requester, so', () => {
 	const mails = {
 		otp: otpMessage({ code: '482913', expiresAt: request.at, request: hostile }),
-		staticToken: staticTokenUsedMessage({ request: hostile, remaining: 3 }),
+		backupToken: backupTokenUsedMessage({ request: hostile, remaining: 3 }),
 		locked: accountLockedMessage({ request: hostile })
 	};
 
@@ -100,17 +100,19 @@ describe('request details come from the requester, so', () => {
 });
 
 describe('the backup-token email', () => {
-	it('says a backup code was used, from where, and how many are left', () => {
-		const mail = staticTokenUsedMessage({ request, remaining: 2 });
-		expect(mail.subject).toBe('A backup code was used to sign in to Admin');
+	it('says a backup token was used, from where, and how many are left', () => {
+		const mail = backupTokenUsedMessage({ request, remaining: 2 });
+		expect(mail.subject).toBe('A backup token was used to sign in to Admin');
 		for (const body of [mail.text, mail.html]) {
-			expect(body).toContain('You have 2 backup codes left.');
+			expect(body).toContain('You have 2 backup tokens left.');
 			expect(body).toContain('203.0.113.9');
 			expect(body).toContain(NOT_YOU);
 		}
-		expect(staticTokenUsedMessage({ request, remaining: 1 }).text).toContain('1 backup code left.');
-		expect(staticTokenUsedMessage({ request, remaining: 0 }).text).toContain(
-			'You have no backup codes left.'
+		expect(backupTokenUsedMessage({ request, remaining: 1 }).text).toContain(
+			'1 backup token left.'
+		);
+		expect(backupTokenUsedMessage({ request, remaining: 0 }).text).toContain(
+			'You have no backup tokens left.'
 		);
 	});
 });

@@ -47,7 +47,7 @@ const user: UserDetail = {
 	locked: false,
 	lockedAt: null,
 	otpFailures: 0,
-	staticTokens: 0,
+	backupTokens: 0,
 	sessions: 0,
 	createdAt: new Date(0),
 	updatedAt: new Date(0)
@@ -106,7 +106,7 @@ describe('the password length is the policy', () => {
 
 describe('backup tokens: one default count and one maximum', () => {
 	it('in policy.ts, which the CLI and the service read', () => {
-		expect(getPolicy().staticTokens).toMatchObject({ defaultCount: 7, maxCount: 13 });
+		expect(getPolicy().backupTokens).toMatchObject({ defaultCount: 7, maxCount: 13 });
 	});
 
 	it('in the API schema', () => {

@@ -33,7 +33,7 @@ export interface AuthPolicy {
 		lockAfterFailures: number;
 	};
 	/** See BACKUP_TOKEN_RULES; minting is also limited per account and hour. */
-	staticTokens: { defaultCount: number; maxCount: number; mintsPerHour: number };
+	backupTokens: { defaultCount: number; maxCount: number; mintsPerHour: number };
 	/** Tokens a person may hold (live and expired until revoked), and create per hour. */
 	apiTokens: { maxPerUser: number; createsPerHour: number };
 	login: {
@@ -70,7 +70,7 @@ export function getPolicy(): AuthPolicy {
 			maxBackoffMs: 15 * MINUTE,
 			lockAfterFailures: 100
 		},
-		staticTokens: {
+		backupTokens: {
 			defaultCount: BACKUP_TOKEN_RULES.defaultCount,
 			maxCount: BACKUP_TOKEN_RULES.maxCount,
 			mintsPerHour: 5

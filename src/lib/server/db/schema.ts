@@ -65,7 +65,7 @@ export interface EmailOtpsTable {
 	created_at: Millis;
 }
 
-export interface StaticTokensTable {
+export interface BackupTokensTable {
 	id: string;
 	user_id: string;
 	token_hash: string;
@@ -127,7 +127,7 @@ export interface Database {
 	users: UsersTable;
 	sessions: SessionsTable;
 	email_otps: EmailOtpsTable;
-	static_tokens: StaticTokensTable;
+	backup_tokens: BackupTokensTable;
 	rate_limits: RateLimitsTable;
 	setup_tokens: SetupTokensTable;
 	audit_log: AuditLogTable;

@@ -86,7 +86,7 @@ export function addressChangedMessage(p: {
 	});
 }
 
-/** Sent when backup codes were minted for an account: a stolen session must not do it quietly. */
+/** Sent when backup tokens were minted for an account: a stolen session must not do it quietly. */
 export function backupTokensMintedMessage(p: {
 	count: number;
 	replaced: boolean;
@@ -94,17 +94,17 @@ export function backupTokensMintedMessage(p: {
 	appName?: string;
 }): MailContent {
 	const app = p.appName ?? getConfig().appName;
-	const what = `${p.count} new backup code${p.count === 1 ? ' was' : 's were'} created for your ${app} account.`;
+	const what = `${p.count} new backup token${p.count === 1 ? ' was' : 's were'} created for your ${app} account.`;
 	return compose({
-		subject: `New backup codes for ${app}`,
-		intro: p.replaced ? [what, 'Any backup codes you had before no longer work.'] : [what],
+		subject: `New backup tokens for ${app}`,
+		intro: p.replaced ? [what, 'Any backup tokens you had before no longer work.'] : [what],
 		request: p.request,
 		closing: NOT_YOU
 	});
 }
 
 /** Sent after a backup (static) token signed someone in, with how many tokens are left. */
-export function staticTokenUsedMessage(p: {
+export function backupTokenUsedMessage(p: {
 	request: RequestInfo;
 	remaining: number;
 	appName?: string;
@@ -112,11 +112,11 @@ export function staticTokenUsedMessage(p: {
 	const app = p.appName ?? getConfig().appName;
 	const left =
 		p.remaining === 0
-			? 'You have no backup codes left.'
-			: `You have ${p.remaining} backup code${p.remaining === 1 ? '' : 's'} left.`;
+			? 'You have no backup tokens left.'
+			: `You have ${p.remaining} backup token${p.remaining === 1 ? '' : 's'} left.`;
 	return compose({
-		subject: `A backup code was used to sign in to ${app}`,
-		intro: [`A backup code was used to sign in to your ${app} account.`, left],
+		subject: `A backup token was used to sign in to ${app}`,
+		intro: [`A backup token was used to sign in to your ${app} account.`, left],
 		request: p.request,
 		closing: NOT_YOU
 	});

@@ -1,5 +1,5 @@
 // Backup tokens as people manage them. Minting from the app replaces the unused set (as
-// django-two-factor-auth's and every other backup-code page does), so a user holds at most one
+// django-two-factor-auth's and every other backup-token page does), so a user holds at most one
 // set; the command line adds to it (django-otp's addstatictoken), up to the same total. Either way
 // the owner is told by email, and each change is audited.
 import type { Kysely } from 'kysely';
@@ -8,7 +8,7 @@ import { affectedRows } from '../db/errors';
 import { decidingTransaction } from '../db/transaction';
 import type { AuthPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
-import { countStaticTokens, mintStaticTokens } from '../auth/static-tokens';
+import { countBackupTokens, insertBackupTokens } from '../auth/backup-tokens';
 import { backupTokensMintedMessage, type Mailer } from '../mail';
 import { recordAudit } from '../db/audit-log';
 import { BackupTokenLimitError } from '../errors';
@@ -36,7 +36,7 @@ export async function mintBackupTokens(
 	count: number
 ): Promise<string[]> {
 	const now = Date.now();
-	const { mintsPerHour } = deps.policy.staticTokens;
+	const { mintsPerHour } = deps.policy.backupTokens;
 	const attempt = await countWithin(deps.db, `backup-mint:${userId}`, HOUR, mintsPerHour, now);
 	try {
 		return await mint(deps, actor, userId, count, { replace: true, via: 'app' }, now);
@@ -64,7 +64,7 @@ async function mint(
 	how: { replace: boolean; via: 'app' | 'CLI' },
 	now: number
 ): Promise<string[]> {
-	const { maxCount } = deps.policy.staticTokens;
+	const { maxCount } = deps.policy.backupTokens;
 	const { tokens, replaced } = await decidingTransaction(deps.db, async (trx) => {
 		// The owner's row first: concurrent mints queue here, so the total below is what the
 		// previous one committed and the cap holds under concurrency.
@@ -72,16 +72,16 @@ async function mint(
 		let replaced = 0;
 		if (how.replace) {
 			replaced = affectedRows(
-				await trx.deleteFrom('static_tokens').where('user_id', '=', userId).executeTakeFirst()
+				await trx.deleteFrom('backup_tokens').where('user_id', '=', userId).executeTakeFirst()
 			);
-		} else if ((await countStaticTokens(trx, userId)) + count > maxCount) {
+		} else if ((await countBackupTokens(trx, userId)) + count > maxCount) {
 			throw new BackupTokenLimitError(maxCount);
 		}
-		const tokens = await mintStaticTokens(trx, userId, count, now);
+		const tokens = await insertBackupTokens(trx, userId, count, now);
 		const details = `count=${count}${how.replace ? ` replaced=${replaced}` : ''} via ${how.via}`;
 		await recordAudit(
 			trx,
-			{ event: 'static_token.minted', subjectId: userId, details, ...actor },
+			{ event: 'backup_token.minted', subjectId: userId, details, ...actor },
 			now
 		);
 		return { tokens, replaced };
@@ -105,15 +105,15 @@ export async function revokeBackupTokens(
 	await db.transaction().execute(async (trx) => {
 		await requireUser(trx, userId);
 		const revoked = affectedRows(
-			await trx.deleteFrom('static_tokens').where('user_id', '=', userId).executeTakeFirst()
+			await trx.deleteFrom('backup_tokens').where('user_id', '=', userId).executeTakeFirst()
 		);
 		if (revoked === 0) return;
 		await recordAudit(
 			trx,
-			{ event: 'static_token.revoked', subjectId: userId, details: `count=${revoked}`, ...actor },
+			{ event: 'backup_token.revoked', subjectId: userId, details: `count=${revoked}`, ...actor },
 			now
 		);
 	});
 }
 
-export { countStaticTokens as countBackupTokens };
+export { countBackupTokens };

@@ -6,7 +6,7 @@ import { listRecentAudit, type AuditEvent, type AuditRow } from './audit';
 const DAY = 24 * 60 * 60 * 1000;
 /** The dashboard shows a glance, not the log: the audit page pages through all of it. */
 export const RECENT_EVENTS = 8;
-const SIGN_INS: AuditEvent[] = ['otp.verified', 'static_token.used'];
+const SIGN_INS: AuditEvent[] = ['otp.verified', 'backup_token.used'];
 const FAILURES: AuditEvent[] = ['login.failed', 'otp.failed'];
 
 export interface DashboardSummary {

@@ -24,13 +24,13 @@ import {
 	markSessionVerified,
 	type NewSession
 } from '../auth/session';
-import { countStaticTokens, normalizeStaticToken, redeemStaticToken } from '../auth/static-tokens';
+import { countBackupTokens, normalizeBackupToken, redeemBackupToken } from '../auth/backup-tokens';
 import type { SessionUser } from '../auth/types';
 import {
 	accountLockedMessage,
 	maskEmail,
 	otpMessage,
-	staticTokenUsedMessage,
+	backupTokenUsedMessage,
 	type Mailer
 } from '../mail';
 import { isUniqueViolation } from '../db/errors';
@@ -55,7 +55,7 @@ export interface SignInDeps {
 	userAgent: string | null;
 }
 
-export type SecondFactorMethod = 'email' | 'static_token';
+export type SecondFactorMethod = 'email' | 'backup_token';
 
 export interface PendingSignIn {
 	session: NewSession;
@@ -150,9 +150,9 @@ export async function describeSecondStep(
 	address?: string | null
 ): Promise<{ methods: SecondFactorMethod[]; maskedEmail: string | null }> {
 	const to = address === undefined ? await deliveryAddress(db, userId) : address;
-	const tokens = await countStaticTokens(db, userId);
+	const tokens = await countBackupTokens(db, userId);
 	return {
-		methods: [...(to ? ['email' as const] : []), ...(tokens > 0 ? ['static_token' as const] : [])],
+		methods: [...(to ? ['email' as const] : []), ...(tokens > 0 ? ['backup_token' as const] : [])],
 		maskedEmail: to ? maskEmail(to) : null
 	};
 }
@@ -377,11 +377,11 @@ async function spendSecondFactor<T>(
 	}
 
 	const sessionHash = sha256Hex(sessionToken);
-	const staticToken = /^\d+$/.test(input) ? null : normalizeStaticToken(input);
+	const backupToken = /^\d+$/.test(input) ? null : normalizeBackupToken(input);
 	let consume: ((trx: Kysely<Database>) => Promise<boolean>) | null = null;
-	if (staticToken) {
+	if (backupToken) {
 		const mintedBy = purpose.kind === 'step-up' ? purpose.tokensMintedBy : undefined;
-		consume = (trx) => redeemStaticToken(trx, user.id, staticToken, mintedBy);
+		consume = (trx) => redeemBackupToken(trx, user.id, backupToken, mintedBy);
 	} else if (/^\d+$/.test(input)) {
 		const check = await checkCode(db, sessionHash, input, policy.otp, now);
 		if (check.status === 'match') consume = (trx) => consumeCode(trx, sessionHash, check.codeHash);
@@ -400,7 +400,7 @@ async function spendSecondFactor<T>(
 					if (!(await consume(trx))) throw new WrongCodeError();
 					const outcome = await onSuccess(trx, now);
 					if (outcome === null) throw new WrongCodeError();
-					if (!staticToken) await markAddressProven(trx, user.id, now);
+					if (!backupToken) await markAddressProven(trx, user.id, now);
 					await recordAudit(
 						trx,
 						{
@@ -408,10 +408,10 @@ async function spendSecondFactor<T>(
 							event:
 								purpose.kind === 'step-up'
 									? 'step_up.verified'
-									: staticToken
-										? 'static_token.used'
+									: backupToken
+										? 'backup_token.used'
 										: 'otp.verified',
-							details: staticToken ? 'backup token' : null,
+							details: backupToken ? 'backup token' : null,
 							actorId: user.id,
 							subjectId: user.id,
 							ip: deps.ip,
@@ -431,9 +431,9 @@ async function spendSecondFactor<T>(
 		await recordFailure(deps, user, purpose.kind, now);
 		throw new WrongCodeError();
 	}
-	if (staticToken) {
-		const remaining = await countStaticTokens(db, user.id);
-		const message = staticTokenUsedMessage({ request: requestOf(deps, now), remaining });
+	if (backupToken) {
+		const remaining = await countBackupTokens(db, user.id);
+		const message = backupTokenUsedMessage({ request: requestOf(deps, now), remaining });
 		await noticeToUser(deps, user.id, message);
 	}
 	return result.outcome;

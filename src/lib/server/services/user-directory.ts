@@ -124,7 +124,7 @@ export interface UserDetail extends UserSummary {
 	otpFailures: number;
 	lockedAt: Date | null;
 	updatedAt: Date;
-	staticTokens: number;
+	backupTokens: number;
 	sessions: number;
 }
 
@@ -151,10 +151,10 @@ export async function getUserDetail(db: Kysely<Database>, userId: string): Promi
 			'users.updated_at',
 			'otp_email_changes.email as pending_email',
 			eb
-				.selectFrom('static_tokens')
+				.selectFrom('backup_tokens')
 				.select((sub) => sub.fn.countAll<number>().as('n'))
-				.whereRef('static_tokens.user_id', '=', 'users.id')
-				.as('static_tokens'),
+				.whereRef('backup_tokens.user_id', '=', 'users.id')
+				.as('backup_tokens'),
 			eb
 				.selectFrom('sessions')
 				.select((sub) => sub.fn.countAll<number>().as('n'))
@@ -172,7 +172,7 @@ export async function getUserDetail(db: Kysely<Database>, userId: string): Promi
 		otpFailures: row.otp_failures,
 		lockedAt: row.locked_at === null ? null : new Date(Number(row.locked_at)),
 		updatedAt: new Date(Number(row.updated_at)),
-		staticTokens: Number(row.static_tokens ?? 0),
+		backupTokens: Number(row.backup_tokens ?? 0),
 		sessions: Number(row.sessions ?? 0)
 	};
 }

@@ -10,7 +10,7 @@ import { keyedHash } from './crypto';
 const TOKEN_BYTES = 10; // 80 bits -> 16 base32 characters
 
 /** `abcd-efgh-ijkl-mnop` or the same without dashes, any case, surrounding spaces ignored. */
-export function normalizeStaticToken(input: string): string | null {
+export function normalizeBackupToken(input: string): string | null {
 	const compact = input.trim().toLowerCase().replace(/[\s-]/g, '');
 	return /^[a-z2-7]{16}$/.test(compact) ? compact : null;
 }
@@ -20,7 +20,7 @@ function hashToken(normalized: string): string {
 }
 
 /** Creates `count` tokens; returns them once, grouped for typing. Only hashes are stored. */
-export async function mintStaticTokens(
+export async function insertBackupTokens(
 	db: Kysely<Database>,
 	userId: string,
 	count: number,
@@ -28,7 +28,7 @@ export async function mintStaticTokens(
 ): Promise<string[]> {
 	const tokens = Array.from({ length: count }, () => encodeBase32(randomBytes(TOKEN_BYTES)));
 	await db
-		.insertInto('static_tokens')
+		.insertInto('backup_tokens')
 		.values(
 			tokens.map((token) => ({
 				id: newId(),
@@ -45,23 +45,23 @@ export async function mintStaticTokens(
  * Deletes the token if it is the user's (and, with `mintedBy`, was minted by then): true for
  * exactly one caller.
  */
-export async function redeemStaticToken(
+export async function redeemBackupToken(
 	db: Kysely<Database>,
 	userId: string,
 	normalized: string,
 	mintedBy?: number
 ): Promise<boolean> {
 	let query = db
-		.deleteFrom('static_tokens')
+		.deleteFrom('backup_tokens')
 		.where('user_id', '=', userId)
 		.where('token_hash', '=', hashToken(normalized));
 	if (mintedBy !== undefined) query = query.where('created_at', '<=', mintedBy);
 	return affectedRows(await query.executeTakeFirst()) === 1;
 }
 
-export async function countStaticTokens(db: Kysely<Database>, userId: string): Promise<number> {
+export async function countBackupTokens(db: Kysely<Database>, userId: string): Promise<number> {
 	const row = await db
-		.selectFrom('static_tokens')
+		.selectFrom('backup_tokens')
 		.select((eb) => eb.fn.countAll<number>().as('count'))
 		.where('user_id', '=', userId)
 		.executeTakeFirstOrThrow();
