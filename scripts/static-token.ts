@@ -11,7 +11,8 @@ import { createMailer } from '../src/lib/server/mail';
 import { addBackupTokens, countBackupTokens } from '../src/lib/server/services/backup-tokens';
 import { findUserIdByUsername } from '../src/lib/server/services/users';
 
-const USAGE = 'usage: npm run static-token -- <username> [--count N]';
+const USAGE =
+	'usage: npm run static-token -- <username> [--count N]   (mints backup tokens for the user)';
 
 interface Options {
 	username: string;

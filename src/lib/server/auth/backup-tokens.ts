@@ -16,6 +16,7 @@ export function normalizeBackupToken(input: string): string | null {
 }
 
 function hashToken(normalized: string): string {
+	// The label predates the name "backup token": stored hashes depend on it, so it stays.
 	return keyedHash('static-token', normalized);
 }
 
