@@ -8,6 +8,7 @@ import { getPolicy } from '../src/lib/server/auth/policy';
 import { getConfigOrExit } from '../src/lib/server/config';
 import { createDb } from '../src/lib/server/db/create-db';
 import { createMailer } from '../src/lib/server/mail';
+import { SYSTEM_ACTOR } from '../src/lib/server/services/actor';
 import { addBackupTokens, countBackupTokens } from '../src/lib/server/services/backup-tokens';
 import { findUserIdByUsername } from '../src/lib/server/services/users';
 
@@ -78,7 +79,12 @@ async function main(args: string[]): Promise<number> {
 			return 1;
 		}
 		// The owner is told by email, as for tokens minted in the app.
-		const tokens = await addBackupTokens({ db, mailer, policy: getPolicy() }, {}, userId, count);
+		const tokens = await addBackupTokens(
+			{ db, mailer, policy: getPolicy() },
+			SYSTEM_ACTOR,
+			userId,
+			count
+		);
 		for (const token of tokens) console.log(token);
 		const unused = await countBackupTokens(db, userId);
 		console.error(`${username} has ${unused} unused backup token(s); each works once`);

@@ -7,6 +7,7 @@ import { getPolicy, type AuthPolicy } from '$lib/server/auth/policy';
 import { mintStaticTokens } from '$lib/server/auth/static-tokens';
 import { insertApiToken } from '$lib/server/auth/api-tokens';
 import { createApiToken } from '$lib/server/services/api-tokens';
+import { SYSTEM_ACTOR } from '$lib/server/services/actor';
 import { addBackupTokens } from '$lib/server/services/backup-tokens';
 import { ApiTokenLimitError, BackupTokenLimitError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness } from '../helpers/api-harness';
@@ -99,7 +100,7 @@ describe.each(dialects)('growth on %s', (dialect) => {
 				const outcomes = await outcomesOf(
 					Array.from({ length: 10 }, (_, i) =>
 						sleep(i % 3).then(() =>
-							addBackupTokens({ db: api.db, mailer: api.mailer, policy }, {}, user.id, 1)
+							addBackupTokens({ db: api.db, mailer: api.mailer, policy }, SYSTEM_ACTOR, user.id, 1)
 						)
 					)
 				);

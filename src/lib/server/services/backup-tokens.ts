@@ -14,7 +14,7 @@ import { recordAudit } from '../db/audit-log';
 import { BackupTokenLimitError } from '../errors';
 import { countWithin } from './limits';
 import { noticeToUser, requestOf } from './notices';
-import type { Actor, AuditContext } from './actor';
+import type { Actor } from './actor';
 import { lockUser, requireUser } from './users';
 
 const HOUR = 60 * 60 * 1000;
@@ -49,7 +49,7 @@ export async function mintBackupTokens(
 /** Adds tokens to the unused ones (the command line), up to the same total as a set. */
 export async function addBackupTokens(
 	deps: BackupTokenDeps,
-	actor: AuditContext,
+	actor: Actor<string | null>,
 	userId: string,
 	count: number
 ): Promise<string[]> {
@@ -58,7 +58,7 @@ export async function addBackupTokens(
 
 async function mint(
 	deps: BackupTokenDeps,
-	actor: AuditContext,
+	actor: Actor<string | null>,
 	userId: string,
 	count: number,
 	how: { replace: boolean; via: 'app' | 'CLI' },

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import type { MailContent, Mailer, RequestInfo } from '../mail';
-import type { AuditContext } from './actor';
+import type { Actor } from './actor';
 import { deliveryAddress } from './users';
 
 export async function sendNotice(mailer: Mailer, to: string, message: MailContent): Promise<void> {
@@ -24,7 +24,7 @@ export async function noticeToUser(
 }
 
 /** When and from where a change was made, for the notice about it. */
-export function requestOf(actor: AuditContext, at: number): RequestInfo {
+export function requestOf(actor: Actor<string | null>, at: number): RequestInfo {
 	return { at: new Date(at), ip: actor.ip ?? null, userAgent: actor.userAgent ?? null };
 }
 

@@ -8,7 +8,7 @@ import { isLiveSetupToken, issueSetupToken, spendSetupToken } from '../auth/setu
 import { recordAudit } from '../db/audit-log';
 import { SetupLinkInvalidError } from '../errors';
 import { countWithin } from './limits';
-import type { AuditContext } from './actor';
+import type { Actor } from './actor';
 import { countUsers, insertUser } from './users';
 
 /** A fresh setup token while the database has no user; null once someone exists. */
@@ -36,7 +36,7 @@ export interface FirstAdmin {
 export async function completeSetup(
 	deps: { db: Kysely<Database>; policy: AuthPolicy },
 	admin: FirstAdmin,
-	audit: AuditContext & { ip: string },
+	audit: Actor<string | null> & { ip: string },
 	now = Date.now()
 ): Promise<string> {
 	const { db, policy } = deps;

@@ -15,7 +15,6 @@ import {
 	resendAvailableAt
 } from '../auth/email-otp';
 import { verifyPassword } from '../auth/password';
-import type { AuthPolicy } from '../auth/policy';
 import { hitWithin, release, type Hit } from '../auth/rate-limit';
 import {
 	createSession,
@@ -26,13 +25,7 @@ import {
 } from '../auth/session';
 import { countStaticTokens, normalizeStaticToken, redeemStaticToken } from '../auth/static-tokens';
 import type { SessionUser } from '../auth/types';
-import {
-	accountLockedMessage,
-	maskEmail,
-	otpMessage,
-	staticTokenUsedMessage,
-	type Mailer
-} from '../mail';
+import { accountLockedMessage, maskEmail, otpMessage, staticTokenUsedMessage } from '../mail';
 import { isUniqueViolation } from '../db/errors';
 import { recordAudit } from '../db/audit-log';
 import { describeMailError, noticeToUser, requestOf } from './notices';
@@ -45,15 +38,15 @@ import {
 	TooManyRequestsError,
 	WrongCodeError
 } from '../errors';
+import type { Actor } from './actor';
+import type { ServiceDeps } from './deps';
 import { deliveryAddress, findUserForLogin } from './users';
 
-export interface SignInDeps {
-	db: Kysely<Database>;
-	mailer: Mailer;
-	policy: AuthPolicy;
-	ip: string;
-	userAgent: string | null;
-}
+/**
+ * Where a sign-in step comes from. No person is signed in yet (`actorId` is null until the
+ * session is verified), but the address and browser are written to the audit trail.
+ */
+export type SignInOrigin = Actor<string | null> & { ip: string };
 
 export type SecondFactorMethod = 'email' | 'static_token';
 
@@ -70,18 +63,19 @@ export interface PendingSignIn {
 
 /** Step one. Throws InvalidCredentialsError (same for every reason) or TooManyRequestsError. */
 export async function signInWithPassword(
-	deps: SignInDeps,
+	deps: ServiceDeps,
+	origin: SignInOrigin,
 	login: string,
 	password: string
 ): Promise<PendingSignIn> {
 	const { db, policy } = deps;
-	const now = Date.now();
+	const now = deps.clock.now();
 	// Counted before the password is checked, so a limited login never reveals whether it was
 	// right, and concurrent tries cannot all slip under a limit. The broadest limit first: a try
 	// it refuses touches no other bucket, so an address over its limit adds no rows and counts
 	// against no account; a try a later limit refuses gives back what the earlier ones took.
 	const limits = policy.login;
-	const network = addressGroup(deps.ip);
+	const network = addressGroup(origin.ip);
 	const hits: Hit[] = [];
 	await countTry(db, hits, `pw:addr:${network}`, limits.windowMs, limits.perAddress, now);
 	const user = await findUserForLogin(db, login);
@@ -104,8 +98,8 @@ export async function signInWithPassword(
 		await recordAudit(db, {
 			event: 'login.failed',
 			subjectId: user?.id ?? null,
-			ip: deps.ip,
-			userAgent: deps.userAgent
+			ip: origin.ip,
+			userAgent: origin.userAgent
 		});
 		throw new InvalidCredentialsError();
 	}
@@ -117,13 +111,13 @@ export async function signInWithPassword(
 		const created = await createSession(
 			trx,
 			policy.session,
-			{ userId: user.id, state: 'pending_otp', ip: deps.ip, userAgent: deps.userAgent },
+			{ userId: user.id, state: 'pending_otp', ip: origin.ip, userAgent: origin.userAgent },
 			now
 		);
 		const issued = address ? await createCode(trx, created.hash, user.id, policy.otp, now) : null;
 		await recordAudit(
 			trx,
-			{ event: 'login.succeeded', subjectId: user.id, ip: deps.ip, userAgent: deps.userAgent },
+			{ event: 'login.succeeded', subjectId: user.id, ip: origin.ip, userAgent: origin.userAgent },
 			now
 		);
 		return { session: created, code: issued };
@@ -132,11 +126,11 @@ export async function signInWithPassword(
 	const codeSent =
 		code !== null &&
 		(await countSend(deps, user.id, now)).ok &&
-		(await deliverCode(deps, user.id, address!, code.code, code.expiresAt));
+		(await deliverCode(deps, origin, user.id, address!, code.code, code.expiresAt));
 	return {
 		session,
 		user: { id: user.id, username: user.username, email: user.email, role: user.role },
-		...(await describeSecondStep(db, user.id, address)),
+		...(await describeSecondStep(deps, user.id, address)),
 		codeExpiresAt: code ? new Date(code.expiresAt) : null,
 		resendAvailableAt: code ? new Date(now + policy.otp.resendCooldownMs) : null,
 		codeSent
@@ -145,12 +139,12 @@ export async function signInWithPassword(
 
 /** How a pending session can finish: its methods and, masked, where the code goes. */
 export async function describeSecondStep(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	userId: string,
 	address?: string | null
 ): Promise<{ methods: SecondFactorMethod[]; maskedEmail: string | null }> {
-	const to = address === undefined ? await deliveryAddress(db, userId) : address;
-	const tokens = await countStaticTokens(db, userId);
+	const to = address === undefined ? await deliveryAddress(deps.db, userId) : address;
+	const tokens = await countStaticTokens(deps.db, userId);
 	return {
 		methods: [...(to ? ['email' as const] : []), ...(tokens > 0 ? ['static_token' as const] : [])],
 		maskedEmail: to ? maskEmail(to) : null
@@ -183,19 +177,20 @@ async function releaseAll(db: Kysely<Database>, hits: Hit[]): Promise<void> {
 }
 
 /** Counts a send against the account's hourly cap (before sending, so races cannot pass it). */
-function countSend(deps: SignInDeps, userId: string, now: number): Promise<CodeMailAllowance> {
+function countSend(deps: ServiceDeps, userId: string, now: number): Promise<CodeMailAllowance> {
 	return reserveCodeMail(deps.db, userId, deps.policy.otp, { now });
 }
 
 /** Emails a code; false (and audited) when it could not go out. */
 async function deliverCode(
-	deps: SignInDeps,
+	deps: ServiceDeps,
+	origin: SignInOrigin,
 	userId: string,
 	email: string,
 	code: string,
 	expiresAt: number
 ): Promise<boolean> {
-	const request = requestOf(deps, Date.now());
+	const request = requestOf(origin, deps.clock.now());
 	try {
 		await deps.mailer.send({
 			to: email,
@@ -203,20 +198,20 @@ async function deliverCode(
 			devNote: `code ${code}`
 		});
 	} catch (error) {
-		console.error('[mail] sign-in code not sent:', describeMailError(error));
+		deps.log.error(`[mail] sign-in code not sent: ${describeMailError(error)}`);
 		await recordAudit(deps.db, {
 			event: 'otp.send_failed',
 			subjectId: userId,
-			ip: deps.ip,
-			userAgent: deps.userAgent
+			ip: origin.ip,
+			userAgent: origin.userAgent
 		});
 		return false;
 	}
 	await recordAudit(deps.db, {
 		event: 'otp.sent',
 		subjectId: userId,
-		ip: deps.ip,
-		userAgent: deps.userAgent
+		ip: origin.ip,
+		userAgent: origin.userAgent
 	});
 	return true;
 }
@@ -228,15 +223,16 @@ export interface Resent {
 
 /** A code for step-up in a verified session (the first one, or a replacement after the cooldown). */
 export async function sendStepUpCode(
-	deps: SignInDeps,
+	deps: ServiceDeps,
+	origin: SignInOrigin,
 	user: SessionUser,
 	sessionToken: string
 ): Promise<Resent> {
 	const hasCode = await resendAvailableAt(deps.db, sha256Hex(sessionToken), deps.policy.otp);
-	if (hasCode !== null) return resendCode(deps, user, sessionToken);
+	if (hasCode !== null) return resendCode(deps, origin, user, sessionToken);
 	const address = await deliveryAddress(deps.db, user.id);
 	if (!address) throw new NoEmailError();
-	const now = Date.now();
+	const now = deps.clock.now();
 	const sends = await countSend(deps, user.id, now);
 	if (!sends.ok) throw TooManyRequestsError.after(sends.retryAfterMs);
 	const issued = await createCode(
@@ -253,7 +249,7 @@ export async function sendStepUpCode(
 		}
 		throw error;
 	});
-	if (!(await deliverCode(deps, user.id, address, issued.code, issued.expiresAt))) {
+	if (!(await deliverCode(deps, origin, user.id, address, issued.code, issued.expiresAt))) {
 		throw new CodeDeliveryError();
 	}
 	return {
@@ -264,14 +260,15 @@ export async function sendStepUpCode(
 
 /** A new code for a pending session; the old one dies. The failure budget is untouched. */
 export async function resendCode(
-	deps: SignInDeps,
+	deps: ServiceDeps,
+	origin: SignInOrigin,
 	user: SessionUser,
 	sessionToken: string
 ): Promise<Resent> {
 	const { db, policy } = deps;
 	const address = await deliveryAddress(db, user.id);
 	if (!address) throw new NoEmailError();
-	const now = Date.now();
+	const now = deps.clock.now();
 	const sessionHash = sha256Hex(sessionToken);
 	// The hourly cap first, so a capped resend leaves the current code alive.
 	const sends = await countSend(deps, user.id, now);
@@ -282,7 +279,7 @@ export async function resendCode(
 		const availableAt = (await resendAvailableAt(db, sessionHash, policy.otp)) ?? now;
 		throw TooManyRequestsError.after(availableAt - now);
 	}
-	if (!(await deliverCode(deps, user.id, address, issued.code, issued.expiresAt))) {
+	if (!(await deliverCode(deps, origin, user.id, address, issued.code, issued.expiresAt))) {
 		throw new CodeDeliveryError();
 	}
 	return {
@@ -301,13 +298,15 @@ export interface Verified {
  * new verified one created, in one transaction with consuming the code or token.
  */
 export async function verifySecondFactor(
-	deps: SignInDeps,
+	deps: ServiceDeps,
+	origin: SignInOrigin,
 	user: SessionUser,
 	sessionToken: string,
 	input: string
 ): Promise<Verified> {
 	const session = await spendSecondFactor(
 		deps,
+		origin,
 		user,
 		sessionToken,
 		input,
@@ -322,8 +321,8 @@ export async function verifySecondFactor(
 				{
 					userId: user.id,
 					state: 'verified',
-					ip: deps.ip,
-					userAgent: deps.userAgent,
+					ip: origin.ip,
+					userAgent: origin.userAgent,
 					promotedFrom: sessionToken
 				},
 				now
@@ -338,7 +337,8 @@ export async function verifySecondFactor(
  * changes. Codes for it are sent with `sendStepUpCode` and bound to this session.
  */
 export async function verifyStepUp(
-	deps: SignInDeps,
+	deps: ServiceDeps,
+	origin: SignInOrigin,
 	user: SessionUser,
 	session: { token: string; verifiedAt: Date | null },
 	input: string
@@ -346,7 +346,7 @@ export async function verifyStepUp(
 	// A backup token minted after this session last proved itself may not refresh it: otherwise a
 	// stolen session whose step-up has run out could mint tokens (or be handed some) and use them.
 	const purpose = { kind: 'step-up', tokensMintedBy: session.verifiedAt?.getTime() ?? 0 } as const;
-	return spendSecondFactor(deps, user, session.token, input, purpose, async (trx, now) => {
+	return spendSecondFactor(deps, origin, user, session.token, input, purpose, async (trx, now) => {
 		await markSessionVerified(trx, session.token, now);
 		return new Date(now);
 	});
@@ -361,7 +361,8 @@ type Purpose = { kind: 'sign-in' } | { kind: 'step-up'; tokensMintedBy: number }
  * `onSuccess` returns null when it lost a race; the whole transaction then rolls back.
  */
 async function spendSecondFactor<T>(
-	deps: SignInDeps,
+	deps: ServiceDeps,
+	origin: SignInOrigin,
 	user: SessionUser,
 	sessionToken: string,
 	input: string,
@@ -369,7 +370,7 @@ async function spendSecondFactor<T>(
 	onSuccess: (trx: Kysely<Database>, now: number) => Promise<T | null>
 ): Promise<T> {
 	const { db, policy } = deps;
-	const now = Date.now();
+	const now = deps.clock.now();
 	const reservation = await reserveTry(db, user.id, policy.otp, now);
 	if (!reservation.ok) {
 		if (reservation.reason === 'locked') throw new AccountLockedError();
@@ -414,8 +415,8 @@ async function spendSecondFactor<T>(
 							details: staticToken ? 'backup token' : null,
 							actorId: user.id,
 							subjectId: user.id,
-							ip: deps.ip,
-							userAgent: deps.userAgent
+							ip: origin.ip,
+							userAgent: origin.userAgent
 						},
 						now
 					);
@@ -428,24 +429,25 @@ async function spendSecondFactor<T>(
 		: null;
 
 	if (!result) {
-		await recordFailure(deps, user, purpose.kind, now);
+		await recordFailure(deps, origin, user, purpose.kind, now);
 		throw new WrongCodeError();
 	}
 	if (staticToken) {
 		const remaining = await countStaticTokens(db, user.id);
-		const message = staticTokenUsedMessage({ request: requestOf(deps, now), remaining });
+		const message = staticTokenUsedMessage({ request: requestOf(origin, now), remaining });
 		await noticeToUser(deps, user.id, message);
 	}
 	return result.outcome;
 }
 
 async function recordFailure(
-	deps: SignInDeps,
+	deps: ServiceDeps,
+	origin: SignInOrigin,
 	user: SessionUser,
 	purpose: 'sign-in' | 'step-up',
 	now: number
 ): Promise<void> {
-	const entry = { subjectId: user.id, ip: deps.ip, userAgent: deps.userAgent };
+	const entry = { subjectId: user.id, ip: origin.ip, userAgent: origin.userAgent };
 	const event = purpose === 'step-up' ? 'step_up.failed' : 'otp.failed';
 	await recordAudit(deps.db, { event, ...entry }, now);
 	const locked = await deps.db.transaction().execute(async (trx) => {
@@ -454,7 +456,7 @@ async function recordFailure(
 		return true;
 	});
 	if (locked) {
-		await noticeToUser(deps, user.id, accountLockedMessage({ request: requestOf(deps, now) }));
+		await noticeToUser(deps, user.id, accountLockedMessage({ request: requestOf(origin, now) }));
 	}
 }
 
@@ -473,18 +475,12 @@ async function markAddressProven(db: Kysely<Database>, userId: string, now: numb
  * when the session is gone.
  */
 export async function signOut(
-	deps: SignInDeps,
-	userId: string,
+	deps: ServiceDeps,
+	actor: Actor,
 	sessionToken: string
 ): Promise<void> {
 	await deps.db.transaction().execute(async (trx) => {
 		await invalidateSession(trx, sessionToken, deps.policy.session);
-		await recordAudit(trx, {
-			event: 'session.logout',
-			actorId: userId,
-			subjectId: userId,
-			ip: deps.ip,
-			userAgent: deps.userAgent
-		});
+		await recordAudit(trx, { event: 'session.logout', subjectId: actor.actorId, ...actor });
 	});
 }

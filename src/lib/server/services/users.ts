@@ -5,7 +5,7 @@ import { affectedRows, isUniqueViolation } from '../db/errors';
 import { newId } from '../ids';
 import { hashPassword } from '../auth/password';
 import { recordAudit } from '../db/audit-log';
-import type { AuditContext } from './actor';
+import { SYSTEM_ACTOR, type Actor } from './actor';
 import { NotFoundError, UserExistsError } from '../errors';
 
 export type LoginCandidate = Pick<
@@ -82,7 +82,7 @@ export interface NewUser {
 export async function createUser(
 	db: Kysely<Database>,
 	user: NewUser,
-	audit: AuditContext = {},
+	audit: Actor<string | null> = SYSTEM_ACTOR,
 	now = Date.now()
 ): Promise<string> {
 	const passwordHash = await hashPassword(user.password);
@@ -94,7 +94,7 @@ export async function insertUser(
 	trx: Kysely<Database>,
 	user: Omit<NewUser, 'password'>,
 	passwordHash: string,
-	audit: AuditContext,
+	audit: Actor<string | null>,
 	now: number
 ): Promise<string> {
 	const id = newId();

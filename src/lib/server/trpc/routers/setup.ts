@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { setupSchema } from '../../../schemas/auth';
 import { completeSetup, isSetupLinkValid } from '../../services/setup';
+import { originOf } from '../actor';
 import { publicProcedure, router } from '../init';
 
 export const setupRouter = router({
@@ -13,7 +14,7 @@ export const setupRouter = router({
 		.meta({ description: 'Creates the first admin with a first-run setup link.' })
 		.input(setupSchema)
 		.mutation(async ({ ctx, input }) => {
-			await completeSetup(ctx, input, { ip: ctx.clientAddress, userAgent: ctx.userAgent });
+			await completeSetup(ctx, input, originOf(ctx));
 			return { ok: true as const };
 		})
 });
