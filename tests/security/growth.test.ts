@@ -14,6 +14,7 @@ import { advanceClock, errorOf, useApiHarness } from '../helpers/api-harness';
 import { ACTIVITY_STAMPS, snapshotDatabase } from '../helpers/database-contents';
 import { dialects } from '../../tools/databases';
 import { seedUser } from '../../tools/sign-in';
+import { testDeps } from '../../tools/service-deps';
 
 const policy = getPolicy();
 const HOUR = 60 * 60 * 1000;
@@ -100,7 +101,12 @@ describe.each(dialects)('growth on %s', (dialect) => {
 				const outcomes = await outcomesOf(
 					Array.from({ length: 10 }, (_, i) =>
 						sleep(i % 3).then(() =>
-							addBackupTokens({ db: api.db, mailer: api.mailer, policy }, SYSTEM_ACTOR, user.id, 1)
+							addBackupTokens(
+								testDeps(api.db, { mailer: api.mailer, policy }),
+								SYSTEM_ACTOR,
+								user.id,
+								1
+							)
 						)
 					)
 				);
@@ -129,7 +135,7 @@ describe.each(dialects)('growth on %s', (dialect) => {
 				const outcomes = await outcomesOf(
 					Array.from({ length: 20 }, (_, i) =>
 						sleep(i % 3).then(() =>
-							createApiToken({ db: api.db, policy: UNLIMITED }, actor, {
+							createApiToken(testDeps(api.db, { policy: UNLIMITED }), actor, {
 								name: `race${i}`,
 								scopes: ['read'],
 								expiresInDays: 30

@@ -78,7 +78,7 @@ export async function signInWithPassword(
 	const network = addressGroup(origin.ip);
 	const hits: Hit[] = [];
 	await countTry(db, hits, `pw:addr:${network}`, limits.windowMs, limits.perAddress, now);
-	const user = await findUserForLogin(db, login);
+	const user = await findUserForLogin(deps, login);
 	// One account, one bucket, whichever of its names was typed; an unknown name gets a bucket of
 	// its own, with the same limits, so unknown and existing names answer alike.
 	const account = user ? `user:${user.id}` : `name:${normalizeName(login)}`;
@@ -143,7 +143,7 @@ export async function describeSecondStep(
 	userId: string,
 	address?: string | null
 ): Promise<{ methods: SecondFactorMethod[]; maskedEmail: string | null }> {
-	const to = address === undefined ? await deliveryAddress(deps.db, userId) : address;
+	const to = address === undefined ? await deliveryAddress(deps, userId) : address;
 	const tokens = await countStaticTokens(deps.db, userId);
 	return {
 		methods: [...(to ? ['email' as const] : []), ...(tokens > 0 ? ['static_token' as const] : [])],
@@ -230,7 +230,7 @@ export async function sendStepUpCode(
 ): Promise<Resent> {
 	const hasCode = await resendAvailableAt(deps.db, sha256Hex(sessionToken), deps.policy.otp);
 	if (hasCode !== null) return resendCode(deps, origin, user, sessionToken);
-	const address = await deliveryAddress(deps.db, user.id);
+	const address = await deliveryAddress(deps, user.id);
 	if (!address) throw new NoEmailError();
 	const now = deps.clock.now();
 	const sends = await countSend(deps, user.id, now);
@@ -266,7 +266,7 @@ export async function resendCode(
 	sessionToken: string
 ): Promise<Resent> {
 	const { db, policy } = deps;
-	const address = await deliveryAddress(db, user.id);
+	const address = await deliveryAddress(deps, user.id);
 	if (!address) throw new NoEmailError();
 	const now = deps.clock.now();
 	const sessionHash = sha256Hex(sessionToken);

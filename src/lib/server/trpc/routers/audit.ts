@@ -16,7 +16,7 @@ export const auditRouter = router({
 			if (input.event !== undefined && !AUDIT_EVENTS.includes(input.event as AuditEvent)) {
 				throw new InvalidRequestError('Unknown event');
 			}
-			return listAudit(ctx.db, { ...input, event: input.event as AuditEvent | undefined });
+			return listAudit(ctx.deps, { ...input, event: input.event as AuditEvent | undefined });
 		}),
 
 	events: adminProcedure
@@ -27,5 +27,5 @@ export const auditRouter = router({
 	dashboard: adminProcedure
 		.meta({ description: 'Counts, the 8 most recent events and sign-ins per day for two weeks.' })
 		.input(noInputSchema)
-		.query(({ ctx }) => getDashboard(ctx.db))
+		.query(({ ctx }) => getDashboard(ctx.deps))
 });

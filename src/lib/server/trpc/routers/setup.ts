@@ -8,13 +8,13 @@ export const setupRouter = router({
 	status: publicProcedure
 		.meta({ description: 'Whether a first-run setup link is still valid.' })
 		.input(z.strictObject({ token: z.string().min(1).max(128) }))
-		.query(async ({ ctx, input }) => ({ valid: await isSetupLinkValid(ctx.db, input.token) })),
+		.query(async ({ ctx, input }) => ({ valid: await isSetupLinkValid(ctx.deps, input.token) })),
 
 	complete: publicProcedure
 		.meta({ description: 'Creates the first admin with a first-run setup link.' })
 		.input(setupSchema)
 		.mutation(async ({ ctx, input }) => {
-			await completeSetup(ctx, input, originOf(ctx));
+			await completeSetup(ctx.deps, input, originOf(ctx));
 			return { ok: true as const };
 		})
 });
