@@ -1,14 +1,12 @@
 import { loginSchema, verifySchema } from '../../../schemas/auth';
 import { noInputSchema } from '../../../schemas/no-input';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
+import { resendCode, sendStepUpCode } from '../../services/sign-in-codes';
+import { verifySecondFactor, verifyStepUp } from '../../services/second-factor';
 import {
 	describeSecondStep,
-	resendCode,
-	sendStepUpCode,
 	signInWithPassword,
 	signOut,
-	verifySecondFactor,
-	verifyStepUp,
 	type SecondFactorMethod
 } from '../../services/sign-in';
 import type { ApiTokenInfo, SessionUser } from '../../auth/types';
