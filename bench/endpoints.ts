@@ -22,6 +22,7 @@ import { userListSchema } from '../src/lib/schemas/users';
 import { createDb, SERVER_POOL_LIMITS } from '../src/lib/server/db/create-db';
 import { DB_QUERY_CHANNEL, type DbQueryMessage } from '../src/lib/server/db/query-channel';
 import { listUsers } from '../src/lib/server/services/user-directory';
+import { testDeps } from '../tools/service-deps';
 
 /** What GET /bench/stats answers. */
 export interface BenchStats {
@@ -73,7 +74,7 @@ export function createBenchEndpoints(databaseUrl: string): BenchEndpoints {
 			return true;
 		}
 		if (req.url === '/bench/users') {
-			listUsers(db, BASELINE_QUERY).then(
+			listUsers(testDeps(db), BASELINE_QUERY).then(
 				(page) => sendJson(res, { result: { data: superjson.serialize(page) } }),
 				(error: unknown) => {
 					console.error('[bench] baseline:', error);

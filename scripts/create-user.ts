@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
 import type { ZodType } from 'zod';
 import { emailSchema, newPasswordSchema, usernameSchema } from '../src/lib/schemas/auth';
 import { getConfigOrExit } from '../src/lib/server/config';
-import { createDb } from '../src/lib/server/db/create-db';
 import { UserExistsError } from '../src/lib/server/errors';
 import { createUser } from '../src/lib/server/services/users';
+import { openScriptDeps } from './service-deps';
 
 const USAGE =
 	'usage: npm run create-user -- <username> --email <addr> [--admin] [--password-stdin]';
@@ -124,14 +124,14 @@ async function main(args: string[]): Promise<number> {
 	const email = validate(emailSchema, 'email', options.email);
 	if (username === null || email === null) return 1;
 
-	const { databaseUrl } = getConfigOrExit();
+	const config = getConfigOrExit();
 	const password = options.passwordStdin ? await readPasswordFromStdin() : await askPassword();
 	if (password === null) return 1;
 
 	const role = options.admin ? 'admin' : 'member';
-	const { db } = createDb(databaseUrl);
+	const { deps, close } = openScriptDeps(config);
 	try {
-		await createUser(db, { username, email, password, role });
+		await createUser(deps, { username, email, password, role });
 		console.log(`created ${username} (${role})`);
 		return 0;
 	} catch (error) {
@@ -139,7 +139,7 @@ async function main(args: string[]): Promise<number> {
 		else console.error(error instanceof Error ? error.message : error);
 		return 1;
 	} finally {
-		await db.destroy();
+		await close();
 	}
 }
 

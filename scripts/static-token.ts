@@ -6,10 +6,10 @@ import { parseArgs } from 'node:util';
 import { usernameSchema } from '../src/lib/schemas/auth';
 import { getPolicy } from '../src/lib/server/auth/policy';
 import { getConfigOrExit } from '../src/lib/server/config';
-import { createDb } from '../src/lib/server/db/create-db';
-import { createMailer } from '../src/lib/server/mail';
+import { SYSTEM_ACTOR } from '../src/lib/server/services/actor';
 import { addBackupTokens, countBackupTokens } from '../src/lib/server/services/backup-tokens';
 import { findUserIdByUsername } from '../src/lib/server/services/users';
+import { openScriptDeps } from './service-deps';
 
 const USAGE =
 	'usage: npm run static-token -- <username> [--count N]   (mints backup tokens for the user)';
@@ -70,26 +70,24 @@ async function main(args: string[]): Promise<number> {
 	}
 	const username = parsed.data;
 
-	const { db } = createDb(config.databaseUrl);
-	const mailer = createMailer({ ...config.mail, db, log: console.error });
+	const { deps, close } = openScriptDeps(config);
 	try {
-		const userId = await findUserIdByUsername(db, username);
+		const userId = await findUserIdByUsername(deps, username);
 		if (!userId) {
 			console.error(`no user named ${username}`);
 			return 1;
 		}
 		// The owner is told by email, as for tokens minted in the app.
-		const tokens = await addBackupTokens({ db, mailer, policy: getPolicy() }, {}, userId, count);
+		const tokens = await addBackupTokens(deps, SYSTEM_ACTOR, userId, count);
 		for (const token of tokens) console.log(token);
-		const unused = await countBackupTokens(db, userId);
+		const unused = await countBackupTokens(deps.db, userId);
 		console.error(`${username} has ${unused} unused backup token(s); each works once`);
 		return 0;
 	} catch (error) {
 		console.error(error instanceof Error ? error.message : error);
 		return 1;
 	} finally {
-		await mailer.close();
-		await db.destroy();
+		await close();
 	}
 }
 

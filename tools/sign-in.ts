@@ -6,6 +6,7 @@ import superjson from 'superjson';
 import type { Database } from '$lib/server/db/schema';
 import { createUser } from '$lib/server/services/users';
 import type { CapturedMail, SmtpSink } from './smtp-sink';
+import { testDeps } from './service-deps';
 
 /** The subject of the sign-in code email (templates.ts, default app name). */
 export const OTP_SUBJECT = 'Your Admin sign-in code';
@@ -32,7 +33,7 @@ export async function seedUser(
 		password: overrides.password ?? TEST_PASSWORD,
 		role: overrides.role ?? 'member'
 	};
-	const id = await createUser(db, user);
+	const id = await createUser(testDeps(db), user);
 	return { id, ...user };
 }
 

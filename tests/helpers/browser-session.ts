@@ -6,9 +6,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashPassword } from '$lib/server/auth/password';
 import type { Database } from '$lib/server/db/schema';
 import { recordAudit } from '$lib/server/db/audit-log';
+import { SYSTEM_ACTOR } from '$lib/server/services/actor';
 import { insertUser } from '$lib/server/services/users';
 import { seedUser, TEST_PASSWORD, waitForCode, type SeededUser } from '../../tools/sign-in';
 import type { SmtpSink } from '../../tools/smtp-sink';
+import { testDeps } from '../../tools/service-deps';
 
 export type Theme = 'light' | 'dark';
 
@@ -169,7 +171,13 @@ export async function seedShowcase(db: Kysely<Database>): Promise<Showcase> {
 	for (const [index, [username, role]] of people.entries()) {
 		const email = `${username}@example.com`;
 		const createdAt = now - (index + 1) * 3 * DAY;
-		ids[username] = await insertUser(db, { username, email, role }, hash, {}, createdAt);
+		ids[username] = await insertUser(
+			testDeps(db),
+			{ username, email, role },
+			hash,
+			SYSTEM_ACTOR,
+			createdAt
+		);
 	}
 	await db.updateTable('users').set({ is_active: 0 }).where('id', '=', ids.dennis!).execute();
 	await db

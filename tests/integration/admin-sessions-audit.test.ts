@@ -10,6 +10,7 @@ import { newId } from '$lib/server/ids';
 import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
 import { dialects } from '../../tools/databases';
 import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
+import { testDeps } from '../../tools/service-deps';
 
 const policy = getPolicy();
 const HOUR = 60 * 60_000;
@@ -239,7 +240,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			const { token } = await asNewAdmin();
 			const dashboard = async () => (await callerFor(token)).audit.dashboard();
 			const before = await dashboard();
-			expect(before.users).toBe(await countUsers(api.db));
+			expect(before.users).toBe(await countUsers(testDeps(api.db)));
 
 			const user = await seedUser(api.db);
 			await signIn(user);

@@ -8,6 +8,7 @@ import { verifyPassword } from '$lib/server/auth/password';
 import { insertBackupTokens, normalizeBackupToken } from '$lib/server/auth/backup-tokens';
 import { createUser } from '$lib/server/services/users';
 import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
+import { testDeps } from '../../tools/service-deps';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const CREATE_USER = resolve('scripts/create-user.ts');
@@ -41,7 +42,7 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 
 	async function addUser(username: string, email: string): Promise<string> {
 		const user = { username, email, password: 'a long enough password', role: 'member' as const };
-		return createUser(database.db, user);
+		return createUser(testDeps(database.db), user);
 	}
 
 	describe('npm run create-user', () => {

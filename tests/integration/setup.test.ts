@@ -6,6 +6,7 @@ import { openSetup } from '$lib/server/services/setup';
 import { createContextInner } from '$lib/server/trpc/context';
 import { createCaller } from '$lib/server/trpc/router';
 import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
+import { testDeps } from '../../tools/service-deps';
 
 const ttl = getPolicy().setupTokenTtlMs;
 const admin = { username: 'root-admin', email: 'root@example.com', password: 'a long passphrase' };
@@ -28,7 +29,7 @@ describe.each(dialects)('first-run setup on %s', (dialect) => {
 	}
 
 	it('creates the first admin with a valid link, once', async () => {
-		const token = (await openSetup(database.db, ttl))!;
+		const token = (await openSetup(testDeps(database.db), ttl))!;
 		expect(await caller().setup.status({ token })).toEqual({ valid: true });
 		expect(await caller().setup.status({ token: 'not-the-token' })).toEqual({ valid: false });
 
@@ -40,12 +41,12 @@ describe.each(dialects)('first-run setup on %s', (dialect) => {
 		expect(await codeOf(caller().setup.complete({ token, ...admin, username: 'again' }))).toBe(
 			'NOT_FOUND'
 		);
-		expect(await openSetup(database.db, ttl)).toBeNull();
+		expect(await openSetup(testDeps(database.db), ttl)).toBeNull();
 	});
 
 	it('lets only one of two open links win, even at the same moment', async () => {
-		const first = (await openSetup(database.db, ttl))!;
-		const second = (await openSetup(database.db, ttl))!;
+		const first = (await openSetup(testDeps(database.db), ttl))!;
+		const second = (await openSetup(testDeps(database.db), ttl))!;
 		const results = await Promise.all([
 			codeOf(caller().setup.complete({ token: first, ...admin, username: 'first' })),
 			codeOf(caller().setup.complete({ token: second, ...admin, username: 'second' }))
@@ -55,9 +56,9 @@ describe.each(dialects)('first-run setup on %s', (dialect) => {
 	});
 
 	it('refuses an expired link and weak input without creating anyone', async () => {
-		const expired = (await openSetup(database.db, -1))!;
+		const expired = (await openSetup(testDeps(database.db), -1))!;
 		expect(await codeOf(caller().setup.complete({ token: expired, ...admin }))).toBe('NOT_FOUND');
-		const token = (await openSetup(database.db, ttl))!;
+		const token = (await openSetup(testDeps(database.db), ttl))!;
 		expect(await codeOf(caller().setup.complete({ token, ...admin, password: 'short' }))).toBe(
 			'BAD_REQUEST'
 		);

@@ -12,6 +12,7 @@ import { appRouter } from '$lib/server/trpc/router';
 import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
 import { dialects } from '../../tools/databases';
 import { unusedPort } from '../../tools/smtp-sink';
+import { testDeps } from '../../tools/service-deps';
 
 const policy = getPolicy();
 const PASSWORD = 'correct horse battery staple';
@@ -24,7 +25,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 	async function newUser(options: { email?: string | null } = {}) {
 		const username = `user${++counter}`;
 		const email = options.email === undefined ? `${username}@example.com` : options.email;
-		const id = await createUser(api.db, {
+		const id = await createUser(testDeps(api.db), {
 			username,
 			email,
 			password: PASSWORD,

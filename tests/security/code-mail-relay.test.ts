@@ -10,6 +10,7 @@ import { requestOtpEmailChange } from '$lib/server/services/two-factor-email';
 import { useApiHarness } from '../helpers/api-harness';
 import { dialects } from '../../tools/databases';
 import { NEW_ADDRESS_SUBJECT, seedUser, waitForAddressCode } from '../../tools/sign-in';
+import { testDeps } from '../../tools/service-deps';
 
 const policy = getPolicy();
 /** Caps high enough that only the cooldown can decide a race. */
@@ -49,7 +50,7 @@ describe.each(dialects)('the two-factor address code as a relay on %s', (dialect
 				Array.from({ length: 25 }, (_, i) =>
 					sleep(i % 3).then(() =>
 						requestOtpEmailChange(
-							{ db: api.db, mailer: api.mailer, policy: UNCAPPED },
+							testDeps(api.db, { mailer: api.mailer, policy: UNCAPPED }),
 							actor,
 							user.id,
 							`race${i}-${user.username}@example.net`

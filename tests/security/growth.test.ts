@@ -7,12 +7,14 @@ import { getPolicy, type AuthPolicy } from '$lib/server/auth/policy';
 import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { insertApiToken } from '$lib/server/auth/api-tokens';
 import { createApiToken } from '$lib/server/services/api-tokens';
+import { SYSTEM_ACTOR } from '$lib/server/services/actor';
 import { addBackupTokens } from '$lib/server/services/backup-tokens';
 import { ApiTokenLimitError, BackupTokenLimitError } from '$lib/server/errors';
 import { advanceClock, errorOf, useApiHarness } from '../helpers/api-harness';
 import { ACTIVITY_STAMPS, snapshotDatabase } from '../helpers/database-contents';
 import { dialects } from '../../tools/databases';
 import { seedUser } from '../../tools/sign-in';
+import { testDeps } from '../../tools/service-deps';
 
 const policy = getPolicy();
 const HOUR = 60 * 60 * 1000;
@@ -99,7 +101,12 @@ describe.each(dialects)('growth on %s', (dialect) => {
 				const outcomes = await outcomesOf(
 					Array.from({ length: 10 }, (_, i) =>
 						sleep(i % 3).then(() =>
-							addBackupTokens({ db: api.db, mailer: api.mailer, policy }, {}, user.id, 1)
+							addBackupTokens(
+								testDeps(api.db, { mailer: api.mailer, policy }),
+								SYSTEM_ACTOR,
+								user.id,
+								1
+							)
 						)
 					)
 				);
@@ -128,7 +135,7 @@ describe.each(dialects)('growth on %s', (dialect) => {
 				const outcomes = await outcomesOf(
 					Array.from({ length: 20 }, (_, i) =>
 						sleep(i % 3).then(() =>
-							createApiToken({ db: api.db, policy: UNLIMITED }, actor, {
+							createApiToken(testDeps(api.db, { policy: UNLIMITED }), actor, {
 								name: `race${i}`,
 								scopes: ['read'],
 								expiresInDays: 30

@@ -9,6 +9,7 @@ import { openSetup } from '$lib/server/services/setup';
 import { createContextInner } from '$lib/server/trpc/context';
 import { createCaller } from '$lib/server/trpc/router';
 import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
+import { testDeps } from '../../tools/service-deps';
 
 // Counts the hashes: what the flood makes the server do, not only what it answers.
 const hashing = vi.hoisted(() => ({ calls: 0 }));
@@ -47,7 +48,7 @@ describe.each(dialects)('first-run setup flooded on %s', (dialect) => {
 	}
 
 	it('setup.complete with a wrong link, 50 times while setup is open [NOT_FOUND each; no password hashed]', async () => {
-		await openSetup(database.db, policy.setupTokenTtlMs);
+		await openSetup(testDeps(database.db), policy.setupTokenTtlMs);
 		for (let i = 0; i < 50; i++) {
 			expect(await codeOf(caller().setup.complete({ token: `guess-${i}`, ...admin }))).toBe(
 				'NOT_FOUND'
@@ -57,7 +58,7 @@ describe.each(dialects)('first-run setup flooded on %s', (dialect) => {
 	});
 
 	it('setup.complete after setup is done, with the spent link, 50 times [NOT_FOUND each; no password hashed]', async () => {
-		const token = (await openSetup(database.db, policy.setupTokenTtlMs))!;
+		const token = (await openSetup(testDeps(database.db), policy.setupTokenTtlMs))!;
 		await caller().setup.complete({ token, ...admin });
 		hashing.calls = 0;
 		for (let i = 0; i < 50; i++) {
@@ -68,7 +69,7 @@ describe.each(dialects)('first-run setup flooded on %s', (dialect) => {
 	});
 
 	it('20 setup.complete at once with the live link from one address [one admin; at most 10 hashes; the rest NOT_FOUND or TOO_MANY_REQUESTS]', async () => {
-		const token = (await openSetup(database.db, policy.setupTokenTtlMs))!;
+		const token = (await openSetup(testDeps(database.db), policy.setupTokenTtlMs))!;
 		const results = await Promise.all(
 			Array.from({ length: 20 }, (_, i) =>
 				codeOf(caller().setup.complete({ token, ...admin, username: `racer${i}` }))

@@ -3,9 +3,10 @@ import { closeDatabase, getDatabase } from './db';
 import { migrations } from './db/bundled-migrations';
 import { migrateToLatest } from './db/migrator';
 import { deleteExpiredAuthRows } from './auth/cleanup';
-import { closeMailer } from './mail';
+import { closeMailer, getMailer } from './mail';
 import { getPolicy } from './auth/policy';
 import type { Database } from './db/schema';
+import { serviceDeps } from './services/deps';
 import { openSetup } from './services/setup';
 import type { Kysely } from 'kysely';
 
@@ -37,7 +38,8 @@ export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 async function announceSetupLink(db: Kysely<Database>, config: Config): Promise<void> {
 	let token: string | null;
 	try {
-		token = await openSetup(db, getPolicy().setupTokenTtlMs);
+		const deps = serviceDeps({ db, mailer: getMailer(), policy: getPolicy() });
+		token = await openSetup(deps, getPolicy().setupTokenTtlMs);
 	} catch {
 		console.warn('[setup] the database is not migrated yet: run `npm run db:migrate`');
 		return;

@@ -1,9 +1,7 @@
 // What a signed-in user does to their own account.
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema';
 import { sha256Hex } from '../auth/crypto';
 import { hashPassword, verifyPassword } from '../auth/password';
-import { getPolicy, type AuthPolicy } from '../auth/policy';
+import { getPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
 import { listUserSessions, type SessionSummary } from '../auth/session';
 import { revokeAllApiTokens } from './api-tokens';
@@ -11,22 +9,24 @@ import { recordAudit } from '../db/audit-log';
 import { ServerBusyError, WrongCurrentPasswordError } from '../errors';
 import { countWithin } from './limits';
 import type { Actor } from './actor';
+import type { ServiceDeps } from './deps';
 
 /**
  * Needs the current password; every other session of the user ends, and their API tokens too
  * unless `revokeApiTokens` is false.
  */
 export async function changeOwnPassword(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	currentSessionToken: string,
 	passwords: { current: string; next: string; revokeApiTokens?: boolean }
 ): Promise<void> {
+	const { db } = deps;
 	// A stolen session must not become a password oracle: wrong current passwords are limited
 	// like sign-in failures, counted before the (argon2) check.
 	const limit = getPolicy().login;
 	const bucket = `pw:change:${actor.actorId}`;
-	const attempt = await countWithin(db, bucket, limit.windowMs, limit.perUsernameAndAddress);
+	const attempt = await countWithin(deps, bucket, limit.windowMs, limit.perUsernameAndAddress);
 	const row = await db
 		.selectFrom('users')
 		.select('password_hash')
@@ -45,7 +45,7 @@ export async function changeOwnPassword(
 	}
 	await release(db, attempt);
 	const passwordHash = await hashPassword(passwords.next);
-	const now = Date.now();
+	const now = deps.clock.now();
 	await db.transaction().execute(async (trx) => {
 		await trx
 			.updateTable('users')
@@ -58,7 +58,13 @@ export async function changeOwnPassword(
 			.where('id', '!=', sha256Hex(currentSessionToken))
 			.execute();
 		if (passwords.revokeApiTokens !== false) {
-			await revokeAllApiTokens(trx, actor, [actor.actorId], 'password changed', now);
+			await revokeAllApiTokens(
+				{ ...deps, db: trx },
+				actor,
+				[actor.actorId],
+				'password changed',
+				now
+			);
 		}
 		await recordAudit(trx, { event: 'password.changed', subjectId: actor.actorId, ...actor }, now);
 	});
@@ -66,7 +72,7 @@ export async function changeOwnPassword(
 
 /** Your live sessions, newest first; `currentPublicId` marks the one you are using. */
 export async function listOwnSessions(
-	deps: { db: Kysely<Database>; policy: AuthPolicy },
+	deps: ServiceDeps,
 	userId: string,
 	currentPublicId: string | null
 ): Promise<SessionSummary[]> {

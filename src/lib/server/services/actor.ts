@@ -2,15 +2,17 @@
 // Its own module, importing nothing, so every service and the tRPC layer (trpc/actor.ts builds one
 // from the context) share one definition without importing each other.
 
-/** Where a change comes from. `actorId` is absent when no person signed in made it (first-run
- * setup, the CLI). */
-export interface AuditContext {
-	actorId?: string | null;
-	ip?: string | null;
-	userAgent?: string | null;
+/**
+ * Where a change comes from. `actorId` is the signed-in person making it; it is null when no
+ * person is (first-run setup, the command line, a sign-in not finished yet). A service that
+ * acts for a person takes `Actor` (the default, a person); one that may run without a person
+ * takes `Actor<string | null>`.
+ */
+export interface Actor<Person extends string | null = string> {
+	actorId: Person;
+	ip: string | null;
+	userAgent: string | null;
 }
 
-/** A change made by a signed-in person: the same shape, with the person known. */
-export interface Actor extends AuditContext {
-	actorId: string;
-}
+/** No person and no request: the command line, tests that seed data. */
+export const SYSTEM_ACTOR: Actor<null> = { actorId: null, ip: null, userAgent: null };

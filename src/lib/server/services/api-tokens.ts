@@ -1,7 +1,5 @@
 // Personal API tokens as people manage them: create (the token is shown once), list, revoke.
 // Each change and its audit row share a transaction.
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema';
 import {
 	countApiTokens,
 	deleteApiToken,
@@ -12,7 +10,6 @@ import {
 	type ApiTokenSummary,
 	type NewApiToken
 } from '../auth/api-tokens';
-import type { AuthPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
 import type { ApiTokenScope } from '../auth/types';
 import { decidingTransaction } from '../db/transaction';
@@ -21,6 +18,7 @@ import { ApiTokenLimitError, NotFoundError } from '../errors';
 import { countWithin } from './limits';
 import { lockUser } from './users';
 import type { Actor } from './actor';
+import type { ServiceDeps } from './deps';
 
 const DAY = 24 * 60 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
@@ -37,20 +35,25 @@ export interface ApiTokenRequest {
  * `maxPerUser` held (live and expired ones count until revoked), and a few created per hour.
  */
 export async function createApiToken(
-	deps: { db: Kysely<Database>; policy: AuthPolicy },
+	deps: ServiceDeps,
 	actor: Actor,
 	request: ApiTokenRequest
 ): Promise<NewApiToken> {
 	const { db } = deps;
 	const { maxPerUser, createsPerHour } = deps.policy.apiTokens;
-	const now = Date.now();
+	const now = deps.clock.now();
 	const expiresAt = request.expiresInDays === null ? null : now + request.expiresInDays * DAY;
-	const attempt = await countWithin(db, `api-token-create:${actor.actorId}`, HOUR, createsPerHour);
+	const attempt = await countWithin(
+		deps,
+		`api-token-create:${actor.actorId}`,
+		HOUR,
+		createsPerHour
+	);
 	try {
 		return await decidingTransaction(db, async (trx) => {
 			// The owner's row first: concurrent creates queue here, so each counts what the one
 			// before it committed and the cap holds under concurrency.
-			await lockUser(trx, actor.actorId);
+			await lockUser({ ...deps, db: trx }, actor.actorId);
 			if ((await countApiTokens(trx, actor.actorId)) >= maxPerUser) {
 				throw new ApiTokenLimitError(maxPerUser);
 			}
@@ -82,12 +85,13 @@ export async function createApiToken(
 
 /** Revokes one token; `ownerId` restricts it to that user's tokens (people revoking their own). */
 export async function revokeApiToken(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	id: string,
 	ownerId: string | null
 ): Promise<void> {
-	const now = Date.now();
+	const { db } = deps;
+	const now = deps.clock.now();
 	await db.transaction().execute(async (trx) => {
 		const token = await findApiToken(trx, id);
 		// Someone else's token answers like one that does not exist.
@@ -113,12 +117,13 @@ export async function revokeApiToken(
  * tokens there were; `reason` goes into the audit details.
  */
 export async function revokeAllApiTokens(
-	trx: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	userIds: readonly string[],
 	reason: string,
-	now = Date.now()
+	now = deps.clock.now()
 ): Promise<void> {
+	const trx = deps.db;
 	for (const userId of userIds) {
 		const revoked = await deleteUserApiTokens(trx, userId);
 		if (revoked === 0) continue;

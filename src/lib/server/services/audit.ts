@@ -3,6 +3,7 @@
 import type { AliasableExpression, Kysely, SelectQueryBuilder } from 'kysely';
 import type { AuditEvent } from '../db/audit-log';
 import type { Database } from '../db/schema';
+import type { ServiceDeps } from './deps';
 
 // The event vocabulary, for procedures and pages that filter by it (they do not reach into db/).
 export { AUDIT_EVENTS, type AuditEvent } from '../db/audit-log';
@@ -50,7 +51,8 @@ export interface AuditPage {
 export const AUDIT_COUNT_CAP = 10_000;
 
 /** Newest first, with the actor's and subject's usernames where they still exist. */
-export async function listAudit(db: Kysely<Database>, query: AuditQuery): Promise<AuditPage> {
+export async function listAudit(deps: ServiceDeps, query: AuditQuery): Promise<AuditPage> {
+	const { db } = deps;
 	const offset = (query.page - 1) * query.pageSize;
 	const [entries, counted] = await Promise.all([
 		readPage(db, query, query.pageSize, offset),
@@ -61,7 +63,8 @@ export async function listAudit(db: Kysely<Database>, query: AuditQuery): Promis
 }
 
 /** The newest rows of the whole log (the dashboard's list), without counting anything. */
-export function listRecentAudit(db: Kysely<Database>, limit: number): Promise<AuditRow[]> {
+export function listRecentAudit(deps: ServiceDeps, limit: number): Promise<AuditRow[]> {
+	const { db } = deps;
 	return readPage(db, {}, limit, 0);
 }
 

@@ -2,42 +2,34 @@
 // django-two-factor-auth's and every other backup-token page does), so a user holds at most one
 // set; the command line adds to it (django-otp's addstatictoken), up to the same total. Either way
 // the owner is told by email, and each change is audited.
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema';
 import { affectedRows } from '../db/errors';
 import { decidingTransaction } from '../db/transaction';
-import type { AuthPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
 import { countBackupTokens, insertBackupTokens } from '../auth/backup-tokens';
-import { backupTokensMintedMessage, type Mailer } from '../mail';
+import { backupTokensMintedMessage } from '../mail';
 import { recordAudit } from '../db/audit-log';
 import { BackupTokenLimitError } from '../errors';
 import { countWithin } from './limits';
 import { noticeToUser, requestOf } from './notices';
-import type { Actor, AuditContext } from './actor';
+import type { Actor } from './actor';
 import { lockUser, requireUser } from './users';
+import type { ServiceDeps } from './deps';
 
 const HOUR = 60 * 60 * 1000;
-
-export interface BackupTokenDeps {
-	db: Kysely<Database>;
-	mailer: Mailer;
-	policy: AuthPolicy;
-}
 
 /**
  * A new set for the user, replacing any unused tokens; shown once. Limited per user and hour,
  * since each mint also mails the owner.
  */
 export async function mintBackupTokens(
-	deps: BackupTokenDeps,
+	deps: ServiceDeps,
 	actor: Actor,
 	userId: string,
 	count: number
 ): Promise<string[]> {
-	const now = Date.now();
+	const now = deps.clock.now();
 	const { mintsPerHour } = deps.policy.backupTokens;
-	const attempt = await countWithin(deps.db, `backup-mint:${userId}`, HOUR, mintsPerHour, now);
+	const attempt = await countWithin(deps, `backup-mint:${userId}`, HOUR, mintsPerHour, now);
 	try {
 		return await mint(deps, actor, userId, count, { replace: true, via: 'app' }, now);
 	} catch (error) {
@@ -48,17 +40,17 @@ export async function mintBackupTokens(
 
 /** Adds tokens to the unused ones (the command line), up to the same total as a set. */
 export async function addBackupTokens(
-	deps: BackupTokenDeps,
-	actor: AuditContext,
+	deps: ServiceDeps,
+	actor: Actor<string | null>,
 	userId: string,
 	count: number
 ): Promise<string[]> {
-	return mint(deps, actor, userId, count, { replace: false, via: 'CLI' }, Date.now());
+	return mint(deps, actor, userId, count, { replace: false, via: 'CLI' }, deps.clock.now());
 }
 
 async function mint(
-	deps: BackupTokenDeps,
-	actor: AuditContext,
+	deps: ServiceDeps,
+	actor: Actor<string | null>,
 	userId: string,
 	count: number,
 	how: { replace: boolean; via: 'app' | 'CLI' },
@@ -68,7 +60,7 @@ async function mint(
 	const { tokens, replaced } = await decidingTransaction(deps.db, async (trx) => {
 		// The owner's row first: concurrent mints queue here, so the total below is what the
 		// previous one committed and the cap holds under concurrency.
-		await lockUser(trx, userId);
+		await lockUser({ ...deps, db: trx }, userId);
 		let replaced = 0;
 		if (how.replace) {
 			replaced = affectedRows(
@@ -97,13 +89,14 @@ async function mint(
 
 /** Revokes every unused token; a user with none is left alone (no write, no audit row). */
 export async function revokeBackupTokens(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	userId: string
 ): Promise<void> {
-	const now = Date.now();
+	const { db } = deps;
+	const now = deps.clock.now();
 	await db.transaction().execute(async (trx) => {
-		await requireUser(trx, userId);
+		await requireUser({ ...deps, db: trx }, userId);
 		const revoked = affectedRows(
 			await trx.deleteFrom('backup_tokens').where('user_id', '=', userId).executeTakeFirst()
 		);

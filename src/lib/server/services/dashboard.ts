@@ -1,7 +1,7 @@
 // The dashboard's figures: counts, and sign-ins vs failures per day for two weeks.
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/schema';
+import { sql } from 'kysely';
 import { listRecentAudit, type AuditEvent, type AuditRow } from './audit';
+import type { ServiceDeps } from './deps';
 
 const DAY = 24 * 60 * 60 * 1000;
 /** The dashboard shows a glance, not the log: the audit page pages through all of it. */
@@ -24,9 +24,10 @@ export interface DashboardSummary {
 const startOfDay = sql<number>`created_at - created_at % ${sql.lit(DAY)}`;
 
 export async function getDashboard(
-	db: Kysely<Database>,
-	now = Date.now()
+	deps: ServiceDeps,
+	now = deps.clock.now()
 ): Promise<DashboardSummary> {
+	const { db } = deps;
 	const countEvents = (event: AuditEvent, since: number) =>
 		db
 			.selectFrom('audit_log')
@@ -48,7 +49,7 @@ export async function getDashboard(
 			.executeTakeFirstOrThrow(),
 		countEvents('login.failed', now - DAY),
 		countEvents('account.locked', now - DAY),
-		listRecentAudit(db, RECENT_EVENTS),
+		listRecentAudit(deps, RECENT_EVENTS),
 		// Only the kinds the chart shows, only two weeks, counted per UTC day by the database:
 		// `created_at - created_at % DAY` is the day's start in both dialects.
 		db

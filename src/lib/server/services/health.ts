@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { DatabaseDialect } from '../config';
+import type { ServiceDeps } from './deps';
 
 export interface Health {
 	ok: true;
@@ -7,7 +8,8 @@ export interface Health {
 }
 
 /** Proves the database answers with a real round trip; throws when it does not. */
-export async function checkHealth<DB>(db: Kysely<DB>, dialect: DatabaseDialect): Promise<Health> {
+export async function checkHealth(deps: ServiceDeps, dialect: DatabaseDialect): Promise<Health> {
+	const { db } = deps;
 	await sql`select 1`.execute(db);
 	return { ok: true, database: dialect };
 }

@@ -1,30 +1,33 @@
 // Security notices: mail that tells the owner something happened to their account (a backup
 // token used or minted, a lock, an address changed). The change has already happened when the
 // notice goes out, so a notice is best effort: a mail failure is logged, never undoes the change.
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema';
-import type { MailContent, Mailer, RequestInfo } from '../mail';
-import type { AuditContext } from './actor';
+import type { MailContent, RequestInfo } from '../mail';
+import type { Actor } from './actor';
 import { deliveryAddress } from './users';
+import type { ServiceDeps } from './deps';
 
-export async function sendNotice(mailer: Mailer, to: string, message: MailContent): Promise<void> {
-	await mailer.send({ to, ...message }).catch((error: unknown) => {
-		console.error('[mail] notice not sent:', describeMailError(error));
+export async function sendNotice(
+	deps: ServiceDeps,
+	to: string,
+	message: MailContent
+): Promise<void> {
+	await deps.mailer.send({ to, ...message }).catch((error: unknown) => {
+		deps.log.error(`[mail] notice not sent: ${describeMailError(error)}`);
 	});
 }
 
 /** The notice goes where the user's codes go; nothing is sent to a user without an address. */
 export async function noticeToUser(
-	deps: { db: Kysely<Database>; mailer: Mailer },
+	deps: ServiceDeps,
 	userId: string,
 	message: MailContent
 ): Promise<void> {
-	const to = await deliveryAddress(deps.db, userId);
-	if (to) await sendNotice(deps.mailer, to, message);
+	const to = await deliveryAddress(deps, userId);
+	if (to) await sendNotice(deps, to, message);
 }
 
 /** When and from where a change was made, for the notice about it. */
-export function requestOf(actor: AuditContext, at: number): RequestInfo {
+export function requestOf(actor: Actor<string | null>, at: number): RequestInfo {
 	return { at: new Date(at), ip: actor.ip ?? null, userAgent: actor.userAgent ?? null };
 }
 

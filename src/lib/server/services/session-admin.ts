@@ -1,11 +1,10 @@
 // Sessions as people see them: by public id, never by token.
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema';
 import { affectedRows } from '../db/errors';
 import { sha256Hex } from '../auth/crypto';
 import { recordAudit } from '../db/audit-log';
 import { NotFoundError } from '../errors';
 import type { Actor } from './actor';
+import type { ServiceDeps } from './deps';
 
 export interface SessionListEntry {
 	publicId: string;
@@ -39,10 +38,11 @@ export interface SessionPage {
  * off: a busy instance holds more live sessions than any one page should carry.
  */
 export async function listSessions(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	query: SessionListQuery
 ): Promise<SessionPage> {
-	let live = db.selectFrom('sessions').where('sessions.expires_at', '>', Date.now());
+	const { db } = deps;
+	let live = db.selectFrom('sessions').where('sessions.expires_at', '>', deps.clock.now());
 	if (query.userId) live = live.where('sessions.user_id', '=', query.userId);
 	const [rows, counts] = await Promise.all([
 		live
@@ -90,12 +90,13 @@ export async function listSessions(
 
 /** Ends one session; `ownerId` restricts it to that user's sessions (members). */
 export async function revokeSession(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	publicId: string,
 	ownerId: string | null
 ): Promise<void> {
-	const now = Date.now();
+	const { db } = deps;
+	const now = deps.clock.now();
 	await db.transaction().execute(async (trx) => {
 		const row = await trx
 			.selectFrom('sessions')
@@ -115,11 +116,12 @@ export async function revokeSession(
 
 /** Ends every session of the actor but the current one. Returns how many ended. */
 export async function revokeOtherSessions(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	currentToken: string
 ): Promise<number> {
-	const now = Date.now();
+	const { db } = deps;
+	const now = deps.clock.now();
 	return db.transaction().execute(async (trx) => {
 		const result = await trx
 			.deleteFrom('sessions')

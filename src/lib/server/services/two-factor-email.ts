@@ -9,18 +9,13 @@ import { decidingTransaction } from '../db/transaction';
 import { releaseCodeMail, reserveCodeMail } from '../auth/code-mail-limits';
 import { keyedHash, randomDigits, sameDigest } from '../auth/crypto';
 import type { AuthPolicy } from '../auth/policy';
-import { addressChangedMessage, maskEmail, newAddressCodeMessage, type Mailer } from '../mail';
+import { addressChangedMessage, maskEmail, newAddressCodeMessage } from '../mail';
 import { recordAudit } from '../db/audit-log';
 import { CodeDeliveryError, NotFoundError, TooManyRequestsError, WrongCodeError } from '../errors';
 import { describeMailError, requestOf, sendNotice } from './notices';
 import type { Actor } from './actor';
 import { lockUser } from './users';
-
-export interface TwoFactorEmailDeps {
-	db: Kysely<Database>;
-	mailer: Mailer;
-	policy: AuthPolicy;
-}
+import type { ServiceDeps } from './deps';
 
 function hashChangeCode(userId: string, email: string, code: string): string {
 	return keyedHash('otp-email-change', `${userId}:${email}:${code}`);
@@ -32,13 +27,13 @@ function hashChangeCode(userId: string, email: string, code: string): string {
  * smaller cap for unconfirmed addresses.
  */
 export async function requestOtpEmailChange(
-	deps: TwoFactorEmailDeps,
+	deps: ServiceDeps,
 	actor: Actor,
 	userId: string,
 	email: string
 ): Promise<{ expiresAt: Date }> {
 	const { db, policy } = deps;
-	const now = Date.now();
+	const now = deps.clock.now();
 	const allowance = await reserveCodeMail(db, userId, policy.otp, { toNewAddress: true, now });
 	if (!allowance.ok) throw TooManyRequestsError.after(allowance.retryAfterMs);
 
@@ -55,7 +50,7 @@ export async function requestOtpEmailChange(
 	try {
 		claimed = await decidingTransaction(db, async (trx) => {
 			// Requests for one user queue on their row, so exactly one claims the cooldown below.
-			await lockUser(trx, userId);
+			await lockUser({ ...deps, db: trx }, userId);
 			// The cooldown is this one conditional write: it replaces a pending change only once the
 			// cooldown since it has passed; with none pending, the INSERT below claims it.
 			const replaced = await trx
@@ -99,7 +94,7 @@ export async function requestOtpEmailChange(
 			devNote: `code ${code}`
 		});
 	} catch (error) {
-		console.error('[mail] two-factor address code not sent:', describeMailError(error));
+		deps.log.error(`[mail] two-factor address code not sent: ${describeMailError(error)}`);
 		throw new CodeDeliveryError();
 	}
 	return { expiresAt: new Date(expiresAt) };
@@ -123,13 +118,13 @@ async function cooldownLeft(
 
 /** The owner enters the code that reached the new address; from then on codes go there. */
 export async function confirmOtpEmailChange(
-	deps: TwoFactorEmailDeps,
+	deps: ServiceDeps,
 	actor: Actor,
 	code: string
 ): Promise<string> {
 	const { db, policy } = deps;
 	const userId = actor.actorId;
-	const now = Date.now();
+	const now = deps.clock.now();
 	// Attempts are reserved before comparing, as for sign-in codes.
 	const reserved = await db
 		.updateTable('otp_email_changes')
@@ -177,7 +172,7 @@ export async function confirmOtpEmailChange(
 			newAddress: maskEmail(pending.email),
 			request
 		});
-		await sendNotice(deps.mailer, previous, message);
+		await sendNotice(deps, previous, message);
 	}
 	return pending.email;
 }
@@ -187,11 +182,11 @@ export async function confirmOtpEmailChange(
  * changes nothing and records nothing.
  */
 export async function clearOtpEmail(
-	deps: { db: Kysely<Database>; mailer: Mailer },
+	deps: ServiceDeps,
 	actor: Actor,
 	userId: string
 ): Promise<void> {
-	const now = Date.now();
+	const now = deps.clock.now();
 	const before = await deps.db.transaction().execute(async (trx) => {
 		const user = await trx
 			.selectFrom('users')
@@ -226,6 +221,6 @@ export async function clearOtpEmail(
 			newAddress: before.email ? maskEmail(before.email) : 'no address (backup tokens only)',
 			request: requestOf(actor, now)
 		});
-		await sendNotice(deps.mailer, before.otp_email, message);
+		await sendNotice(deps, before.otp_email, message);
 	}
 }

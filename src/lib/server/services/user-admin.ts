@@ -9,19 +9,20 @@ import { recordAudit, type AuditEvent } from '../db/audit-log';
 import type { Actor } from './actor';
 import { ForbiddenError, InvalidRequestError, NotFoundError, UserExistsError } from '../errors';
 import { requestOf, sendNotice } from './notices';
-import { addressChangedMessage, maskEmail, type Mailer } from '../mail';
+import { addressChangedMessage, maskEmail } from '../mail';
+import type { ServiceDeps } from './deps';
 
 async function change(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	userId: string,
 	event: AuditEvent,
 	details: string | null,
 	work: (trx: Kysely<Database>, now: number) => Promise<number>
 ): Promise<number> {
-	const now = Date.now();
+	const now = deps.clock.now();
 	try {
-		await db.transaction().execute(async (trx) => {
+		await deps.db.transaction().execute(async (trx) => {
 			if ((await work(trx, now)) === 0) throw new NotFoundError('No such user');
 			await recordAudit(trx, { event, subjectId: userId, details, ...actor }, now);
 		});
@@ -34,13 +35,13 @@ async function change(
 
 /** Username and email; when the email changes, the previous address is told where mail goes now. */
 export async function updateProfile(
-	deps: { db: Kysely<Database>; mailer: Mailer },
+	deps: ServiceDeps,
 	actor: Actor,
 	userId: string,
 	profile: { username: string; email: string | null }
 ): Promise<void> {
 	let previousEmail: string | null = null;
-	const now = await change(deps.db, actor, userId, 'user.updated', 'profile', async (trx, now) => {
+	const now = await change(deps, actor, userId, 'user.updated', 'profile', async (trx, now) => {
 		const before = await trx
 			.selectFrom('users')
 			.select('email')
@@ -78,12 +79,12 @@ export async function updateProfile(
 			newAddress: profile.email ? maskEmail(profile.email) : 'no address',
 			request: requestOf(actor, now)
 		});
-		await sendNotice(deps.mailer, previousEmail, message);
+		await sendNotice(deps, previousEmail, message);
 	}
 }
 
 export async function setRole(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	userId: string,
 	role: 'admin' | 'member'
@@ -91,7 +92,7 @@ export async function setRole(
 	if (userId === actor.actorId && role !== 'admin') {
 		throw new InvalidRequestError('You cannot remove your own admin role');
 	}
-	await change(db, actor, userId, 'user.role_changed', `role=${role}`, async (trx, now) =>
+	await change(deps, actor, userId, 'user.role_changed', `role=${role}`, async (trx, now) =>
 		affectedRows(
 			await trx
 				.updateTable('users')
@@ -104,15 +105,16 @@ export async function setRole(
 
 /** Deactivating ends every session and API token at once; reactivating brings neither back. */
 export async function setActive(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	userIds: string[],
 	active: boolean
 ): Promise<void> {
+	const { db } = deps;
 	if (!active && userIds.includes(actor.actorId)) {
 		throw new InvalidRequestError('You cannot deactivate yourself');
 	}
-	const now = Date.now();
+	const now = deps.clock.now();
 	const ids = [...new Set(userIds)];
 	await db.transaction().execute(async (trx) => {
 		const result = await trx
@@ -124,7 +126,7 @@ export async function setActive(
 		if (affectedRows(result) !== ids.length) throw new NotFoundError('No such user');
 		if (!active) {
 			await trx.deleteFrom('sessions').where('user_id', 'in', ids).execute();
-			await revokeAllApiTokens(trx, actor, ids, 'user deactivated', now);
+			await revokeAllApiTokens({ ...deps, db: trx }, actor, ids, 'user deactivated', now);
 		}
 		for (const userId of ids) {
 			const event = active ? 'user.reactivated' : 'user.deactivated';
@@ -135,13 +137,13 @@ export async function setActive(
 
 /** An admin sets someone's password: all their sessions end and their API tokens die. */
 export async function setPassword(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	actor: Actor,
 	userId: string,
 	password: string
 ): Promise<void> {
 	const passwordHash = await hashPassword(password);
-	await change(db, actor, userId, 'user.password_set', null, async (trx, now) => {
+	await change(deps, actor, userId, 'user.password_set', null, async (trx, now) => {
 		const updated = affectedRows(
 			await trx
 				.updateTable('users')
@@ -150,18 +152,20 @@ export async function setPassword(
 				.executeTakeFirst()
 		);
 		await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
-		await revokeAllApiTokens(trx, actor, [userId], 'password set by an administrator', now);
+		await revokeAllApiTokens(
+			{ ...deps, db: trx },
+			actor,
+			[userId],
+			'password set by an administrator',
+			now
+		);
 		return updated;
 	});
 }
 
 /** Clears a lock and the failure budget (NIST 800-63B: only an administrator may). */
-export async function unlockUser(
-	db: Kysely<Database>,
-	actor: Actor,
-	userId: string
-): Promise<void> {
-	await change(db, actor, userId, 'account.unlocked', null, async (trx, now) =>
+export async function unlockUser(deps: ServiceDeps, actor: Actor, userId: string): Promise<void> {
+	await change(deps, actor, userId, 'account.unlocked', null, async (trx, now) =>
 		affectedRows(
 			await trx
 				.updateTable('users')
@@ -172,14 +176,10 @@ export async function unlockUser(
 	);
 }
 
-export async function deleteUser(
-	db: Kysely<Database>,
-	actor: Actor,
-	userId: string
-): Promise<void> {
+export async function deleteUser(deps: ServiceDeps, actor: Actor, userId: string): Promise<void> {
 	if (userId === actor.actorId) throw new ForbiddenError('You cannot delete yourself');
 	// Sessions, codes and tokens go with the row (foreign keys cascade); the audit trail stays.
-	await change(db, actor, userId, 'user.deleted', null, async (trx) =>
+	await change(deps, actor, userId, 'user.deleted', null, async (trx) =>
 		affectedRows(await trx.deleteFrom('users').where('id', '=', userId).executeTakeFirst())
 	);
 }

@@ -1,9 +1,10 @@
 // Reading users for the admin UI: the list (search, filters, sort, pages) and one user's detail.
 // Explicit columns: hashes never leave this file.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { normalizeName } from '../../schemas/auth';
-import type { Database, UsersTable } from '../db/schema';
+import type { UsersTable } from '../db/schema';
 import { NotFoundError } from '../errors';
+import type { ServiceDeps } from './deps';
 
 export interface UserListQuery {
 	search?: string;
@@ -37,9 +38,10 @@ const SORT_COLUMNS = {
 
 /** One page of users and the total matching the filters (two indexed queries). */
 export async function listUsers(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	query: UserListQuery
 ): Promise<{ users: UserSummary[]; total: number }> {
+	const { db } = deps;
 	let filtered = db.selectFrom('users');
 	if (query.search) {
 		// Names are stored normalised and compared byte for byte on both databases (MySQL's columns
@@ -128,8 +130,9 @@ export interface UserDetail extends UserSummary {
 	sessions: number;
 }
 
-export async function getUserDetail(db: Kysely<Database>, userId: string): Promise<UserDetail> {
-	const now = Date.now();
+export async function getUserDetail(deps: ServiceDeps, userId: string): Promise<UserDetail> {
+	const { db } = deps;
+	const now = deps.clock.now();
 	const row = await db
 		.selectFrom('users')
 		.leftJoin('otp_email_changes', (join) =>

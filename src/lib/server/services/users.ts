@@ -1,12 +1,12 @@
-import type { Kysely } from 'kysely';
 import { normalizeName } from '../../schemas/auth';
-import type { Database, UserRow } from '../db/schema';
+import type { UserRow } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { newId } from '../ids';
 import { hashPassword } from '../auth/password';
 import { recordAudit } from '../db/audit-log';
-import type { AuditContext } from './actor';
+import { SYSTEM_ACTOR, type Actor } from './actor';
 import { NotFoundError, UserExistsError } from '../errors';
+import type { ServiceDeps } from './deps';
 
 export type LoginCandidate = Pick<
 	UserRow,
@@ -18,9 +18,10 @@ export type LoginCandidate = Pick<
  * byte for byte). A username holds no `@` and an email always does, so at most one user matches.
  */
 export async function findUserForLogin(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	login: string
 ): Promise<LoginCandidate | undefined> {
+	const { db } = deps;
 	const name = normalizeName(login);
 	return db
 		.selectFrom('users')
@@ -39,10 +40,8 @@ export async function findUserForLogin(
 }
 
 /** Where a user's codes and security notices go: the two-factor address, else the email. */
-export async function deliveryAddress(
-	db: Kysely<Database>,
-	userId: string
-): Promise<string | null> {
+export async function deliveryAddress(deps: ServiceDeps, userId: string): Promise<string | null> {
+	const { db } = deps;
 	const row = await db
 		.selectFrom('users')
 		.select(['email', 'otp_email'])
@@ -52,9 +51,10 @@ export async function deliveryAddress(
 }
 
 export async function findUserIdByUsername(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	username: string
 ): Promise<string | undefined> {
+	const { db } = deps;
 	const row = await db
 		.selectFrom('users')
 		.select('id')
@@ -63,7 +63,8 @@ export async function findUserIdByUsername(
 	return row?.id;
 }
 
-export async function countUsers(db: Kysely<Database>): Promise<number> {
+export async function countUsers(deps: ServiceDeps): Promise<number> {
+	const { db } = deps;
 	const row = await db
 		.selectFrom('users')
 		.select((eb) => eb.fn.countAll<number>().as('count'))
@@ -80,23 +81,27 @@ export interface NewUser {
 
 /** Inserts a user (input already validated by the shared schemas). Returns the new id. */
 export async function createUser(
-	db: Kysely<Database>,
+	deps: ServiceDeps,
 	user: NewUser,
-	audit: AuditContext = {},
-	now = Date.now()
+	audit: Actor<string | null> = SYSTEM_ACTOR,
+	now = deps.clock.now()
 ): Promise<string> {
+	const { db } = deps;
 	const passwordHash = await hashPassword(user.password);
-	return db.transaction().execute((trx) => insertUser(trx, user, passwordHash, audit, now));
+	return db
+		.transaction()
+		.execute((trx) => insertUser({ ...deps, db: trx }, user, passwordHash, audit, now));
 }
 
 /** The insert itself, for callers that already hold a transaction (first-run setup). */
 export async function insertUser(
-	trx: Kysely<Database>,
+	deps: ServiceDeps,
 	user: Omit<NewUser, 'password'>,
 	passwordHash: string,
-	audit: AuditContext,
+	audit: Actor<string | null>,
 	now: number
 ): Promise<string> {
+	const trx = deps.db;
 	const id = newId();
 	try {
 		await trx
@@ -124,7 +129,8 @@ export async function insertUser(
  * transactions that count what the user owns before adding to it (API tokens, backup tokens)
  * queue one behind the other and each counts what the previous one committed. 404 for nobody.
  */
-export async function lockUser(trx: Kysely<Database>, userId: string): Promise<void> {
+export async function lockUser(deps: ServiceDeps, userId: string): Promise<void> {
+	const trx = deps.db;
 	const locked = await trx
 		.updateTable('users')
 		.set((eb) => ({ updated_at: eb.ref('updated_at') }))
@@ -134,7 +140,8 @@ export async function lockUser(trx: Kysely<Database>, userId: string): Promise<v
 }
 
 /** A well-formed id of nobody is a 404, not a foreign-key failure (500) or an audit row. */
-export async function requireUser(db: Kysely<Database>, userId: string): Promise<void> {
+export async function requireUser(deps: ServiceDeps, userId: string): Promise<void> {
+	const { db } = deps;
 	const user = await db
 		.selectFrom('users')
 		.select('id')

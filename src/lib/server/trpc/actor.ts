@@ -8,3 +8,11 @@ export function actorOf(ctx: {
 }): Actor {
 	return { actorId: ctx.user.id, ip: ctx.clientAddress, userAgent: ctx.userAgent };
 }
+
+/** Where a call comes from when no signed-in person makes it (sign-in, first-run setup). */
+export function originOf(ctx: {
+	clientAddress: string;
+	userAgent: string | null;
+}): Actor<null> & { ip: string } {
+	return { actorId: null, ip: ctx.clientAddress, userAgent: ctx.userAgent };
+}

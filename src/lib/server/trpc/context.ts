@@ -5,6 +5,7 @@ import type { DatabaseDialect } from '../config';
 import { getDatabase } from '../db';
 import type { Database } from '../db/schema';
 import { getMailer, type Mailer } from '../mail';
+import { serviceDeps, type ServiceDeps } from '../services/deps';
 
 export interface ContextInner {
 	db: Kysely<Database>;
@@ -22,14 +23,19 @@ export interface ContextInner {
 	userAgent: string | null;
 	/** The request being served, for cookies; absent when a test or script calls a procedure. */
 	event: RequestEvent | null;
+	/** What the services take, built once from `db`, `mailer` and `policy` above. */
+	deps: ServiceDeps;
 }
 
 /** Everything a procedure may use; tests build it directly with their own database. */
 export function createContextInner(
-	inner: Partial<ContextInner> & Pick<ContextInner, 'db' | 'dialect' | 'mailer'>
+	inner: Partial<Omit<ContextInner, 'deps'>> &
+		Pick<ContextInner, 'db' | 'dialect' | 'mailer'> &
+		Pick<Partial<ServiceDeps>, 'clock' | 'log'>
 ): ContextInner {
+	const { clock, log, ...fields } = inner;
+	const policy = fields.policy ?? getPolicy();
 	return {
-		policy: getPolicy(),
 		user: null,
 		session: null,
 		sessionToken: null,
@@ -38,7 +44,9 @@ export function createContextInner(
 		clientAddress: '127.0.0.1',
 		userAgent: null,
 		event: null,
-		...inner
+		...fields,
+		policy,
+		deps: serviceDeps({ db: fields.db, mailer: fields.mailer, policy, clock, log })
 	};
 }
 

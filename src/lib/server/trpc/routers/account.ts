@@ -8,7 +8,7 @@ export const accountRouter = router({
 	sessions: verifiedProcedure
 		.meta({ description: 'All your live sessions, newest first.' })
 		.input(noInputSchema)
-		.query(({ ctx }) => listOwnSessions(ctx, ctx.user.id, ctx.session.publicId)),
+		.query(({ ctx }) => listOwnSessions(ctx.deps, ctx.user.id, ctx.session.publicId)),
 
 	changePassword: humanProcedure
 		.meta({
@@ -17,7 +17,7 @@ export const accountRouter = router({
 		})
 		.input(changePasswordSchema)
 		.mutation(async ({ ctx, input }) => {
-			await changeOwnPassword(ctx.db, actorOf(ctx), ctx.sessionToken, input);
+			await changeOwnPassword(ctx.deps, actorOf(ctx), ctx.sessionToken, input);
 			return { ok: true as const };
 		})
 });

@@ -14,7 +14,7 @@ export const apiTokensRouter = router({
 		})
 		.input(createApiTokenSchema)
 		.mutation(async ({ ctx, input }) => {
-			const created = await createApiToken(ctx, actorOf(ctx), input);
+			const created = await createApiToken(ctx.deps, actorOf(ctx), input);
 			return { token: created.token, apiToken: created.summary };
 		}),
 
@@ -30,7 +30,7 @@ export const apiTokensRouter = router({
 		.meta({ description: 'Revokes one of your API tokens.' })
 		.input(apiTokenIdSchema)
 		.mutation(async ({ ctx, input }) => {
-			await revokeApiToken(ctx.db, actorOf(ctx), input.id, ctx.user.id);
+			await revokeApiToken(ctx.deps, actorOf(ctx), input.id, ctx.user.id);
 			return { ok: true as const };
 		}),
 
@@ -43,7 +43,7 @@ export const apiTokensRouter = router({
 		.meta({ description: "Revokes any user's API token." })
 		.input(apiTokenIdSchema)
 		.mutation(async ({ ctx, input }) => {
-			await revokeApiToken(ctx.db, actorOf(ctx), input.id, null);
+			await revokeApiToken(ctx.deps, actorOf(ctx), input.id, null);
 			return { ok: true as const };
 		})
 });

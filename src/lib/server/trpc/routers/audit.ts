@@ -12,7 +12,7 @@ export const auditRouter = router({
 		})
 		// The schema's event enum is AUDIT_EVENTS: an unknown event is a 400 before any query.
 		.input(auditListSchema)
-		.query(({ ctx, input }) => listAudit(ctx.db, input)),
+		.query(({ ctx, input }) => listAudit(ctx.deps, input)),
 
 	events: adminProcedure
 		.meta({ description: 'The kinds of audit events.' })
@@ -22,5 +22,5 @@ export const auditRouter = router({
 	dashboard: adminProcedure
 		.meta({ description: 'Counts, the 8 most recent events and sign-ins per day for two weeks.' })
 		.input(noInputSchema)
-		.query(({ ctx }) => getDashboard(ctx.db))
+		.query(({ ctx }) => getDashboard(ctx.deps))
 });

@@ -1,19 +1,16 @@
 import { loginSchema, verifySchema } from '../../../schemas/auth';
 import { noInputSchema } from '../../../schemas/no-input';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
+import { resendCode, sendStepUpCode } from '../../services/sign-in-codes';
+import { verifySecondFactor, verifyStepUp } from '../../services/second-factor';
 import {
 	describeSecondStep,
-	resendCode,
-	sendStepUpCode,
 	signInWithPassword,
 	signOut,
-	verifySecondFactor,
-	verifyStepUp,
-	type SecondFactorMethod,
-	type SignInDeps
+	type SecondFactorMethod
 } from '../../services/sign-in';
 import type { ApiTokenInfo, SessionUser } from '../../auth/types';
-import type { Context } from '../context';
+import { actorOf, originOf } from '../actor';
 import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
 
 /** What `auth.me` answers: nothing, a pending session's state, or who is signed in. */
@@ -31,22 +28,17 @@ export type Me =
 			apiToken: ApiTokenInfo | null;
 	  };
 
-function depsOf(ctx: Context): SignInDeps {
-	return {
-		db: ctx.db,
-		mailer: ctx.mailer,
-		policy: ctx.policy,
-		ip: ctx.clientAddress,
-		userAgent: ctx.userAgent
-	};
-}
-
 export const authRouter = router({
 	login: publicProcedure
 		.meta({ description: 'Password step: starts a pending session and emails a code.' })
 		.input(loginSchema)
 		.mutation(async ({ ctx, input }) => {
-			const pending = await signInWithPassword(depsOf(ctx), input.username, input.password);
+			const pending = await signInWithPassword(
+				ctx.deps,
+				originOf(ctx),
+				input.username,
+				input.password
+			);
 			const bearer = input.tokenType === 'bearer';
 			if (!bearer && ctx.event) {
 				setSessionCookie(ctx.event, pending.session.token, pending.session.expiresAt);
@@ -67,7 +59,7 @@ export const authRouter = router({
 		.meta({ description: 'Sends a new code; the previous one stops working.' })
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
-			const resent = await resendCode(depsOf(ctx), ctx.user, ctx.sessionToken);
+			const resent = await resendCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
 			return { expiresAt: resent.codeExpiresAt, resendAvailableAt: resent.resendAvailableAt };
 		}),
 
@@ -76,7 +68,8 @@ export const authRouter = router({
 		.input(verifySchema)
 		.mutation(async ({ ctx, input }) => {
 			const verified = await verifySecondFactor(
-				depsOf(ctx),
+				ctx.deps,
+				originOf(ctx),
 				ctx.user,
 				ctx.sessionToken,
 				input.code
@@ -98,7 +91,7 @@ export const authRouter = router({
 			.meta({ description: 'Emails a code to confirm a sensitive change.' })
 			.input(noInputSchema)
 			.mutation(async ({ ctx }) => {
-				const sent = await sendStepUpCode(depsOf(ctx), ctx.user, ctx.sessionToken);
+				const sent = await sendStepUpCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
 				return { expiresAt: sent.codeExpiresAt, resendAvailableAt: sent.resendAvailableAt };
 			}),
 		verify: humanProcedure
@@ -108,7 +101,9 @@ export const authRouter = router({
 			.input(verifySchema)
 			.mutation(async ({ ctx, input }) => {
 				const session = { token: ctx.sessionToken, verifiedAt: ctx.session.verifiedAt };
-				return { verifiedAt: await verifyStepUp(depsOf(ctx), ctx.user, session, input.code) };
+				return {
+					verifiedAt: await verifyStepUp(ctx.deps, originOf(ctx), ctx.user, session, input.code)
+				};
 			})
 	}),
 
@@ -123,7 +118,7 @@ export const authRouter = router({
 			const { expiresAt } = ctx.session;
 			if (ctx.session.state === 'pending_otp') {
 				// A password alone must not reveal the account: no id, role or full address.
-				const { methods, maskedEmail } = await describeSecondStep(ctx.db, ctx.user.id);
+				const { methods, maskedEmail } = await describeSecondStep(ctx.deps, ctx.user.id);
 				return { session: { state: 'pending_otp', expiresAt }, email: maskedEmail, methods };
 			}
 			return { user: ctx.user, session: { state: 'verified', expiresAt }, apiToken: ctx.apiToken };
@@ -134,7 +129,7 @@ export const authRouter = router({
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
 			const { sessionToken, user } = ctx;
-			if (sessionToken && user) await signOut(depsOf(ctx), user.id, sessionToken);
+			if (sessionToken && user) await signOut(ctx.deps, actorOf({ ...ctx, user }), sessionToken);
 			if (ctx.event && ctx.sessionTransport !== 'bearer') clearSessionCookie(ctx.event);
 			return { ok: true as const };
 		})

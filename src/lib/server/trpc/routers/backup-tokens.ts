@@ -32,14 +32,14 @@ export const backupTokensRouter = router({
 		})
 		.input(z.strictObject({ count: backupTokenCountSchema }))
 		.mutation(async ({ ctx, input }) => ({
-			tokens: await mintBackupTokens(ctx, actorOf(ctx), ctx.user.id, input.count)
+			tokens: await mintBackupTokens(ctx.deps, actorOf(ctx), ctx.user.id, input.count)
 		})),
 
 	revokeMine: humanProcedure
 		.meta({ description: 'Revokes all your unused backup tokens.' })
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
-			await revokeBackupTokens(ctx.db, actorOf(ctx), ctx.user.id);
+			await revokeBackupTokens(ctx.deps, actorOf(ctx), ctx.user.id);
 			return { ok: true as const };
 		}),
 
@@ -57,14 +57,14 @@ export const backupTokensRouter = router({
 		})
 		.input(z.strictObject({ userId: idSchema, count: backupTokenCountSchema }))
 		.mutation(async ({ ctx, input }) => ({
-			tokens: await mintBackupTokens(ctx, actorOf(ctx), input.userId, input.count)
+			tokens: await mintBackupTokens(ctx.deps, actorOf(ctx), input.userId, input.count)
 		})),
 
 	revokeFor: humanAdminProcedure
 		.meta({ description: "Revokes all of a user's backup tokens." })
 		.input(z.strictObject({ userId: idSchema }))
 		.mutation(async ({ ctx, input }) => {
-			await revokeBackupTokens(ctx.db, actorOf(ctx), input.userId);
+			await revokeBackupTokens(ctx.deps, actorOf(ctx), input.userId);
 			return { ok: true as const };
 		})
 });

@@ -9,5 +9,5 @@ export const devRouter = router({
 				'The latest 50 dev outbox messages, newest first (development with no SMTP only).'
 		})
 		.input(noInputSchema)
-		.query(({ ctx }) => listDevOutbox(ctx))
+		.query(({ ctx }) => listDevOutbox(ctx.deps))
 });

@@ -5,4 +5,4 @@ import { publicProcedure } from '../init';
 export const healthProcedure = publicProcedure
 	.meta({ description: 'Liveness and database round trip.' })
 	.input(noInputSchema)
-	.query(({ ctx }) => checkHealth(ctx.db, ctx.dialect));
+	.query(({ ctx }) => checkHealth(ctx.deps, ctx.dialect));

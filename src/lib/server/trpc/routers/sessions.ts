@@ -13,14 +13,14 @@ export const sessionsRouter = router({
 		})
 		// No input at all is the first page of everyone's: `prefault` runs the defaults on `{}`.
 		.input(sessionListSchema.prefault({}))
-		.query(({ ctx, input }) => listSessions(ctx.db, input)),
+		.query(({ ctx, input }) => listSessions(ctx.deps, input)),
 
 	revoke: verifiedProcedure
 		.meta({ description: 'Ends a session by its public id (members: only their own).' })
 		.input(z.strictObject({ publicId: idSchema }))
 		.mutation(async ({ ctx, input }) => {
 			const ownerId = ctx.user.role === 'admin' ? null : ctx.user.id;
-			await revokeSession(ctx.db, actorOf(ctx), input.publicId, ownerId);
+			await revokeSession(ctx.deps, actorOf(ctx), input.publicId, ownerId);
 			return { ok: true as const };
 		}),
 
@@ -28,6 +28,6 @@ export const sessionsRouter = router({
 		.meta({ description: 'Ends all your other sessions.' })
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => ({
-			ended: await revokeOtherSessions(ctx.db, actorOf(ctx), ctx.sessionToken)
+			ended: await revokeOtherSessions(ctx.deps, actorOf(ctx), ctx.sessionToken)
 		}))
 });

@@ -19,7 +19,7 @@ export const twoFactorRouter = router({
 		})
 		.input(z.strictObject({ email: emailSchema }))
 		.mutation(({ ctx, input }) =>
-			requestOtpEmailChange(ctx, actorOf(ctx), ctx.user.id, input.email)
+			requestOtpEmailChange(ctx.deps, actorOf(ctx), ctx.user.id, input.email)
 		),
 
 	confirmEmail: stepUpProcedure
@@ -29,14 +29,14 @@ export const twoFactorRouter = router({
 		})
 		.input(z.strictObject({ code: codeSchema }))
 		.mutation(async ({ ctx, input }) => ({
-			email: await confirmOtpEmailChange(ctx, actorOf(ctx), input.code)
+			email: await confirmOtpEmailChange(ctx.deps, actorOf(ctx), input.code)
 		})),
 
 	clearEmail: stepUpProcedure
 		.meta({ description: 'Sends your codes to your account email again (needs a fresh code).' })
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
-			await clearOtpEmail(ctx, actorOf(ctx), ctx.user.id);
+			await clearOtpEmail(ctx.deps, actorOf(ctx), ctx.user.id);
 			return { ok: true as const };
 		}),
 
@@ -47,7 +47,7 @@ export const twoFactorRouter = router({
 		})
 		.input(z.strictObject({ userId: idSchema, email: emailSchema }))
 		.mutation(({ ctx, input }) =>
-			requestOtpEmailChange(ctx, actorOf(ctx), input.userId, input.email)
+			requestOtpEmailChange(ctx.deps, actorOf(ctx), input.userId, input.email)
 		),
 
 	clearEmailFor: adminStepUpProcedure
@@ -56,7 +56,7 @@ export const twoFactorRouter = router({
 		})
 		.input(z.strictObject({ userId: idSchema }))
 		.mutation(async ({ ctx, input }) => {
-			await clearOtpEmail(ctx, actorOf(ctx), input.userId);
+			await clearOtpEmail(ctx.deps, actorOf(ctx), input.userId);
 			return { ok: true as const };
 		})
 });

@@ -32,14 +32,14 @@ export const usersRouter = router({
 	list: adminProcedure
 		.meta({ description: 'Users, filtered, sorted and paged.' })
 		.input(userListSchema)
-		.query(({ ctx, input }) => listUsers(ctx.db, input)),
+		.query(({ ctx, input }) => listUsers(ctx.deps, input)),
 
 	get: verifiedProcedure
 		.meta({ description: 'One user (members: only themselves).' })
 		.input(z.strictObject({ id: idSchema }))
 		.query(({ ctx, input }) => {
 			if (input.id !== ctx.user.id && ctx.user.role !== 'admin') throw new ForbiddenError();
-			return getUserDetail(ctx.db, input.id);
+			return getUserDetail(ctx.deps, input.id);
 		}),
 
 	history: verifiedProcedure
@@ -51,7 +51,11 @@ export const usersRouter = router({
 		.query(async ({ ctx, input }) => {
 			const isAdmin = ctx.user.role === 'admin';
 			if (input.id !== ctx.user.id && !isAdmin) throw new ForbiddenError();
-			const history = await listAudit(ctx.db, { userId: input.id, page: input.page, pageSize: 50 });
+			const history = await listAudit(ctx.deps, {
+				userId: input.id,
+				page: input.page,
+				pageSize: 50
+			});
 			if (isAdmin) return history;
 			// Members see where their own actions and sign-ins came from, never the address or
 			// browser of the administrator who acted on their account.
@@ -72,7 +76,7 @@ export const usersRouter = router({
 		.mutation(async ({ ctx, input }) => {
 			// Tokens cannot change roles, so they cannot create an admin either.
 			if (input.role === 'admin') assertStepUp(ctx);
-			return { id: await createUser(ctx.db, input, actorOf(ctx)) };
+			return { id: await createUser(ctx.deps, input, actorOf(ctx)) };
 		}),
 
 	// The email is where codes go when no separate two-factor address is set, and where notices
@@ -81,7 +85,7 @@ export const usersRouter = router({
 		.meta({ description: "Changes a user's username and email (needs a fresh code)." })
 		.input(profileSchema)
 		.mutation(async ({ ctx, input }) => {
-			await updateProfile(ctx, actorOf(ctx), input.id, input);
+			await updateProfile(ctx.deps, actorOf(ctx), input.id, input);
 			return { ok: true as const };
 		}),
 
@@ -89,7 +93,7 @@ export const usersRouter = router({
 		.meta({ description: "Changes a user's role (needs a fresh code)." })
 		.input(z.strictObject({ id: idSchema, role: roleSchema }))
 		.mutation(async ({ ctx, input }) => {
-			await setRole(ctx.db, actorOf(ctx), input.id, input.role);
+			await setRole(ctx.deps, actorOf(ctx), input.id, input.role);
 			return { ok: true as const };
 		}),
 
@@ -101,7 +105,7 @@ export const usersRouter = router({
 		})
 		.input(z.strictObject({ ids: z.array(idSchema).min(1).max(100), active: z.boolean() }))
 		.mutation(async ({ ctx, input }) => {
-			await setActive(ctx.db, actorOf(ctx), input.ids, input.active);
+			await setActive(ctx.deps, actorOf(ctx), input.ids, input.active);
 			return { ok: true as const };
 		}),
 
@@ -112,7 +116,7 @@ export const usersRouter = router({
 		})
 		.input(z.strictObject({ id: idSchema, password: newPasswordSchema }))
 		.mutation(async ({ ctx, input }) => {
-			await setPassword(ctx.db, actorOf(ctx), input.id, input.password);
+			await setPassword(ctx.deps, actorOf(ctx), input.id, input.password);
 			return { ok: true as const };
 		}),
 
@@ -120,7 +124,7 @@ export const usersRouter = router({
 		.meta({ description: 'Unlocks an account locked after too many wrong codes.' })
 		.input(z.strictObject({ id: idSchema }))
 		.mutation(async ({ ctx, input }) => {
-			await unlockUser(ctx.db, actorOf(ctx), input.id);
+			await unlockUser(ctx.deps, actorOf(ctx), input.id);
 			return { ok: true as const };
 		}),
 
@@ -128,7 +132,7 @@ export const usersRouter = router({
 		.meta({ description: 'Deletes a user (needs a fresh code).' })
 		.input(z.strictObject({ id: idSchema }))
 		.mutation(async ({ ctx, input }) => {
-			await deleteUser(ctx.db, actorOf(ctx), input.id);
+			await deleteUser(ctx.deps, actorOf(ctx), input.id);
 			return { ok: true as const };
 		})
 });
