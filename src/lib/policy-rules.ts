@@ -9,6 +9,9 @@ export const PASSWORD_RULES = { minLength: 8, maxLength: 256 } as const;
 /** What a new-password field says about its length. */
 export const PASSWORD_LENGTH_HINT = `${PASSWORD_RULES.minLength} to ${PASSWORD_RULES.maxLength} characters`;
 
+/** The longer hint, where someone picks their own password (first admin, own account). */
+export const NEW_PASSWORD_HINT = `${PASSWORD_LENGTH_HINT}. A few unrelated words make a good one.`;
+
 /**
  * Backup tokens. `defaultCount`: minted when no count is given (the API, the CLI) and preselected
  * in the forms. `maxCount`: minted at once and held at once.
