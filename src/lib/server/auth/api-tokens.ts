@@ -7,13 +7,12 @@ import type { Kysely } from 'kysely';
 import type { ApiTokensTable, Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { encodeBase32, newId } from '../ids';
-import { recordAudit } from '../db/audit-log';
 import { sha256Hex } from './crypto';
-import type { ApiTokenScope, SessionUser } from './types';
+import type { ApiTokenScope } from './types';
 
 const PREFIX_BYTES = 5; // 40 bits -> 8 base32 characters
 const SECRET_BYTES = 20; // 160 bits -> 32 base32 characters
-const TOKEN_PATTERN = /^[a-z2-7]{8}_[a-z2-7]{32}$/;
+export const TOKEN_PATTERN = /^[a-z2-7]{8}_[a-z2-7]{32}$/;
 
 /** Last-use writes happen at most this often per token: most requests write nothing. */
 export const API_TOKEN_TOUCH_INTERVAL_MS = 60_000;
@@ -175,110 +174,4 @@ export async function deleteApiToken(
 export async function deleteUserApiTokens(db: Kysely<Database>, userId: string): Promise<number> {
 	const result = await db.deleteFrom('api_tokens').where('user_id', '=', userId).executeTakeFirst();
 	return affectedRows(result);
-}
-
-export interface ValidApiToken {
-	user: SessionUser;
-	token: {
-		id: string;
-		prefix: string;
-		scopes: ApiTokenScope[];
-		expiresAt: Date | null;
-		lastUsedAt: Date | null;
-	};
-}
-
-/**
- * The token's user and scopes, or null. One indexed query, joined to the user, which must be
- * active; an expired token is refused here (the row stays until it is revoked).
- */
-export async function validateApiToken(
-	db: Kysely<Database>,
-	token: string,
-	now = Date.now()
-): Promise<ValidApiToken | null> {
-	if (!TOKEN_PATTERN.test(token)) return null;
-	const row = await db
-		.selectFrom('api_tokens')
-		.innerJoin('users', 'users.id', 'api_tokens.user_id')
-		.select([
-			'api_tokens.id',
-			'api_tokens.prefix',
-			'api_tokens.scopes',
-			'api_tokens.expires_at',
-			'api_tokens.last_used_at',
-			'users.id as user_id',
-			'users.username',
-			'users.email',
-			'users.role'
-		])
-		.where('api_tokens.token_hash', '=', sha256Hex(token))
-		.where('users.is_active', '=', 1)
-		.where((eb) =>
-			eb.or([eb('api_tokens.expires_at', 'is', null), eb('api_tokens.expires_at', '>', now)])
-		)
-		.executeTakeFirst();
-	if (!row) return null;
-	return {
-		user: { id: row.user_id, username: row.username, email: row.email, role: row.role },
-		token: {
-			id: row.id,
-			prefix: row.prefix,
-			scopes: scopesOf(row.scopes),
-			expiresAt: row.expires_at === null ? null : new Date(Number(row.expires_at)),
-			lastUsedAt: row.last_used_at === null ? null : new Date(Number(row.last_used_at))
-		}
-	};
-}
-
-export type TokenUse = 'first' | 'recorded' | 'throttled';
-
-/**
- * Records when and from where a token was used, at most once a minute. Conditional UPDATEs
- * decide, so concurrent requests (on any number of app instances) write once: the one that
- * fills an empty `last_used_at` is the first use and is audited, exactly once.
- */
-export async function recordApiTokenUse(
-	db: Kysely<Database>,
-	valid: ValidApiToken,
-	client: { ip: string; userAgent: string | null },
-	now = Date.now()
-): Promise<TokenUse> {
-	const { token, user } = valid;
-	const lastUsedAt = token.lastUsedAt?.getTime() ?? null;
-	if (lastUsedAt !== null && now - lastUsedAt < API_TOKEN_TOUCH_INTERVAL_MS) return 'throttled';
-	const ip = client.ip.slice(0, 45);
-	if (lastUsedAt === null) {
-		const first = await db.transaction().execute(async (trx) => {
-			const result = await trx
-				.updateTable('api_tokens')
-				.set({ last_used_at: now, last_used_ip: ip })
-				.where('id', '=', token.id)
-				.where('last_used_at', 'is', null)
-				.executeTakeFirst();
-			if (affectedRows(result) !== 1) return false;
-			await recordAudit(
-				trx,
-				{
-					event: 'api_token.first_used',
-					actorId: user.id,
-					subjectId: user.id,
-					ip: client.ip,
-					userAgent: client.userAgent,
-					details: `token=${token.prefix}`
-				},
-				now
-			);
-			return true;
-		});
-		if (first) return 'first';
-	}
-	// Never fills an empty `last_used_at` (NULL < x is not true): only the audited update does.
-	const result = await db
-		.updateTable('api_tokens')
-		.set({ last_used_at: now, last_used_ip: ip })
-		.where('id', '=', token.id)
-		.where('last_used_at', '<', now - API_TOKEN_TOUCH_INTERVAL_MS)
-		.executeTakeFirst();
-	return affectedRows(result) === 1 ? 'recorded' : 'throttled';
 }

@@ -2,7 +2,8 @@
 // session hook fills `locals` with it, and tests build their callers' context the same way.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
-import { looksLikeApiToken, recordApiTokenUse, validateApiToken } from './api-tokens';
+import { recordApiTokenUse, validateApiToken } from './api-token-use';
+import { looksLikeApiToken } from './api-tokens';
 import type { AuthPolicy } from './policy';
 import type { PresentedToken } from './session-cookie';
 import { touchSession, validateSessionToken } from './session';
