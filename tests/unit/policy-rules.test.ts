@@ -18,6 +18,7 @@ import SetupPage from '../../src/routes/(auth)/setup/+page.svelte';
 vi.mock('$lib/policy-rules', () => ({
 	PASSWORD_RULES: { minLength: 12, maxLength: 99 },
 	PASSWORD_LENGTH_HINT: '12 to 99 characters',
+	NEW_PASSWORD_HINT: '12 to 99 characters. A few unrelated words make a good one.',
 	BACKUP_TOKEN_RULES: { defaultCount: 7, maxCount: 13 },
 	BACKUP_TOKEN_COUNT_CHOICES: [5, 7, 13]
 }));
