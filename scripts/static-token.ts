@@ -80,7 +80,7 @@ async function main(args: string[]): Promise<number> {
 		// The owner is told by email, as for tokens minted in the app.
 		const tokens = await addBackupTokens(deps, SYSTEM_ACTOR, userId, count);
 		for (const token of tokens) console.log(token);
-		const unused = await countBackupTokens(deps.db, userId);
+		const unused = await countBackupTokens(deps, userId);
 		console.error(`${username} has ${unused} unused backup token(s); each works once`);
 		return 0;
 	} catch (error) {

@@ -6,7 +6,7 @@ import {
 	deleteUserApiTokens,
 	findApiToken,
 	insertApiToken,
-	listApiTokens,
+	listApiTokens as listTokenRows,
 	type ApiTokenSummary,
 	type NewApiToken
 } from '../auth/api-tokens';
@@ -140,4 +140,9 @@ export async function revokeAllApiTokens(
 	}
 }
 
-export { listApiTokens, type ApiTokenSummary };
+/** The user's tokens, newest first: every one (at most 50 are held), never a secret. */
+export function listApiTokens(deps: ServiceDeps, userId: string): Promise<ApiTokenSummary[]> {
+	return listTokenRows(deps.db, userId);
+}
+
+export type { ApiTokenSummary };

@@ -5,7 +5,7 @@
 import { affectedRows } from '../db/errors';
 import { decidingTransaction } from '../db/transaction';
 import { release } from '../auth/rate-limit';
-import { countBackupTokens, insertBackupTokens } from '../auth/backup-tokens';
+import { countBackupTokens as countTokenRows, insertBackupTokens } from '../auth/backup-tokens';
 import { backupTokensMintedMessage } from '../mail';
 import { recordAudit } from '../db/audit-log';
 import { BackupTokenLimitError } from '../errors';
@@ -66,7 +66,7 @@ async function mint(
 			replaced = affectedRows(
 				await trx.deleteFrom('backup_tokens').where('user_id', '=', userId).executeTakeFirst()
 			);
-		} else if ((await countBackupTokens(trx, userId)) + count > maxCount) {
+		} else if ((await countTokenRows(trx, userId)) + count > maxCount) {
 			throw new BackupTokenLimitError(maxCount);
 		}
 		const tokens = await insertBackupTokens(trx, userId, count, now);
@@ -109,4 +109,7 @@ export async function revokeBackupTokens(
 	});
 }
 
-export { countBackupTokens };
+/** How many unused backup tokens the user holds. */
+export function countBackupTokens(deps: ServiceDeps, userId: string): Promise<number> {
+	return countTokenRows(deps.db, userId);
+}

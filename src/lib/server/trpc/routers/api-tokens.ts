@@ -24,7 +24,7 @@ export const apiTokensRouter = router({
 				'All your API tokens (at most 50 are held), newest first: prefix and last use, never the token.'
 		})
 		.input(noInputSchema)
-		.query(({ ctx }) => listApiTokens(ctx.db, ctx.user.id)),
+		.query(({ ctx }) => listApiTokens(ctx.deps, ctx.user.id)),
 
 	revoke: humanProcedure
 		.meta({ description: 'Revokes one of your API tokens.' })
@@ -37,7 +37,7 @@ export const apiTokensRouter = router({
 	listFor: humanAdminProcedure
 		.meta({ description: "All of a user's API tokens (at most 50 are held), newest first." })
 		.input(z.strictObject({ userId: idSchema }))
-		.query(({ ctx, input }) => listApiTokens(ctx.db, input.userId)),
+		.query(({ ctx, input }) => listApiTokens(ctx.deps, input.userId)),
 
 	revokeFor: humanAdminProcedure
 		.meta({ description: "Revokes any user's API token." })

@@ -21,7 +21,7 @@ export const backupTokensRouter = router({
 	countMine: verifiedProcedure
 		.meta({ description: 'How many unused backup tokens you have.' })
 		.input(noInputSchema)
-		.query(async ({ ctx }) => ({ remaining: await countBackupTokens(ctx.db, ctx.user.id) })),
+		.query(async ({ ctx }) => ({ remaining: await countBackupTokens(ctx.deps, ctx.user.id) })),
 
 	// Step-up: a stolen session must not mint itself a way in (and tokens minted now never
 	// refresh this session's step-up: see verifyStepUp).
@@ -47,7 +47,7 @@ export const backupTokensRouter = router({
 		.meta({ description: 'How many unused backup tokens a user has.' })
 		.input(z.strictObject({ userId: idSchema }))
 		.query(async ({ ctx, input }) => ({
-			remaining: await countBackupTokens(ctx.db, input.userId)
+			remaining: await countBackupTokens(ctx.deps, input.userId)
 		})),
 
 	generateFor: adminStepUpProcedure
