@@ -37,6 +37,7 @@ export async function deliverCode(
 	expiresAt: number
 ): Promise<boolean> {
 	const request = requestOf(origin, deps.clock.now());
+	let sent = true;
 	try {
 		await deps.mailer.send({
 			to: email,
@@ -45,21 +46,15 @@ export async function deliverCode(
 		});
 	} catch (error) {
 		deps.log.error(`[mail] sign-in code not sent: ${describeMailError(error)}`);
-		await recordAudit(deps.db, {
-			event: 'otp.send_failed',
-			subjectId: userId,
-			ip: origin.ip,
-			userAgent: origin.userAgent
-		});
-		return false;
+		sent = false;
 	}
 	await recordAudit(deps.db, {
-		event: 'otp.sent',
+		event: sent ? 'otp.sent' : 'otp.send_failed',
 		subjectId: userId,
 		ip: origin.ip,
 		userAgent: origin.userAgent
 	});
-	return true;
+	return sent;
 }
 
 export interface Resent {
