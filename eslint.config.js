@@ -58,6 +58,13 @@ const zones = {
 		except: ['./services', './auth', './mail', './db', ...base],
 		message: 'Services sit on auth/, mail/ and db/: never on tRPC, routes or hooks.'
 	},
+	resources: {
+		// Resource definitions and the generic code behind them sit beside the services.
+		target: `${server}/resources`,
+		from: server,
+		except: ['./resources', './services', './db', ...base],
+		message: 'resources/ sits on services/ and db/: never on tRPC, routes or hooks.'
+	},
 	trpc: {
 		target: `${server}/trpc`,
 		from: [`${server}/startup.ts`, `${server}/theme.ts`, `${server}/pages`, 'src/routes'],
@@ -75,7 +82,14 @@ const zones = {
 		// (the HTTP response is theirs); the context (trpc/context.ts) builds the deps they pass.
 		target: `${server}/trpc/routers`,
 		from: server,
-		except: ['./trpc', './services', './auth/types.ts', './auth/session-cookie.ts', ...base],
+		except: [
+			'./trpc',
+			'./services',
+			'./resources',
+			'./auth/types.ts',
+			'./auth/session-cookie.ts',
+			...base
+		],
 		message: 'Procedures call services; they do not reach into auth/, mail/ or db/.'
 	},
 	routes: {

@@ -34,7 +34,11 @@ export const AUDIT_EVENTS = [
 	'api_token.created',
 	'api_token.first_used',
 	'api_token.revoked',
-	'setup.completed'
+	'setup.completed',
+	'record.created',
+	'record.updated',
+	'record.deleted',
+	'record.action'
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -1,11 +1,12 @@
 // Inputs of the user-management procedures and forms.
 import { z } from 'zod';
 import { AUDIT_EVENTS } from '../audit-events';
+import { ROLES } from '../permissions';
 import { BACKUP_TOKEN_RULES, PASSWORD_RULES } from '../policy-rules';
 import { emailSchema, newPasswordSchema, usernameSchema } from './auth';
 
 export const idSchema = z.string().regex(/^[a-z2-7]{1,32}$/, { error: 'Not a valid id' });
-export const roleSchema = z.enum(['admin', 'member']);
+export const roleSchema = z.enum(ROLES, { error: `One of: ${ROLES.join(', ')}` });
 
 /** URL-friendly: absent means "any"; flags arrive as 'true' / 'false' from query strings. */
 const flag = z

@@ -124,3 +124,42 @@ export class BackupTokenLimitError extends PublicError {
 		super(`At most ${max} unused backup tokens per user: revoke them or mint fewer`);
 	}
 }
+
+/**
+ * Input that passed its schema but not the data: a value taken by another row, a reference to a
+ * row that does not exist, a page past the end. Carries the field (or parameter) it is about, so
+ * forms and API clients show it where zod's errors go.
+ */
+export class InvalidFieldsError extends PublicError {
+	constructor(
+		readonly fields: Record<string, string>,
+		message = 'Invalid input'
+	) {
+		super(message);
+	}
+}
+
+/**
+ * The row changed since the caller read it (its version moved on), or someone deleted it: nothing
+ * was written. `current` is the row as it is now (null when it is gone), so the caller can show
+ * it beside their own input.
+ */
+export class StaleEditError extends PublicError {
+	constructor(readonly current: Record<string, unknown> | null) {
+		super(
+			current
+				? 'Someone changed this row since you opened it: nothing was saved. Check the current values and save again'
+				: 'Someone deleted this row since you opened it: nothing was saved'
+		);
+	}
+}
+
+/** A delete refused because other rows still refer to this one. */
+export class RowInUseError extends PublicError {}
+
+/** The person's role does not grant the permission the call needs. */
+export class MissingPermissionError extends ForbiddenError {
+	constructor(readonly permission: string) {
+		super(`Your role does not have the permission ${permission}`);
+	}
+}

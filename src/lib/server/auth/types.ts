@@ -1,12 +1,13 @@
 // Auth's types. SessionUser, SessionInfo and ApiTokenInfo are what the session hook puts in
 // `locals` and procedures read from `ctx`: never a hash or secret.
+import type { Role } from '../../permissions';
 export type SessionState = 'pending_otp' | 'verified';
 
 export interface SessionUser {
 	id: string;
 	username: string;
 	email: string | null;
-	role: 'admin' | 'member';
+	role: Role;
 }
 
 export interface SessionInfo {

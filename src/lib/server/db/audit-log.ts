@@ -14,9 +14,13 @@ export interface AuditEntry {
 	event: AuditEvent;
 	actorId?: string | null;
 	subjectId?: string | null;
+	/** The resource a `record.*` event is about (its name); null: the subject is a user. */
+	subjectType?: string | null;
 	ip?: string | null;
 	userAgent?: string | null;
 	details?: string | null;
+	/** `record.*` events: the fields written, `{ field: { from?, to? } }` (secrets: no values). */
+	changes?: Record<string, { from?: unknown; to?: unknown }> | null;
 }
 
 export async function recordAudit(
@@ -31,9 +35,11 @@ export async function recordAudit(
 			event: entry.event,
 			actor_id: entry.actorId ?? null,
 			subject_id: entry.subjectId ?? null,
+			subject_type: entry.subjectType ?? null,
 			ip: entry.ip ?? null,
 			user_agent: entry.userAgent?.slice(0, 512) ?? null,
 			details: entry.details?.slice(0, 1000) ?? null,
+			changes: entry.changes ? JSON.stringify(entry.changes) : null,
 			created_at: now
 		})
 		.execute();

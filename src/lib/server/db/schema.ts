@@ -1,6 +1,7 @@
 // Table types for Kysely. One representation works on both dialects (see migrations/README.md):
 // ids are random strings, timestamps are integer Unix milliseconds (UTC), flags are 0/1.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Role } from '../../permissions';
 
 /** Unix time in milliseconds, stored as BIGINT. */
 export type Millis = number;
@@ -12,7 +13,7 @@ export interface UsersTable {
 	username: string;
 	email: string | null;
 	password_hash: string;
-	role: 'admin' | 'member';
+	role: Role;
 	is_active: Generated<Flag>;
 	created_at: ColumnType<Millis, Millis, never>;
 	updated_at: Millis;
@@ -90,9 +91,13 @@ export interface AuditLogTable {
 	event: string;
 	actor_id: string | null;
 	subject_id: string | null;
+	/** The resource a `record.*` row is about; null when the subject is a user. */
+	subject_type: string | null;
 	ip: string | null;
 	user_agent: string | null;
 	details: string | null;
+	/** JSON of `record.*` events: `{ field: { from, to } }`, never a secret field's values. */
+	changes: string | null;
 	created_at: Millis;
 }
 

@@ -1,6 +1,12 @@
 import type { DefaultErrorShape, TRPCError } from '@trpc/server';
 import { z, ZodError } from 'zod';
-import { PublicError, StepUpRequiredError, TooManyRequestsError } from '../errors';
+import {
+	InvalidFieldsError,
+	PublicError,
+	StaleEditError,
+	StepUpRequiredError,
+	TooManyRequestsError
+} from '../errors';
 
 export interface FieldErrors {
 	formErrors: string[];
@@ -13,6 +19,8 @@ export type ErrorShape = DefaultErrorShape & {
 		retryAfter?: number;
 		/** The caller must verify a fresh code (auth.stepUp.*) and try again. */
 		stepUpRequired?: true;
+		/** CONFLICT on a stale edit: the row as it is now (null: deleted since). */
+		current?: Record<string, unknown> | null;
 	};
 };
 
@@ -29,19 +37,32 @@ export function formatError({
 	error: TRPCError;
 }): ErrorShape {
 	const { stack: _stack, ...data } = shape.data;
-	const fieldErrors = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
+	const fieldErrors =
+		error.cause instanceof ZodError
+			? z.flattenError(error.cause)
+			: error.cause instanceof InvalidFieldsError
+				? fieldErrorsOf(error.cause)
+				: null;
 	const retryAfter =
 		error.cause instanceof TooManyRequestsError ? error.cause.retryAfterSeconds : undefined;
 	return {
 		...shape,
-		message: publicMessage(error, fieldErrors !== null),
+		message: publicMessage(error),
 		data: {
 			...data,
 			fieldErrors,
 			...(typeof retryAfter === 'number' ? { retryAfter } : {}),
-			...(error.cause instanceof StepUpRequiredError ? { stepUpRequired: true as const } : {})
+			...(error.cause instanceof StepUpRequiredError ? { stepUpRequired: true as const } : {}),
+			...(error.cause instanceof StaleEditError ? { current: error.cause.current } : {})
 		}
 	};
+}
+
+/** A service's field errors in zod's flattened shape, so clients read both the same way. */
+function fieldErrorsOf(error: InvalidFieldsError): FieldErrors {
+	const fieldErrors: FieldErrors['fieldErrors'] = {};
+	for (const [field, message] of Object.entries(error.fields)) fieldErrors[field] = [message];
+	return { formErrors: [], fieldErrors };
 }
 
 /** The message a client may see: ours, or a generic one for anything unexpected. */

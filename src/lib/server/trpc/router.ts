@@ -10,6 +10,7 @@ import { authRouter } from './routers/auth';
 import { devRouter } from './routers/dev';
 import { healthProcedure } from './routers/health';
 import { setupRouter } from './routers/setup';
+import { resourcesRouter } from './routers/resources';
 
 export const appRouter = router({
 	health: healthProcedure,
@@ -21,6 +22,7 @@ export const appRouter = router({
 	apiTokens: apiTokensRouter,
 	sessions: sessionsRouter,
 	audit: auditRouter,
+	resources: resourcesRouter,
 	setup: setupRouter,
 	dev: devRouter
 });

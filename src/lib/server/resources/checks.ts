@@ -1,0 +1,30 @@
+// Start-up checks across definitions, which one definition alone cannot make: each is registered
+// under its own name, no two share a table, and every reference points at `users` or at a
+// registered resource. A mistake stops the app at start with the resource and field named.
+import { ResourceDefinitionError, type AnyResource } from './define';
+
+export function checkRegistry<R extends Record<string, AnyResource>>(resources: R): R {
+	const tables = new Set<string>();
+	for (const [key, resource] of Object.entries(resources)) {
+		if (key !== resource.name) {
+			throw new ResourceDefinitionError(`Resource ${resource.name} is registered as ${key}`);
+		}
+		if (tables.has(resource.table) || resource.table === 'users') {
+			throw new ResourceDefinitionError(`Resource ${key}: table ${resource.table} is taken`);
+		}
+		tables.add(resource.table);
+		for (const [field, definition] of Object.entries(resource.fields)) {
+			const target = definition.target;
+			if (
+				definition.kind === 'reference' &&
+				target !== 'users' &&
+				!Object.hasOwn(resources, target ?? '')
+			) {
+				throw new ResourceDefinitionError(
+					`Resource ${key}: field ${field} refers to ${target}, which is not registered`
+				);
+			}
+		}
+	}
+	return resources;
+}

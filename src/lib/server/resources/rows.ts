@@ -1,0 +1,89 @@
+// Reading a resource's rows: the columns to select, a stored row to the API's row, and the
+// titles of referenced rows, fetched with one query per referenced table for a whole page (never
+// one per row).
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import type { AnyResource } from './define';
+import { fieldOf } from './define';
+import type { ReferenceValue } from './fields';
+import { referenceTarget } from './targets';
+
+/** Resource tables are not in `Database`: the generic code reads them through this view. */
+export type AnyTables = Record<string, Record<string, unknown>>;
+
+export function tablesOf(db: Kysely<Database>): Kysely<AnyTables> {
+	return db as unknown as Kysely<AnyTables>;
+}
+
+export type StoredRow = Record<string, unknown>;
+export type ApiRow = Record<string, unknown> & {
+	id: string;
+	version: number;
+	createdAt: Date;
+	updatedAt: Date;
+};
+
+/** Every stored column of the resource, aliased to nothing: `id`, `version`, times, fields. */
+export function selectColumns(resource: AnyResource): string[] {
+	return ['id', 'version', 'created_at', 'updated_at', ...Object.values(resource.columns)];
+}
+
+/** A stored row as the API returns it; references carry an empty title until filled. */
+export function apiRow(resource: AnyResource, stored: StoredRow): ApiRow {
+	const row: ApiRow = {
+		id: stored.id as string,
+		version: Number(stored.version),
+		createdAt: new Date(Number(stored.created_at)),
+		updatedAt: new Date(Number(stored.updated_at))
+	};
+	for (const [key, column] of Object.entries(resource.columns)) {
+		const raw = stored[column];
+		row[key] = fieldOf(resource, key).read(raw === undefined ? null : raw);
+	}
+	for (const [key, field] of Object.entries(resource.fields)) {
+		if (field.compute) row[key] = field.compute(row);
+	}
+	return row;
+}
+
+/**
+ * Fills in the titles of every reference of `rows`: one query per referenced table, with the
+ * distinct ids of the page. A row that no longer exists keeps its id with an empty title.
+ */
+export async function fillReferences(
+	db: Kysely<Database>,
+	resource: AnyResource,
+	resources: Record<string, AnyResource>,
+	rows: ApiRow[]
+): Promise<void> {
+	const byTarget = new Map<string, string[]>();
+	for (const [key, field] of Object.entries(resource.fields)) {
+		if (field.kind === 'reference')
+			byTarget.set(field.target!, [...(byTarget.get(field.target!) ?? []), key]);
+	}
+	await Promise.all(
+		[...byTarget].map(async ([targetName, keys]) => {
+			const ids = new Set<string>();
+			for (const row of rows) {
+				for (const key of keys) {
+					const value = row[key] as ReferenceValue | null;
+					if (value) ids.add(value.id);
+				}
+			}
+			if (ids.size === 0) return;
+			const target = referenceTarget(targetName, resources);
+			const found = await tablesOf(db)
+				.selectFrom(target.table)
+				.select(['id', `${target.titleColumn} as title`])
+				.where('id', 'in', [...ids])
+				.execute();
+			const titles = new Map(found.map((row) => [row.id as string, String(row.title)]));
+			for (const row of rows) {
+				for (const key of keys) {
+					const value = row[key] as ReferenceValue | null;
+					if (value) row[key] = { id: value.id, title: titles.get(value.id) ?? '' };
+				}
+			}
+		})
+	);
+}

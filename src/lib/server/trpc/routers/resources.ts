@@ -1,0 +1,220 @@
+// The API of every registered resource, derived from its definition: `resources.<name>.list |
+// get | history | references | options | exportPage` (queries) and `create | update | delete |
+// bulk | action` (mutations). All on the verified tier (people and API tokens; read-only tokens
+// reach the queries only); each procedure checks its permission string against the role's grants
+// (permissions.ts) and, where the definition lists the operation under `stepUp`, a fresh code.
+import { z } from 'zod';
+import { roleCan } from '../../../permissions';
+import { MissingPermissionError } from '../../errors';
+import { runAction } from '../../resources/actions';
+import type { AnyResource, Fields, ListQuery, Resource, ResourceRow } from '../../resources/define';
+import { ID_PATTERN } from '../../resources/define';
+import { listHistory, referenceOptions } from '../../resources/history';
+import { exportRows, listRows } from '../../resources/list';
+import { resources } from '../../resources/registry';
+import { createRow, deleteRow, getRow, rowReferences, updateRow } from '../../resources/write';
+import type { SessionUser } from '../../auth/types';
+import { actorOf } from '../actor';
+import { assertStepUp, router, verifiedProcedure } from '../init';
+import type { Context } from '../context';
+
+const idSchema = z.string().regex(ID_PATTERN, { error: 'Not a valid id' });
+
+/** Refuses a role without `permission`, naming it. */
+export function requirePermission(user: Pick<SessionUser, 'role'>, permission: string): void {
+	if (!roleCan(user.role, permission)) throw new MissingPermissionError(permission);
+}
+
+type Ctx = Context & { user: SessionUser; session: NonNullable<Context['session']> };
+
+function allow(ctx: Ctx, resource: AnyResource, operation: string, stepUpName = operation): void {
+	requirePermission(ctx.user, `${resource.name}.${operation}`);
+	if (resource.stepUp.has(stepUpName)) assertStepUp(ctx);
+}
+
+/** Rows per `exportPage` call. */
+export const EXPORT_PAGE = 1000;
+
+export function resourceRouter<
+	F extends Fields,
+	A extends string,
+	Filter extends string,
+	Sort extends string
+>(definition: Resource<F, A, Filter, Sort>) {
+	const resource = definition as unknown as AnyResource;
+	const schemas = definition.schemas;
+	const one = resource.labelOne;
+	const referenceFields = Object.entries(resource.fields)
+		.filter(([, field]) => field.kind === 'reference')
+		.map(([key]) => key);
+	type Row = ResourceRow<F>;
+	return router({
+		list: verifiedProcedure
+			.meta({ description: `${resource.label}: search, filters, sort and pages, with the total.` })
+			.input(schemas.list)
+			.query(async ({ ctx, input }) => {
+				allow(ctx, resource, 'read');
+				const page = await listRows(ctx.deps, resource, resources, input);
+				return {
+					rows: page.rows as unknown as Row[],
+					total: page.total,
+					page: input.page,
+					pageSize: input.pageSize
+				};
+			}),
+
+		get: verifiedProcedure
+			.meta({ description: `One ${one}, with its version (what update and delete take).` })
+			.input(z.strictObject({ id: idSchema }))
+			.query(async ({ ctx, input }) => {
+				allow(ctx, resource, 'read');
+				return (await getRow(ctx.deps, resource, resources, input.id)) as unknown as Row;
+			}),
+
+		history: verifiedProcedure
+			.meta({ description: `A ${one}'s changes from the audit trail, newest first.` })
+			.input(
+				z.strictObject({ id: idSchema, page: z.number().int().min(1).max(100_000).default(1) })
+			)
+			.query(({ ctx, input }) => {
+				allow(ctx, resource, 'read');
+				return listHistory(ctx.deps, resource, input.id, input.page);
+			}),
+
+		references: verifiedProcedure
+			.meta({
+				description: `Rows of other resources that refer to a ${one} (what deleting it affects).`
+			})
+			.input(z.strictObject({ id: idSchema }))
+			.query(({ ctx, input }) => {
+				allow(ctx, resource, 'read');
+				return rowReferences(ctx.deps.db, resource, resources, input.id);
+			}),
+
+		options: verifiedProcedure
+			.meta({ description: `Up to 20 choices for a reference field of a ${one}, by search.` })
+			.input(
+				z.strictObject({
+					field: referenceFields.length
+						? z.enum(referenceFields as [string, ...string[]], {
+								error: `One of: ${referenceFields.join(', ')}`
+							})
+						: z.never(),
+					search: z.string().trim().max(100).default('')
+				})
+			)
+			.query(({ ctx, input }) => {
+				if (!roleCan(ctx.user.role, `${resource.name}.create`)) allow(ctx, resource, 'update', '');
+				return referenceOptions(ctx.deps, resource, resources, input.field, input.search);
+			}),
+
+		exportPage: verifiedProcedure
+			.meta({
+				description: `${EXPORT_PAGE} ${resource.label.toLowerCase()} at a time in list order, from \`offset\` (for exports); \`next\` is null at the end.`
+			})
+			.input(
+				z.strictObject({
+					query: schemas.list,
+					offset: z.number().int().min(0).max(10_000_000).default(0)
+				})
+			)
+			.query(async ({ ctx, input }) => {
+				allow(ctx, resource, 'read');
+				const query: ListQuery = input.query;
+				const rows = [];
+				for await (const batch of exportRows(
+					ctx.deps,
+					resource,
+					resources,
+					query,
+					EXPORT_PAGE,
+					input.offset
+				)) {
+					rows.push(...batch);
+					break;
+				}
+				const next = rows.length === EXPORT_PAGE ? input.offset + EXPORT_PAGE : null;
+				return { rows: rows as unknown as Row[], next };
+			}),
+
+		create: verifiedProcedure
+			.meta({ description: `Creates a ${one}; answers the new row.` })
+			.input(schemas.create)
+			.mutation(async ({ ctx, input }) => {
+				allow(ctx, resource, 'create');
+				return (await createRow(
+					ctx.deps,
+					resource,
+					resources,
+					actorOf(ctx),
+					input
+				)) as unknown as Row;
+			}),
+
+		update: verifiedProcedure
+			.meta({
+				description: `Changes a ${one} read at \`version\`; CONFLICT with the current row if it changed since.`
+			})
+			.input(schemas.update)
+			.mutation(async ({ ctx, input }) => {
+				allow(ctx, resource, 'update');
+				return (await updateRow(
+					ctx.deps,
+					resource,
+					resources,
+					actorOf(ctx),
+					input,
+					input.values
+				)) as unknown as Row;
+			}),
+
+		delete: verifiedProcedure
+			.meta({
+				description: `Deletes a ${one} read at \`version\`; CONFLICT if it changed or other rows need it.`
+			})
+			.input(schemas.row)
+			.mutation(async ({ ctx, input }) => {
+				allow(ctx, resource, 'delete');
+				await deleteRow(ctx.deps, resource, resources, actorOf(ctx), input);
+				return { ok: true as const };
+			}),
+
+		bulk: verifiedProcedure
+			.meta({
+				description: `Deletes or runs a bulk action on up to 100 ${resource.label.toLowerCase()}, all or none.`
+			})
+			.input(schemas.bulk)
+			.mutation(({ ctx, input }) => {
+				allow(
+					ctx,
+					resource,
+					input.action === 'delete' ? 'delete' : `action.${input.action}`,
+					input.action
+				);
+				return runAction(ctx.deps, resource, resources, actorOf(ctx), input.action, input.rows);
+			}),
+
+		action: verifiedProcedure
+			.meta({ description: `Runs one of a ${one}'s actions on it.` })
+			.input(schemas.action)
+			.mutation(({ ctx, input }) => {
+				allow(ctx, resource, `action.${input.action}`, input.action);
+				return runAction(ctx.deps, resource, resources, actorOf(ctx), input.action, [input]);
+			})
+	});
+}
+
+type RouterOf<R> =
+	R extends Resource<infer F, infer A, infer Filter, infer Sort>
+		? ReturnType<typeof resourceRouter<F, A, Filter, Sort>>
+		: never;
+
+function routers<R extends Record<string, AnyResource>>(
+	all: R
+): { [K in keyof R]: RouterOf<R[K]> } {
+	return Object.fromEntries(
+		Object.entries(all).map(([name, resource]) => [name, resourceRouter(resource)])
+	) as { [K in keyof R]: RouterOf<R[K]> };
+}
+
+export const resourcesRouter = router(routers(resources));
