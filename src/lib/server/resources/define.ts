@@ -43,12 +43,12 @@ type InputValue<F> =
 type OptionalOnCreate<F extends Fields> = {
 	[K in WritableKey<F>]: F[K] extends Field<unknown, true>
 		? K
-		: F[K] extends Field<boolean, false, 'boolean'>
+		: F[K] extends Field<unknown, boolean, FieldKind, boolean, true>
 			? K
 			: never;
 }[WritableKey<F>];
 
-/** What `create` takes: every writable field; optional and yes/no fields may be left out. */
+/** What `create` takes: every writable field; optional ones and ones with a default may be left out. */
 export type CreateInput<F extends Fields> = {
 	[K in Exclude<WritableKey<F>, OptionalOnCreate<F>>]: InputValue<F[K]>;
 } & { [K in OptionalOnCreate<F>]?: InputValue<F[K]> };

@@ -45,7 +45,8 @@ export interface Field<
 	Value = unknown,
 	Optional extends boolean = boolean,
 	Kind = FieldKind,
-	ReadOnly extends boolean = boolean
+	ReadOnly extends boolean = boolean,
+	Defaulted extends boolean = boolean
 > {
 	kind: Kind;
 	label?: string;
@@ -63,6 +64,8 @@ export interface Field<
 	input: z.ZodType;
 	/** Value for a create that leaves the field out, if any. */
 	default?: unknown;
+	/** Type-level only: whether a create may leave the field out because it has a default. */
+	readonly defaulted?: Defaulted;
 	/** The stored value to the API's value. */
 	read(raw: unknown): Value;
 	/** The API's value (already validated) to the stored one. */
@@ -81,24 +84,30 @@ export interface Field<
 }
 
 type Nullable<V, O extends boolean> = O extends true ? V | null : V;
+/** Whether options say `optional: true`, and whether they give a `default`. */
+type Opt<T> = T extends { optional: true } ? true : false;
+type Def<T> = T extends { default: unknown } ? true : false;
+/** A constructor's field type, from the options it was given. */
+type FieldOf<V, T, K extends FieldKind> = Field<Nullable<V, Opt<T>>, Opt<T>, K, false, Def<T>>;
 
-function base<O extends boolean>(
-	options: FieldOptions & { optional?: O }
-): Pick<Field, 'label' | 'hint' | 'column' | 'secret'> & { optional: O; readOnly: false } {
+function base(
+	options: FieldOptions & { optional?: boolean }
+): Pick<Field, 'label' | 'hint' | 'column' | 'secret'> & { optional: never; readOnly: false } {
 	return {
 		label: options.label,
 		hint: options.hint,
 		column: options.column,
-		optional: (options.optional ?? false) as O,
+		// Typed by each constructor's return type (from its options), which this cannot name.
+		optional: (options.optional ?? false) as never,
 		readOnly: false,
 		secret: options.secret ?? false
 	};
 }
 
 /** The field, shown on pages and returned by the API, but never written by either. */
-export function readOnly<V, O extends boolean, K>(
-	field: Field<V, O, K, false>
-): Field<V, O, K, true> {
+export function readOnly<V, O extends boolean, K, D extends boolean>(
+	field: Field<V, O, K, false, D>
+): Field<V, O, K, true, D> {
 	return { ...field, readOnly: true };
 }
 
@@ -113,9 +122,9 @@ interface TextOptions<O extends boolean> extends FieldOptions {
 }
 
 /** One line of text (default at most 255 characters; the migration's varchar must hold `max`). */
-export function text<O extends boolean = false>(
-	options: TextOptions<O> = {}
-): Field<Nullable<string, NoInfer<O>>, NoInfer<O>, 'text', false> {
+export function text<const T extends TextOptions<boolean> = {}>(
+	options: T = {} as T
+): NoInfer<FieldOf<string, T, 'text'>> {
 	const max = options.max ?? 255;
 	const min = options.min ?? 1;
 	return {
@@ -134,15 +143,15 @@ export function text<O extends boolean = false>(
 		default: options.default,
 		min,
 		max,
-		read: (raw) => raw as Nullable<string, O>,
+		read: (raw) => raw as never,
 		write: identity
 	};
 }
 
 /** Paragraphs of text (default at most 10,000 characters; a `text` column). */
-export function longText<O extends boolean = false>(
-	options: Omit<TextOptions<O>, 'unique'> = {}
-): Field<Nullable<string, NoInfer<O>>, NoInfer<O>, 'longText', false> {
+export function longText<const T extends Omit<TextOptions<boolean>, 'unique'> = {}>(
+	options: T = {} as T
+): NoInfer<FieldOf<string, T, 'longText'>> {
 	const max = options.max ?? 10_000;
 	return {
 		...base(options),
@@ -162,7 +171,7 @@ export function longText<O extends boolean = false>(
 			),
 		default: options.default,
 		max,
-		read: (raw) => raw as Nullable<string, O>,
+		read: (raw) => raw as never,
 		write: identity
 	};
 }
@@ -175,9 +184,9 @@ interface NumberOptions<O extends boolean> extends FieldOptions {
 }
 
 /** A whole number within ±2^53 (a `bigint` column holds any of them). */
-export function integer<O extends boolean = false>(
-	options: NumberOptions<O> = {}
-): Field<Nullable<number, NoInfer<O>>, NoInfer<O>, 'integer', false> {
+export function integer<const T extends NumberOptions<boolean> = {}>(
+	options: T = {} as T
+): NoInfer<FieldOf<number, T, 'integer'>> {
 	const min = options.min ?? Number.MIN_SAFE_INTEGER;
 	const max = options.max ?? Number.MAX_SAFE_INTEGER;
 	return {
@@ -194,7 +203,7 @@ export function integer<O extends boolean = false>(
 		min: options.min,
 		max: options.max,
 		// mysql2 returns BIGINT as a string.
-		read: (raw) => (raw === null ? null : Number(raw)) as Nullable<number, O>,
+		read: (raw) => (raw === null ? null : Number(raw)) as never,
 		write: identity
 	};
 }
@@ -213,9 +222,9 @@ interface DecimalOptions<O extends boolean> extends FieldOptions {
  * number of its smallest unit (cents for scale 2) in a `bigint` column: exact and sortable on
  * both databases, where SQLite has no decimal type.
  */
-export function decimal<O extends boolean = false>(
-	options: DecimalOptions<O> = {}
-): Field<Nullable<string, NoInfer<O>>, NoInfer<O>, 'decimal', false> {
+export function decimal<const T extends DecimalOptions<boolean> = {}>(
+	options: T = {} as T
+): NoInfer<FieldOf<string, T, 'decimal'>> {
 	const scale = options.scale ?? 2;
 	const unit = 10n ** BigInt(scale);
 	// At most 15 digits in all, so the stored whole number stays exact in a JavaScript number.
@@ -255,8 +264,7 @@ export function decimal<O extends boolean = false>(
 		scale,
 		min: options.min,
 		max: options.max,
-		read: (raw) =>
-			(raw === null ? null : format(BigInt(raw as string | number))) as Nullable<string, O>,
+		read: (raw) => (raw === null ? null : format(BigInt(raw as string | number))) as never,
 		write: (value) => (value === null ? null : Number(toUnits(value as string)))
 	};
 }
@@ -264,7 +272,7 @@ export function decimal<O extends boolean = false>(
 /** Yes or no (never null); stored as 0 or 1. Defaults to false on create. */
 export function boolean(
 	options: Omit<FieldOptions, 'optional'> & { default?: boolean } = {}
-): Field<boolean, false, 'boolean', false> {
+): Field<boolean, false, 'boolean', false, true> {
 	return {
 		...base({ ...options, optional: false }),
 		kind: 'boolean',
@@ -278,10 +286,10 @@ export function boolean(
 }
 
 /** One of a fixed list of strings; stored as the string itself. */
-export function choice<const C extends readonly [string, ...string[]], O extends boolean = false>(
-	choices: C,
-	options: FieldOptions & { optional?: O; default?: C[number] } = {}
-): Field<Nullable<C[number], NoInfer<O>>, NoInfer<O>, 'choice', false> {
+export function choice<
+	const C extends readonly [string, ...string[]],
+	const T extends FieldOptions & { optional?: boolean; default?: C[number] } = {}
+>(choices: C, options: T = {} as T): NoInfer<FieldOf<C[number], T, 'choice'>> {
 	return {
 		...base(options),
 		kind: 'choice',
@@ -290,30 +298,30 @@ export function choice<const C extends readonly [string, ...string[]], O extends
 		input: z.enum(choices, { error: `One of: ${choices.join(', ')}` }),
 		default: options.default,
 		choices,
-		read: (raw) => raw as Nullable<C[number], O>,
+		read: (raw) => raw as never,
 		write: identity
 	};
 }
 
 /** A calendar date, 'YYYY-MM-DD' (no time zone); stored as that text, which sorts by date. */
-export function date<O extends boolean = false>(
-	options: FieldOptions & { optional?: O } = {}
-): Field<Nullable<string, NoInfer<O>>, NoInfer<O>, 'date', false> {
+export function date<const T extends FieldOptions & { optional?: boolean } = {}>(
+	options: T = {} as T
+): NoInfer<FieldOf<string, T, 'date'>> {
 	return {
 		...base(options),
 		kind: 'date',
 		searchable: false,
 		unique: false,
 		input: z.iso.date({ error: 'A date (YYYY-MM-DD)' }),
-		read: (raw) => raw as Nullable<string, O>,
+		read: (raw) => raw as never,
 		write: identity
 	};
 }
 
 /** A moment in time; a Date on the API (superjson carries it), Unix milliseconds when stored. */
-export function datetime<O extends boolean = false>(
-	options: FieldOptions & { optional?: O } = {}
-): Field<Nullable<Date, NoInfer<O>>, NoInfer<O>, 'datetime', false> {
+export function datetime<const T extends FieldOptions & { optional?: boolean } = {}>(
+	options: T = {} as T
+): NoInfer<FieldOf<Date, T, 'datetime'>> {
 	return {
 		...base(options),
 		kind: 'datetime',
@@ -323,7 +331,7 @@ export function datetime<O extends boolean = false>(
 			.date({ error: 'A date and time' })
 			.min(new Date('1970-01-01T00:00:00Z'), { error: 'From 1970 on' })
 			.max(new Date('9999-12-31T23:59:59Z'), { error: 'Before the year 10000' }),
-		read: (raw) => (raw === null ? null : new Date(Number(raw))) as Nullable<Date, O>,
+		read: (raw) => (raw === null ? null : new Date(Number(raw))) as never,
 		write: (value) => (value === null ? null : (value as Date).getTime())
 	};
 }
@@ -334,10 +342,10 @@ export function datetime<O extends boolean = false>(
  * one is deleted is the migration's foreign key (optional references: SET NULL; required ones:
  * the delete is refused while rows refer to it).
  */
-export function reference<O extends boolean = false>(
+export function reference<const T extends FieldOptions & { optional?: boolean } = {}>(
 	target: string,
-	options: FieldOptions & { optional?: O } = {}
-): Field<Nullable<ReferenceValue, NoInfer<O>>, NoInfer<O>, 'reference', false> {
+	options: T = {} as T
+): NoInfer<FieldOf<ReferenceValue, T, 'reference'>> {
 	return {
 		...base(options),
 		kind: 'reference',
@@ -346,8 +354,7 @@ export function reference<O extends boolean = false>(
 		input: z.string().regex(/^[a-z2-7]{1,32}$/, { error: 'Not a valid id' }),
 		target,
 		// The title is filled in by one query per referenced table (resources/references.ts).
-		read: (raw) =>
-			(raw === null ? null : { id: raw as string, title: '' }) as Nullable<ReferenceValue, O>,
+		read: (raw) => (raw === null ? null : { id: raw as string, title: '' }) as never,
 		write: identity
 	};
 }
@@ -356,7 +363,7 @@ export function reference<O extends boolean = false>(
 export function computed<V extends string | number | boolean | null>(
 	compute: (row: Record<string, unknown>) => V,
 	options: Pick<FieldOptions, 'label' | 'hint'> = {}
-): Field<V, false, 'computed', true> {
+): Field<V, false, 'computed', true, false> {
 	return {
 		...base(options),
 		optional: false,
