@@ -10,7 +10,7 @@ import { authRouter } from './routers/auth';
 import { devRouter } from './routers/dev';
 import { healthProcedure } from './routers/health';
 import { setupRouter } from './routers/setup';
-import { resourcesRouter } from './routers/resources';
+import { resourceCatalogProcedure, resourcesRouter } from './routers/resources';
 
 export const appRouter = router({
 	health: healthProcedure,
@@ -23,6 +23,7 @@ export const appRouter = router({
 	sessions: sessionsRouter,
 	audit: auditRouter,
 	resources: resourcesRouter,
+	resourceCatalog: resourceCatalogProcedure,
 	setup: setupRouter,
 	dev: devRouter
 });

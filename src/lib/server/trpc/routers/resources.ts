@@ -9,6 +9,7 @@ import { MissingPermissionError } from '../../errors';
 import { runAction } from '../../resources/actions';
 import type { AnyResource, Fields, ListQuery, Resource, ResourceRow } from '../../resources/define';
 import { ID_PATTERN } from '../../resources/define';
+import { describeResource } from '../../resources/describe';
 import { listHistory, referenceOptions } from '../../resources/history';
 import { exportRows, listRows } from '../../resources/list';
 import { resources } from '../../resources/registry';
@@ -218,3 +219,18 @@ function routers<R extends Record<string, AnyResource>>(
 }
 
 export const resourcesRouter = router(routers(resources));
+
+/**
+ * `resourceCatalog`: every resource the caller's role may read, described for drawing it (pages,
+ * the nav, generic tools). Outside `resources.*` so no resource name can collide with it.
+ */
+export const resourceCatalogProcedure = verifiedProcedure
+	.meta({
+		description:
+			'The resources you may read: fields, list settings, actions and what your role may do.'
+	})
+	.query(({ ctx }) =>
+		Object.values(resources as Record<string, AnyResource>)
+			.filter((resource) => roleCan(ctx.user.role, resource.permission('read')))
+			.map((resource) => describeResource(resource, ctx.user.role))
+	);
