@@ -9,7 +9,9 @@ import { MysqlAdapter, sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
 	const isMysql = db.getExecutor().adapter instanceof MysqlAdapter;
-	const key = isMysql ? sql`varchar(64) character set utf8mb4 collate utf8mb4_bin` : sql`varchar(64)`;
+	const key = isMysql
+		? sql`varchar(64) character set utf8mb4 collate utf8mb4_bin`
+		: sql`varchar(64)`;
 	await db.schema
 		.createTable('feature_flags')
 		.addColumn('id', 'varchar(32)', (col) => col.primaryKey())
