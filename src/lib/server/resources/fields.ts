@@ -84,6 +84,8 @@ export interface Field<
 }
 
 type Nullable<V, O extends boolean> = O extends true ? V | null : V;
+/** A constructor called without options. */
+type NoOptions = Record<never, never>;
 /** Whether options say `optional: true`, and whether they give a `default`. */
 type Opt<T> = T extends { optional: true } ? true : false;
 type Def<T> = T extends { default: unknown } ? true : false;
@@ -122,7 +124,7 @@ interface TextOptions<O extends boolean> extends FieldOptions {
 }
 
 /** One line of text (default at most 255 characters; the migration's varchar must hold `max`). */
-export function text<const T extends TextOptions<boolean> = {}>(
+export function text<const T extends TextOptions<boolean> = NoOptions>(
 	options: T = {} as T
 ): NoInfer<FieldOf<string, T, 'text'>> {
 	const max = options.max ?? 255;
@@ -149,7 +151,7 @@ export function text<const T extends TextOptions<boolean> = {}>(
 }
 
 /** Paragraphs of text (default at most 10,000 characters; a `text` column). */
-export function longText<const T extends Omit<TextOptions<boolean>, 'unique'> = {}>(
+export function longText<const T extends Omit<TextOptions<boolean>, 'unique'> = NoOptions>(
 	options: T = {} as T
 ): NoInfer<FieldOf<string, T, 'longText'>> {
 	const max = options.max ?? 10_000;
@@ -184,7 +186,7 @@ interface NumberOptions<O extends boolean> extends FieldOptions {
 }
 
 /** A whole number within ±2^53 (a `bigint` column holds any of them). */
-export function integer<const T extends NumberOptions<boolean> = {}>(
+export function integer<const T extends NumberOptions<boolean> = NoOptions>(
 	options: T = {} as T
 ): NoInfer<FieldOf<number, T, 'integer'>> {
 	const min = options.min ?? Number.MIN_SAFE_INTEGER;
@@ -222,7 +224,7 @@ interface DecimalOptions<O extends boolean> extends FieldOptions {
  * number of its smallest unit (cents for scale 2) in a `bigint` column: exact and sortable on
  * both databases, where SQLite has no decimal type.
  */
-export function decimal<const T extends DecimalOptions<boolean> = {}>(
+export function decimal<const T extends DecimalOptions<boolean> = NoOptions>(
 	options: T = {} as T
 ): NoInfer<FieldOf<string, T, 'decimal'>> {
 	const scale = options.scale ?? 2;
@@ -271,7 +273,7 @@ export function decimal<const T extends DecimalOptions<boolean> = {}>(
 
 /** Yes or no (never null); stored as 0 or 1. Defaults to false on create. */
 export function boolean(
-	options: Omit<FieldOptions, 'optional'> & { default?: boolean } = {}
+	options: Omit<FieldOptions, 'optional'> & { default?: boolean } = NoOptions
 ): Field<boolean, false, 'boolean', false, true> {
 	return {
 		...base({ ...options, optional: false }),
@@ -288,7 +290,7 @@ export function boolean(
 /** One of a fixed list of strings; stored as the string itself. */
 export function choice<
 	const C extends readonly [string, ...string[]],
-	const T extends FieldOptions & { optional?: boolean; default?: C[number] } = {}
+	const T extends FieldOptions & { optional?: boolean; default?: C[number] } = NoOptions
 >(choices: C, options: T = {} as T): NoInfer<FieldOf<C[number], T, 'choice'>> {
 	return {
 		...base(options),
@@ -304,7 +306,7 @@ export function choice<
 }
 
 /** A calendar date, 'YYYY-MM-DD' (no time zone); stored as that text, which sorts by date. */
-export function date<const T extends FieldOptions & { optional?: boolean } = {}>(
+export function date<const T extends FieldOptions & { optional?: boolean } = NoOptions>(
 	options: T = {} as T
 ): NoInfer<FieldOf<string, T, 'date'>> {
 	return {
@@ -319,7 +321,7 @@ export function date<const T extends FieldOptions & { optional?: boolean } = {}>
 }
 
 /** A moment in time; a Date on the API (superjson carries it), Unix milliseconds when stored. */
-export function datetime<const T extends FieldOptions & { optional?: boolean } = {}>(
+export function datetime<const T extends FieldOptions & { optional?: boolean } = NoOptions>(
 	options: T = {} as T
 ): NoInfer<FieldOf<Date, T, 'datetime'>> {
 	return {
@@ -342,7 +344,7 @@ export function datetime<const T extends FieldOptions & { optional?: boolean } =
  * one is deleted is the migration's foreign key (optional references: SET NULL; required ones:
  * the delete is refused while rows refer to it).
  */
-export function reference<const T extends FieldOptions & { optional?: boolean } = {}>(
+export function reference<const T extends FieldOptions & { optional?: boolean } = NoOptions>(
 	target: string,
 	options: T = {} as T
 ): NoInfer<FieldOf<ReferenceValue, T, 'reference'>> {
@@ -362,7 +364,7 @@ export function reference<const T extends FieldOptions & { optional?: boolean } 
 /** A read-only value worked out from the row's other fields (never stored or written). */
 export function computed<V extends string | number | boolean | null>(
 	compute: (row: Record<string, unknown>) => V,
-	options: Pick<FieldOptions, 'label' | 'hint'> = {}
+	options: Pick<FieldOptions, 'label' | 'hint'> = NoOptions
 ): Field<V, false, 'computed', true, false> {
 	return {
 		...base(options),
