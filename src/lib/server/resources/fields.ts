@@ -273,7 +273,7 @@ export function decimal<const T extends DecimalOptions<boolean> = NoOptions>(
 
 /** Yes or no (never null); stored as 0 or 1. Defaults to false on create. */
 export function boolean(
-	options: Omit<FieldOptions, 'optional'> & { default?: boolean } = NoOptions
+	options: Omit<FieldOptions, 'optional'> & { default?: boolean } = {}
 ): Field<boolean, false, 'boolean', false, true> {
 	return {
 		...base({ ...options, optional: false }),
@@ -364,7 +364,7 @@ export function reference<const T extends FieldOptions & { optional?: boolean } 
 /** A read-only value worked out from the row's other fields (never stored or written). */
 export function computed<V extends string | number | boolean | null>(
 	compute: (row: Record<string, unknown>) => V,
-	options: Pick<FieldOptions, 'label' | 'hint'> = NoOptions
+	options: Pick<FieldOptions, 'label' | 'hint'> = {}
 ): Field<V, false, 'computed', true, false> {
 	return {
 		...base(options),
