@@ -250,11 +250,15 @@ export function decimal<const T extends DecimalOptions<boolean> = NoOptions>(
 		});
 	if (options.min !== undefined) {
 		const min = toUnits(String(options.min));
-		input = input.refine((value) => toUnits(value) >= min, { error: `At least ${options.min}` });
+		input = input.refine((value) => !pattern.test(value) || toUnits(value) >= min, {
+			error: `At least ${options.min}`
+		});
 	}
 	if (options.max !== undefined) {
 		const max = toUnits(String(options.max));
-		input = input.refine((value) => toUnits(value) <= max, { error: `At most ${options.max}` });
+		input = input.refine((value) => !pattern.test(value) || toUnits(value) <= max, {
+			error: `At most ${options.max}`
+		});
 	}
 	return {
 		...base(options),
