@@ -149,7 +149,12 @@ describe('defineResource', () => {
 			'sets nope'
 		],
 		['a step-up on an unknown action', { stepUp: ['archive'] }, 'stepUp archive'],
-		['a table name with a quote', { table: "th'ings" }, 'table']
+		['a table name with a quote', { table: "th'ings" }, 'table'],
+		[
+			'a required reference to users',
+			{ fields: { ...fields, owner: reference('users') } },
+			'owner: a reference to users must be optional'
+		]
 	])('refuses %s, naming the resource', (_name, overrides, message) => {
 		expect(definition(overrides)).toThrow(ResourceDefinitionError);
 		expect(definition(overrides)).toThrow(new RegExp(`^Resource things: .*${message}`));

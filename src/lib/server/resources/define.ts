@@ -227,6 +227,12 @@ export function defineResource<
 		if (!NAME.test(key)) fail(`field ${key}: names are camelCase`);
 		if (['id', 'version', ...STANDARD_COLUMNS].includes(key))
 			fail(`field ${key} is a standard column`);
+		// Deleting a user must never fail on a row that points at them: the migration's foreign key
+		// sets such a reference to null, which only an optional field allows.
+		const field = fields[key];
+		if (field?.kind === 'reference' && field.target === 'users' && !field.optional) {
+			fail(`field ${key}: a reference to users must be optional (users can be deleted)`);
+		}
 	}
 	const title = fields[config.title];
 	if (!title || title.kind !== 'text') fail(`title ${config.title} must be a text field`);
