@@ -12,7 +12,10 @@ import type { Actor } from '../services/actor';
 import type { ServiceDeps } from '../services/deps';
 import type { AnyResource, RowVersion } from './define';
 import { tablesOf, type ApiRow } from './rows';
-import { removeRow, rowAtVersion, writeRow, type Changes } from './write';
+import { removeRow } from './delete';
+import { rowAtVersion } from './reading';
+import type { Changes } from './values';
+import { writeRow } from './write';
 
 type Resources = Record<string, AnyResource>;
 

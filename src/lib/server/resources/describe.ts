@@ -2,7 +2,8 @@
 // field kinds and limits, list settings, actions, which operations need a fresh code, and what
 // the asking role may do. Plain data: it goes to the browser as page data.
 import { roleCan } from '../../permissions';
-import { fieldLabel, OPERATIONS, type AnyResource, type Operation } from './define';
+import { fieldLabel } from './define';
+import { OPERATIONS, type AnyResource, type Operation } from './types';
 import type { FieldKind } from './fields';
 
 export interface FieldDescription {
