@@ -14,14 +14,8 @@ import { build } from 'esbuild';
 import { hashPassword } from '../src/lib/server/auth/password';
 import { startAppServer, type AppServer } from '../tools/app-server';
 import { startSmtpSink, type SmtpSink } from '../tools/smtp-sink';
-import {
-	ADMIN_USERNAME,
-	BENCH_PASSWORD,
-	createBenchDatabase,
-	memberAt,
-	seedUsers,
-	type BenchDatabase
-} from './database';
+import { createTestDatabase, type TestDatabase } from '../tools/databases';
+import { ADMIN_USERNAME, BENCH_PASSWORD, memberAt, seedUsers } from './database';
 import {
 	countRoundTrips,
 	readServerStats,
@@ -118,8 +112,11 @@ async function bundleEndpoints(): Promise<void> {
 class Resources {
 	private releases: Array<() => Promise<void>> = [];
 
-	async database(options: BenchOptions): Promise<BenchDatabase> {
-		const database = await createBenchDatabase(options.dialect, options.mysqlUrl);
+	async database(options: BenchOptions): Promise<TestDatabase> {
+		const database = await createTestDatabase(options.dialect, {
+			mysqlUrl: options.mysqlUrl,
+			label: 'bench'
+		});
 		this.releases.push(() => database.drop());
 		return database;
 	}
@@ -170,12 +167,12 @@ class Resources {
 
 async function runBenchmark(
 	options: BenchOptions,
-	database: BenchDatabase,
+	database: TestDatabase,
 	origin: string,
 	sink: SmtpSink
 ): Promise<BenchResults> {
 	log(`seeding ${options.users} users (${options.dialect})`);
-	await seedUsers(database.url, options.users);
+	await seedUsers(database.db, options.users);
 	const admin = await signIn(origin, sink, ADMIN_USERNAME);
 	const withCookie = { cookie: `session=${admin.token}` };
 	const seconds = { warmup: options.warmupSeconds, duration: options.durationSeconds };
