@@ -11,7 +11,7 @@ describe.each(dialects)('createTestDatabase on %s', (dialect) => {
 		const database = await createTestDatabase(dialect, {
 			label: 'bench',
 			mysqlUrl: dialect === 'mysql' ? mysqlBaseUrl() : undefined,
-			db: { log: (event) => logged.push(event.query.sql) }
+			db: { log: (event) => void logged.push(event.query.sql) }
 		});
 		try {
 			expect(database.url).toMatch(
