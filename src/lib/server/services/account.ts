@@ -92,14 +92,9 @@ export async function listOwnSessions(
 ): Promise<OwnSessionPage> {
 	const { sessions, total } = await listSessions(deps, { userId, ...paging });
 	return {
-		sessions: sessions.map((entry) => ({
-			publicId: entry.publicId,
-			state: entry.state,
-			createdAt: entry.createdAt,
-			lastSeenAt: entry.lastSeenAt,
-			expiresAt: entry.expiresAt,
-			ip: entry.ip,
-			userAgent: entry.userAgent,
+		// Whose they are goes without saying here.
+		sessions: sessions.map(({ userId: _userId, username: _username, ...entry }) => ({
+			...entry,
 			current: entry.publicId === currentPublicId
 		})),
 		total
