@@ -15,6 +15,8 @@ const context = new Map([
 	['__request__', { page: { data: { appName: 'Admin' }, url: new URL('http://localhost/login') } }]
 ]);
 const text = (html: string) => createRawSnippet(() => ({ render: () => html }));
+/** What the root and (auth) layouts give every page. */
+const layoutData = { appName: 'Admin', stepUpMinutes: 10, theme: 'system', user: null } as const;
 const HEADING = /<h1 class="text-xl font-semibold tracking-tight">([^<]*)<\/h1>/g;
 
 /** Runs the helper's submit function the way `use:enhance` does, with `update` as given. */
@@ -87,7 +89,15 @@ describe('AuthCard', () => {
 
 describe('the three pages use it, one heading each', () => {
 	it.each([
-		['login', () => render(LoginPage, { props: { data: {}, form: null }, context }), 'Sign in'],
+		[
+			'login',
+			() =>
+				render(LoginPage, {
+					props: { data: { ...layoutData, setupDone: false }, form: null },
+					context
+				}),
+			'Sign in'
+		],
 		[
 			'setup',
 			() => render(SetupPage, { props: { form: null }, context }),
@@ -99,13 +109,16 @@ describe('the three pages use it, one heading each', () => {
 				render(VerifyPage, {
 					props: {
 						data: {
+							...layoutData,
 							backup: false,
 							hasEmail: true,
 							email: 'a***@example.com',
 							now: 0,
 							expiresAt: 300_000,
 							resendAt: null,
-							query: ''
+							query: '',
+							unsent: false,
+							resent: false
 						},
 						form: null
 					},
