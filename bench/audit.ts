@@ -7,15 +7,14 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { CompiledQuery } from 'kysely';
 import type { DatabaseDialect } from '../src/lib/server/config';
-import { createDb } from '../src/lib/server/db/create-db';
 import { migrateToLatest } from '../src/lib/server/db/migrator';
 import { createMailer } from '../src/lib/server/mail';
 import { createContextInner } from '../src/lib/server/trpc/context';
 import { createCaller } from '../src/lib/server/trpc/router';
 import { loadMigrations } from '../scripts/load-migrations';
 import { seedAuditVolume } from '../tools/audit-volume';
+import { createTestDatabase } from '../tools/databases';
 import { captureQueries, explain, formatPlan } from '../tools/query-plans';
-import { createBenchDatabase } from './database';
 
 const USAGE =
 	'usage: npm run bench:audit -- [--db sqlite|mysql] [--rows N] [--users N] [--runs N] [--plans]';
@@ -63,9 +62,12 @@ async function main(): Promise<number> {
 		console.error(`${options}\n${USAGE}`);
 		return 2;
 	}
-	const database = await createBenchDatabase(options.dialect, process.env.MYSQL_URL);
 	const capture = captureQueries();
-	const { db } = createDb(database.url, { log: capture.log });
+	const database = await createTestDatabase(options.dialect, {
+		label: 'bench',
+		db: { log: capture.log }
+	});
+	const { db } = database;
 	try {
 		await migrateToLatest(db, await loadMigrations());
 		log(`seeding ${options.users} users and ${options.rows} audit rows (${options.dialect})`);
@@ -151,7 +153,6 @@ async function main(): Promise<number> {
 		console.log(rows.join('\n'));
 		return 0;
 	} finally {
-		await db.destroy();
 		await database.drop();
 	}
 }

@@ -14,14 +14,8 @@ import { build } from 'esbuild';
 import { hashPassword } from '../src/lib/server/auth/password';
 import { startAppServer, type AppServer } from '../tools/app-server';
 import { startSmtpSink, type SmtpSink } from '../tools/smtp-sink';
-import {
-	ADMIN_USERNAME,
-	BENCH_PASSWORD,
-	createBenchDatabase,
-	memberAt,
-	seedUsers,
-	type BenchDatabase
-} from './database';
+import { createTestDatabase, type TestDatabase } from '../tools/databases';
+import { ADMIN_USERNAME, BENCH_PASSWORD, memberAt, seedUsers } from './database';
 import {
 	countRoundTrips,
 	readServerStats,
@@ -52,6 +46,9 @@ import {
 const PAGE_OF_50 = { pageSize: 50 };
 const PATHS = {
 	baseline: '/bench/users',
+	// auth.me with no session: the app's hooks, SvelteKit and tRPC around nothing (it answers null
+	// without a query), the floor every /trpc request pays whatever it does.
+	floor: '/trpc/auth.me',
 	api: trpcQueryPath('users.list', PAGE_OF_50),
 	page: `/users?pageSize=${PAGE_OF_50.pageSize}`,
 	me: '/trpc/auth.me'
@@ -115,8 +112,11 @@ async function bundleEndpoints(): Promise<void> {
 class Resources {
 	private releases: Array<() => Promise<void>> = [];
 
-	async database(options: BenchOptions): Promise<BenchDatabase> {
-		const database = await createBenchDatabase(options.dialect, options.mysqlUrl);
+	async database(options: BenchOptions): Promise<TestDatabase> {
+		const database = await createTestDatabase(options.dialect, {
+			mysqlUrl: options.mysqlUrl,
+			label: 'bench'
+		});
 		this.releases.push(() => database.drop());
 		return database;
 	}
@@ -167,12 +167,12 @@ class Resources {
 
 async function runBenchmark(
 	options: BenchOptions,
-	database: BenchDatabase,
+	database: TestDatabase,
 	origin: string,
 	sink: SmtpSink
 ): Promise<BenchResults> {
 	log(`seeding ${options.users} users (${options.dialect})`);
-	await seedUsers(database.url, options.users);
+	await seedUsers(database.db, options.users);
 	const admin = await signIn(origin, sink, ADMIN_USERNAME);
 	const withCookie = { cookie: `session=${admin.token}` };
 	const seconds = { warmup: options.warmupSeconds, duration: options.durationSeconds };
@@ -181,6 +181,7 @@ async function runBenchmark(
 	const roundTrips = {
 		sessionValidation: await probe(PATHS.me, withCookie),
 		baseline: await probe(PATHS.baseline, {}),
+		floor: await probe(PATHS.floor, {}),
 		api: await probe(PATHS.api, withCookie),
 		page: await probe(PATHS.page, withCookie)
 	};
@@ -192,6 +193,7 @@ async function runBenchmark(
 	});
 	const loads = {
 		baseline: throughput(PATHS.baseline, {}),
+		floor: throughput(PATHS.floor, {}),
 		api: throughput(PATHS.api, withCookie),
 		page: throughput(PATHS.page, withCookie),
 		// auth.me at a fixed rate, so its latency is the request's own, not a queue it fills itself.
@@ -223,18 +225,23 @@ async function runBenchmark(
 		};
 	}
 
-	// Baseline, API and page take turns in short rounds, so a burst of other work on the machine
-	// falls on all three alike instead of on whichever ran at that moment.
+	// Baseline, floor, API and page take turns in short rounds, so a burst of other work on the
+	// machine falls on all four alike instead of on whichever ran at that moment.
+	const turns = ['baseline', 'floor', 'api', 'page'] as const;
 	log(
-		`baseline, api, page: ${options.rounds} rounds of ${seconds.duration / options.rounds} s each`
+		`${turns.join(', ')}: ${options.rounds} rounds of ${seconds.duration / options.rounds} s each`
 	);
-	const rounds = { baseline: [] as Scenario[], api: [] as Scenario[], page: [] as Scenario[] };
+	const rounds = Object.fromEntries(turns.map((name) => [name, [] as Scenario[]])) as Record<
+		(typeof turns)[number],
+		Scenario[]
+	>;
 	for (let round = 0; round < options.rounds; round++) {
-		for (const name of ['baseline', 'api', 'page'] as const) {
+		for (const name of turns) {
 			rounds[name].push(await measure(loads[name], seconds.duration / options.rounds));
 		}
 	}
 	const baseline = combineRounds(rounds.baseline);
+	const floor = combineRounds(rounds.floor);
 	const api = combineRounds(rounds.api);
 	const page = combineRounds(rounds.page);
 	log(`auth.me alone: ${seconds.duration} s`);
@@ -280,12 +287,14 @@ async function runBenchmark(
 			stormLogins: options.stormLogins,
 			maxOldSpaceMb: options.maxOldSpaceMb ?? null
 		},
-		scenarios: { baseline, api, page, meAlone, meDuringStorm, stormLogins },
+		scenarios: { baseline, floor, api, page, meAlone, meDuringStorm, stormLogins },
 		ratios: {
 			apiToBaseline: api.requestsPerSecond / baseline.requestsPerSecond,
 			pageToBaseline: page.requestsPerSecond / baseline.requestsPerSecond,
 			apiToBaselineByCpu: baseline.cpuMsPerRequest / api.cpuMsPerRequest,
-			pageToBaselineByCpu: baseline.cpuMsPerRequest / page.cpuMsPerRequest
+			pageToBaselineByCpu: baseline.cpuMsPerRequest / page.cpuMsPerRequest,
+			apiToQueryAndFloorByCpu:
+				(baseline.cpuMsPerRequest + floor.cpuMsPerRequest) / api.cpuMsPerRequest
 		},
 		roundTrips,
 		flow,

@@ -1,48 +1,9 @@
-// The benchmark's own database, thrown away afterwards: a temporary SQLite file, or a new MySQL
-// database next to MYSQL_URL's. The server migrates it on start; the users are seeded here.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
+// The benchmark's users. Its database is tools/databases.ts's throw-away one (labelled `bench`);
+// the server migrates it on start, and the users are seeded here.
+import type { Insertable, Kysely } from 'kysely';
 import { hashPassword } from '../src/lib/server/auth/password';
-import type { DatabaseDialect } from '../src/lib/server/config';
-import { createDb } from '../src/lib/server/db/create-db';
-import type { Insertable } from 'kysely';
-import type { UsersTable } from '../src/lib/server/db/schema';
+import type { Database, UsersTable } from '../src/lib/server/db/schema';
 import { newId } from '../src/lib/server/ids';
-
-export interface BenchDatabase {
-	url: string;
-	drop(): Promise<void>;
-}
-
-export async function createBenchDatabase(
-	dialect: DatabaseDialect,
-	mysqlUrl: string | undefined
-): Promise<BenchDatabase> {
-	if (dialect === 'sqlite') {
-		const dir = mkdtempSync(join(tmpdir(), 'admin-bench-'));
-		return {
-			url: `file:${join(dir, 'app.db')}`,
-			drop: async () => rmSync(dir, { recursive: true, force: true })
-		};
-	}
-	const server = new URL(mysqlUrl!);
-	const name = `${server.pathname.slice(1) || 'bench'}_bench_${randomBytes(4).toString('hex')}`;
-	server.pathname = '/';
-	const admin = await createConnection({ uri: server.toString() });
-	await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-	const url = new URL(server);
-	url.pathname = `/${name}`;
-	return {
-		url: url.toString(),
-		async drop() {
-			await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-			await admin.end();
-		}
-	};
-}
 
 export const BENCH_PASSWORD = 'bench password that is long enough';
 export const ADMIN_USERNAME = 'bench-admin';
@@ -64,36 +25,27 @@ const BATCH = 500;
  * One admin and `members` members, all with BENCH_PASSWORD. The password is hashed once and the
  * hash reused (argon2 salts each hash, but the server only ever verifies it), in batched inserts.
  */
-export async function seedUsers(url: string, members: number): Promise<void> {
-	const { db } = createDb(url);
-	try {
-		const passwordHash = await hashPassword(BENCH_PASSWORD);
-		const now = Date.now();
-		const row = (
-			user: SeededUser,
-			role: 'admin' | 'member',
-			i: number
-		): Insertable<UsersTable> => ({
-			id: newId(),
-			username: user.username,
-			email: user.email,
-			password_hash: passwordHash,
-			role,
-			// Distinct creation times, as in a real table (one of the sort orders uses them).
-			created_at: now - i * 1000,
-			updated_at: now
-		});
-		await db
-			.insertInto('users')
-			.values(row({ username: ADMIN_USERNAME, email: `${ADMIN_USERNAME}@example.com` }, 'admin', 0))
-			.execute();
-		for (let start = 0; start < members; start += BATCH) {
-			const end = Math.min(start + BATCH, members);
-			const rows = [];
-			for (let i = start; i < end; i++) rows.push(row(memberAt(i), 'member', i + 1));
-			await db.insertInto('users').values(rows).execute();
-		}
-	} finally {
-		await db.destroy();
+export async function seedUsers(db: Kysely<Database>, members: number): Promise<void> {
+	const passwordHash = await hashPassword(BENCH_PASSWORD);
+	const now = Date.now();
+	const row = (user: SeededUser, role: 'admin' | 'member', i: number): Insertable<UsersTable> => ({
+		id: newId(),
+		username: user.username,
+		email: user.email,
+		password_hash: passwordHash,
+		role,
+		// Distinct creation times, as in a real table (one of the sort orders uses them).
+		created_at: now - i * 1000,
+		updated_at: now
+	});
+	await db
+		.insertInto('users')
+		.values(row({ username: ADMIN_USERNAME, email: `${ADMIN_USERNAME}@example.com` }, 'admin', 0))
+		.execute();
+	for (let start = 0; start < members; start += BATCH) {
+		const end = Math.min(start + BATCH, members);
+		const rows = [];
+		for (let i = start; i < end; i++) rows.push(row(memberAt(i), 'member', i + 1));
+		await db.insertInto('users').values(rows).execute();
 	}
 }

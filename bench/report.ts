@@ -62,23 +62,35 @@ export interface BenchResults {
 	};
 	scenarios: {
 		baseline: Scenario;
+		/** auth.me without a session: hooks, SvelteKit and tRPC around no work at all. */
+		floor: Scenario;
 		api: Scenario;
 		page: Scenario;
 		meAlone: Scenario;
 		meDuringStorm: LoadFigures & LoopDelay;
 		stormLogins: LoadFigures;
 	};
-	/** Throughput ratios, and the same from server CPU time per request (baseline's / theirs). */
+	/**
+	 * Throughput ratios, and the same from server CPU time per request (baseline's / theirs). The
+	 * baseline is the bare query, outside SvelteKit: these price the whole stack around it.
+	 */
 	ratios: {
 		apiToBaseline: number;
 		pageToBaseline: number;
 		apiToBaselineByCpu: number;
 		pageToBaselineByCpu: number;
+		/**
+		 * (baseline + floor) / api, by server CPU per request: the query plus what any /trpc request
+		 * costs, over the API request. What is left is the session check, the guard and the
+		 * procedure tier: security's own cost, which the budget is about.
+		 */
+		apiToQueryAndFloorByCpu: number;
 	};
 	/** Counted one request at a time: database round trips and writes per request. */
 	roundTrips: {
 		sessionValidation: { queries: number; writes: number };
 		baseline: { queries: number; writes: number };
+		floor: { queries: number; writes: number };
 		api: { queries: number; writes: number };
 		page: { queries: number; writes: number };
 	};
@@ -108,11 +120,15 @@ export function judgeBudgets(results: Omit<BenchResults, 'budgets'>): Budget[] {
 		met
 	});
 	return [
+		// Issue 7 priced security at most 15 % of an API request, when the baseline ran the query
+		// through SvelteKit. The baseline now skips SvelteKit (2026-12-07), so api/baseline also
+		// prices the framework; the floor scenario measures that part in the same run and this
+		// budget adds it back, keeping the budget's meaning. By CPU time: throughputs do not add.
 		budget(
-			'api/baseline throughput',
+			'(query + framework floor)/api, server CPU',
 			'>= 0.85',
-			ratios.apiToBaseline,
-			ratios.apiToBaseline >= 0.85
+			ratios.apiToQueryAndFloorByCpu,
+			ratios.apiToQueryAndFloorByCpu >= 0.85
 		),
 		budget(
 			'round trips to validate a session',
@@ -168,7 +184,8 @@ export function formatReport(results: BenchResults): string {
 			'cpu ms/req',
 			'loop p99 ms'
 		],
-		scenarioRow('baseline: /bench/users, no session', scenarios.baseline),
+		scenarioRow('baseline: /bench/users, no SvelteKit', scenarios.baseline),
+		scenarioRow('floor: auth.me, no session', scenarios.floor),
 		scenarioRow('api: users.list over /trpc', scenarios.api),
 		scenarioRow('page: /users (server-rendered)', scenarios.page),
 		scenarioRow(`auth.me alone (${meta.meRate}/s)`, scenarios.meAlone),
@@ -186,9 +203,14 @@ export function formatReport(results: BenchResults): string {
 		'',
 		`api/baseline ${fixed(ratios.apiToBaseline, 2)}   page/baseline ${fixed(ratios.pageToBaseline, 2)}` +
 			`   (from server CPU per request: ${fixed(ratios.apiToBaselineByCpu, 2)} and` +
-			` ${fixed(ratios.pageToBaselineByCpu, 2)})`,
+			` ${fixed(ratios.pageToBaselineByCpu, 2)}): the whole stack around the bare query, not budgeted`,
+		`(query + framework floor)/api by server CPU ${fixed(ratios.apiToQueryAndFloorByCpu, 2)}:` +
+			` the API request's cost beyond the query (baseline, outside SvelteKit) and beyond what` +
+			` any /trpc request costs (floor) is the session check, the guard and the procedure` +
+			` tier; the budget keeps that at most 15 %`,
 		`round trips per request (one at a time): session validation ${roundTrips.sessionValidation.queries}` +
 			` (writes ${roundTrips.sessionValidation.writes}), baseline ${roundTrips.baseline.queries},` +
+			` floor ${roundTrips.floor.queries},` +
 			` api ${roundTrips.api.queries}, page ${roundTrips.page.queries}`,
 		`sign-in (median of ${flow.runs}): server ${fixed(flow.serverMs, 1)} ms` +
 			` (login ${fixed(flow.loginMs, 1)} + verify ${fixed(flow.verifyMs, 1)}),` +

@@ -1,12 +1,12 @@
-// Throw-away databases for integration tests and the load run: SQLite always, MySQL when
-// MYSQL_URL is set.
+// Throw-away databases for integration tests, the load run and the benches: SQLite always, MySQL
+// when MYSQL_URL is set.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { DatabaseDialect } from '$lib/server/config';
-import { createDb, type DatabaseHandle } from '$lib/server/db/create-db';
+import { createDb, type CreateDbOptions, type DatabaseHandle } from '$lib/server/db/create-db';
 import { migrateToLatest } from '$lib/server/db/migrator';
 
 export function mysqlBaseUrl(): string | undefined {
@@ -22,12 +22,24 @@ export interface TestDatabase extends DatabaseHandle {
 	drop(): Promise<void>;
 }
 
+export interface TestDatabaseOptions {
+	/** MySQL: the server (and base name) to create the database next to; MYSQL_URL's if absent. */
+	mysqlUrl?: string;
+	/** Who made it, in its name (`bench`: `admin-bench-…`, `test_bench_…`), so a left-over is known. */
+	label?: string;
+	/** For this process's own handle (`database.db`), e.g. a query log. */
+	db?: CreateDbOptions;
+}
+
 /** An empty database of its own: a temp file, or a new MySQL database next to MYSQL_URL's. */
-export async function createTestDatabase(dialect: DatabaseDialect): Promise<TestDatabase> {
+export async function createTestDatabase(
+	dialect: DatabaseDialect,
+	{ mysqlUrl, label, db: dbOptions }: TestDatabaseOptions = {}
+): Promise<TestDatabase> {
 	if (dialect === 'sqlite') {
-		const dir = mkdtempSync(join(tmpdir(), 'admin-test-'));
+		const dir = mkdtempSync(join(tmpdir(), `admin-${label ?? 'test'}-`));
 		const url = `file:${join(dir, 'app.db')}`;
-		const handle = createDb(url);
+		const handle = createDb(url, dbOptions);
 		return {
 			...handle,
 			url,
@@ -37,17 +49,18 @@ export async function createTestDatabase(dialect: DatabaseDialect): Promise<Test
 			}
 		};
 	}
-	const base = mysqlBaseUrl();
+	const base = mysqlUrl ?? mysqlBaseUrl();
 	if (!base) throw new Error('MYSQL_URL is not set');
 	const server = new URL(base);
-	const name = `${server.pathname.slice(1) || 'test'}_${randomBytes(4).toString('hex')}`;
+	const prefix = `${server.pathname.slice(1) || 'test'}_${label ? `${label}_` : ''}`;
+	const name = `${prefix}${randomBytes(4).toString('hex')}`;
 	server.pathname = '/';
 	const admin = await createConnection({ uri: server.toString() });
 	await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
 	const dbUrl = new URL(server);
 	dbUrl.pathname = `/${name}`;
 	const url = dbUrl.toString();
-	const handle = createDb(url);
+	const handle = createDb(url, dbOptions);
 	return {
 		...handle,
 		url,

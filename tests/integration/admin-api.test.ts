@@ -177,7 +177,9 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 		it('gets NOT_FOUND revoking another user’s session, which keeps working', async () => {
 			const other = await seedUser(api.db);
 			const otherToken = await signIn(other);
-			const [session] = await (await callerFor(otherToken)).account.sessions();
+			const {
+				sessions: [session]
+			} = await (await callerFor(otherToken)).account.sessions();
 			const caller = await callerFor(token);
 
 			const refused = await errorOf(caller.sessions.revoke({ publicId: session!.publicId }));
@@ -190,7 +192,9 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 
 		it('may revoke a session of its own', async () => {
 			const second = await signIn(member);
-			const [newest] = await (await callerFor(second)).account.sessions();
+			const {
+				sessions: [newest]
+			} = await (await callerFor(second)).account.sessions();
 			await (await callerFor(token)).sessions.revoke({ publicId: newest!.publicId });
 			expect(await validateSessionToken(api.db, second, policy.session)).toBeNull();
 			expect(await validateSessionToken(api.db, token, policy.session)).not.toBeNull();

@@ -35,7 +35,10 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			expect(await caller.sessions.revokeOthers()).toEqual({ ended: 3 });
 			expect(await isValid(current)).toBe(true);
 			for (const token of [second, third, pending]) expect(await isValid(token)).toBe(false);
-			expect(await caller.account.sessions()).toMatchObject([{ current: true }]);
+			expect(await caller.account.sessions()).toMatchObject({
+				sessions: [{ current: true }],
+				total: 1
+			});
 			expect(await caller.sessions.revokeOthers()).toEqual({ ended: 0 });
 		});
 
@@ -49,7 +52,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			const { sessions: mine } = await admin.sessions.all({ userId: user.id });
 			expect(mine).toHaveLength(2);
 			expect(mine.every((s) => s.userId === user.id && s.username === user.username)).toBe(true);
-			const own = await (await callerFor(tokens[0]!)).account.sessions();
+			const { sessions: own } = await (await callerFor(tokens[0]!)).account.sessions();
 			expect(mine.map((s) => s.publicId).sort()).toEqual(own.map((s) => s.publicId).sort());
 			expect(all.map((s) => s.publicId)).toEqual(
 				expect.arrayContaining(own.map((s) => s.publicId))
@@ -78,7 +81,7 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 		});
 	});
 
-	describe('sessions.all pages through every live session, like the users list: never a silent cap', () => {
+	describe('sessions.all and account.sessions page through every live session, like the users list: never a silent cap', () => {
 		/** `count` live sessions of `userId`, one a second apart, written straight to the table. */
 		async function plantSessions(userId: string, count: number): Promise<string[]> {
 			const now = Date.now();
@@ -123,6 +126,29 @@ describe.each(dialects)('admin API sessions and audit on %s', (dialect) => {
 			expect(seen).toEqual(planted);
 			const past = await admin.sessions.all({ userId: user.id, page: 4, pageSize: 100 });
 			expect(past).toMatchObject({ sessions: [], total: 205 });
+		});
+
+		it('account.sessions: your own 205 sessions come in pages too, each once, yours marked', async () => {
+			const user = await seedUser(api.db);
+			const planted = await plantSessions(user.id, 205);
+			const own = await callerFor(await signIn(user));
+
+			const first = await own.account.sessions();
+			expect(first.total).toBe(206);
+			expect(first.sessions).toHaveLength(25);
+			// Signed in just now: the newest, so first on the first page.
+			expect(first.sessions[0]).toMatchObject({ current: true });
+			const seen: string[] = [];
+			for (let page = 1; page <= 3; page++) {
+				const listed = await own.account.sessions({ page, pageSize: 100 });
+				expect(listed.total).toBe(206);
+				seen.push(...listed.sessions.map((session) => session.publicId));
+			}
+			expect(seen.slice(1)).toEqual(planted);
+			expect((await own.account.sessions({ page: 4, pageSize: 100 })).sessions).toEqual([]);
+			// No page size beyond the fixed choices: no request gets the whole table at once.
+			expect((await errorOf(own.account.sessions({ pageSize: 1000 }))).code).toBe('BAD_REQUEST');
+			expect(JSON.stringify(first)).not.toContain(user.id);
 		});
 
 		it("everyone's sessions: counted over all pages, with how many people hold them", async () => {

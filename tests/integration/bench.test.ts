@@ -22,7 +22,7 @@ const MEASURED_SCENARIO_FIGURES = [
 	'eventLoopDelayP99Ms'
 ];
 const FIGURES = [
-	...['baseline', 'api', 'page', 'meAlone'].flatMap((scenario) =>
+	...['baseline', 'floor', 'api', 'page', 'meAlone'].flatMap((scenario) =>
 		MEASURED_SCENARIO_FIGURES.map((figure) => `scenarios.${scenario}.${figure}`)
 	),
 	...[...SCENARIO_FIGURES, 'eventLoopDelayP99Ms'].map((f) => `scenarios.meDuringStorm.${f}`),
@@ -31,7 +31,8 @@ const FIGURES = [
 	'ratios.pageToBaseline',
 	'ratios.apiToBaselineByCpu',
 	'ratios.pageToBaselineByCpu',
-	...['sessionValidation', 'baseline', 'api', 'page'].flatMap((kind) => [
+	'ratios.apiToQueryAndFloorByCpu',
+	...['sessionValidation', 'baseline', 'floor', 'api', 'page'].flatMap((kind) => [
 		`roundTrips.${kind}.queries`,
 		`roundTrips.${kind}.writes`
 	]),
@@ -101,6 +102,13 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 		// statements from its diagnostics channel (the session lookup of every signed-in request).
 		expect(results.roundTrips.baseline).toEqual({ queries: 2, writes: 0 });
 		expect(results.roundTrips.sessionValidation.queries).toBeGreaterThanOrEqual(1);
+		// The floor does nothing but pass through the stack: no session, no statement.
+		expect(results.roundTrips.floor).toEqual({ queries: 0, writes: 0 });
+		// The throughput budget is judged against the query plus that floor, not the bare query.
+		expect(results.budgets[0]).toMatchObject({
+			name: '(query + framework floor)/api, server CPU',
+			value: Math.round(results.ratios.apiToQueryAndFloorByCpu * 1000) / 1000
+		});
 		expect(results.budgets).toHaveLength(7);
 		for (const budget of results.budgets) {
 			expect(budget).toEqual({
@@ -112,6 +120,7 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 		}
 		// The table and the verdicts are printed, not only written.
 		expect(output).toContain('api/baseline');
+		expect(output).toContain('floor: auth.me, no session');
 		expect(output).toContain('during the flood');
 		expect(output).toMatch(/budgets:\n( {2}(met {3}|MISSED) .+\n){7}/);
 	}, 240_000);

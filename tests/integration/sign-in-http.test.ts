@@ -36,11 +36,9 @@ interface VerifyResult {
 	sessionToken?: string;
 }
 type Me = { user: { username: string }; session: { state: string; expiresAt: Date } } | null;
-interface SessionSummary {
-	publicId: string;
-	state: string;
-	current: boolean;
-	createdAt: Date;
+interface SessionPage {
+	sessions: Array<{ publicId: string; state: string; current: boolean; createdAt: Date }>;
+	total: number;
 }
 
 const TOKEN = /^[a-z2-7]{40}$/;
@@ -157,13 +155,15 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 			const user = await seedUser(stack.database.db);
 			const { token, pendingToken } = await signInWithCookie(user);
 
-			const reply = await trpcQuery<SessionSummary[]>(stack.server.origin, 'account.sessions', {
+			const reply = await trpcQuery<SessionPage>(stack.server.origin, 'account.sessions', {
 				jar: jarWith(token)
 			});
 			expect(reply.status).toBe(200);
-			expect(reply.data).toHaveLength(1);
-			expect(reply.data![0]).toMatchObject({ state: 'verified', current: true });
-			expect(reply.data![0]!.createdAt).toBeInstanceOf(Date);
+			expect(reply.data).toMatchObject({
+				sessions: [{ state: 'verified', current: true }],
+				total: 1
+			});
+			expect(reply.data!.sessions[0]!.createdAt).toBeInstanceOf(Date);
 			for (const secret of [token, sha256(token), pendingToken, sha256(pendingToken)]) {
 				expect(reply.body).not.toContain(secret);
 			}
@@ -256,11 +256,11 @@ describe.each(dialects)('signing in over HTTP on %s', (dialect) => {
 			expect(token).not.toBe(pendingToken);
 			expect(verify.headers.getSetCookie()).toEqual([]);
 
-			const sessions = await trpcQuery<SessionSummary[]>(stack.server.origin, 'account.sessions', {
+			const sessions = await trpcQuery<SessionPage>(stack.server.origin, 'account.sessions', {
 				headers: bearer(token)
 			});
 			expect(sessions.status).toBe(200);
-			expect(sessions.data).toEqual([
+			expect(sessions.data?.sessions).toEqual([
 				expect.objectContaining({ state: 'verified', current: true })
 			]);
 

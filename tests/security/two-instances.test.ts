@@ -83,9 +83,11 @@ describe.runIf(mysqlBaseUrl())('two instances on one MariaDB database', () => {
 	}
 
 	function ownSessions(on: AppServer, token: string) {
-		return trpcQuery<Array<{ publicId: string; current: boolean }>>(on.origin, 'account.sessions', {
-			headers: bearer(token)
-		});
+		return trpcQuery<{ sessions: Array<{ publicId: string; current: boolean }> }>(
+			on.origin,
+			'account.sessions',
+			{ headers: bearer(token) }
+		);
 	}
 
 	const outcome = (reply: TrpcReply<unknown>) => reply.error?.code ?? reply.status;
@@ -168,7 +170,7 @@ describe.runIf(mysqlBaseUrl())('two instances on one MariaDB database', () => {
 		const adminToken = await signIn(admin);
 		const memberToken = await signIn(member);
 		const before = await ownSessions(b, memberToken);
-		const publicId = before.data!.find((session) => session.current)!.publicId;
+		const publicId = before.data!.sessions.find((session) => session.current)!.publicId;
 
 		const revoke = await trpcMutation(a.origin, 'sessions.revoke', {
 			input: { publicId },

@@ -16,3 +16,21 @@ export function withToast(success: string | null, onDone?: () => void): SubmitFu
 			onDone?.();
 		};
 }
+
+/**
+ * For a form whose button says it is waiting ("Signing in…"): `onChange(true)` when the action
+ * starts, `onChange(false)` once SvelteKit has applied its answer. Without JavaScript the form
+ * posts as usual and the button never changes.
+ */
+export function whileSubmitting(onChange: (submitting: boolean) => void): SubmitFunction {
+	return () => {
+		onChange(true);
+		return async ({ update }) => {
+			try {
+				await update();
+			} finally {
+				onChange(false);
+			}
+		};
+	};
+}

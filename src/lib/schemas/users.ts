@@ -42,6 +42,9 @@ export const sessionListSchema = z.strictObject({
 	pageSize: pageSizeSchema
 });
 
+/** Your own live sessions, paged the same way. */
+export const ownSessionListSchema = sessionListSchema.omit({ userId: true });
+
 export const createUserSchema = z.strictObject({
 	username: usernameSchema,
 	email: emailSchema,

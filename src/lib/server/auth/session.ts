@@ -136,36 +136,3 @@ export async function markSessionVerified(
 		.where('id', '=', sha256Hex(token))
 		.execute();
 }
-
-export interface SessionSummary {
-	publicId: string;
-	state: SessionState;
-	createdAt: Date;
-	expiresAt: Date;
-	lastSeenAt: Date | null;
-	ip: string | null;
-	userAgent: string | null;
-	current: boolean;
-}
-
-/** A user's live sessions, newest first, identified by public id only. */
-export async function listUserSessions(
-	db: Kysely<Database>,
-	userId: string,
-	currentPublicId: string | null,
-	lifetimes: Lifetimes
-): Promise<SessionSummary[]> {
-	const sessions = await luciaFor(db, lifetimes).getUserSessions(userId);
-	return sessions
-		.map((session) => ({
-			publicId: session.publicId,
-			state: session.state,
-			createdAt: new Date(session.createdAt),
-			expiresAt: session.expiresAt,
-			lastSeenAt: session.lastSeenAt === null ? null : new Date(session.lastSeenAt),
-			ip: session.ip,
-			userAgent: session.userAgent,
-			current: session.publicId === currentPublicId
-		}))
-		.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
-}

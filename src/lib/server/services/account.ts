@@ -3,11 +3,11 @@ import { sha256Hex } from '../auth/crypto';
 import { hashPassword, verifyPassword } from '../auth/password';
 import { getPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
-import { listUserSessions, type SessionSummary } from '../auth/session';
 import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit } from '../db/audit-log';
 import { ServerBusyError, WrongCurrentPasswordError } from '../errors';
 import { countWithin } from './limits';
+import { listSessions, type SessionListEntry } from './session-admin';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
 
@@ -70,11 +70,33 @@ export async function changeOwnPassword(
 	});
 }
 
-/** Your live sessions, newest first; `currentPublicId` marks the one you are using. */
+/** One of your sessions: the list entry without whose it is, marked when it is this one. */
+export type OwnSession = Omit<SessionListEntry, 'userId' | 'username'> & { current: boolean };
+
+export interface OwnSessionPage {
+	sessions: OwnSession[];
+	/** Your live sessions on every page, this one included. */
+	total: number;
+}
+
+/**
+ * One page of your live sessions, newest first; `currentPublicId` marks the one you are using.
+ * Paged like the admin list (the same query): a script that signs in on every run leaves more
+ * live sessions than one page should carry.
+ */
 export async function listOwnSessions(
 	deps: ServiceDeps,
 	userId: string,
-	currentPublicId: string | null
-): Promise<SessionSummary[]> {
-	return listUserSessions(deps.db, userId, currentPublicId, deps.policy.session);
+	currentPublicId: string | null,
+	paging: { page: number; pageSize: number }
+): Promise<OwnSessionPage> {
+	const { sessions, total } = await listSessions(deps, { userId, ...paging });
+	return {
+		// Whose they are goes without saying here.
+		sessions: sessions.map(({ userId: _userId, username: _username, ...entry }) => ({
+			...entry,
+			current: entry.publicId === currentPublicId
+		})),
+		total
+	};
 }

@@ -1,5 +1,6 @@
 import { fail, isActionFailure, type ActionFailure } from '@sveltejs/kit';
 import { appPage } from '$lib/server/pages/groups';
+import { loadPage, pageQuery, pagingOf } from '$lib/server/pages/paging';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import type { FormFailure } from '$lib/server/trpc/form-errors';
 import type { Actions, PageServerLoad } from './$types';
@@ -34,14 +35,24 @@ function inCard<Event extends { url: URL }, T extends object>(
 
 const stepUp = stepUpActions(appPage);
 
-export const load: PageServerLoad = appPage.load(async ({ api, user }) => {
+// Sessions come a page at a time, the page number in the URL (`?page=2`), so the links work
+// without JavaScript; this request's session is one of them, so the others are one less.
+export const load: PageServerLoad = appPage.load(async ({ api, user, event }) => {
+	const query = pageQuery(event.url);
 	const [profile, tokens, sessions, apiTokens] = await Promise.all([
 		api.users.get({ id: user.id }),
 		api.backupTokens.countMine(),
-		api.account.sessions(),
+		loadPage(() => api.account.sessions(query)),
 		api.apiTokens.list()
 	]);
-	return { profile, tokensLeft: tokens.remaining, sessions, apiTokens };
+	return {
+		profile,
+		tokensLeft: tokens.remaining,
+		sessions: sessions.sessions,
+		sessionPaging: { ...pagingOf(query), total: sessions.total },
+		otherSessions: Math.max(0, sessions.total - 1),
+		apiTokens
+	};
 });
 
 export const actions: Actions = {

@@ -1,57 +1,35 @@
-import { error } from '@sveltejs/kit';
-import { TRPCError } from '@trpc/server';
 import { appPage } from '$lib/server/pages/groups';
+import { loadPage, pageQuery, pagingOf } from '$lib/server/pages/paging';
 import type { Actions, PageServerLoad } from './$types';
 
-/** `page` and `pageSize` from the URL, as text: the procedure's schema validates them. */
-function pageQuery(url: URL): { page?: number; pageSize?: number } {
-	const query = Object.fromEntries(
-		['page', 'pageSize'].flatMap((name) => {
-			const value = url.searchParams.get(name);
-			return value ? [[name, value]] : [];
-		})
-	);
-	return query as { page?: number; pageSize?: number };
-}
-
-// Admins see everyone's sessions, a page at a time, members their own; the procedures enforce
-// the same split.
+// Admins see everyone's sessions, members their own, a page at a time either way; the procedures
+// enforce the same split. This request's own session is one of the caller's live ones, so their
+// other sessions number one less than their total, whichever page is shown.
 export const load: PageServerLoad = appPage.load(async ({ api, user, session, event }) => {
+	const query = pageQuery(event.url);
+	const paging = pagingOf(query);
 	if (user.role !== 'admin') {
-		const sessions = await api.account.sessions();
+		const mine = await loadPage(() => api.account.sessions(query));
 		return {
 			everyone: false,
-			sessions,
-			paging: null,
+			sessions: mine.sessions,
+			paging: { ...paging, total: mine.total },
 			users: 1,
-			myOthers: sessions.filter((entry) => !entry.current).length
+			myOthers: Math.max(0, mine.total - 1)
 		};
 	}
-	const query = pageQuery(event.url);
-	let listed;
-	try {
-		listed = await api.sessions.all(query);
-	} catch (cause) {
-		if (cause instanceof TRPCError && cause.code === 'BAD_REQUEST') {
-			error(400, 'That page is not valid');
-		}
-		throw cause;
-	}
-	// The admin's own other sessions may be on any page: counted from their own list.
-	const mine = await api.account.sessions();
+	const listed = await loadPage(() => api.sessions.all(query));
+	// The admin's own other sessions may be on any page: only their count is needed.
+	const mine = await api.account.sessions({ pageSize: 10 });
 	return {
 		everyone: true,
 		sessions: listed.sessions.map((entry) => ({
 			...entry,
 			current: entry.publicId === session.publicId
 		})),
-		paging: {
-			page: Number(query.page ?? 1),
-			pageSize: Number(query.pageSize ?? 25),
-			total: listed.total
-		},
+		paging: { ...paging, total: listed.total },
 		users: listed.userCount,
-		myOthers: mine.filter((entry) => !entry.current).length
+		myOthers: Math.max(0, mine.total - 1)
 	};
 });
 

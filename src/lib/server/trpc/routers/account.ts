@@ -1,14 +1,17 @@
-import { noInputSchema } from '../../../schemas/no-input';
-import { changePasswordSchema } from '../../../schemas/users';
+import { changePasswordSchema, ownSessionListSchema } from '../../../schemas/users';
 import { changeOwnPassword, listOwnSessions } from '../../services/account';
 import { actorOf } from '../actor';
 import { humanProcedure, router, verifiedProcedure } from '../init';
 
 export const accountRouter = router({
 	sessions: verifiedProcedure
-		.meta({ description: 'All your live sessions, newest first.' })
-		.input(noInputSchema)
-		.query(({ ctx }) => listOwnSessions(ctx.deps, ctx.user.id, ctx.session.publicId)),
+		.meta({
+			description:
+				'Your live sessions, newest first, in pages (25 unless `pageSize` says 10, 50 or 100), with the total; `current` marks the one making the call.'
+		})
+		// No input at all is the first page: `prefault` runs the defaults on `{}`.
+		.input(ownSessionListSchema.prefault({}))
+		.query(({ ctx, input }) => listOwnSessions(ctx.deps, ctx.user.id, ctx.session.publicId, input)),
 
 	changePassword: humanProcedure
 		.meta({
