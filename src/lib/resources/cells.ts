@@ -11,9 +11,9 @@ function groupThousands(whole: string): string {
 	return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** `2026-12-07 13:05 UTC`: the same for every viewer, whatever their time zone. */
+/** `2026-12-07 13:05` in UTC (the column header says so): the same for every viewer. */
 export function utcMinute(value: Date): string {
-	return value.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+	return value.toISOString().slice(0, 16).replace('T', ' ');
 }
 
 /** The value as plain text (CSV: no grouping, full precision, ISO times). */
