@@ -11,6 +11,7 @@ import { createDb } from '../src/lib/server/db/create-db';
 import type { Insertable } from 'kysely';
 import type { UsersTable } from '../src/lib/server/db/schema';
 import { newId } from '../src/lib/server/ids';
+import { seedFeatureFlags } from '../tools/feature-flags';
 
 export interface BenchDatabase {
 	url: string;
@@ -93,6 +94,29 @@ export async function seedUsers(url: string, members: number): Promise<void> {
 			for (let i = start; i < end; i++) rows.push(row(memberAt(i), 'member', i + 1));
 			await db.insertInto('users').values(rows).execute();
 		}
+	} finally {
+		await db.destroy();
+	}
+}
+
+/** Owners the seeded flags go round: enough that a page of 100 names 100 different users. */
+const FLAG_OWNERS = 100;
+
+/**
+ * `count` feature flags (the example resource), owned in turn by the first members, for the
+ * list scenario: a page of 100 rows with one reference column to fill in.
+ */
+export async function seedFlags(url: string, count: number): Promise<void> {
+	const { db } = createDb(url);
+	try {
+		const owners = await db
+			.selectFrom('users')
+			.select('id')
+			.where('role', '=', 'member')
+			.orderBy('username')
+			.limit(FLAG_OWNERS)
+			.execute();
+		await seedFeatureFlags(db, { count, prefix: 'bench', owners: owners.map((row) => row.id) });
 	} finally {
 		await db.destroy();
 	}

@@ -55,6 +55,8 @@ export interface BenchResults {
 		durationSeconds: number;
 		rounds: number;
 		connections: number;
+		flags: number;
+		listConnections: number;
 		meRate: number;
 		stormLogins: number;
 		/** `--max-old-space-size` the server ran with; null: Node's default. */
@@ -64,6 +66,9 @@ export interface BenchResults {
 		baseline: Scenario;
 		api: Scenario;
 		page: Scenario;
+		/** The users page and the feature flags list, 100 rows each, at `listConnections`. */
+		usersList: Scenario;
+		flagsList: Scenario;
 		meAlone: Scenario;
 		meDuringStorm: LoadFigures & LoopDelay;
 		stormLogins: LoadFigures;
@@ -74,6 +79,7 @@ export interface BenchResults {
 		pageToBaseline: number;
 		apiToBaselineByCpu: number;
 		pageToBaselineByCpu: number;
+		flagsListToUsersList: number;
 	};
 	/** Counted one request at a time: database round trips and writes per request. */
 	roundTrips: {
@@ -81,6 +87,8 @@ export interface BenchResults {
 		baseline: { queries: number; writes: number };
 		api: { queries: number; writes: number };
 		page: { queries: number; writes: number };
+		/** Session validation included (one statement). */
+		flagsList: { queries: number; writes: number };
 	};
 	flow: FlowFigures;
 	loginPageJs: PageScripts;
@@ -140,6 +148,19 @@ export function judgeBudgets(results: Omit<BenchResults, 'budgets'>): Budget[] {
 			flow.serverMs <= flow.hashMs + 25
 		),
 		budget(
+			'feature flags list / users page throughput',
+			'>= 0.9',
+			ratios.flagsListToUsersList,
+			ratios.flagsListToUsersList >= 0.9
+		),
+		// Page, count and one for every owner's title; the session's own statement aside.
+		budget(
+			'statements per feature flags list request, beyond the session',
+			'<= 3',
+			roundTrips.flagsList.queries - roundTrips.sessionValidation.queries,
+			roundTrips.flagsList.queries - roundTrips.sessionValidation.queries <= 3
+		),
+		budget(
 			'login page JavaScript (kB gzipped)',
 			'<= 60',
 			loginPageJs.gzipBytes / KB,
@@ -171,6 +192,11 @@ export function formatReport(results: BenchResults): string {
 		scenarioRow('baseline: /bench/users, no session', scenarios.baseline),
 		scenarioRow('api: users.list over /trpc', scenarios.api),
 		scenarioRow('page: /users (server-rendered)', scenarios.page),
+		scenarioRow(`users page, 100 rows (${meta.listConnections} conn.)`, scenarios.usersList),
+		scenarioRow(
+			`feature flags list, 100 of ${meta.flags} (${meta.listConnections} conn.)`,
+			scenarios.flagsList
+		),
 		scenarioRow(`auth.me alone (${meta.meRate}/s)`, scenarios.meAlone),
 		scenarioRow(`auth.me during the login storm`, scenarios.meDuringStorm),
 		scenarioRow(`  ${meta.stormLogins} concurrent password logins`, scenarios.stormLogins)
@@ -189,7 +215,9 @@ export function formatReport(results: BenchResults): string {
 			` ${fixed(ratios.pageToBaselineByCpu, 2)})`,
 		`round trips per request (one at a time): session validation ${roundTrips.sessionValidation.queries}` +
 			` (writes ${roundTrips.sessionValidation.writes}), baseline ${roundTrips.baseline.queries},` +
-			` api ${roundTrips.api.queries}, page ${roundTrips.page.queries}`,
+			` api ${roundTrips.api.queries}, page ${roundTrips.page.queries},` +
+			` feature flags list ${roundTrips.flagsList.queries}`,
+		`feature flags list / users page (100 rows each) ${fixed(ratios.flagsListToUsersList, 2)}`,
 		`sign-in (median of ${flow.runs}): server ${fixed(flow.serverMs, 1)} ms` +
 			` (login ${fixed(flow.loginMs, 1)} + verify ${fixed(flow.verifyMs, 1)}),` +
 			` end to end ${fixed(flow.endToEndMs, 1)} ms; one argon2 hash ${fixed(flow.hashMs, 1)} ms`,

@@ -22,7 +22,7 @@ const MEASURED_SCENARIO_FIGURES = [
 	'eventLoopDelayP99Ms'
 ];
 const FIGURES = [
-	...['baseline', 'api', 'page', 'meAlone'].flatMap((scenario) =>
+	...['baseline', 'api', 'page', 'usersList', 'flagsList', 'meAlone'].flatMap((scenario) =>
 		MEASURED_SCENARIO_FIGURES.map((figure) => `scenarios.${scenario}.${figure}`)
 	),
 	...[...SCENARIO_FIGURES, 'eventLoopDelayP99Ms'].map((f) => `scenarios.meDuringStorm.${f}`),
@@ -31,7 +31,8 @@ const FIGURES = [
 	'ratios.pageToBaseline',
 	'ratios.apiToBaselineByCpu',
 	'ratios.pageToBaselineByCpu',
-	...['sessionValidation', 'baseline', 'api', 'page'].flatMap((kind) => [
+	'ratios.flagsListToUsersList',
+	...['sessionValidation', 'baseline', 'api', 'page', 'flagsList'].flatMap((kind) => [
 		`roundTrips.${kind}.queries`,
 		`roundTrips.${kind}.writes`
 	]),
