@@ -15,7 +15,7 @@ import { hashPassword } from '../src/lib/server/auth/password';
 import { startAppServer, type AppServer } from '../tools/app-server';
 import { startSmtpSink, type SmtpSink } from '../tools/smtp-sink';
 import { createTestDatabase, type TestDatabase } from '../tools/databases';
-import { ADMIN_USERNAME, BENCH_PASSWORD, memberAt, seedUsers } from './database';
+import { ADMIN_USERNAME, BENCH_PASSWORD, memberAt, seedFlags, seedUsers } from './database';
 import {
 	countRoundTrips,
 	readServerStats,
@@ -51,7 +51,11 @@ const PATHS = {
 	floor: '/trpc/auth.me',
 	api: trpcQueryPath('users.list', PAGE_OF_50),
 	page: `/users?pageSize=${PAGE_OF_50.pageSize}`,
-	me: '/trpc/auth.me'
+	me: '/trpc/auth.me',
+	// The example resource's list beside the users list, both 100 rows a page: one reference
+	// column (owner) to fill against the users page's own columns (issue 15).
+	usersList: '/users?pageSize=100',
+	flagsList: '/resources/feature-flags?pageSize=100'
 };
 
 const BENCH_SERVER = resolve('bench/server.js');
@@ -173,6 +177,8 @@ async function runBenchmark(
 ): Promise<BenchResults> {
 	log(`seeding ${options.users} users (${options.dialect})`);
 	await seedUsers(database.db, options.users);
+	log(`seeding ${options.flags} feature flags`);
+	await seedFlags(database.db, options.flags);
 	const admin = await signIn(origin, sink, ADMIN_USERNAME);
 	const withCookie = { cookie: `session=${admin.token}` };
 	const seconds = { warmup: options.warmupSeconds, duration: options.durationSeconds };
@@ -183,7 +189,8 @@ async function runBenchmark(
 		baseline: await probe(PATHS.baseline, {}),
 		floor: await probe(PATHS.floor, {}),
 		api: await probe(PATHS.api, withCookie),
-		page: await probe(PATHS.page, withCookie)
+		page: await probe(PATHS.page, withCookie),
+		flagsList: await probe(PATHS.flagsList, withCookie)
 	};
 
 	const throughput = (path: string, headers: Record<string, string>): Options => ({
@@ -196,6 +203,8 @@ async function runBenchmark(
 		floor: throughput(PATHS.floor, {}),
 		api: throughput(PATHS.api, withCookie),
 		page: throughput(PATHS.page, withCookie),
+		usersList: { ...throughput(PATHS.usersList, withCookie), connections: options.listConnections },
+		flagsList: { ...throughput(PATHS.flagsList, withCookie), connections: options.listConnections },
 		// auth.me at a fixed rate, so its latency is the request's own, not a queue it fills itself.
 		me: {
 			url: origin + PATHS.me,
@@ -244,6 +253,18 @@ async function runBenchmark(
 	const floor = combineRounds(rounds.floor);
 	const api = combineRounds(rounds.api);
 	const page = combineRounds(rounds.page);
+	log(
+		`users and feature flags lists, ${options.listConnections} connections:` +
+			` ${options.rounds} rounds of ${seconds.duration / options.rounds} s each`
+	);
+	const lists = { usersList: [] as Scenario[], flagsList: [] as Scenario[] };
+	for (let round = 0; round < options.rounds; round++) {
+		for (const name of ['usersList', 'flagsList'] as const) {
+			lists[name].push(await measure(loads[name], seconds.duration / options.rounds));
+		}
+	}
+	const usersList = combineRounds(lists.usersList);
+	const flagsList = combineRounds(lists.flagsList);
 	log(`auth.me alone: ${seconds.duration} s`);
 	const meAlone = await measure(loads.me, seconds.duration);
 	const { meDuringStorm, stormLogins } = await duringLoginStorm(options, origin, loads.me, seconds);
@@ -283,18 +304,31 @@ async function runBenchmark(
 			durationSeconds: options.durationSeconds,
 			rounds: options.rounds,
 			connections: options.connections,
+			flags: options.flags,
+			listConnections: options.listConnections,
 			meRate: options.meRate,
 			stormLogins: options.stormLogins,
 			maxOldSpaceMb: options.maxOldSpaceMb ?? null
 		},
-		scenarios: { baseline, floor, api, page, meAlone, meDuringStorm, stormLogins },
+		scenarios: {
+			baseline,
+			floor,
+			api,
+			page,
+			usersList,
+			flagsList,
+			meAlone,
+			meDuringStorm,
+			stormLogins
+		},
 		ratios: {
 			apiToBaseline: api.requestsPerSecond / baseline.requestsPerSecond,
 			pageToBaseline: page.requestsPerSecond / baseline.requestsPerSecond,
 			apiToBaselineByCpu: baseline.cpuMsPerRequest / api.cpuMsPerRequest,
 			pageToBaselineByCpu: baseline.cpuMsPerRequest / page.cpuMsPerRequest,
 			apiToQueryAndFloorByCpu:
-				(baseline.cpuMsPerRequest + floor.cpuMsPerRequest) / api.cpuMsPerRequest
+				(baseline.cpuMsPerRequest + floor.cpuMsPerRequest) / api.cpuMsPerRequest,
+			flagsListToUsersList: flagsList.requestsPerSecond / usersList.requestsPerSecond
 		},
 		roundTrips,
 		flow,

@@ -4,6 +4,7 @@ import type { Insertable, Kysely } from 'kysely';
 import { hashPassword } from '../src/lib/server/auth/password';
 import type { Database, UsersTable } from '../src/lib/server/db/schema';
 import { newId } from '../src/lib/server/ids';
+import { seedFeatureFlags } from '../tools/feature-flags';
 
 export const BENCH_PASSWORD = 'bench password that is long enough';
 export const ADMIN_USERNAME = 'bench-admin';
@@ -48,4 +49,22 @@ export async function seedUsers(db: Kysely<Database>, members: number): Promise<
 		for (let i = start; i < end; i++) rows.push(row(memberAt(i), 'member', i + 1));
 		await db.insertInto('users').values(rows).execute();
 	}
+}
+
+/** Owners the seeded flags go round: enough that a page of 100 names 100 different users. */
+const FLAG_OWNERS = 100;
+
+/**
+ * `count` feature flags (the example resource), owned in turn by the first members, for the
+ * list scenario: a page of 100 rows with one reference column to fill in.
+ */
+export async function seedFlags(db: Kysely<Database>, count: number): Promise<void> {
+	const owners = await db
+		.selectFrom('users')
+		.select('id')
+		.where('role', '=', 'member')
+		.orderBy('username')
+		.limit(FLAG_OWNERS)
+		.execute();
+	await seedFeatureFlags(db, { count, prefix: 'bench', owners: owners.map((row) => row.id) });
 }

@@ -39,6 +39,10 @@ export interface BenchOptions {
 	rounds: number;
 	/** Concurrent connections of the throughput scenarios. */
 	connections: number;
+	/** Feature flags seeded for the list scenario (the example resource's list page). */
+	flags: number;
+	/** Concurrent connections of the two list pages (users, feature flags), 100 rows a page. */
+	listConnections: number;
 	/** auth.me is sent at a fixed rate, alone and during the storm, so latencies compare. */
 	meRate: number;
 	stormLogins: number;
@@ -110,6 +114,8 @@ const FULL: Load = {
 	durationSeconds: 8,
 	rounds: 4,
 	connections: 10,
+	flags: 10_000,
+	listConnections: 16,
 	meRate: 200,
 	stormLogins: 16,
 	flowRuns: 20,
@@ -126,6 +132,8 @@ const TINY: Load = {
 	durationSeconds: 1,
 	rounds: 1,
 	connections: 4,
+	flags: 300,
+	listConnections: 4,
 	meRate: 100,
 	stormLogins: 16,
 	flowRuns: 3,

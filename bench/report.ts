@@ -55,6 +55,8 @@ export interface BenchResults {
 		durationSeconds: number;
 		rounds: number;
 		connections: number;
+		flags: number;
+		listConnections: number;
 		meRate: number;
 		stormLogins: number;
 		/** `--max-old-space-size` the server ran with; null: Node's default. */
@@ -66,6 +68,9 @@ export interface BenchResults {
 		floor: Scenario;
 		api: Scenario;
 		page: Scenario;
+		/** The users page and the feature flags list, 100 rows each, at `listConnections`. */
+		usersList: Scenario;
+		flagsList: Scenario;
 		meAlone: Scenario;
 		meDuringStorm: LoadFigures & LoopDelay;
 		stormLogins: LoadFigures;
@@ -85,6 +90,7 @@ export interface BenchResults {
 		 * procedure tier: security's own cost, which the budget is about.
 		 */
 		apiToQueryAndFloorByCpu: number;
+		flagsListToUsersList: number;
 	};
 	/** Counted one request at a time: database round trips and writes per request. */
 	roundTrips: {
@@ -93,6 +99,8 @@ export interface BenchResults {
 		floor: { queries: number; writes: number };
 		api: { queries: number; writes: number };
 		page: { queries: number; writes: number };
+		/** Session validation included (one statement). */
+		flagsList: { queries: number; writes: number };
 	};
 	flow: FlowFigures;
 	loginPageJs: PageScripts;
@@ -156,6 +164,19 @@ export function judgeBudgets(results: Omit<BenchResults, 'budgets'>): Budget[] {
 			flow.serverMs <= flow.hashMs + 25
 		),
 		budget(
+			'feature flags list / users page throughput',
+			'>= 0.9',
+			ratios.flagsListToUsersList,
+			ratios.flagsListToUsersList >= 0.9
+		),
+		// Page, count and one for every owner's title; the session's own statement aside.
+		budget(
+			'statements per feature flags list request, beyond the session',
+			'<= 3',
+			roundTrips.flagsList.queries - roundTrips.sessionValidation.queries,
+			roundTrips.flagsList.queries - roundTrips.sessionValidation.queries <= 3
+		),
+		budget(
 			'login page JavaScript (kB gzipped)',
 			'<= 60',
 			loginPageJs.gzipBytes / KB,
@@ -188,6 +209,11 @@ export function formatReport(results: BenchResults): string {
 		scenarioRow('floor: auth.me, no session', scenarios.floor),
 		scenarioRow('api: users.list over /trpc', scenarios.api),
 		scenarioRow('page: /users (server-rendered)', scenarios.page),
+		scenarioRow(`users page, 100 rows (${meta.listConnections} conn.)`, scenarios.usersList),
+		scenarioRow(
+			`feature flags list, 100 of ${meta.flags} (${meta.listConnections} conn.)`,
+			scenarios.flagsList
+		),
 		scenarioRow(`auth.me alone (${meta.meRate}/s)`, scenarios.meAlone),
 		scenarioRow(`auth.me during the login storm`, scenarios.meDuringStorm),
 		scenarioRow(`  ${meta.stormLogins} concurrent password logins`, scenarios.stormLogins)
@@ -211,7 +237,9 @@ export function formatReport(results: BenchResults): string {
 		`round trips per request (one at a time): session validation ${roundTrips.sessionValidation.queries}` +
 			` (writes ${roundTrips.sessionValidation.writes}), baseline ${roundTrips.baseline.queries},` +
 			` floor ${roundTrips.floor.queries},` +
-			` api ${roundTrips.api.queries}, page ${roundTrips.page.queries}`,
+			` api ${roundTrips.api.queries}, page ${roundTrips.page.queries},` +
+			` feature flags list ${roundTrips.flagsList.queries}`,
+		`feature flags list / users page (100 rows each) ${fixed(ratios.flagsListToUsersList, 2)}`,
 		`sign-in (median of ${flow.runs}): server ${fixed(flow.serverMs, 1)} ms` +
 			` (login ${fixed(flow.loginMs, 1)} + verify ${fixed(flow.verifyMs, 1)}),` +
 			` end to end ${fixed(flow.endToEndMs, 1)} ms; one argon2 hash ${fixed(flow.hashMs, 1)} ms`,

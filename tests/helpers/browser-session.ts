@@ -136,7 +136,8 @@ export function adminPages(subjectId: string): Array<{ name: string; path: strin
 		...tabs.map((tab) => ({ name: `user-${tab}`, path: `/users/${subjectId}?tab=${tab}` })),
 		{ name: 'sessions', path: '/sessions' },
 		{ name: 'audit', path: '/audit' },
-		{ name: 'account', path: '/account' }
+		{ name: 'account', path: '/account' },
+		{ name: 'feature-flags', path: '/resources/feature-flags' }
 	];
 }
 

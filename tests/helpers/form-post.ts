@@ -9,11 +9,14 @@ export interface FormPostOptions {
 	headers?: Record<string, string>;
 }
 
-/** POSTs `fields` to `origin + path` (query and `?/action` included) and returns the response. */
+/**
+ * POSTs `fields` to `origin + path` (query and `?/action` included) and returns the response.
+ * Pairs post a name more than once, as checkboxes do.
+ */
 export async function postForm(
 	origin: string,
 	path: string,
-	fields: Record<string, string>,
+	fields: Record<string, string> | Array<[string, string]>,
 	{ jar, headers = {} }: FormPostOptions = {}
 ): Promise<Response> {
 	const cookie = jar?.header();

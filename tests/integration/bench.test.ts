@@ -22,7 +22,7 @@ const MEASURED_SCENARIO_FIGURES = [
 	'eventLoopDelayP99Ms'
 ];
 const FIGURES = [
-	...['baseline', 'floor', 'api', 'page', 'meAlone'].flatMap((scenario) =>
+	...['baseline', 'floor', 'api', 'page', 'usersList', 'flagsList', 'meAlone'].flatMap((scenario) =>
 		MEASURED_SCENARIO_FIGURES.map((figure) => `scenarios.${scenario}.${figure}`)
 	),
 	...[...SCENARIO_FIGURES, 'eventLoopDelayP99Ms'].map((f) => `scenarios.meDuringStorm.${f}`),
@@ -32,7 +32,8 @@ const FIGURES = [
 	'ratios.apiToBaselineByCpu',
 	'ratios.pageToBaselineByCpu',
 	'ratios.apiToQueryAndFloorByCpu',
-	...['sessionValidation', 'baseline', 'floor', 'api', 'page'].flatMap((kind) => [
+	'ratios.flagsListToUsersList',
+	...['sessionValidation', 'baseline', 'floor', 'api', 'page', 'flagsList'].flatMap((kind) => [
 		`roundTrips.${kind}.queries`,
 		`roundTrips.${kind}.writes`
 	]),

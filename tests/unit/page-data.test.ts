@@ -71,7 +71,7 @@ describe('APP_NAME names the app', () => {
 
 	it('in the header of the signed-in and signed-out layouts', () => {
 		const app = render(AppLayout, {
-			props: { data: { ...data, isAdmin: false, devOutbox: false }, children },
+			props: { data: { ...data, isAdmin: false, devOutbox: false, resources: [] }, children },
 			context: contextFor()
 		});
 		const auth = render(AuthLayout, { props: { data, children }, context: contextFor() });
@@ -79,6 +79,22 @@ describe('APP_NAME names the app', () => {
 			expect(body).toContain('Acme Ops');
 			expect(body).not.toMatch(/\bAdmin\b/);
 		}
+	});
+
+	it('beside one nav entry per resource the layout load gave (those the role may read)', () => {
+		const { body } = render(AppLayout, {
+			props: {
+				data: {
+					...data,
+					isAdmin: false,
+					devOutbox: false,
+					resources: [{ label: 'Feature flags', path: 'feature-flags' }]
+				},
+				children
+			},
+			context: contextFor()
+		});
+		expect(body).toMatch(/<a href="\/resources\/feature-flags"[^>]*>[\s\S]*?Feature flags/);
 	});
 
 	it('in the saved backup-token file', () => {

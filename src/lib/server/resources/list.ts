@@ -80,7 +80,11 @@ export async function listRows(
 	return { rows, total };
 }
 
-/** Sort by the named column (`-` for descending), then by id so pages never overlap. */
+/**
+ * Sort by the named column (`-` for descending), then by id so pages never overlap; the id in the
+ * same direction, so the (column, id) index serves the whole ORDER BY (MariaDB sorts every
+ * matching row when the directions are mixed).
+ */
 function ordered<Q extends { orderBy: (column: string, direction: 'asc' | 'desc') => Q }>(
 	select: Q,
 	resource: AnyResource,
@@ -89,7 +93,8 @@ function ordered<Q extends { orderBy: (column: string, direction: 'asc' | 'desc'
 	if (!sort) return select.orderBy('id', 'asc');
 	const key = sort.replace(/^-/, '');
 	const column = STANDARD_SORT[key] ?? columnOf(resource, key);
-	return select.orderBy(column, sort.startsWith('-') ? 'desc' : 'asc').orderBy('id', 'asc');
+	const direction = sort.startsWith('-') ? 'desc' : 'asc';
+	return select.orderBy(column, direction).orderBy('id', direction);
 }
 
 /**
