@@ -110,7 +110,7 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 			name: '(query + framework floor)/api, server CPU',
 			value: Math.round(results.ratios.apiToQueryAndFloorByCpu * 1000) / 1000
 		});
-		expect(results.budgets).toHaveLength(7);
+		expect(results.budgets).toHaveLength(9);
 		for (const budget of results.budgets) {
 			expect(budget).toEqual({
 				name: expect.any(String),
