@@ -151,6 +151,14 @@ describe('defineResource', () => {
 		['a step-up on an unknown action', { stepUp: ['archive'] }, 'stepUp archive'],
 		['a table name with a quote', { table: "th'ings" }, 'table'],
 		[
+			'a filter named like a list parameter',
+			{
+				fields: { ...fields, page: choice(['a']) },
+				list: { columns: ['name'], filters: ['page'] }
+			},
+			'filter page would clash'
+		],
+		[
 			'a required reference to users',
 			{ fields: { ...fields, owner: reference('users') } },
 			'owner: a reference to users must be optional'

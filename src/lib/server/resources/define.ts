@@ -80,6 +80,10 @@ export function defineResource<
 		if (kind !== 'choice' && kind !== 'boolean' && kind !== 'reference') {
 			fail(`filter ${key} must be a choice, yes/no or reference field`);
 		}
+		// Filters are URL parameters of the list page, beside these.
+		if (['q', 'sort', 'page', 'pageSize'].includes(key)) {
+			fail(`filter ${key} would clash with the list page's ${key} parameter: rename the field`);
+		}
 	}
 	const sortable: string[] = [...(config.list.sort ?? [])];
 	for (const key of sortable) {
