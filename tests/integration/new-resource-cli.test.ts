@@ -22,6 +22,22 @@ const TSX = resolve('node_modules/.bin/tsx');
 const SCRIPT = resolve('scripts/new-resource.ts');
 const REGISTRY = 'src/lib/server/resources/registry.ts';
 
+const FIXTURE_REGISTRY = `// The resources.
+import coupons from './coupons';
+import { checkRegistry } from './checks';
+
+export const resources = checkRegistry({
+	coupons
+});
+`;
+// Only what the command reads of a definition: its table, which no migration here creates.
+const FIXTURE_DEFINITION = `export default defineResource({
+	name: 'coupons',
+	table: 'coupon_codes',
+	title: 'code'
+});
+`;
+
 let project: string;
 
 beforeEach(() => {
@@ -30,6 +46,9 @@ beforeEach(() => {
 		cpSync(path, join(project, path), { recursive: true });
 	}
 	mkdirSync(join(project, 'tests/integration'), { recursive: true });
+	// A registry of its own, so these tests hold whether or not the example is still there.
+	writeFileSync(join(project, REGISTRY), FIXTURE_REGISTRY);
+	writeFileSync(join(project, 'src/lib/server/resources/coupons.ts'), FIXTURE_DEFINITION);
 	// prettier's plugins (.prettierrc) resolve from the project.
 	symlinkSync(resolve('node_modules'), join(project, 'node_modules'), 'dir');
 });
@@ -88,19 +107,20 @@ describe('npm run new:resource -- <name>', () => {
 		);
 		// Only the two new lines: the rest of the registry as it was.
 		expect(read(REGISTRY)).toBe(
-			before[REGISTRY]!.replace(
+			FIXTURE_REGISTRY.replace(
 				"import { checkRegistry } from './checks';",
 				"import giftCards from './gift-cards';\nimport { checkRegistry } from './checks';"
-			).replace('\tfeatureFlags\n', '\tfeatureFlags,\n\tgiftCards\n')
+			).replace('\tcoupons\n', '\tcoupons,\n\tgiftCards\n')
 		);
 	});
 
-	it('registers into an empty registry (the example removed)', () => {
+	it('registers into an empty registry (every resource removed)', () => {
 		writeFileSync(
 			join(project, REGISTRY),
-			read(REGISTRY)
-				.replace("import featureFlags from './feature-flags';\n", '')
-				.replace(/checkRegistry\(\{[^}]*\}\)/, 'checkRegistry({})')
+			FIXTURE_REGISTRY.replace("import coupons from './coupons';\n", '').replace(
+				/checkRegistry\(\{[^}]*\}\)/,
+				'checkRegistry({})'
+			)
 		);
 		expect(newResource('giftCards').status).toBe(0);
 		expect(read(REGISTRY)).toContain(
@@ -131,8 +151,9 @@ describe('npm run new:resource -- <name>', () => {
 	});
 
 	it.each([
-		['a registered name', 'featureFlags', 'featureFlags is registered already'],
+		['a registered name', 'coupons', 'coupons is registered already'],
 		['a table a migration creates', 'users', 'the table users exists already'],
+		["a registered resource's table", 'couponCodes', 'the table coupon_codes exists already'],
 		["the migrator's own table", 'kyselyMigration', 'the table kysely_migration exists already'],
 		[
 			'a name whose file exists (a core module)',
