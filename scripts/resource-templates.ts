@@ -64,9 +64,10 @@ export default defineResource({
 		name: text({ max: 100, unique: true }),
 		active: boolean({ default: true }),
 		notes: longText({ optional: true, max: 2000 })
-		// Every kind, with the column its migration adds (migrations/README.md). Options any field
-		// takes: label, hint, column (when not the name in snake_case), optional, secret (never
-		// written to the audit trail), and default, min, max and unique where they apply.
+		// Every kind, with the column its migration adds (migrations/README.md); import the kinds
+		// you use from './fields'. Options any field takes: label, hint, column (when not the name
+		// in snake_case), optional, secret (never written to the audit trail), and default, min,
+		// max and unique where they apply.
 		//
 		// code: text({ min: 2, max: 16, unique: true, hint: 'Shown on invoices' }),
 		//   varchar(16), MySQL binary collation as for \`name\` in the migration; notNull().unique()
