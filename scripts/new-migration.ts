@@ -1,5 +1,6 @@
 // npm run db:new -- <name>: creates migrations/<UTC timestamp>_<name>.ts from a template.
 import { existsSync, writeFileSync } from 'node:fs';
+import { nextMigrationStampIn } from './migration-stamp';
 
 const TEMPLATE = `// Frozen: never edit a migration that has shipped; add a new one. Never import app code here.
 // Portable: runs on SQLite and MySQL (see migrations/README.md for column representations).
@@ -19,7 +20,7 @@ if (!name || !/^[a-z][a-z0-9_]*$/.test(name)) {
 	console.error('usage: npm run db:new -- <name>   (lower-case letters, digits and _)');
 	process.exit(2);
 }
-const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+const stamp = nextMigrationStampIn('migrations');
 const path = `migrations/${stamp}_${name}.ts`;
 if (existsSync(path)) {
 	console.error(`${path} exists already`);

@@ -5,9 +5,6 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
-const SERVER_ENTRY = resolve('server/index.js');
-const BUILD = resolve('build/index.js');
-
 export interface AppServer {
 	origin: string;
 	/** The server's process id (for its memory figures in the load run). */
@@ -23,13 +20,18 @@ export interface AppServer {
 
 /**
  * `env` adds to (or, with `undefined`, removes from) the test defaults below. `nodeArgs` go before
- * the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses); `entry` is the script.
+ * the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses); `entry` is the script; `root` is the
+ * project whose build runs (this one unless told: a copy, say), and the server's working directory.
  */
 export async function startAppServer(
 	env: Record<string, string | undefined>,
-	{ nodeArgs = [], entry = SERVER_ENTRY }: { nodeArgs?: string[]; entry?: string } = {}
+	{
+		nodeArgs = [],
+		root = process.cwd(),
+		entry = resolve(root, 'server/index.js')
+	}: { nodeArgs?: string[]; entry?: string; root?: string } = {}
 ): Promise<AppServer> {
-	if (!existsSync(BUILD)) {
+	if (!existsSync(resolve(root, 'build/index.js'))) {
 		throw new Error('build/index.js is missing: run `npm run build` first (`npm test` does)');
 	}
 	const port = await findFreePort();
@@ -49,7 +51,8 @@ export async function startAppServer(
 		env: Object.fromEntries(
 			Object.entries({ ...defaults, ...env }).filter(([, value]) => value !== undefined)
 		),
-		stdio: ['ignore', 'pipe', 'pipe']
+		stdio: ['ignore', 'pipe', 'pipe'],
+		cwd: root
 	});
 	let output = '';
 	child.stdout!.on('data', (chunk) => (output += chunk));
