@@ -183,5 +183,13 @@ describe('defineResource', () => {
 			...{ name: 'clash', table: 'things', title: 'name', fields, list: { columns: ['name'] } }
 		});
 		expect(() => checkRegistry({ things, clash })).toThrow('table things is taken');
+		const sessions = defineResource({
+			name: 'sessions',
+			table: 'sessions',
+			title: 'name',
+			fields,
+			list: { columns: ['name'] }
+		});
+		expect(() => checkRegistry({ sessions })).toThrow('table sessions is taken');
 	});
 });

@@ -3,13 +3,29 @@
 // registered resource. A mistake stops the app at start with the resource and field named.
 import { ResourceDefinitionError, type AnyResource } from './define';
 
+/** The app's own tables and the migrator's: no resource may manage them as its own. */
+const APP_TABLES = new Set([
+	'users',
+	'sessions',
+	'email_otps',
+	'backup_tokens',
+	'rate_limits',
+	'setup_tokens',
+	'audit_log',
+	'mail_outbox',
+	'otp_email_changes',
+	'api_tokens',
+	'kysely_migration',
+	'kysely_migration_lock'
+]);
+
 export function checkRegistry<R extends Record<string, AnyResource>>(resources: R): R {
 	const tables = new Set<string>();
 	for (const [key, resource] of Object.entries(resources)) {
 		if (key !== resource.name) {
 			throw new ResourceDefinitionError(`Resource ${resource.name} is registered as ${key}`);
 		}
-		if (tables.has(resource.table) || resource.table === 'users') {
+		if (tables.has(resource.table) || APP_TABLES.has(resource.table)) {
 			throw new ResourceDefinitionError(`Resource ${key}: table ${resource.table} is taken`);
 		}
 		tables.add(resource.table);
