@@ -4,6 +4,7 @@
 // reach the queries only); each procedure checks its permission string against the role's grants
 // (permissions.ts) and, where the definition lists the operation under `stepUp`, a fresh code.
 import { z } from 'zod';
+import { noInputSchema } from '../../../schemas/no-input';
 import { roleCan } from '../../../permissions';
 import { MissingPermissionError } from '../../errors';
 import { runAction } from '../../resources/actions';
@@ -229,6 +230,7 @@ export const resourceCatalogProcedure = verifiedProcedure
 		description:
 			'The resources you may read: fields, list settings, actions and what your role may do.'
 	})
+	.input(noInputSchema)
 	.query(({ ctx }) =>
 		Object.values(resources as Record<string, AnyResource>)
 			.filter((resource) => roleCan(ctx.user.role, resource.permission('read')))
