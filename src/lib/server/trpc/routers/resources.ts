@@ -34,6 +34,15 @@ function allow(ctx: Ctx, resource: AnyResource, operation: string, stepUpName = 
 	if (resource.stepUp.has(stepUpName)) assertStepUp(ctx);
 }
 
+/**
+ * What a procedure needs besides its tier, in words for the API reference: the permission, and
+ * whether the definition asks for a fresh code.
+ */
+function needs(resource: AnyResource, operation: string, stepUpName = operation): string {
+	const permission = `\`${resource.name}.${operation}\``;
+	return resource.stepUp.has(stepUpName) ? `${permission} and a fresh code (step-up)` : permission;
+}
+
 /** Rows per `exportPage` call. */
 export const EXPORT_PAGE = 1000;
 
@@ -52,7 +61,10 @@ export function resourceRouter<
 	type Row = ResourceRow<F>;
 	return router({
 		list: verifiedProcedure
-			.meta({ description: `${resource.label}: search, filters, sort and pages, with the total.` })
+			.meta({
+				description: `${resource.label}: search, filters, sort and pages, with the total.`,
+				permission: needs(resource, 'read')
+			})
 			.input(schemas.list)
 			.query(async ({ ctx, input }) => {
 				allow(ctx, resource, 'read');
@@ -66,7 +78,10 @@ export function resourceRouter<
 			}),
 
 		get: verifiedProcedure
-			.meta({ description: `One ${one}, with its version (what update and delete take).` })
+			.meta({
+				description: `One ${one}, with its version (what update and delete take).`,
+				permission: needs(resource, 'read')
+			})
 			.input(z.strictObject({ id: idSchema }))
 			.query(async ({ ctx, input }) => {
 				allow(ctx, resource, 'read');
@@ -74,7 +89,10 @@ export function resourceRouter<
 			}),
 
 		history: verifiedProcedure
-			.meta({ description: `A ${one}'s changes from the audit trail, newest first.` })
+			.meta({
+				description: `A ${one}'s changes from the audit trail, newest first.`,
+				permission: needs(resource, 'read')
+			})
 			.input(
 				z.strictObject({ id: idSchema, page: z.number().int().min(1).max(100_000).default(1) })
 			)
@@ -85,7 +103,8 @@ export function resourceRouter<
 
 		references: verifiedProcedure
 			.meta({
-				description: `Rows of other resources that refer to a ${one} (what deleting it affects).`
+				description: `Rows of other resources that refer to a ${one} (what deleting it affects).`,
+				permission: needs(resource, 'read')
 			})
 			.input(z.strictObject({ id: idSchema }))
 			.query(({ ctx, input }) => {
@@ -94,7 +113,10 @@ export function resourceRouter<
 			}),
 
 		options: verifiedProcedure
-			.meta({ description: `Up to 20 choices for a reference field of a ${one}, by search.` })
+			.meta({
+				description: `Up to 20 choices for a reference field of a ${one}, by search.`,
+				permission: `${needs(resource, 'create', '')} or ${needs(resource, 'update', '')}`
+			})
 			.input(
 				z.strictObject({
 					field: referenceFields.length
@@ -112,7 +134,8 @@ export function resourceRouter<
 
 		exportPage: verifiedProcedure
 			.meta({
-				description: `${EXPORT_PAGE} ${resource.label.toLowerCase()} at a time in list order, from \`offset\` (for exports); \`next\` is null at the end.`
+				description: `${EXPORT_PAGE} ${resource.label.toLowerCase()} at a time in list order, from \`offset\` (for exports); \`next\` is null at the end.`,
+				permission: needs(resource, 'read')
 			})
 			.input(
 				z.strictObject({
@@ -140,7 +163,10 @@ export function resourceRouter<
 			}),
 
 		create: verifiedProcedure
-			.meta({ description: `Creates a ${one}; answers the new row.` })
+			.meta({
+				description: `Creates a ${one}; answers the new row.`,
+				permission: needs(resource, 'create')
+			})
 			.input(schemas.create)
 			.mutation(async ({ ctx, input }) => {
 				allow(ctx, resource, 'create');
@@ -155,7 +181,8 @@ export function resourceRouter<
 
 		update: verifiedProcedure
 			.meta({
-				description: `Changes a ${one} read at \`version\`; CONFLICT with the current row if it changed since.`
+				description: `Changes a ${one} read at \`version\`; CONFLICT with the current row if it changed since.`,
+				permission: needs(resource, 'update')
 			})
 			.input(schemas.update)
 			.mutation(async ({ ctx, input }) => {
@@ -172,7 +199,8 @@ export function resourceRouter<
 
 		delete: verifiedProcedure
 			.meta({
-				description: `Deletes a ${one} read at \`version\`; CONFLICT if it changed or other rows need it.`
+				description: `Deletes a ${one} read at \`version\`; CONFLICT if it changed or other rows need it.`,
+				permission: needs(resource, 'delete')
 			})
 			.input(schemas.row)
 			.mutation(async ({ ctx, input }) => {
@@ -183,7 +211,13 @@ export function resourceRouter<
 
 		bulk: verifiedProcedure
 			.meta({
-				description: `Deletes or runs a bulk action on up to 100 ${resource.label.toLowerCase()}, all or none.`
+				description: `Deletes or runs a bulk action on up to 100 ${resource.label.toLowerCase()}, all or none.`,
+				permission: [
+					`${needs(resource, 'delete')} for \`delete\``,
+					...Object.entries(resource.actions)
+						.filter(([, action]) => action.bulk)
+						.map(([name]) => `${needs(resource, `action.${name}`, name)} for \`${name}\``)
+				].join('; ')
 			})
 			.input(schemas.bulk)
 			.mutation(({ ctx, input }) => {
@@ -197,7 +231,13 @@ export function resourceRouter<
 			}),
 
 		action: verifiedProcedure
-			.meta({ description: `Runs one of a ${one}'s actions on it.` })
+			.meta({
+				description: `Runs one of a ${one}'s actions on it.`,
+				permission:
+					Object.keys(resource.actions)
+						.map((name) => `${needs(resource, `action.${name}`, name)} for \`${name}\``)
+						.join('; ') || 'none: the resource has no actions'
+			})
 			.input(schemas.action)
 			.mutation(({ ctx, input }) => {
 				allow(ctx, resource, `action.${input.action}`, input.action);
@@ -228,7 +268,9 @@ export const resourcesRouter = router(routers(resources));
 export const resourceCatalogProcedure = verifiedProcedure
 	.meta({
 		description:
-			'The resources you may read: fields, list settings, actions and what your role may do.'
+			'The resources you may read: fields, list settings, actions and what your role may do.',
+		permission:
+			'no permission of its own; it lists the resources whose `<name>.read` the role holds'
 	})
 	.input(noInputSchema)
 	.query(({ ctx }) =>
