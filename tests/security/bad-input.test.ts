@@ -68,6 +68,7 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 		password: 'a long enough password'
 	},
 	'users.delete': { id: ID },
+	'users.find': { name: 'nobody' },
 	'users.get': { id: ID },
 	'users.history': { id: ID, page: 1 },
 	'users.list': { search: 'a', role: 'member', sort: 'email', page: 1, pageSize: 10 },
@@ -139,6 +140,7 @@ const FIELD_KINDS: Record<string, FieldKind> = {
 	search: 'text',
 	event: 'text',
 	role: 'choice',
+	resource: 'choice',
 	sort: 'choice',
 	direction: 'choice',
 	tokenType: 'choice',

@@ -62,7 +62,7 @@ describe.each(dialects)('resource procedures on %s', (dialect) => {
 		}
 		pending = (await api.startSignIn(users.admin!)).pending;
 		const admin = await api.callerFor(sessions.admin!);
-		const token = (scopes: Array<'read' | 'write'>) =>
+		const token = (scopes: ['read'] | ['read', 'write']) =>
 			admin.apiTokens.create({ name: scopes.join('-'), scopes, expiresInDays: 1 });
 		readToken = (await token(['read'])).token;
 		writeToken = (await token(['read', 'write'])).token;
