@@ -1,10 +1,13 @@
 // Renders docs/API.md from the router itself: every procedure's path, kind, tier, one-line
-// description (procedure meta) and input as JSON Schema. `npm run api:docs` writes it; a unit
-// test renders it again and fails when the committed file differs.
+// description and permission (procedure meta) and input as JSON Schema, and from the registry
+// every resource's fields, list settings, permissions and actions. `npm run api:docs` writes
+// it; a unit test renders it again and fails when the committed file differs.
 import type { AnyRouter } from '@trpc/server';
 import { format, resolveConfig } from 'prettier';
 import { z } from 'zod';
 import type { Meta, Tier } from '../src/lib/server/trpc/init';
+import { resources } from '../src/lib/server/resources/registry';
+import { renderResources } from './api-resources';
 
 export const API_DOC_PATH = 'docs/API.md';
 
@@ -34,6 +37,8 @@ export interface ProcedureDoc {
 	kind: 'query' | 'mutation' | 'subscription';
 	tier: Tier;
 	description: string;
+	/** What it checks besides its tier (the resources' permissions), or null. */
+	permission: string | null;
 	/** JSON Schema of what a caller sends, or null when the procedure takes no input. */
 	input: unknown;
 }
@@ -46,13 +51,14 @@ export function describeProcedures(router: AnyRouter): ProcedureDoc[] {
 		.sort()
 		.map((path): ProcedureDoc => {
 			const def = procedures[path]!._def;
-			const { tier, description } = def.meta ?? {};
+			const { tier, description, permission } = def.meta ?? {};
 			if (!tier || !description) missing.push(path);
 			return {
 				path,
 				kind: def.mutation ? 'mutation' : def.subscription ? 'subscription' : 'query',
 				tier: tier ?? 'public',
 				description: description ?? '',
+				permission: permission ?? null,
 				input: inputSchema(def.inputs)
 			};
 		});
@@ -129,6 +135,7 @@ export async function renderApiDocs(router: AnyRouter): Promise<string> {
 		'for a missing role, a step-up that is due (`error.data.stepUpRequired`), an API token on a',
 		'`human` tier, or a `read` token on a mutation.',
 		'',
+		...renderResources(Object.values(resources)),
 		'## Procedures',
 		'',
 		'| procedure | kind | tier | description |',
@@ -141,6 +148,7 @@ export async function renderApiDocs(router: AnyRouter): Promise<string> {
 	];
 	for (const p of procedures) {
 		lines.push(`### \`${p.path}\``, '', `${p.kind}, tier \`${p.tier}\`: ${p.description}`, '');
+		if (p.permission) lines.push(`Needs: ${p.permission}.`, '');
 		if (p.input === null) {
 			lines.push('Input: none.', '');
 		} else {

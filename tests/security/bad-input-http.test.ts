@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppServer, type AppServer } from '../../tools/app-server';
 import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 import { snapshotDatabase } from '../helpers/database-contents';
+import { registeredResources, seedResourceRows, type CallTargets } from '../helpers/resource-calls';
 import {
 	CookieJar,
 	extractCode,
@@ -19,7 +20,9 @@ const KB10 = 'a'.repeat(10 * 1024);
 const MB1 = 'p'.repeat(1024 * 1024);
 
 // The actions that read a field and must answer a bad one with 400 and field errors; every other
-// action takes no fields and ignores them. Seen in the signed-in test below.
+// action takes no fields and ignores them. Seen in the signed-in test below. The resource pages'
+// actions (/resources/<path>/...) are not listed: they are posted once per registered resource,
+// and each must answer below 500 and leave the resource's table as it was.
 const VALIDATING_ACTIONS = [
 	'/account?/changePassword',
 	'/account?/confirmOtpEmail',
@@ -57,21 +60,37 @@ interface FormAction {
 	/** The page's URL (route groups dropped, `[id]` filled in) plus `?/name` for named actions. */
 	url: string;
 	label: string;
+	/** The table of the resource a resource page's action changes. */
+	table?: string;
 }
 
-async function formActions(userId: string): Promise<FormAction[]> {
+/**
+ * Every action of every page: `[id]` is the user's id, except on resource pages, which appear
+ * once per registered resource with `[id]` one of its rows.
+ */
+async function formActions(userId: string, targets: CallTargets): Promise<FormAction[]> {
 	const actions: FormAction[] = [];
 	for (const [file, load] of Object.entries(pageModules)) {
 		const names = Object.keys((await load()).actions ?? {});
-		const page =
+		const route =
 			file
 				.replace(/^\/src\/routes/, '')
 				.replace(/\/\+page\.server\.ts$/, '')
-				.replace(/\/\([^)]+\)/g, '')
-				.replace('[id]', userId) || '/';
-		for (const name of names) {
-			const url = name === 'default' ? page : `${page}?/${name}`;
-			actions.push({ url, label: url.replace(userId, '[id]') });
+				.replace(/\/\([^)]+\)/g, '') || '/';
+		const pages = route.includes('[resource]')
+			? registeredResources.map((resource) => ({
+					url: route
+						.replace('[resource]', resource.path)
+						.replace('[id]', targets.rows[resource.name]!.id),
+					label: route.replace('[resource]', resource.path),
+					table: resource.table
+				}))
+			: [{ url: route.replace('[id]', userId), label: route, table: undefined }];
+		for (const page of pages) {
+			for (const name of names) {
+				const query = name === 'default' ? '' : `?/${name}`;
+				actions.push({ url: page.url + query, label: page.label + query, table: page.table });
+			}
 		}
 	}
 	return actions.sort((a, b) => a.label.localeCompare(b.label));
@@ -119,12 +138,15 @@ describe.each(dialects)('bad input over HTTP on %s', (dialect) => {
 	let admin: SeededUser;
 	/** The user in `/users/[id]`: a member the admin manages (and, last, deletes). */
 	let member: SeededUser;
+	/** A row of every resource, for the resource pages' `[id]`. */
+	let targets: CallTargets;
 	const jar = new CookieJar();
 
 	beforeAll(async () => {
 		database = await createMigratedDatabase(dialect);
 		admin = await seedUser(database.db, { role: 'admin' });
 		member = await seedUser(database.db);
+		targets = await seedResourceRows(database.db, admin.id);
 		// Mail stays in the outbox table (MAIL_TRANSPORT=outbox): the code is read from there.
 		server = await startAppServer({ DATABASE_URL: database.url });
 		await signIn(admin);
@@ -324,7 +346,7 @@ describe.each(dialects)('bad input over HTTP on %s', (dialect) => {
 		});
 
 		it('every action of every page, anonymous, with bad fields [4xx or a redirect to sign in; never 500]', async () => {
-			for (const action of await formActions(member.id)) {
+			for (const action of await formActions(member.id, targets)) {
 				for (const [variant, values] of Object.entries(VARIANTS)) {
 					for (const encoding of ['urlencoded', 'multipart'] as const) {
 						const reply = await post(action.url, formBody(values, encoding), false);
@@ -345,15 +367,22 @@ describe.each(dialects)('bad input over HTTP on %s', (dialect) => {
 			// Deleting the member and logging out would end the rest of the loop: they go last.
 			const last = (action: FormAction) =>
 				action.url === '/logout' ? 2 : action.url.endsWith('?/delete') ? 1 : 0;
-			const actions = (await formActions(member.id)).sort((a, b) => last(a) - last(b));
+			const actions = (await formActions(member.id, targets)).sort((a, b) => last(a) - last(b));
 			const validated = new Set<string>();
 			for (const action of actions) {
 				for (const [variant, values] of Object.entries(VARIANTS)) {
 					for (const encoding of ['urlencoded', 'multipart'] as const) {
+						// A resource whose required fields all happen to be among FIELDS may be created.
+						const changes = !action.table || action.url.endsWith('?/create');
+						const tables = changes ? undefined : { tables: [action.table!] };
+						const before = tables && (await snapshotDatabase(database.db, tables));
 						const reply = await post(action.url, formBody(values, encoding), true);
 						const what = `${action.label} ${variant} ${encoding}: ${reply.status} ${reply.location}`;
 						expect(reply.body, what).not.toMatch(LEAKS);
 						expect(reply.status, what).toBeLessThan(500);
+						// None of the fields is a version, a row or `confirm=yes`: nothing may change.
+						if (tables) expect(await snapshotDatabase(database.db, tables), what).toBe(before);
+						if (action.table) continue;
 						if (reply.status === 400 && reply.body.includes('Invalid input')) {
 							expect(reply.body, what).toContain('fieldErrors');
 							validated.add(action.label);

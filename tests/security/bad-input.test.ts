@@ -2,7 +2,10 @@
 // a caller that passes the procedure's tier so the input check itself is what answers: wrong
 // types, empty values, 10 KB and 1 MB strings, full-width digits, SQL metacharacters and unknown
 // keys. Each must be a 400 whose field errors name the field, and must change no row anywhere.
-// SQL metacharacters inside otherwise valid strings must simply work.
+// SQL metacharacters inside otherwise valid strings must simply work. The resources' procedures
+// (resources.<name>.*) get their well-formed and bad inputs from each definition
+// (tests/helpers/resource-calls.ts): out-of-range, overlong and mistyped values per field kind,
+// unknown sort and filter names, bad ids, references to rows that do not exist, taken values.
 import type { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +15,14 @@ import { dialects } from '../../tools/databases';
 import { snapshotDatabase } from '../helpers/database-contents';
 import { seedUser } from '../../tools/sign-in';
 import { routerProcedures, signInForEveryTier } from '../helpers/tier-callers';
+import {
+	badResourceInputs,
+	NOBODY_ID,
+	registeredResources,
+	resourceCalls,
+	seedResourceRows,
+	type CallTargets
+} from '../helpers/resource-calls';
 
 const ID = 'aaaaaaaaaaaaaaaa'; // well-formed, belongs to nobody
 const KB10 = 'a'.repeat(10 * 1024);
@@ -19,7 +30,10 @@ const MB1 = 'p'.repeat(1024 * 1024);
 const FULL_WIDTH_DIGITS = '１２３４５６';
 const SQL = [`' OR 1=1 --`, `"; DROP TABLE users; --`];
 
-/** A well-formed input per procedure, so one bad field at a time is what gets refused. */
+/**
+ * A well-formed input per procedure, so one bad field at a time is what gets refused. The
+ * resources' procedures are not listed: their inputs come from the definitions.
+ */
 const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'account.changePassword': { current: 'current password', next: 'a new long password' },
 	'apiTokens.create': { name: 'ci', scopes: ['read'], expiresInDays: 30 },
@@ -54,6 +68,7 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 		password: 'a long enough password'
 	},
 	'users.delete': { id: ID },
+	'users.find': { name: 'nobody' },
 	'users.get': { id: ID },
 	'users.history': { id: ID, page: 1 },
 	'users.list': { search: 'a', role: 'member', sort: 'email', page: 1, pageSize: 10 },
@@ -125,6 +140,7 @@ const FIELD_KINDS: Record<string, FieldKind> = {
 	search: 'text',
 	event: 'text',
 	role: 'choice',
+	resource: 'choice',
 	sort: 'choice',
 	direction: 'choice',
 	tokenType: 'choice',
@@ -153,18 +169,43 @@ interface BadInput {
 	input: unknown;
 	/** The field the field errors must name; absent for a wrong input as a whole. */
 	field?: string;
+	/** The message, when it is not 'Invalid input'. */
+	message?: RegExp;
 }
 
+const { calls: resourceProcedureCalls } = resourceCalls();
+
 /** Every bad input for one procedure: the whole input wrong, then one field at a time. */
-function badInputsFor(procedure: ReturnType<typeof routerProcedures>[number]): BadInput[] {
+function badInputsFor(
+	procedure: ReturnType<typeof routerProcedures>[number],
+	targets: CallTargets
+): BadInput[] {
 	const takesNone = procedure.fields.length === 0;
-	const base = WELL_FORMED[procedure.path] ?? {};
+	const resourceCall = resourceProcedureCalls.find((call) => call.path === procedure.path);
+	const base = resourceCall
+		? (resourceCall.input(targets) as Record<string, unknown>)
+		: (WELL_FORMED[procedure.path] ?? {});
 	const whole: unknown[] = ['x', 42, true, [], [base], KB10];
 	if (!takesNone && procedure.input?.safeParse(undefined).success === false) whole.push(null);
 	if (procedure.requiredFields.length > 0) whole.push({});
 	const inputs: BadInput[] = whole.map((input) => ({ label: show(input), input }));
 	for (const extra of UNKNOWN_KEYS) {
 		inputs.push({ label: `extra keys ${show(extra)}`, input: { ...base, ...extra } });
+	}
+	if (procedure.path.startsWith('resources.')) {
+		// Options without a reference field, action without actions: no input is well-formed.
+		if (!resourceCall) return inputs;
+		const generated = badResourceInputs(resourceCall, targets).map((bad) => ({
+			...bad,
+			field: bad.field || undefined
+		}));
+		const uncovered = procedure.fields.filter((f) => !generated.some((bad) => bad.field === f));
+		if (uncovered.length > 0) {
+			throw new Error(
+				`${procedure.path}.${uncovered.join(', ')}: add bad values to tests/helpers/resource-calls.ts`
+			);
+		}
+		return [...inputs, ...generated];
 	}
 	for (const field of procedure.fields) {
 		const kind = FIELD_KINDS[`${procedure.path}.${field}`] ?? FIELD_KINDS[field];
@@ -196,16 +237,21 @@ function clientView(error: TRPCError) {
 describe.each(dialects)('bad input on %s', (dialect) => {
 	const api = useApiHarness(dialect);
 	let callers: Awaited<ReturnType<typeof signInForEveryTier>>;
+	/** A row of every resource the resources' inputs aim at. */
+	let targets: CallTargets;
 
 	beforeAll(async () => {
 		callers = await signInForEveryTier(api);
+		targets = await seedResourceRows(api.db, callers.admin.id);
 	});
 
 	describe('every procedure, called by a caller that passes its tier', () => {
 		const procedures = routerProcedures();
 
 		it('every input field has a kind of bad values [a new field fails here until it has one]', () => {
-			for (const procedure of procedures) expect(() => badInputsFor(procedure)).not.toThrow();
+			for (const procedure of procedures) {
+				expect(() => badInputsFor(procedure, targets)).not.toThrow();
+			}
 		});
 
 		it.each(procedures.map((procedure) => [procedure.path, procedure] as const))(
@@ -213,11 +259,11 @@ describe.each(dialects)('bad input on %s', (dialect) => {
 			async (_path, procedure) => {
 				const call = procedureAt(callers.forTier(procedure.tier), procedure.path);
 				const before = await snapshotDatabase(api.db);
-				for (const bad of badInputsFor(procedure)) {
+				for (const bad of badInputsFor(procedure, targets)) {
 					const error = await errorOf(call(bad.input));
 					const seen = clientView(error);
 					expect(error.code, bad.label).toBe('BAD_REQUEST');
-					expect(seen.message, bad.label).toBe('Invalid input');
+					expect(seen.message, bad.label).toMatch(bad.message ?? /^Invalid input$/);
 					expect(seen.data.fieldErrors, bad.label).not.toBeNull();
 					if (bad.field) {
 						expect(seen.data.fieldErrors!.fieldErrors[bad.field], bad.label).not.toHaveLength(0);
@@ -264,6 +310,50 @@ describe.each(dialects)('bad input on %s', (dialect) => {
 	});
 
 	describe('well-formed input that names nobody', () => {
+		/** Every row a resource call aims at is one that does not exist, and so is the user. */
+		const nobody = (): CallTargets => ({
+			rows: Object.fromEntries(
+				registeredResources.map((resource) => [resource.name, { id: NOBODY_ID, version: 1 }])
+			),
+			values: {},
+			userId: NOBODY_ID
+		});
+
+		// Mutations that name a row (or, creating, a referenced one) must be refused; queries may
+		// answer with nothing.
+		const namesSomething = resourceProcedureCalls.filter(
+			(call) =>
+				call.kind === 'mutation' &&
+				(call.procedure !== 'create' ||
+					Object.values(call.resource.fields).some((field) => field.kind === 'reference'))
+		);
+
+		it.each(resourceProcedureCalls.map((call) => [call.label, call] as const))(
+			'%s aimed at rows and users that do not exist [an answer or a 4xx, never 500]',
+			async (_label, call) => {
+				const caller = callers.forTier('verified');
+				const outcome = await procedureAt(
+					caller,
+					call.path
+				)(call.input(nobody())).then(
+					() => 'OK',
+					(error: unknown) => (error as TRPCError).code
+				);
+				expect(outcome).not.toBe('INTERNAL_SERVER_ERROR');
+			}
+		);
+
+		it.each(namesSomething.map((call) => [call.label, call] as const))(
+			'%s aimed at a row or reference that does not exist [400, 404 or 409; no row changes]',
+			async (_label, call) => {
+				const caller = callers.forTier('verified');
+				const before = await snapshotDatabase(api.db);
+				const error = await errorOf(procedureAt(caller, call.path)(call.input(nobody())));
+				expect(['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT'], error.message).toContain(error.code);
+				expect(await snapshotDatabase(api.db)).toBe(before);
+			}
+		);
+
 		// Last in the file: these calls may succeed and change rows (creating `new-user`, say).
 		it.each(Object.keys(WELL_FORMED))(
 			'%s with ids and tokens of nobody [an answer or a 4xx, never 500]',

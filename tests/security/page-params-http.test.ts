@@ -3,7 +3,9 @@
 // production build. Each answers with the page (the bad value ignored or reported), a redirect,
 // or a clear 4xx page: never a 500, never a stack or a driver's words, and the server logs no
 // error for any of it.
+import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { registeredResources, seedResourceRows } from '../helpers/resource-calls';
 import { useAppStack } from '../helpers/app-stack';
 import { dialects } from '../../tools/databases';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
@@ -103,10 +105,39 @@ describe.each(dialects)('URL parameters of pages on %s', (dialect) => {
 		}
 	});
 
+	it('/audit?user=<a username> among a dozen longer names that contain it, as an admin [303 to ?user=<its id>: the exact name is found]', async () => {
+		const base = `ann${randomBytes(3).toString('hex')}`;
+		for (let i = 0; i < 12; i++) await seedUser(stack.database.db, { username: `a${i}${base}` });
+		const exact = await seedUser(stack.database.db, { username: base });
+		const jar = await signedIn(admin);
+		const response = await fetch(`${stack.server.origin}/audit?user=${base.toUpperCase()}`, {
+			headers: { cookie: jar.header()! },
+			redirect: 'manual'
+		});
+		expect(response.status).toBe(303);
+		expect(response.headers.get('location')).toBe(`?user=${exact.id}`);
+	});
+
+	it("/audit?resource=<name> of a registered resource, as an admin [its rows' events, each with the resource's label and a link to the row]", async () => {
+		const targets = await seedResourceRows(stack.database.db, admin.id);
+		const jar = await signedIn(admin);
+		for (const resource of registeredResources) {
+			const id = targets.rows[resource.name]!.id;
+			const response = await fetch(`${stack.server.origin}/audit?resource=${resource.name}`, {
+				headers: { cookie: jar.header()! }
+			});
+			const body = await response.text();
+			expect(response.status).toBe(200);
+			expect(body).toContain(`href="/resources/${resource.path}/${id}"`);
+			expect(body).toContain(resource.labelOne);
+			expect(body).not.toContain(`href="/users/${id}"`);
+		}
+	});
+
 	it('every page that passes a URL parameter to a procedure, as an admin, with over-long, malformed, repeated and wrong-type values [the page, a redirect or a 4xx page; never 500, no leak, nothing logged]', async () => {
 		const jar = await signedIn(admin);
 		const pages: PageParams[] = [
-			{ path: '/audit', params: ['event', 'user', 'from', 'to', 'page'] },
+			{ path: '/audit', params: ['event', 'user', 'resource', 'from', 'to', 'page'] },
 			{ path: '/audit', params: ['event', 'from', 'to', 'page'], base: `user=${member.id}` },
 			{
 				path: '/users',

@@ -1,6 +1,8 @@
 // Skipping the second step: a session that passed the password step but not the code, by cookie
 // and by bearer, against the production build. Every procedure of the router is tried (a new one
 // is covered without anyone listing it), with an input it would accept, and every page is opened.
+// The resources' procedures and pages take their inputs and addresses from the registry
+// (tests/helpers/resource-calls.ts), aimed at a row of each resource.
 import { readdirSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,12 @@ import { useAppStack } from '../helpers/app-stack';
 import { ACTIVITY_STAMPS, readAllTables } from '../helpers/database-contents';
 import { dialects } from '../../tools/databases';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
+import {
+	registeredResources,
+	resourceCalls,
+	seedResourceRows,
+	type CallTargets
+} from '../helpers/resource-calls';
 import {
 	CookieJar,
 	seedUser,
@@ -33,10 +41,12 @@ const procedures = describeProcedures(appRouter);
 const reachable = procedures.filter((p) => p.tier === 'public' || p.tier === 'pending');
 const refused = procedures.filter((p) => !reachable.includes(p));
 
+const { calls: resourceProcedureCalls, unreachable: noValidInput } = resourceCalls();
+
 /**
  * What the attacker would send to each input field: all aimed at the victim, so a call that got
  * through would show in the database. A procedure with a field not listed here fails the first
- * test below until it gets a value.
+ * test below until it gets a value (the resources' procedures get theirs from the definitions).
  */
 function attackValues(victim: { id: string; sessionPublicId: string }): Record<string, unknown> {
 	return {
@@ -66,8 +76,16 @@ interface JsonObjectSchema {
 }
 
 /** An input the procedure would accept (checked below), or undefined when it takes none. */
-function attackInput(procedure: ProcedureDoc, values: Record<string, unknown>): unknown {
+function attackInput(
+	procedure: ProcedureDoc,
+	values: Record<string, unknown>,
+	targets: CallTargets
+): unknown {
 	if (procedure.input === null) return undefined;
+	const resourceCall = resourceProcedureCalls.find((call) => call.path === procedure.path);
+	if (resourceCall) return resourceCall.input(targets);
+	// Options without a reference field, action without actions: no input is accepted at all.
+	if (noValidInput.some((entry) => entry.path === procedure.path)) return {};
 	const schema = procedure.input as JsonObjectSchema;
 	const input: Record<string, unknown> = {};
 	for (const field of Object.keys(schema.properties ?? {})) {
@@ -130,6 +148,8 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 	/** Fully signed in elsewhere; the attack inputs aim at this user and their session. */
 	let victim: SeededUser;
 	let values: Record<string, unknown>;
+	/** A row of every resource, the victim's (references to users name them). */
+	let targets: CallTargets;
 	const pending = { cookie: new CookieJar(), bearer: '' };
 
 	beforeAll(async () => {
@@ -143,6 +163,7 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 			.where('user_id', '=', victim.id)
 			.executeTakeFirstOrThrow();
 		values = attackValues({ id: victim.id, sessionPublicId: session.public_id });
+		targets = await seedResourceRows(stack.database.db, victim.id);
 		pending.cookie = (
 			await startSignInOverHttp(stack.server.origin, stack.sink, attackers.cookie, {
 				transport: 'cookie'
@@ -164,7 +185,7 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 	): Promise<TrpcReply<unknown>> {
 		const byCookie = transport === 'cookie';
 		const options: TrpcCallOptions = {
-			input: attackInput(procedure, values),
+			input: attackInput(procedure, values, targets),
 			// A browser adds its own Origin to POSTs; the cookie is what it would send anyway.
 			headers: byCookie
 				? { origin: stack.server.origin }
@@ -183,8 +204,9 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 
 	it('every other procedure is called with an input it would accept [so only the tier stops it]', () => {
 		for (const procedure of refused) {
+			if (noValidInput.some((entry) => entry.path === procedure.path)) continue;
 			const schema = inputSchemaOf(procedure.path);
-			const input = attackInput(procedure, values);
+			const input = attackInput(procedure, values, targets);
 			if (schema) expect(schema.safeParse(input).error, procedure.path).toBeUndefined();
 			else expect(input, procedure.path).toBeUndefined();
 		}
@@ -236,8 +258,18 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 		);
 	});
 
-	/** The address of a page, its dynamic segments filled with a real id. */
-	const addressOf = (route: string) => route.replace(/\[[^\]]+\]/g, victim.id);
+	/**
+	 * The addresses of a page, its dynamic segments filled with real ids: a resource page once per
+	 * registered resource, aimed at its row; any other page at the victim.
+	 */
+	const addressesOf = (route: string): string[] =>
+		route.includes('[resource]')
+			? registeredResources.map((resource) =>
+					route
+						.replace('[resource]', resource.path)
+						.replace(/\[[^\]]+\]/g, targets.rows[resource.name]!.id)
+				)
+			: [route.replace(/\[[^\]]+\]/g, victim.id)];
 
 	async function open(path: string): Promise<{ status: number; location: string; body: string }> {
 		const response = await fetch(stack.server.origin + path, {
@@ -261,24 +293,26 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 	it.each(appPages)(
 		'pending session by cookie opens %s [303 to /login/verify, no app content]',
 		async (route) => {
-			const path = addressOf(route);
-			const page = await open(path);
-			expect(page.status).toBe(303);
-			expect(page.location).toBe(`/login/verify?redirectTo=${encodeURIComponent(path)}`);
-			expectNoAppContent(page.body);
+			for (const path of addressesOf(route)) {
+				const page = await open(path);
+				expect(page.status, path).toBe(303);
+				expect(page.location).toBe(`/login/verify?redirectTo=${encodeURIComponent(path)}`);
+				expectNoAppContent(page.body);
+			}
 		}
 	);
 
 	it.each(appPages)(
 		"pending session by cookie loads %s's data as client-side navigation does [redirect to /login/verify, no app content]",
 		async (route) => {
-			const path = addressOf(route);
-			const data = await open(`${path === '/' ? '' : path}/__data.json`);
-			expect(data.status).toBe(200);
-			expect(JSON.parse(data.body)).toEqual({
-				type: 'redirect',
-				location: `/login/verify?redirectTo=${encodeURIComponent(path)}`
-			});
+			for (const path of addressesOf(route)) {
+				const data = await open(`${path === '/' ? '' : path}/__data.json`);
+				expect(data.status, path).toBe(200);
+				expect(JSON.parse(data.body)).toEqual({
+					type: 'redirect',
+					location: `/login/verify?redirectTo=${encodeURIComponent(path)}`
+				});
+			}
 		}
 	);
 
@@ -286,14 +320,14 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 		expect(appActions.length).toBeGreaterThan(20);
 	});
 
-	/** Posts a page's form action with the attack values as its fields. */
-	async function postAction(route: string, action: string, accept: string): Promise<Response> {
+	/** Posts a page's form action at one of its addresses with the attack values as its fields. */
+	async function postAction(path: string, action: string, accept: string): Promise<Response> {
 		const fields = Object.entries(values).map(([name, value]) => [
 			name,
 			String(Array.isArray(value) ? value[0] : value)
 		]);
 		const query = action === 'default' ? '' : `?/${action}`;
-		return fetch(`${stack.server.origin}${addressOf(route)}${query}`, {
+		return fetch(`${stack.server.origin}${path}${query}`, {
 			method: 'POST',
 			headers: {
 				cookie: pending.cookie.header()!,
@@ -311,27 +345,35 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 	it.each(actionCases)(
 		'pending session by cookie posts the form %s [303 to /login/verify; nothing changes]',
 		async (_title, route, action) => {
-			const before = await contents();
-			// What a plain <form> sends; the page's load runs after the action and redirects.
-			const response = await postAction(route, action, 'text/html');
-			expect(response.status).toBe(303);
-			expect(response.headers.get('location')).toMatch(/^\/login\/verify\?redirectTo=/);
-			expectNoAppContent(await response.text());
-			expect(await contents()).toEqual(before);
+			for (const path of addressesOf(route)) {
+				const before = await contents();
+				// What a plain <form> sends; the page's load runs after the action and redirects.
+				const response = await postAction(path, action, 'text/html');
+				expect(response.status, path).toBe(303);
+				expect(response.headers.get('location')).toMatch(/^\/login\/verify\?redirectTo=/);
+				expectNoAppContent(await response.text());
+				expect(await contents()).toEqual(before);
+			}
 		}
 	);
 
 	it.each(actionCases)(
 		'pending session by cookie posts the form %s as use:enhance does [redirect to /login/verify before the action runs; nothing changes]',
 		async (_title, route, action) => {
-			const before = await contents();
-			const response = await postAction(route, action, 'application/json');
-			const result = (await response.json()) as { type: string; status: number; location?: string };
-			// Every action of a protected page starts with requireVerified, not only the procedure
-			// it calls: a 401 failure here would mean the action ran for a pending session.
-			expect(result.type).toBe('redirect');
-			expect(result.location).toMatch(/^\/login\/verify\?/);
-			expect(await contents()).toEqual(before);
+			for (const path of addressesOf(route)) {
+				const before = await contents();
+				const response = await postAction(path, action, 'application/json');
+				const result = (await response.json()) as {
+					type: string;
+					status: number;
+					location?: string;
+				};
+				// Every action of a protected page starts with requireVerified, not only the procedure
+				// it calls: a 401 failure here would mean the action ran for a pending session.
+				expect(result.type, path).toBe('redirect');
+				expect(result.location).toMatch(/^\/login\/verify\?/);
+				expect(await contents()).toEqual(before);
+			}
 		}
 	);
 

@@ -75,6 +75,11 @@ export const backupTokenCountSchema = z.coerce
 export const auditListSchema = z.strictObject({
 	event: z.enum(AUDIT_EVENTS, { error: 'Unknown event' }).optional(),
 	userId: idSchema.optional(),
+	/** A resource's name (`featureFlags`): rows about its rows. The procedure checks it exists. */
+	resource: z
+		.string()
+		.regex(/^[a-z][a-zA-Z0-9]{0,47}$/, { error: 'Unknown resource' })
+		.optional(),
 	from: z.coerce.date().optional(),
 	to: z.coerce.date().optional(),
 	page: z.coerce.number().int().min(1).max(100_000).default(1),

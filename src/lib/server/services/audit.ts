@@ -1,6 +1,10 @@
 // Reading the audit trail: filtered, paged listings for people. Rows are written by
-// db/audit-log.ts, in the same transaction as the change they record.
-import type { AliasableExpression, Kysely, SelectQueryBuilder } from 'kysely';
+// db/audit-log.ts, in the same transaction as the change they record. A row is about a user
+// (`subject_type` null) or about a resource's row (`subject_type` names the resource): users'
+// names come from a join, rows' titles from one query per resource on the page. Which table and
+// column hold a resource's titles is the caller's to say (AuditSubjectTypes, built from the
+// registry by the tRPC layer): services do not read the resource definitions.
+import { sql, type AliasableExpression, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { AuditEvent } from '../db/audit-log';
 import type { Database } from '../db/schema';
 import type { ServiceDeps } from './deps';
@@ -13,6 +17,8 @@ export interface AuditFilter {
 	event?: AuditEvent;
 	/** Rows about this user (subject) or by them (actor). */
 	userId?: string;
+	/** Rows about rows of this resource (its name). */
+	resource?: string;
 	from?: Date;
 	to?: Date;
 }
@@ -22,13 +28,39 @@ export interface AuditQuery extends AuditFilter {
 	pageSize: number;
 }
 
+/** Where the rows of one resource (a `subject_type`) are and what to call them. */
+export interface AuditSubjectType {
+	/** One row, in words: "feature flag". */
+	labelOne: string;
+	/** `/resources/<path>`: a row's page is `${href}/${id}`. */
+	href: string;
+	table: string;
+	/** The column that names a row. */
+	titleColumn: string;
+}
+
+/** Every registered resource's, by name. */
+export type AuditSubjectTypes = Readonly<Record<string, AuditSubjectType>>;
+
+/** The resource a row's subject belongs to, for its label and the link to the row's page. */
+export interface AuditSubjectResource {
+	name: string;
+	/** One row, in words: "feature flag". */
+	labelOne: string;
+	/** `/resources/<path>`; the row is at `${href}/${subjectId}`. Null: no longer registered. */
+	href: string | null;
+}
+
 export interface AuditRow {
 	id: string;
 	event: string;
 	actor: string | null;
 	actorId: string | null;
+	/** The user's username, or the row's title; null when it no longer exists. */
 	subject: string | null;
 	subjectId: string | null;
+	/** Set when the subject is a resource's row, not a user. */
+	subjectResource: AuditSubjectResource | null;
 	ip: string | null;
 	userAgent: string | null;
 	details: string | null;
@@ -51,11 +83,15 @@ export interface AuditPage {
 export const AUDIT_COUNT_CAP = 10_000;
 
 /** Newest first, with the actor's and subject's usernames where they still exist. */
-export async function listAudit(deps: ServiceDeps, query: AuditQuery): Promise<AuditPage> {
+export async function listAudit(
+	deps: ServiceDeps,
+	query: AuditQuery,
+	subjects: AuditSubjectTypes
+): Promise<AuditPage> {
 	const { db } = deps;
 	const offset = (query.page - 1) * query.pageSize;
 	const [entries, counted] = await Promise.all([
-		readPage(db, query, query.pageSize, offset),
+		readPage(db, subjects, query, query.pageSize, offset),
 		countMatches(db, query, offset + AUDIT_COUNT_CAP + 1)
 	]);
 	const totalCapped = counted > offset + AUDIT_COUNT_CAP;
@@ -63,9 +99,13 @@ export async function listAudit(deps: ServiceDeps, query: AuditQuery): Promise<A
 }
 
 /** The newest rows of the whole log (the dashboard's list), without counting anything. */
-export function listRecentAudit(deps: ServiceDeps, limit: number): Promise<AuditRow[]> {
+export function listRecentAudit(
+	deps: ServiceDeps,
+	limit: number,
+	subjects: AuditSubjectTypes
+): Promise<AuditRow[]> {
 	const { db } = deps;
-	return readPage(db, {}, limit, 0);
+	return readPage(db, subjects, {}, limit, 0);
 }
 
 /** Where a row sits in the listing order: time, then the order rows were written in. */
@@ -76,6 +116,7 @@ interface OrderKey {
 
 async function readPage(
 	db: Kysely<Database>,
+	subjects: AuditSubjectTypes,
 	filter: AuditFilter,
 	limit: number,
 	offset: number
@@ -85,7 +126,9 @@ async function readPage(
 		.selectFrom(newestMatches(db, filter, limit, offset).as('page'))
 		.innerJoin('audit_log', 'audit_log.seq', 'page.seq')
 		.leftJoin('users as actor', 'actor.id', 'audit_log.actor_id')
-		.leftJoin('users as subject', 'subject.id', 'audit_log.subject_id')
+		.leftJoin('users as subject', (join) =>
+			join.onRef('subject.id', '=', 'audit_log.subject_id').on('audit_log.subject_type', 'is', null)
+		)
 		.select([
 			'audit_log.id',
 			'audit_log.event',
@@ -93,6 +136,7 @@ async function readPage(
 			'audit_log.actor_id',
 			'subject.username as subject',
 			'audit_log.subject_id',
+			'audit_log.subject_type',
 			'audit_log.ip',
 			'audit_log.user_agent',
 			'audit_log.details',
@@ -101,18 +145,59 @@ async function readPage(
 		.orderBy('page.created_at', 'desc')
 		.orderBy('page.seq', 'desc')
 		.execute();
+	const titles = await rowTitles(db, subjects, rows);
 	return rows.map((row) => ({
 		id: row.id,
 		event: row.event,
 		actor: row.actor,
 		actorId: row.actor_id,
-		subject: row.subject,
+		subject: row.subject_type
+			? (titles.get(`${row.subject_type}:${row.subject_id}`) ?? null)
+			: row.subject,
 		subjectId: row.subject_id,
+		subjectResource: row.subject_type ? subjectResource(subjects, row.subject_type) : null,
 		ip: row.ip,
 		userAgent: row.user_agent,
 		details: row.details,
 		createdAt: new Date(Number(row.created_at))
 	}));
+}
+
+/** A registered resource by name; rows of one removed since keep its name, without a link. */
+function subjectResource(subjects: AuditSubjectTypes, name: string): AuditSubjectResource {
+	if (!Object.hasOwn(subjects, name)) return { name, labelOne: name, href: null };
+	const { labelOne, href } = subjects[name]!;
+	return { name, labelOne, href };
+}
+
+/**
+ * The titles of the resource rows a page is about, as `<resource>:<id>`: one query per resource
+ * on the page, never one per row. Rows deleted since have none.
+ */
+async function rowTitles(
+	db: Kysely<Database>,
+	subjects: AuditSubjectTypes,
+	rows: Array<{ subject_type: string | null; subject_id: string | null }>
+): Promise<Map<string, string>> {
+	const idsByType = new Map<string, Set<string>>();
+	for (const row of rows) {
+		if (!row.subject_type || !row.subject_id || !Object.hasOwn(subjects, row.subject_type))
+			continue;
+		const ids = idsByType.get(row.subject_type) ?? new Set<string>();
+		idsByType.set(row.subject_type, ids.add(row.subject_id));
+	}
+	const titles = new Map<string, string>();
+	await Promise.all(
+		[...idsByType].map(async ([type, ids]) => {
+			const { table, titleColumn } = subjects[type]!;
+			// Table and column come from the definitions, the ids as parameters.
+			const { rows: found } = await sql<{ id: string; title: unknown }>`
+				select id, ${sql.ref(titleColumn)} as title from ${sql.table(table)}
+				where id in (${sql.join([...ids])})`.execute(db);
+			for (const row of found) titles.set(`${type}:${row.id}`, String(row.title));
+		})
+	);
+	return titles;
 }
 
 /** How many rows match, up to `limit`: the page's own index walk, stopped at the limit. */
@@ -168,6 +253,7 @@ function filtered(
 ): SelectQueryBuilder<Database, 'audit_log', object> {
 	let query = db.selectFrom('audit_log');
 	if (filter.event) query = query.where('audit_log.event', '=', filter.event);
+	if (filter.resource) query = query.where('audit_log.subject_type', '=', filter.resource);
 	if (filter.from) query = query.where('audit_log.created_at', '>=', filter.from.getTime());
 	if (filter.to) query = query.where('audit_log.created_at', '<', filter.to.getTime());
 	return query;

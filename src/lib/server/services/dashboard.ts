@@ -1,6 +1,6 @@
 // The dashboard's figures: counts, and sign-ins vs failures per day for two weeks.
 import { sql } from 'kysely';
-import { listRecentAudit, type AuditEvent, type AuditRow } from './audit';
+import { listRecentAudit, type AuditEvent, type AuditRow, type AuditSubjectTypes } from './audit';
 import type { ServiceDeps } from './deps';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -25,6 +25,7 @@ const startOfDay = sql<number>`created_at - created_at % ${sql.lit(DAY)}`;
 
 export async function getDashboard(
 	deps: ServiceDeps,
+	subjects: AuditSubjectTypes,
 	now = deps.clock.now()
 ): Promise<DashboardSummary> {
 	const { db } = deps;
@@ -49,7 +50,7 @@ export async function getDashboard(
 			.executeTakeFirstOrThrow(),
 		countEvents('login.failed', now - DAY),
 		countEvents('account.locked', now - DAY),
-		listRecentAudit(deps, RECENT_EVENTS),
+		listRecentAudit(deps, RECENT_EVENTS, subjects),
 		// Only the kinds the chart shows, only two weeks, counted per UTC day by the database:
 		// `created_at - created_at % DAY` is the day's start in both dialects.
 		db

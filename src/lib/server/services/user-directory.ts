@@ -36,6 +36,24 @@ const SORT_COLUMNS = {
 	role: 'role'
 } as const;
 
+/**
+ * The user whose username or email is exactly `name` (normalised as stored: any case), or null.
+ * For lookups by name (the audit filter), where a search's first page could miss the exact match
+ * among longer names that contain it.
+ */
+export async function findUserByName(
+	deps: ServiceDeps,
+	name: string
+): Promise<{ id: string; username: string } | null> {
+	const normal = normalizeName(name);
+	const row = await deps.db
+		.selectFrom('users')
+		.select(['id', 'username'])
+		.where((eb) => eb.or([eb('username', '=', normal), eb('email', '=', normal)]))
+		.executeTakeFirst();
+	return row ?? null;
+}
+
 /** One page of users and the total matching the filters (two indexed queries). */
 export async function listUsers(
 	deps: ServiceDeps,

@@ -31,6 +31,11 @@ export type Tier =
 export interface Meta {
 	description?: string;
 	tier?: Tier;
+	/**
+	 * What the procedure checks itself besides its tier, in words (the resources' permission
+	 * strings and step-up); the API reference shows it.
+	 */
+	permission?: string;
 }
 
 /**

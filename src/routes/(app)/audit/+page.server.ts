@@ -4,7 +4,7 @@ import { adminPage } from '$lib/server/pages/groups';
 import type { ServerCaller } from '$lib/server/pages/page-group';
 import type { PageServerLoad } from './$types';
 
-const FILTERS = ['event', 'user', 'from', 'to', 'page'] as const;
+const FILTERS = ['event', 'user', 'resource', 'from', 'to', 'page'] as const;
 type Query = Partial<Record<(typeof FILTERS)[number], string>>;
 type Api = ServerCaller;
 
@@ -44,11 +44,9 @@ async function findUser(api: Api, value: string): Promise<{ id: string; username
 	} catch (cause) {
 		if (!isRefused(cause)) throw cause;
 	}
-	const name = value.toLowerCase();
 	try {
-		// The search takes at most 100 characters and matches substrings; the comparison decides.
-		const { users } = await api.users.list({ search: name.slice(0, 100), pageSize: 10 });
-		return users.find((user) => user.username === name || user.email === name) ?? null;
+		// Exact, not a search: a search's first page can miss "ann" among "anna", "joanne", ...
+		return await api.users.find({ name: value });
 	} catch (cause) {
 		if (isRefused(cause)) return null;
 		throw cause;
@@ -80,6 +78,9 @@ export const load: PageServerLoad = adminPage.load(async ({ api, event }) => {
 
 	const events = await api.audit.events();
 	const eventFilter = events.find((name) => name === query.event);
+	// The resources whose rows the log may be about, for the filter (an admin reads them all).
+	const resources = (await api.resourceCatalog()).map(({ name, label }) => ({ name, label }));
+	const resourceFilter = resources.find((resource) => resource.name === query.resource)?.name;
 	const from = dayStart(query.from);
 	const to = dayStart(query.to);
 	const problems = [
@@ -87,7 +88,8 @@ export const load: PageServerLoad = adminPage.load(async ({ api, event }) => {
 		query.from && !from ? 'The “from” date is not a date' : null,
 		query.to && !to ? 'The “to” date is not a date' : null,
 		from && to && from > to ? 'The “from” date is after the “to” date' : null,
-		query.event && !eventFilter ? `Unknown event ${quoted(query.event)}` : null
+		query.event && !eventFilter ? `Unknown event ${quoted(query.event)}` : null,
+		query.resource && !resourceFilter ? `Unknown resource ${quoted(query.resource)}` : null
 	].filter((problem) => problem !== null);
 
 	const page = pageFrom(query.page);
@@ -101,6 +103,7 @@ export const load: PageServerLoad = adminPage.load(async ({ api, event }) => {
 			result = await api.audit.list({
 				event: eventFilter,
 				userId: subject?.id,
+				resource: resourceFilter,
 				from: from ?? undefined,
 				// The "to" day is included: the list stops before the next day starts.
 				to: to ? new Date(to.getTime() + DAY_MS) : undefined,
@@ -115,6 +118,7 @@ export const load: PageServerLoad = adminPage.load(async ({ api, event }) => {
 	return {
 		...result,
 		events,
+		resources,
 		query,
 		page,
 		subject: subject ? { id: subject.id, username: subject.username } : null,

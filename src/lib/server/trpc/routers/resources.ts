@@ -4,6 +4,7 @@
 // reach the queries only); each procedure checks its permission string against the role's grants
 // (permissions.ts) and, where the definition lists the operation under `stepUp`, a fresh code.
 import { z } from 'zod';
+import { noInputSchema } from '../../../schemas/no-input';
 import { roleCan } from '../../../permissions';
 import { MissingPermissionError } from '../../errors';
 import { runAction } from '../../resources/actions';
@@ -35,6 +36,15 @@ function allow(ctx: Ctx, resource: AnyResource, operation: string, stepUpName = 
 	if (resource.stepUp.has(stepUpName)) assertStepUp(ctx);
 }
 
+/**
+ * What a procedure needs besides its tier, in words for the API reference: the permission, and
+ * whether the definition asks for a fresh code.
+ */
+function needs(resource: AnyResource, operation: string, stepUpName = operation): string {
+	const permission = `\`${resource.name}.${operation}\``;
+	return resource.stepUp.has(stepUpName) ? `${permission} and a fresh code (step-up)` : permission;
+}
+
 /** Rows per `exportPage` call. */
 export const EXPORT_PAGE = 1000;
 
@@ -53,7 +63,10 @@ export function resourceRouter<
 	type Row = ResourceRow<F>;
 	return router({
 		list: verifiedProcedure
-			.meta({ description: `${resource.label}: search, filters, sort and pages, with the total.` })
+			.meta({
+				description: `${resource.label}: search, filters, sort and pages, with the total.`,
+				permission: needs(resource, 'read')
+			})
 			.input(schemas.list)
 			.query(async ({ ctx, input }) => {
 				allow(ctx, resource, 'read');
@@ -67,7 +80,10 @@ export function resourceRouter<
 			}),
 
 		get: verifiedProcedure
-			.meta({ description: `One ${one}, with its version (what update and delete take).` })
+			.meta({
+				description: `One ${one}, with its version (what update and delete take).`,
+				permission: needs(resource, 'read')
+			})
 			.input(z.strictObject({ id: idSchema }))
 			.query(async ({ ctx, input }) => {
 				allow(ctx, resource, 'read');
@@ -75,7 +91,10 @@ export function resourceRouter<
 			}),
 
 		history: verifiedProcedure
-			.meta({ description: `A ${one}'s changes from the audit trail, newest first.` })
+			.meta({
+				description: `A ${one}'s changes from the audit trail, newest first.`,
+				permission: needs(resource, 'read')
+			})
 			.input(
 				z.strictObject({ id: idSchema, page: z.number().int().min(1).max(100_000).default(1) })
 			)
@@ -86,7 +105,8 @@ export function resourceRouter<
 
 		references: verifiedProcedure
 			.meta({
-				description: `Rows of other resources that refer to a ${one} (what deleting it affects).`
+				description: `Rows of other resources that refer to a ${one} (what deleting it affects).`,
+				permission: needs(resource, 'read')
 			})
 			.input(z.strictObject({ id: idSchema }))
 			.query(({ ctx, input }) => {
@@ -95,7 +115,10 @@ export function resourceRouter<
 			}),
 
 		options: verifiedProcedure
-			.meta({ description: `Up to 20 choices for a reference field of a ${one}, by search.` })
+			.meta({
+				description: `Up to 20 choices for a reference field of a ${one}, by search.`,
+				permission: `${needs(resource, 'create', '')} or ${needs(resource, 'update', '')}`
+			})
 			.input(
 				z.strictObject({
 					field: referenceFields.length
@@ -113,7 +136,8 @@ export function resourceRouter<
 
 		exportPage: verifiedProcedure
 			.meta({
-				description: `${EXPORT_PAGE} ${resource.label.toLowerCase()} at a time in list order, from \`offset\` (for exports); \`next\` is null at the end.`
+				description: `${EXPORT_PAGE} ${resource.label.toLowerCase()} at a time in list order, from \`offset\` (for exports); \`next\` is null at the end.`,
+				permission: needs(resource, 'read')
 			})
 			.input(
 				z.strictObject({
@@ -141,7 +165,10 @@ export function resourceRouter<
 			}),
 
 		create: verifiedProcedure
-			.meta({ description: `Creates a ${one}; answers the new row.` })
+			.meta({
+				description: `Creates a ${one}; answers the new row.`,
+				permission: needs(resource, 'create')
+			})
 			.input(schemas.create)
 			.mutation(async ({ ctx, input }) => {
 				allow(ctx, resource, 'create');
@@ -156,7 +183,8 @@ export function resourceRouter<
 
 		update: verifiedProcedure
 			.meta({
-				description: `Changes a ${one} read at \`version\`; CONFLICT with the current row if it changed since.`
+				description: `Changes a ${one} read at \`version\`; CONFLICT with the current row if it changed since.`,
+				permission: needs(resource, 'update')
 			})
 			.input(schemas.update)
 			.mutation(async ({ ctx, input }) => {
@@ -173,7 +201,8 @@ export function resourceRouter<
 
 		delete: verifiedProcedure
 			.meta({
-				description: `Deletes a ${one} read at \`version\`; CONFLICT if it changed or other rows need it.`
+				description: `Deletes a ${one} read at \`version\`; CONFLICT if it changed or other rows need it.`,
+				permission: needs(resource, 'delete')
 			})
 			.input(schemas.row)
 			.mutation(async ({ ctx, input }) => {
@@ -184,7 +213,13 @@ export function resourceRouter<
 
 		bulk: verifiedProcedure
 			.meta({
-				description: `Deletes or runs a bulk action on up to 100 ${resource.label.toLowerCase()}, all or none.`
+				description: `Deletes or runs a bulk action on up to 100 ${resource.label.toLowerCase()}, all or none.`,
+				permission: [
+					`${needs(resource, 'delete')} for \`delete\``,
+					...Object.entries(resource.actions)
+						.filter(([, action]) => action.bulk)
+						.map(([name]) => `${needs(resource, `action.${name}`, name)} for \`${name}\``)
+				].join('; ')
 			})
 			.input(schemas.bulk)
 			.mutation(({ ctx, input }) => {
@@ -198,7 +233,13 @@ export function resourceRouter<
 			}),
 
 		action: verifiedProcedure
-			.meta({ description: `Runs one of a ${one}'s actions on it.` })
+			.meta({
+				description: `Runs one of a ${one}'s actions on it.`,
+				permission:
+					Object.keys(resource.actions)
+						.map((name) => `${needs(resource, `action.${name}`, name)} for \`${name}\``)
+						.join('; ') || 'none: the resource has no actions'
+			})
 			.input(schemas.action)
 			.mutation(({ ctx, input }) => {
 				allow(ctx, resource, `action.${input.action}`, input.action);
@@ -229,8 +270,11 @@ export const resourcesRouter = router(routers(resources));
 export const resourceCatalogProcedure = verifiedProcedure
 	.meta({
 		description:
-			'The resources you may read: fields, list settings, actions and what your role may do.'
+			'The resources you may read: fields, list settings, actions and what your role may do.',
+		permission:
+			'no permission of its own; it lists the resources whose `<name>.read` the role holds'
 	})
+	.input(noInputSchema)
 	.query(({ ctx }) =>
 		Object.values(resources as Record<string, AnyResource>)
 			.filter((resource) => roleCan(ctx.user.role, resource.permission('read')))

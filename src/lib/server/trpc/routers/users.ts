@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { roleCan } from '../../../permissions';
 import { newPasswordSchema } from '../../../schemas/auth';
 import {
 	createUserSchema,
@@ -17,9 +18,10 @@ import {
 	unlockUser,
 	updateProfile
 } from '../../services/user-admin';
-import { getUserDetail, listUsers } from '../../services/user-directory';
+import { findUserByName, getUserDetail, listUsers } from '../../services/user-directory';
 import { createUser } from '../../services/users';
 import { actorOf } from '../actor';
+import { auditSubjects } from '../audit-subjects';
 import {
 	adminProcedure,
 	adminStepUpProcedure,
@@ -33,6 +35,11 @@ export const usersRouter = router({
 		.meta({ description: 'Users, filtered, sorted and paged.' })
 		.input(userListSchema)
 		.query(({ ctx, input }) => listUsers(ctx.deps, input)),
+
+	find: adminProcedure
+		.meta({ description: 'The user whose username or email is exactly this (any case), or null.' })
+		.input(z.strictObject({ name: z.string().trim().min(1).max(254) }))
+		.query(({ ctx, input }) => findUserByName(ctx.deps, input.name)),
 
 	get: verifiedProcedure
 		.meta({ description: 'One user (members: only themselves).' })
@@ -51,19 +58,27 @@ export const usersRouter = router({
 		.query(async ({ ctx, input }) => {
 			const isAdmin = ctx.user.role === 'admin';
 			if (input.id !== ctx.user.id && !isAdmin) throw new ForbiddenError();
-			const history = await listAudit(ctx.deps, {
-				userId: input.id,
-				page: input.page,
-				pageSize: 50
-			});
+			const history = await listAudit(
+				ctx.deps,
+				{ userId: input.id, page: input.page, pageSize: 50 },
+				auditSubjects
+			);
 			if (isAdmin) return history;
 			// Members see where their own actions and sign-ins came from, never the address or
-			// browser of the administrator who acted on their account.
-			const entries = history.entries.map((entry) =>
-				entry.actorId === null || entry.actorId === ctx.user.id
-					? entry
-					: { ...entry, ip: null, userAgent: null }
-			);
+			// browser of the administrator who acted on their account; and the titles of rows only
+			// of resources their role may read (it may have lost the grant since).
+			const role = ctx.user.role;
+			const entries = history.entries
+				.map((entry) =>
+					entry.actorId === null || entry.actorId === ctx.user.id
+						? entry
+						: { ...entry, ip: null, userAgent: null }
+				)
+				.map((entry) =>
+					entry.subjectResource && !roleCan(role, `${entry.subjectResource.name}.read`)
+						? { ...entry, subject: null }
+						: entry
+				);
 			return { ...history, entries };
 		}),
 
