@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '$lib/server/db/schema';
-import { STANDARD_COLUMNS, type AnyResource } from '$lib/server/resources/define';
+import { STANDARD_COLUMNS, type AnyResource } from '$lib/server/resources/types';
 import type { Field } from '$lib/server/resources/fields';
 import { resources } from '$lib/server/resources/registry';
 import { createRow } from '$lib/server/resources/write';

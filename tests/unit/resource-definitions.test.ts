@@ -61,6 +61,9 @@ describe('field kinds', () => {
 		expect(when.write(moment)).toBe(Date.UTC(2027, 0, 1));
 		expect(when.read(String(Date.UTC(2027, 0, 1)))).toEqual(moment);
 		expect(when.input.safeParse('not a date').success).toBe(false);
+		// Required: null and numbers are refused, not read as 1970-01-01.
+		expect(when.input.safeParse(null).success).toBe(false);
+		expect(when.input.safeParse(0).success).toBe(false);
 	});
 
 	it('reference takes an id and reads back { id, title }', () => {

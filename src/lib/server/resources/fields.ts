@@ -337,10 +337,15 @@ export function datetime<const T extends FieldOptions & { optional?: boolean } =
 		kind: 'datetime',
 		searchable: false,
 		unique: false,
-		input: z.coerce
-			.date({ error: 'A date and time' })
-			.min(new Date('1970-01-01T00:00:00Z'), { error: 'From 1970 on' })
-			.max(new Date('9999-12-31T23:59:59Z'), { error: 'Before the year 10000' }),
+		// A Date (superjson) or text; never null or a number coerced to 1970.
+		input: z
+			.union([z.date(), z.string().min(1)], { error: 'A date and time' })
+			.pipe(
+				z.coerce
+					.date<string | Date>({ error: 'A date and time' })
+					.min(new Date('1970-01-01T00:00:00Z'), { error: 'From 1970 on' })
+					.max(new Date('9999-12-31T23:59:59Z'), { error: 'Before the year 10000' })
+			),
 		read: (raw) => (raw === null ? null : new Date(Number(raw))) as never,
 		write: (value) => (value === null ? null : (value as Date).getTime())
 	};
