@@ -246,7 +246,9 @@ export function decimal<const T extends DecimalOptions<boolean> = NoOptions>(
 		.union([z.string(), z.number().transform(String)])
 		.transform((value) => value.trim())
 		.refine((value) => pattern.test(value), {
-			error: `A number with at most ${scale} decimal places`
+			error: `A number with at most ${scale} decimal places`,
+			// The min and max checks below parse the value: they must not run on text that is no number.
+			abort: true
 		});
 	if (options.min !== undefined) {
 		const min = toUnits(String(options.min));
