@@ -80,7 +80,8 @@ describe.each(dialects)('resource form posts without JavaScript on %s', (dialect
 		const response = await post(`${BASE}/new?/create`, {
 			...complete,
 			key: 'http-taken',
-			rollout: '1,5'
+			rollout: '1,5',
+			description: 'kept paragraph'
 		});
 		expect(response.status).toBe(400);
 		const html = await response.text();
@@ -88,6 +89,7 @@ describe.each(dialects)('resource form posts without JavaScript on %s', (dialect
 		expect(html).toContain('A number with at most 1 decimal places');
 		expect(html).toMatch(/id="rollout-error"[^>]*>A number with at most 1 decimal places/);
 		expect(html).toMatch(/value="1,5"/);
+		expect(html).toMatch(/<textarea[^>]*name="description"[^>]*>kept paragraph<\/textarea>/);
 
 		const taken = await post(`${BASE}/new?/create`, { ...complete, key: 'http-taken' });
 		expect(taken.status).toBe(400);
