@@ -8,6 +8,7 @@ import featureFlags from '$lib/server/resources/feature-flags';
 import { resources } from '$lib/server/resources/registry';
 import { createRow, updateRow } from '$lib/server/resources/write';
 import { SYSTEM_ACTOR } from '$lib/server/services/actor';
+import { axeViolations, describeViolations } from '../helpers/axe';
 import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import {
@@ -127,6 +128,16 @@ describe.runIf(hasChromium())('resource forms in Chromium', () => {
 				owner_id: owner.id,
 				description: 'kept text'
 			});
+		});
+
+		it('the create, edit, history and delete pages pass axe-core', async () => {
+			const pages = ['', '/history', '/delete'].map((tail) => `${BASE}/${flagId}${tail}`);
+			for (const path of [`${BASE}/new`, ...pages]) {
+				await admin.goto(stack.server.origin + path);
+				const violations = await axeViolations(admin);
+				expect(violations, `${path}\n${describeViolations(violations)}`).toEqual([]);
+			}
+			await admin.goto(`${stack.server.origin}${BASE}/${flagId}`);
 		});
 
 		it('edit: saving changes the row and moves its version on', async () => {

@@ -108,6 +108,18 @@ describe.each(dialects)('resource form posts without JavaScript on %s', (dialect
 		expect(await saved.text()).toContain('Saved');
 		expect(Number((await stored(row.id))!.version)).toBe(2);
 
+		// zod sees an update's fields under `values.`; the page shows the error under the field.
+		const invalid = await post(`${BASE}/${row.id}?/update`, {
+			...complete,
+			key: 'http-update',
+			version: '2',
+			rollout: 'lots'
+		});
+		expect(invalid.status).toBe(400);
+		expect(await invalid.text()).toMatch(
+			/id="rollout-error"[^>]*>A number with at most 1 decimal places/
+		);
+
 		// Someone else changes it (version 3); our form still says 2.
 		await updateRow(
 			testDeps(stack.database.db),
