@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import featureFlags from '$lib/server/resources/feature-flags';
 import { resources } from '$lib/server/resources/registry';
 import { createRow, updateRow } from '$lib/server/resources/write';
-import { SYSTEM_ACTOR } from '$lib/server/services/actor';
+import type { Actor } from '$lib/server/services/actor';
 import { axeViolations, describeViolations } from '../helpers/axe';
 import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
@@ -29,12 +29,16 @@ describe.runIf(hasChromium())('resource forms in Chromium', () => {
 	let sessions: BrowserSessions;
 	let adminUser: SeededUser;
 	let owner: SeededUser;
+	/** Someone else, changing flags behind the admin's back (through the service). */
+	let other: Actor;
 
 	beforeAll(async () => {
 		browser = await launchChromium();
 		sessions = new BrowserSessions(browser, stack.server.origin);
 		adminUser = await seedUser(stack.database.db, { role: 'admin', username: 'ada-admin' });
 		owner = await seedUser(stack.database.db, { username: 'olivia-owner' });
+		const otherUser = await seedUser(stack.database.db, { role: 'admin', username: 'grace-other' });
+		other = { actorId: otherUser.id, ip: null, userAgent: null };
 		// More users than the picker lists at once (20), so finding one needs the search.
 		for (let i = 0; i < 22; i++) {
 			await seedUser(stack.database.db, { username: `aaa-filler-${String(i).padStart(2, '0')}` });
@@ -53,16 +57,25 @@ describe.runIf(hasChromium())('resource forms in Chromium', () => {
 			testDeps(stack.database.db),
 			featureFlags,
 			resources,
-			SYSTEM_ACTOR,
+			other,
 			featureFlags.schemas.create.parse({ key })
 		);
 
 	const stored = (id: string) =>
+		// The table is the resource's own, outside the app's Database type.
 		stack.database.db
-			.selectFrom('feature_flags')
-			.select(['key', 'enabled', 'rollout', 'environment', 'owner_id', 'description', 'version'])
-			.where('id', '=', id)
-			.executeTakeFirst();
+			.selectFrom('feature_flags' as never)
+			.select([
+				'key',
+				'enabled',
+				'rollout',
+				'environment',
+				'owner_id',
+				'description',
+				'version'
+			] as never)
+			.where('id' as never, '=', id as never)
+			.executeTakeFirst() as Promise<Record<string, unknown> | undefined>;
 
 	const fieldOf = (page: Page, name: string) => page.locator(`[data-field="${name}"]`);
 	const rowIdOf = (page: Page) => pathOf(page).split('/')[3]!;
@@ -158,7 +171,7 @@ describe.runIf(hasChromium())('resource forms in Chromium', () => {
 				testDeps(stack.database.db),
 				featureFlags,
 				resources,
-				SYSTEM_ACTOR,
+				other,
 				{ id: flagId, version: 2 },
 				{ rollout: '5.0', environment: 'production' }
 			);
@@ -212,7 +225,7 @@ describe.runIf(hasChromium())('resource forms in Chromium', () => {
 			expect((await rolloutRow.textContent())!.replace(/\s+/g, ' ')).toContain('5.0 77.0');
 			const first = entries.last();
 			expect(await first.textContent()).toContain('Created by ada-admin');
-			expect(await entries.nth(2).textContent()).toContain('by the system');
+			expect(await entries.nth(2).textContent()).toContain('Changed by grace-other');
 		});
 
 		it('delete with an old code: step-up first, then the confirm page deletes', async () => {
@@ -278,7 +291,7 @@ describe.runIf(hasChromium())('resource forms in Chromium', () => {
 				testDeps(stack.database.db),
 				featureFlags,
 				resources,
-				SYSTEM_ACTOR,
+				other,
 				{ id, version: 1 },
 				{ description: 'written meanwhile' }
 			);

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import featureFlags from '$lib/server/resources/feature-flags';
 import { resources } from '$lib/server/resources/registry';
 import { createRow, updateRow } from '$lib/server/resources/write';
-import { SYSTEM_ACTOR } from '$lib/server/services/actor';
+import type { Actor } from '$lib/server/services/actor';
 import { useAppStack } from '../helpers/app-stack';
 import { postForm } from '../helpers/form-post';
 import { signInOverHttp } from '../helpers/http-sign-in';
@@ -20,9 +20,12 @@ describe.each(dialects)('resource form posts without JavaScript on %s', (dialect
 	const stack = useAppStack(dialect);
 	let jar: CookieJar;
 	let admin: SeededUser;
+	/** Someone else, changing rows behind the form's back (through the service). */
+	let other: Actor;
 
 	beforeAll(async () => {
 		admin = await seedUser(stack.database.db, { role: 'admin' });
+		other = { actorId: (await seedUser(stack.database.db)).id, ip: null, userAgent: null };
 		jar = (await signInOverHttp(stack.server.origin, stack.sink, admin, { transport: 'cookie' }))
 			.jar;
 	});
@@ -34,7 +37,7 @@ describe.each(dialects)('resource form posts without JavaScript on %s', (dialect
 			testDeps(stack.database.db),
 			featureFlags,
 			resources,
-			SYSTEM_ACTOR,
+			other,
 			featureFlags.schemas.create.parse({ key })
 		);
 	const stored = (id: string) =>
@@ -125,7 +128,7 @@ describe.each(dialects)('resource form posts without JavaScript on %s', (dialect
 			testDeps(stack.database.db),
 			featureFlags,
 			resources,
-			SYSTEM_ACTOR,
+			other,
 			{ id: row.id, version: 2 },
 			{ rollout: '5.0' }
 		);
