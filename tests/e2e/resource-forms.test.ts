@@ -225,6 +225,9 @@ describe.runIf(hasChromium())('resource forms in Chromium', () => {
 			expect((await rolloutRow.textContent())!.replace(/\s+/g, ' ')).toContain('5.0 77.0');
 			const first = entries.last();
 			expect(await first.textContent()).toContain('Created by ada-admin');
+			// The owner the row points at is named, not shown as an id.
+			const ownerRow = first.getByRole('row', { name: /Owner/ });
+			expect((await ownerRow.textContent())!.replace(/\s+/g, ' ')).toContain('— olivia-owner');
 			expect(await entries.nth(2).textContent()).toContain('Changed by grace-other');
 		});
 

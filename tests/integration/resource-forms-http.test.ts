@@ -59,6 +59,18 @@ describe.each(dialects)('resource form posts without JavaScript on %s', (dialect
 		expiresAt: '2027-02-01T13:45'
 	};
 
+	it('the create form marks required fields and only those', async () => {
+		const page = await fetch(`${stack.server.origin}${BASE}/new`, {
+			headers: { cookie: jar.header()! }
+		});
+		const html = await page.text();
+		const mark = /<label[^>]*>([^<>]+)(?:<!--[^>]*-->)?<span[^>]*aria-hidden="true">\s*\*<\/span>/g;
+		const marked = [...html.matchAll(mark)].map((match) => match[1]);
+		// Every field that may not be empty, defaults or not (a default can be cleared); a checkbox
+		// is never empty.
+		expect(marked).toEqual(['Key', 'Rollout', 'Environment']);
+	});
+
 	it('create: a 303 to the new row, with every field read by the form rules', async () => {
 		const response = await post(`${BASE}/new?/create`, { ...complete, owner: admin.id });
 		expect(response.status).toBe(303);
