@@ -192,6 +192,27 @@ describe.each(dialects)('resource form posts without JavaScript on %s', (dialect
 		expect(html).toContain('value="kept-while-searching"');
 	});
 
+	it('options.json: up to 20 matches for the combobox; a bad field is 400, a member 403', async () => {
+		const other = await seedUser(stack.database.db, { username: 'quokka-keeper' });
+		const get = (query: string, cookie = jar.header()!) =>
+			fetch(`${stack.server.origin}${BASE}/options.json?${query}`, { headers: { cookie } });
+		const found = await get('field=owner&search=quokka');
+		expect(found.status).toBe(200);
+		expect(found.headers.get('cache-control')).toContain('no-store');
+		expect(await found.json()).toEqual([{ id: other.id, title: 'quokka-keeper' }]);
+
+		expect((await get('field=owner')).status).toBe(200);
+		expect(((await (await get('field=owner')).json()) as unknown[]).length).toBeLessThanOrEqual(20);
+		expect((await get('field=key&search=a')).status).toBe(400);
+
+		// A member may read flags but neither create nor change them: no choices to pick from.
+		const member = await seedUser(stack.database.db, { role: 'member' });
+		const memberJar = (
+			await signInOverHttp(stack.server.origin, stack.sink, member, { transport: 'cookie' })
+		).jar;
+		expect((await get('field=owner&search=quokka', memberJar.header()!)).status).toBe(403);
+	});
+
 	it('delete: a stale version is refused, the current one deletes and goes to the list', async () => {
 		const row = await seed('http-delete');
 		const page = await fetch(`${stack.server.origin}${BASE}/${row.id}/delete`, {
