@@ -13,6 +13,15 @@ import { seedUser, type CookieJar, type SeededUser } from '../../tools/sign-in';
 /** The (app) pages only admins may open; every other (app) page is listed as open to members. */
 const ADMIN_PAGES = ['/audit', '/users', '/users/[id]', '/users/new'];
 const MEMBER_PAGES = ['/', '/account', '/sessions'];
+// Resource pages answer by the role's permission on the resource, not by the admin role:
+// tests/security/resource-pages-http.test.ts posts every one of their actions for each resource.
+const RESOURCE_PAGES = [
+	'/resources/[resource]',
+	'/resources/[resource]/[id]',
+	'/resources/[resource]/[id]/delete',
+	'/resources/[resource]/[id]/history',
+	'/resources/[resource]/new'
+];
 
 const APP_DIR = 'src/routes/(app)';
 const appPages = (readdirSync(APP_DIR, { recursive: true }) as string[])
@@ -49,7 +58,7 @@ describe.each(dialects)('a member on the admin pages on %s', (dialect) => {
 	const addressOf = (page: string) => page.replace('[id]', other.id);
 
 	it('every (app) page is known as an admin page or a member page [so each new one is classified]', () => {
-		expect(appPages).toEqual([...ADMIN_PAGES, ...MEMBER_PAGES].sort());
+		expect(appPages).toEqual([...ADMIN_PAGES, ...MEMBER_PAGES, ...RESOURCE_PAGES].sort());
 	});
 
 	it('the admin pages have form actions [each is posted below]', () => {

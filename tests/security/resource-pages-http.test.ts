@@ -1,4 +1,4 @@
-// The resource pages' form actions (the page contract: `/resources/<path>?/create`,
+// The resource pages' form actions (the page contract: `/resources/<path>/new?/create`,
 // `/<id>?/update`, `/<id>?/action`, `/<id>/delete?/delete`, `?/bulk`) against the production
 // build, for every registered resource with fields built from its definition: a cross-site POST
 // with the admin's cookie is refused before anything runs, nobody signed in is sent to sign in,
@@ -56,10 +56,10 @@ const POSTS: PagePost[] = registeredResources.flatMap((resource) => {
 	const row = (t: CallTargets) => t.rows[resource.name]!;
 	const posts: PagePost[] = [
 		{
-			label: `${resource.name} ?/create`,
+			label: `${resource.name} new?/create`,
 			resource,
 			permission: resource.permission('create'),
-			path: () => `${base}?/create`,
+			path: () => `${base}/new?/create`,
 			fields: (t) => formFields(validValues(resource, t))
 		},
 		{
