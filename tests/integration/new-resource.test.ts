@@ -2,7 +2,8 @@
 // repository (its tracked and unignored files, node_modules linked), `npm run new:resource` writes
 // a resource whose files pass prettier, eslint and tsc, whose generated test passes, and whose
 // production build, on a fresh SQLite and MariaDB database each, migrates its table and serves its
-// API over HTTP to an admin who signed in there. Slow: it type-checks and builds the copy (the
+// API and its pages over HTTP to an admin who signed in there; the registry-driven security suite
+// covers it with no test written for it. Slow: it type-checks and builds the copy (the
 // three run side by side), about two to three minutes on two cores.
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -29,6 +30,7 @@ import {
 } from '../../tools/databases';
 import { seedUser, trpcMutation, trpcQuery, type SeededUser } from '../../tools/sign-in';
 import { startSmtpSink, type SmtpSink } from '../../tools/smtp-sink';
+import { postForm } from '../helpers/form-post';
 import { sessionHeaders, signInOverHttp } from '../helpers/http-sign-in';
 
 const NAME = 'shippingZones';
@@ -108,6 +110,7 @@ describe('npm run new:resource in a copy of the project', () => {
 	let typecheck: Child;
 	let skeleton: Child;
 	let build: Child;
+	let security: Child;
 
 	beforeAll(async () => {
 		copy = copyProject();
@@ -119,11 +122,19 @@ describe('npm run new:resource in a copy of the project', () => {
 		typecheck = start(copy, 'npx', ['tsc', '--noEmit']);
 		skeleton = start(copy, 'npx', ['vitest', 'run', FILES.test]);
 		build = start(copy, 'npx', ['vite', 'build', '--logLevel', 'warn']);
+		// The registry-driven part of the security suite, unchanged, on the copy's new resource.
+		security = start(copy, 'npx', [
+			'vitest',
+			'run',
+			'tests/security/resource-access.test.ts',
+			'-t',
+			NAME
+		]);
 	}, 60_000);
 
 	afterAll(async () => {
-		for (const child of [typecheck, skeleton, build]) child?.stop();
-		await Promise.all([typecheck?.done, skeleton?.done, build?.done]);
+		for (const child of [typecheck, skeleton, build, security]) child?.stop();
+		await Promise.all([typecheck?.done, skeleton?.done, build?.done, security?.done]);
 		if (copy) rmSync(copy, { recursive: true, force: true });
 	}, 30_000);
 
@@ -164,6 +175,20 @@ describe('npm run new:resource in a copy of the project', () => {
 			expect(stripVTControlCharacters(output)).toMatch(
 				new RegExp(`Tests\\s+${4 * dialects.length} passed`)
 			);
+		},
+		SLOW
+	);
+
+	it(
+		'the security suite covers it with no test written for it (resource-access picks it up from the registry)',
+		async () => {
+			const { code, output } = await security.done;
+			expect(code, output).toBe(0);
+			const plain = stripVTControlCharacters(output);
+			const passed = Number(/Tests\s+(\d+) passed/.exec(plain)?.[1] ?? 0);
+			// Anonymous, pending, roles without the grant, tokens: many checks per procedure.
+			expect(passed, plain).toBeGreaterThan(20);
+			expect(plain).not.toMatch(/\d+ failed/);
 		},
 		SLOW
 	);
@@ -264,26 +289,57 @@ describe('npm run new:resource in a copy of the project', () => {
 			expect((await call('list', {})).data).toMatchObject({ total: 0, rows: [] });
 		}, 60_000);
 
-		// Needs the resource pages (/resources/<path> and its export.csv), built on other branches:
-		// this fails until they are merged.
-		it('serves its list page and its CSV export to the signed-in admin (the resource pages)', async () => {
+		it('serves its pages without JavaScript: list, CSV, create, edit with a stale-edit conflict, history, delete', async () => {
 			const { origin } = server;
 			const { jar } = await signInOverHttp(origin, sink, admin, { transport: 'cookie' });
-			const name = 'Oceania';
-			const created = await trpcMutation(origin, `resources.${NAME}.create`, {
-				input: { name },
-				headers: { origin },
-				jar
-			});
-			expect(created.error).toBeUndefined();
-			for (const path of [`/resources/${PATH}`, `/resources/${PATH}/export.csv`]) {
-				const response = await fetch(origin + path, {
-					headers: { cookie: jar.header()! },
-					redirect: 'manual'
-				});
+			const base = `/resources/${PATH}`;
+			const get = (path: string) =>
+				fetch(origin + path, { headers: { cookie: jar.header()! }, redirect: 'manual' });
+
+			const created = await postForm(
+				origin,
+				`${base}/new?/create`,
+				{ name: 'Oceania', active: 'on' },
+				{ jar }
+			);
+			expect(created.status).toBe(303);
+			const id = /\/resources\/shipping-zones\/([a-z2-7]+)/.exec(
+				created.headers.get('location')!
+			)![1]!;
+			for (const path of [base, `${base}/export.csv`, `${base}/${id}`]) {
+				const response = await get(path);
 				expect(response.status, path).toBe(200);
-				expect(await response.text(), path).toContain(name);
+				expect(await response.text(), path).toContain('Oceania');
 			}
+
+			const saved = await postForm(
+				origin,
+				`${base}/${id}?/update`,
+				{ version: '1', name: 'Oceania', active: 'on', notes: 'AU, NZ' },
+				{ jar }
+			);
+			expect(saved.status).toBe(200);
+			const stale = await postForm(
+				origin,
+				`${base}/${id}?/update`,
+				{ version: '1', name: 'Oceania', notes: 'lost' },
+				{ jar }
+			);
+			expect(stale.status).toBe(409);
+			expect(await stale.text()).toContain('AU, NZ');
+
+			const history = await get(`${base}/${id}/history`);
+			expect(history.status).toBe(200);
+			expect(await history.text()).toContain('AU, NZ');
+			expect((await get(`${base}/${id}/delete`)).status).toBe(200);
+			const deleted = await postForm(
+				origin,
+				`${base}/${id}/delete?/delete`,
+				{ version: '2' },
+				{ jar }
+			);
+			expect(deleted.status).toBe(303);
+			expect((await get(`${base}/${id}`)).status).toBe(404);
 		}, 60_000);
 	});
 });

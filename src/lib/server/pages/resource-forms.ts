@@ -8,73 +8,12 @@ import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { InvalidFieldsError, StaleEditError } from '../errors';
 import { failFromError, type FormFailure } from '../trpc/form-errors';
-import type { ServerCaller } from './page-group';
-
-/** A resource described for pages (the catalog's entry). */
-export type ResourceDescription = Awaited<ReturnType<ServerCaller['resourceCatalog']>>[number];
-export type FieldDescription = ResourceDescription['fields'][number];
-
-/** A choice of a reference field: the row's id and title. */
-export interface ReferenceValue {
-	id: string;
-	title: string;
-}
-
-export interface HistoryEntry {
-	id: string;
-	event: string;
-	action: string | null;
-	actor: string | null;
-	actorId: string | null;
-	changes: Record<string, { from?: unknown; to?: unknown }>;
-	createdAt: Date;
-}
-
-/** A row as the API returns it, for any resource. */
-export type AnyRow = { id: string; version: number; createdAt: Date; updatedAt: Date } & Record<
-	string,
-	unknown
->;
-
-export interface RowReference {
-	resource: string;
-	label: string;
-	field: string;
-	count: number;
-	blocks: boolean;
-}
-
-/** The procedures of one resource, typed for code that works on any of them. */
-export interface ResourceProcedures {
-	get(input: { id: string }): Promise<AnyRow>;
-	history(input: {
-		id: string;
-		page?: number;
-	}): Promise<{ entries: HistoryEntry[]; total: number; pageSize: number }>;
-	references(input: { id: string }): Promise<RowReference[]>;
-	options(input: { field: string; search?: string }): Promise<ReferenceValue[]>;
-	create(values: Record<string, unknown>): Promise<AnyRow>;
-	update(input: { id: string; version: number; values: Record<string, unknown> }): Promise<AnyRow>;
-	delete(input: { id: string; version: number }): Promise<{ ok: true }>;
-	action(input: { action: string; id: string; version: number }): Promise<{ count: number }>;
-}
-
-/**
- * The resource the URL names, described for this role, and its procedures. Unknown or not
- * readable: 404, as the layout answers.
- */
-export async function resourceOf(
-	api: ServerCaller,
-	path: string
-): Promise<{ resource: ResourceDescription; procedures: ResourceProcedures }> {
-	const resource = (await api.resourceCatalog()).find((entry) => entry.path === path);
-	if (!resource) error(404, 'Not found');
-	// Each procedure checks the role's permission and its input itself.
-	const procedures = (api.resources as unknown as Record<string, ResourceProcedures>)[
-		resource.name
-	]!;
-	return { resource, procedures };
-}
+import type {
+	AnyRow,
+	ReferenceValue,
+	ResourceDescription,
+	ResourceProcedures
+} from './resource-api';
 
 /** A call that found no row (or was refused one) answers the page with a 404, else rethrows. */
 export function notFoundOrThrow(cause: unknown): never {

@@ -1,5 +1,4 @@
-// What the generic list page and its CSV export share: the resource the URL names (as its role
-// may see it), its `resources.<name>` procedures reached by name, the list's URL read into the
+// What the generic list page and its CSV export share (beyond resource-api.ts): the list's URL read into the
 // `list` input, and a refused input turned into a 400 page that names the parameter (never a
 // 500). Rows become cells here, on the server, so the page's data holds the text of the shown
 // columns only.
@@ -15,43 +14,7 @@ import {
 	type ListUrlInput
 } from '../../resources/list-query';
 import { InvalidFieldsError } from '../errors';
-import type { ServerCaller } from './page-group';
-
-export type ResourceDescription = Awaited<ReturnType<ServerCaller['resourceCatalog']>>[number];
-
-/** A row as `list` and `exportPage` answer it, seen from code that works on any resource. */
-export type ListRow = Record<string, unknown> & { id: string; version: number };
-
-/** The procedures of one resource the list uses, whatever the resource. */
-export interface ResourceListApi {
-	list(
-		input: ListUrlInput
-	): Promise<{ rows: ListRow[]; total: number; page: number; pageSize: number }>;
-	exportPage(input: {
-		query: ListUrlInput;
-		offset?: number;
-	}): Promise<{ rows: ListRow[]; next: number | null }>;
-	bulk(input: {
-		action: string;
-		rows: Array<{ id: string; version: number }>;
-	}): Promise<{ count: number }>;
-}
-
-/** `resources.<name>` of the caller; each procedure checks the role and the input itself. */
-export function resourceApi(api: ServerCaller, name: string): ResourceListApi {
-	return (api.resources as unknown as Record<string, ResourceListApi>)[name]!;
-}
-
-/** The resource at `/resources/<path>`, described for this role; 404 when unknown or unreadable. */
-export async function readableResource(
-	api: ServerCaller,
-	path: string
-): Promise<{ resource: ResourceDescription; catalog: ResourceDescription[] }> {
-	const catalog = await api.resourceCatalog();
-	const resource = catalog.find((entry) => entry.path === path);
-	if (!resource) error(404, 'Not found');
-	return { resource, catalog };
-}
+import type { AnyRow, ResourceDescription } from './resource-api';
 
 /** The list input the URL asks for; a parameter the list does not have is a 400. */
 export function listQueryOf(url: URL, resource: ResourceDescription): ListUrlInput {
@@ -142,7 +105,7 @@ export interface ListPageRow {
 export function listPageRow(
 	columns: ListColumn[],
 	linkTo: (target: string, id: string) => string | null,
-	row: ListRow
+	row: AnyRow
 ): ListPageRow {
 	return {
 		id: row.id,

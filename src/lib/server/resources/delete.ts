@@ -16,15 +16,23 @@ import { auditActor, change, type Changes } from './values';
 type Resources = Record<string, AnyResource>;
 
 /** Rows of other resources that refer to this one, per resource and field, for the delete page. */
+/** Rows of another resource that refer to a row through one field. */
+export interface RowReference {
+	resource: string;
+	label: string;
+	field: string;
+	count: number;
+	/** A required reference: the row cannot be deleted while these exist. */
+	blocks: boolean;
+}
+
 export async function rowReferences(
 	db: Kysely<Database>,
 	resource: AnyResource,
 	resources: Resources,
 	id: string
-): Promise<
-	Array<{ resource: string; label: string; field: string; count: number; blocks: boolean }>
-> {
-	const found = [];
+): Promise<RowReference[]> {
+	const found: RowReference[] = [];
 	for (const other of Object.values(resources)) {
 		for (const [key, field] of Object.entries(other.fields)) {
 			if (field.kind !== 'reference' || field.target !== resource.name) continue;

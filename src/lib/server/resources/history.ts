@@ -1,11 +1,9 @@
 // A row's change history, read from the audit trail (written in the same transaction as each
 // change): who changed which fields, from what to what, and when. And the choices a reference
 // field offers, searched on the target's own search columns, a few at a time.
-import { sql, type Expression, type SqlBool } from 'kysely';
 import type { ServiceDeps } from '../services/deps';
-import type { AnyResource } from './define';
-import { fieldOf } from './define';
-import { likePattern } from './list';
+import { fieldOf, type AnyResource } from './define';
+import { everyWordIn } from './list';
 import { tablesOf } from './rows';
 import { referenceTarget } from './targets';
 import type { ReferenceValue } from './fields';
@@ -83,18 +81,7 @@ export async function referenceOptions(
 ): Promise<ReferenceValue[]> {
 	const target = referenceTarget(fieldOf(resource, field).target!, resources);
 	const columns = [...new Set([target.titleColumn, ...target.searchColumns])];
-	let select = tablesOf(deps.db).selectFrom(target.table);
-	for (const word of search.split(/\s+/).filter(Boolean).slice(0, 8)) {
-		const pattern = likePattern(word);
-		select = select.where(({ or, ref }) =>
-			or(
-				columns.map(
-					(column) =>
-						sql<SqlBool>`lower(${ref(column)}) like ${pattern} escape '!'` as Expression<SqlBool>
-				)
-			)
-		);
-	}
+	const select = everyWordIn(tablesOf(deps.db).selectFrom(target.table), columns, search);
 	const rows = await select
 		.select(['id', `${target.titleColumn} as title`])
 		.orderBy(target.titleColumn)

@@ -2,12 +2,19 @@
 // page and its count) plus one per referenced table for titles. Every name in the SQL comes from
 // the definition (the input schema allows only declared sorts and filters); every value is a
 // Kysely parameter.
-import { sql, type Expression, type SqlBool } from 'kysely';
+import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { InvalidFieldsError } from '../errors';
 import type { ServiceDeps } from '../services/deps';
 import type { AnyResource, ListQuery } from './define';
 import { fieldOf, columnOf } from './define';
-import { apiRow, fillReferences, selectColumns, tablesOf, type ApiRow } from './rows';
+import {
+	apiRow,
+	fillReferences,
+	selectColumns,
+	tablesOf,
+	type AnyTables,
+	type ApiRow
+} from './rows';
 
 export interface ListPage {
 	rows: ApiRow[];
@@ -24,26 +31,41 @@ export function likePattern(word: string): string {
 	return `%${word.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
-function filtered(
-	deps: ServiceDeps,
-	resource: AnyResource,
-	query: Omit<ListQuery, 'page' | 'pageSize' | 'sort'>
-) {
-	let select = tablesOf(deps.db).selectFrom(resource.table);
-	const words = (query.search ?? '').split(/\s+/).filter(Boolean).slice(0, SEARCH_WORDS);
-	const searchColumns = resource.list.search.map((key) => columnOf(resource, key));
+/**
+ * Rows where every word of `search` (the first 8) is in one of `columns`, ignoring case. lower()
+ * on both sides: SQLite's LIKE folds ASCII case, MySQL's depends on the collation.
+ */
+export function everyWordIn<O>(
+	select: SelectQueryBuilder<AnyTables, string, O>,
+	columns: string[],
+	search: string | undefined
+): SelectQueryBuilder<AnyTables, string, O> {
+	const words = (search ?? '').split(/\s+/).filter(Boolean).slice(0, SEARCH_WORDS);
 	for (const word of words) {
 		const pattern = likePattern(word);
-		// lower() on both sides: SQLite's LIKE folds ASCII case, MySQL's depends on the collation.
 		select = select.where(({ or, ref }) =>
 			or(
-				searchColumns.map(
+				columns.map(
 					(column) =>
 						sql<SqlBool>`lower(${ref(column)}) like ${pattern} escape '!'` as Expression<SqlBool>
 				)
 			)
 		);
 	}
+	return select;
+}
+
+function filtered(
+	deps: ServiceDeps,
+	resource: AnyResource,
+	query: Omit<ListQuery, 'page' | 'pageSize' | 'sort'>
+) {
+	const searchColumns = resource.list.search.map((key) => columnOf(resource, key));
+	let select = everyWordIn(
+		tablesOf(deps.db).selectFrom(resource.table),
+		searchColumns,
+		query.search
+	);
 	for (const [key, value] of Object.entries(query.filter)) {
 		if (value === undefined) continue;
 		const field = fieldOf(resource, key);

@@ -280,3 +280,10 @@ export const resourceCatalogProcedure = verifiedProcedure
 			.filter((resource) => roleCan(ctx.user.role, resource.permission('read')))
 			.map((resource) => describeResource(resource, ctx.user.role))
 	);
+
+// The shapes of the resource procedures' answers, for code that works on any resource (the
+// generic pages reach the procedures by name through the caller and may not import resources/).
+export type { ResourceDescription, FieldDescription } from '../../resources/describe';
+export type { HistoryEntry } from '../../resources/history';
+export type { ReferenceValue } from '../../resources/fields';
+export type { RowReference } from '../../resources/delete';

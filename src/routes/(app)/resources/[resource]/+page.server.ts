@@ -4,20 +4,19 @@ import {
 	listColumns,
 	listPageRow,
 	listQueryOf,
-	readableResource,
 	referenceLinks,
-	resourceApi,
 	withListInput
 } from '$lib/server/pages/resource-list';
+import { resourceAt } from '$lib/server/pages/resource-api';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import type { Actions, PageServerLoad } from './$types';
 
 // The list of any resource: search, filters, sort, page and page size from the URL (the page
 // contract in README), rows drawn as text on the server, and bulk actions behind a confirm step.
 export const load: PageServerLoad = appPage.load(async ({ api, event, user }) => {
-	const { resource, catalog } = await readableResource(api, event.params.resource);
+	const { resource, catalog, procedures } = await resourceAt(api, event.params.resource);
 	const query = listQueryOf(event.url, resource);
-	const result = await withListInput(() => resourceApi(api, resource.name).list(query));
+	const result = await withListInput(() => procedures.list(query));
 	const columns = listColumns(resource);
 	const linkTo = referenceLinks(user.role, catalog);
 	return {
@@ -60,7 +59,7 @@ export const actions: Actions = {
 	// First post: the confirm step (a section of the page, so it works without JavaScript); with
 	// `confirm=yes`: the procedure, which checks the permission, step-up and every row's version.
 	bulk: appPage.action(async ({ api, event, form, text }) => {
-		const { resource } = await readableResource(api, event.params.resource!);
+		const { resource, procedures } = await resourceAt(api, event.params.resource!);
 		const action = text('action');
 		const rows = form.getAll('row').map(String);
 		const parsed = rows.map((row) => ROW.exec(row));
@@ -88,7 +87,7 @@ export const actions: Actions = {
 				}
 			};
 		}
-		const { count } = await resourceApi(api, resource.name).bulk({
+		const { count } = await procedures.bulk({
 			action,
 			rows: parsed.map((match) => ({ id: match![1]!, version: Number(match![2]) }))
 		});

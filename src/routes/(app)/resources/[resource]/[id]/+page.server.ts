@@ -2,18 +2,18 @@ import { appPage } from '$lib/server/pages/groups';
 import {
 	notFoundOrThrow,
 	referenceChoices,
-	resourceFailure,
-	resourceOf
+	resourceFailure
 } from '$lib/server/pages/resource-forms';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import { formInput, formValues } from '$lib/resources/form-input';
 import type { Actions, PageServerLoad } from './$types';
+import { resourceAt } from '$lib/server/pages/resource-api';
 
 // One row: its edit form (or a read-only view for a role that may not change it) and its actions.
 // Every change carries the version the form was read at; a row that moved on since answers
 // CONFLICT, and the page then shows its current values beside the person's input.
 export const load: PageServerLoad = appPage.load(async ({ api, event }) => {
-	const { resource, procedures } = await resourceOf(api, event.params.resource);
+	const { resource, procedures } = await resourceAt(api, event.params.resource);
 	const row = await procedures.get({ id: event.params.id }).catch(notFoundOrThrow);
 	const { choices, search } = resource.can.update
 		? await referenceChoices(resource, procedures)
@@ -25,7 +25,7 @@ export const actions: Actions = {
 	...stepUpActions(appPage),
 
 	update: appPage.action(async ({ api, event, form, text }) => {
-		const { resource, procedures } = await resourceOf(api, event.params.resource);
+		const { resource, procedures } = await resourceAt(api, event.params.resource);
 		try {
 			await procedures.update({
 				id: event.params.id,
@@ -43,7 +43,7 @@ export const actions: Actions = {
 	}),
 
 	action: appPage.action(async ({ api, event, text }) => {
-		const { resource, procedures } = await resourceOf(api, event.params.resource);
+		const { resource, procedures } = await resourceAt(api, event.params.resource);
 		const action = resource.actions.find((entry) => entry.name === text('action'));
 		try {
 			await procedures.action({
@@ -58,7 +58,7 @@ export const actions: Actions = {
 	}),
 
 	choices: appPage.action(async ({ api, event, form, text }) => {
-		const { resource, procedures } = await resourceOf(api, event.params.resource);
+		const { resource, procedures } = await resourceAt(api, event.params.resource);
 		return {
 			values: formValues(resource.fields, form),
 			version: text('version'),

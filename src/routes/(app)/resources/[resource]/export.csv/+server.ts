@@ -1,13 +1,8 @@
 import { appPage } from '$lib/server/pages/groups';
 import { plainValue } from '$lib/resources/cells';
 import { csvRecord } from '$lib/resources/csv';
-import {
-	listColumns,
-	listQueryOf,
-	readableResource,
-	resourceApi,
-	withListInput
-} from '$lib/server/pages/resource-list';
+import { resourceAt } from '$lib/server/pages/resource-api';
+import { listColumns, listQueryOf, withListInput } from '$lib/server/pages/resource-list';
 import type { RequestHandler } from './$types';
 
 // Every row the list's search and filters match, in its sort, as CSV: the list's columns with
@@ -15,10 +10,9 @@ import type { RequestHandler } from './$types';
 // in memory whole. Same guard and URL as the list: a bad parameter is a 400 before anything is
 // sent; an error after the first batch ends the download early (the status is already out).
 export const GET: RequestHandler = appPage.load(async ({ api, event }) => {
-	const { resource } = await readableResource(api, event.params.resource);
+	const { resource, procedures: exporter } = await resourceAt(api, event.params.resource);
 	const query = listQueryOf(event.url, resource);
 	const columns = listColumns(resource);
-	const exporter = resourceApi(api, resource.name);
 	// The first batch before answering: permission and input errors still get their status.
 	const first = await withListInput(() => exporter.exportPage({ query }));
 	const encoder = new TextEncoder();

@@ -2,15 +2,15 @@ import { json } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { appPage } from '$lib/server/pages/groups';
-import { resourceOf } from '$lib/server/pages/resource-forms';
 import { publicMessage } from '$lib/server/trpc/errors';
 import type { RequestHandler } from './$types';
+import { resourceAt } from '$lib/server/pages/resource-api';
 
 // What a reference field's combobox asks as you type: GET ?field=<name>&search=<text> answers up
 // to 20 `{ id, title }` (the `options` procedure, which checks the role and the input). The
 // name has a dot, which no row id has, so it never shadows a row's page.
 export const GET: RequestHandler = appPage.load(async ({ api, event }) => {
-	const { procedures } = await resourceOf(api, event.params.resource);
+	const { procedures } = await resourceAt(api, event.params.resource);
 	const params = event.url.searchParams;
 	try {
 		const options = await procedures.options({
