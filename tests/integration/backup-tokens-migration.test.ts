@@ -26,6 +26,10 @@ describe.each(dialects)('the backup tokens rename migration on %s', (dialect) =>
 
 	it('renames the table and the events, keeps every token, and down restores the old names', async () => {
 		const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < RENAME));
+		// Up to the rename and no further, so rolling back one undoes the rename whatever comes later.
+		const through = Object.fromEntries(
+			Object.entries(migrations).filter(([name]) => name <= RENAME)
+		);
 		await migrateToLatest(database.db, before);
 		const now = Date.now();
 		await db
@@ -53,7 +57,7 @@ describe.each(dialects)('the backup tokens rename migration on %s', (dialect) =>
 			])
 			.execute();
 
-		expect(await migrateToLatest(database.db, migrations)).toContain(RENAME);
+		expect(await migrateToLatest(database.db, through)).toContain(RENAME);
 		expect(await tables()).toContain('backup_tokens');
 		expect(await tables()).not.toContain('static_tokens');
 		const held = await db.selectFrom('backup_tokens').select(['id', 'token_hash']).execute();
@@ -74,7 +78,7 @@ describe.each(dialects)('the backup tokens rename migration on %s', (dialect) =>
 					);
 		expect(rows.length).toBeGreaterThan(0);
 
-		expect(await rollbackOne(database.db, migrations)).toBe(RENAME);
+		expect(await rollbackOne(database.db, through)).toBe(RENAME);
 		expect(await tables()).toContain('static_tokens');
 		expect(await tables()).not.toContain('backup_tokens');
 		expect(await events()).toEqual(['static_token.used', 'user.updated']);

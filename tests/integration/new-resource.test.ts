@@ -119,7 +119,10 @@ describe('npm run new:resource in a copy of the project', () => {
 		migration = `migrations/${readdirSync(join(copy, 'migrations')).find((file) => file.endsWith(`_shipping_zones.ts`))}`;
 		// tsc reads the types SvelteKit generates; the build and vitest regenerate the same files.
 		await runIn(copy, 'npx', ['svelte-kit', 'sync']);
+		// tsc alone first: vitest and the build run svelte-kit sync again as they start, and tsc
+		// must not read .svelte-kit/types while they rewrite it.
 		typecheck = start(copy, 'npx', ['tsc', '--noEmit']);
+		await typecheck.done;
 		skeleton = start(copy, 'npx', ['vitest', 'run', FILES.test]);
 		build = start(copy, 'npx', ['vite', 'build', '--logLevel', 'warn']);
 		// The registry-driven part of the security suite, unchanged, on the copy's new resource.
@@ -130,7 +133,7 @@ describe('npm run new:resource in a copy of the project', () => {
 			'-t',
 			NAME
 		]);
-	}, 60_000);
+	}, SLOW);
 
 	afterAll(async () => {
 		for (const child of [typecheck, skeleton, build, security]) child?.stop();

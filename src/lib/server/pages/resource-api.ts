@@ -10,7 +10,7 @@ import type {
 	ReferenceValue,
 	ResourceDescription,
 	RowReference
-} from '../trpc/routers/resources';
+} from '../trpc/routers/resource-catalog';
 import type { ServerCaller } from './page-group';
 
 export type {
@@ -19,7 +19,7 @@ export type {
 	ReferenceValue,
 	ResourceDescription,
 	RowReference
-} from '../trpc/routers/resources';
+} from '../trpc/routers/resource-catalog';
 
 /** A row as the API returns it, for any resource. */
 export type AnyRow = { id: string; version: number; createdAt: Date; updatedAt: Date } & Record<

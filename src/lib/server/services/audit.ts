@@ -4,12 +4,20 @@
 // names come from a join, rows' titles from one query per resource on the page. Which table and
 // column hold a resource's titles is the caller's to say (AuditSubjectTypes, built from the
 // registry by the tRPC layer): services do not read the resource definitions.
-import { sql, type AliasableExpression, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { AliasableExpression, Kysely, SelectQueryBuilder } from 'kysely';
 import type { AuditEvent } from '../db/audit-log';
 import type { Database } from '../db/schema';
+import {
+	rowTitles,
+	subjectResource,
+	type AuditSubjectResource,
+	type AuditSubjectTypes
+} from './audit-subjects';
 import type { ServiceDeps } from './deps';
 
 // The event vocabulary, for procedures and pages that filter by it (they do not reach into db/).
+// The subject types, for the tRPC layer that builds them from the registry.
+export type { AuditSubjectTypes } from './audit-subjects';
 export { AUDIT_EVENTS, type AuditEvent } from '../db/audit-log';
 
 /** What a listing filters on; every filter is optional. */
@@ -26,29 +34,6 @@ export interface AuditFilter {
 export interface AuditQuery extends AuditFilter {
 	page: number;
 	pageSize: number;
-}
-
-/** Where the rows of one resource (a `subject_type`) are and what to call them. */
-export interface AuditSubjectType {
-	/** One row, in words: "feature flag". */
-	labelOne: string;
-	/** `/resources/<path>`: a row's page is `${href}/${id}`. */
-	href: string;
-	table: string;
-	/** The column that names a row. */
-	titleColumn: string;
-}
-
-/** Every registered resource's, by name. */
-export type AuditSubjectTypes = Readonly<Record<string, AuditSubjectType>>;
-
-/** The resource a row's subject belongs to, for its label and the link to the row's page. */
-export interface AuditSubjectResource {
-	name: string;
-	/** One row, in words: "feature flag". */
-	labelOne: string;
-	/** `/resources/<path>`; the row is at `${href}/${subjectId}`. Null: no longer registered. */
-	href: string | null;
 }
 
 export interface AuditRow {
@@ -161,43 +146,6 @@ async function readPage(
 		details: row.details,
 		createdAt: new Date(Number(row.created_at))
 	}));
-}
-
-/** A registered resource by name; rows of one removed since keep its name, without a link. */
-function subjectResource(subjects: AuditSubjectTypes, name: string): AuditSubjectResource {
-	if (!Object.hasOwn(subjects, name)) return { name, labelOne: name, href: null };
-	const { labelOne, href } = subjects[name]!;
-	return { name, labelOne, href };
-}
-
-/**
- * The titles of the resource rows a page is about, as `<resource>:<id>`: one query per resource
- * on the page, never one per row. Rows deleted since have none.
- */
-async function rowTitles(
-	db: Kysely<Database>,
-	subjects: AuditSubjectTypes,
-	rows: Array<{ subject_type: string | null; subject_id: string | null }>
-): Promise<Map<string, string>> {
-	const idsByType = new Map<string, Set<string>>();
-	for (const row of rows) {
-		if (!row.subject_type || !row.subject_id || !Object.hasOwn(subjects, row.subject_type))
-			continue;
-		const ids = idsByType.get(row.subject_type) ?? new Set<string>();
-		idsByType.set(row.subject_type, ids.add(row.subject_id));
-	}
-	const titles = new Map<string, string>();
-	await Promise.all(
-		[...idsByType].map(async ([type, ids]) => {
-			const { table, titleColumn } = subjects[type]!;
-			// Table and column come from the definitions, the ids as parameters.
-			const { rows: found } = await sql<{ id: string; title: unknown }>`
-				select id, ${sql.ref(titleColumn)} as title from ${sql.table(table)}
-				where id in (${sql.join([...ids])})`.execute(db);
-			for (const row of found) titles.set(`${type}:${row.id}`, String(row.title));
-		})
-	);
-	return titles;
 }
 
 /** How many rows match, up to `limit`: the page's own index walk, stopped at the limit. */

@@ -10,7 +10,8 @@ import { authRouter } from './routers/auth';
 import { devRouter } from './routers/dev';
 import { healthProcedure } from './routers/health';
 import { setupRouter } from './routers/setup';
-import { resourceCatalogProcedure, resourcesRouter } from './routers/resources';
+import { resourceCatalogProcedure } from './routers/resource-catalog';
+import { resourcesRouter } from './routers/resources';
 
 export const appRouter = router({
 	health: healthProcedure,

@@ -4,46 +4,22 @@
 // reach the queries only); each procedure checks its permission string against the role's grants
 // (permissions.ts) and, where the definition lists the operation under `stepUp`, a fresh code.
 import { z } from 'zod';
-import { noInputSchema } from '../../../schemas/no-input';
 import { roleCan } from '../../../permissions';
-import { MissingPermissionError } from '../../errors';
 import { runAction } from '../../resources/actions';
 import type { AnyResource, Fields, ListQuery, Resource, ResourceRow } from '../../resources/define';
 import { ID_PATTERN } from '../../resources/schemas';
-import { describeResource } from '../../resources/describe';
 import { listHistory, referenceOptions } from '../../resources/history';
 import { exportRows, listRows } from '../../resources/list';
 import { resources } from '../../resources/registry';
 import { deleteRow, rowReferences } from '../../resources/delete';
 import { getRow } from '../../resources/reading';
 import { createRow, updateRow } from '../../resources/write';
-import type { SessionUser } from '../../auth/types';
 import { actorOf } from '../actor';
-import { assertStepUp, router, verifiedProcedure } from '../init';
-import type { Context } from '../context';
+import { router, verifiedProcedure } from '../init';
 
 const idSchema = z.string().regex(ID_PATTERN, { error: 'Not a valid id' });
 
-/** Refuses a role without `permission`, naming it. */
-export function requirePermission(user: Pick<SessionUser, 'role'>, permission: string): void {
-	if (!roleCan(user.role, permission)) throw new MissingPermissionError(permission);
-}
-
-type Ctx = Context & { user: SessionUser; session: NonNullable<Context['session']> };
-
-function allow(ctx: Ctx, resource: AnyResource, operation: string, stepUpName = operation): void {
-	requirePermission(ctx.user, `${resource.name}.${operation}`);
-	if (resource.stepUp.has(stepUpName)) assertStepUp(ctx);
-}
-
-/**
- * What a procedure needs besides its tier, in words for the API reference: the permission, and
- * whether the definition asks for a fresh code.
- */
-function needs(resource: AnyResource, operation: string, stepUpName = operation): string {
-	const permission = `\`${resource.name}.${operation}\``;
-	return resource.stepUp.has(stepUpName) ? `${permission} and a fresh code (step-up)` : permission;
-}
+import { allow, needs } from '../resource-permissions';
 
 /** Rows per `exportPage` call. */
 export const EXPORT_PAGE = 1000;
@@ -262,28 +238,3 @@ function routers<R extends Record<string, AnyResource>>(
 }
 
 export const resourcesRouter = router(routers(resources));
-
-/**
- * `resourceCatalog`: every resource the caller's role may read, described for drawing it (pages,
- * the nav, generic tools). Outside `resources.*` so no resource name can collide with it.
- */
-export const resourceCatalogProcedure = verifiedProcedure
-	.meta({
-		description:
-			'The resources you may read: fields, list settings, actions and what your role may do.',
-		permission:
-			'no permission of its own; it lists the resources whose `<name>.read` the role holds'
-	})
-	.input(noInputSchema)
-	.query(({ ctx }) =>
-		Object.values(resources as Record<string, AnyResource>)
-			.filter((resource) => roleCan(ctx.user.role, resource.permission('read')))
-			.map((resource) => describeResource(resource, ctx.user.role))
-	);
-
-// The shapes of the resource procedures' answers, for code that works on any resource (the
-// generic pages reach the procedures by name through the caller and may not import resources/).
-export type { ResourceDescription, FieldDescription } from '../../resources/describe';
-export type { HistoryEntry } from '../../resources/history';
-export type { ReferenceValue } from '../../resources/fields';
-export type { RowReference } from '../../resources/delete';
