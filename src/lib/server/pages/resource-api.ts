@@ -3,7 +3,7 @@
 // which resources exist) and its `resources.<name>` procedures by name through the server caller.
 // Each procedure checks the role's permission and its input itself; these types describe any
 // resource's procedures, whose exact types (per resource) are for code that names one.
-import { error } from '@sveltejs/kit';
+import { error, type RequestEvent } from '@sveltejs/kit';
 import type { ListUrlInput } from '../../resources/list-query';
 import type {
 	HistoryEntry,
@@ -63,10 +63,30 @@ export interface ResourceAt {
 	procedures: ResourceProcedures;
 }
 
+// One catalog per request: the (app) layout, the resource layout and the page of one request
+// share it (their loads run on the same Request; each still runs its own guard).
+const catalogs = new WeakMap<Request, ReturnType<ServerCaller['resourceCatalog']>>();
+
+/** The resources this request's role may read, described (asked once per request). */
+export function catalogOf(
+	api: ServerCaller,
+	event: Pick<RequestEvent, 'request'>
+): ReturnType<ServerCaller['resourceCatalog']> {
+	let catalog = catalogs.get(event.request);
+	if (!catalog) {
+		catalog = api.resourceCatalog();
+		catalogs.set(event.request, catalog);
+	}
+	return catalog;
+}
+
 /** The resource at `/resources/<path>`, described for this role, and its procedures. */
-export async function resourceAt(api: ServerCaller, path: string): Promise<ResourceAt> {
-	const catalog = await api.resourceCatalog();
-	const resource = catalog.find((entry) => entry.path === path);
+export async function resourceAt(
+	api: ServerCaller,
+	event: Pick<RequestEvent, 'request' | 'params'>
+): Promise<ResourceAt> {
+	const catalog = await catalogOf(api, event);
+	const resource = catalog.find((entry) => entry.path === event.params.resource);
 	if (!resource) error(404, 'Not found');
 	const procedures = (api.resources as unknown as Record<string, ResourceProcedures>)[
 		resource.name

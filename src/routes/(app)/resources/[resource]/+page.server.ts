@@ -14,7 +14,7 @@ import type { Actions, PageServerLoad } from './$types';
 // The list of any resource: search, filters, sort, page and page size from the URL (the page
 // contract in README), rows drawn as text on the server, and bulk actions behind a confirm step.
 export const load: PageServerLoad = appPage.load(async ({ api, event, user }) => {
-	const { resource, catalog, procedures } = await resourceAt(api, event.params.resource);
+	const { resource, catalog, procedures } = await resourceAt(api, event);
 	const query = listQueryOf(event.url, resource);
 	const result = await withListInput(() => procedures.list(query));
 	const columns = listColumns(resource);
@@ -59,7 +59,7 @@ export const actions: Actions = {
 	// First post: the confirm step (a section of the page, so it works without JavaScript); with
 	// `confirm=yes`: the procedure, which checks the permission, step-up and every row's version.
 	bulk: appPage.action(async ({ api, event, form, text }) => {
-		const { resource, procedures } = await resourceAt(api, event.params.resource!);
+		const { resource, procedures } = await resourceAt(api, event);
 		const action = text('action');
 		const rows = form.getAll('row').map(String);
 		const parsed = rows.map((row) => ROW.exec(row));

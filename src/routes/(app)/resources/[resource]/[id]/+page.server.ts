@@ -13,7 +13,7 @@ import { resourceAt } from '$lib/server/pages/resource-api';
 // Every change carries the version the form was read at; a row that moved on since answers
 // CONFLICT, and the page then shows its current values beside the person's input.
 export const load: PageServerLoad = appPage.load(async ({ api, event }) => {
-	const { resource, procedures } = await resourceAt(api, event.params.resource);
+	const { resource, procedures } = await resourceAt(api, event);
 	const row = await procedures.get({ id: event.params.id }).catch(notFoundOrThrow);
 	const { choices, search } = resource.can.update
 		? await referenceChoices(resource, procedures)
@@ -25,7 +25,7 @@ export const actions: Actions = {
 	...stepUpActions(appPage),
 
 	update: appPage.action(async ({ api, event, form, text }) => {
-		const { resource, procedures } = await resourceAt(api, event.params.resource);
+		const { resource, procedures } = await resourceAt(api, event);
 		try {
 			await procedures.update({
 				id: event.params.id,
@@ -43,7 +43,7 @@ export const actions: Actions = {
 	}),
 
 	action: appPage.action(async ({ api, event, text }) => {
-		const { resource, procedures } = await resourceAt(api, event.params.resource);
+		const { resource, procedures } = await resourceAt(api, event);
 		const action = resource.actions.find((entry) => entry.name === text('action'));
 		try {
 			await procedures.action({
@@ -58,7 +58,7 @@ export const actions: Actions = {
 	}),
 
 	choices: appPage.action(async ({ api, event, form, text }) => {
-		const { resource, procedures } = await resourceAt(api, event.params.resource);
+		const { resource, procedures } = await resourceAt(api, event);
 		return {
 			values: formValues(resource.fields, form),
 			version: text('version'),

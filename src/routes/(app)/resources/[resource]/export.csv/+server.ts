@@ -10,7 +10,7 @@ import type { RequestHandler } from './$types';
 // in memory whole. Same guard and URL as the list: a bad parameter is a 400 before anything is
 // sent; an error after the first batch ends the download early (the status is already out).
 export const GET: RequestHandler = appPage.load(async ({ api, event }) => {
-	const { resource, procedures: exporter } = await resourceAt(api, event.params.resource);
+	const { resource, procedures: exporter } = await resourceAt(api, event);
 	const query = listQueryOf(event.url, resource);
 	const columns = listColumns(resource);
 	// The first batch before answering: permission and input errors still get their status.

@@ -10,7 +10,7 @@ import { resourceAt, type AnyRow } from '$lib/server/pages/resource-api';
 // contract). The procedure validates and decides; the page only reads the form by the
 // description's rules (form-input.ts) and sends the input back with any failure.
 export const load: PageServerLoad = appPage.load(async ({ api, event }) => {
-	const { resource, procedures } = await resourceAt(api, event.params.resource);
+	const { resource, procedures } = await resourceAt(api, event);
 	// Hidden from the list for such a role; a direct visit is refused the same way.
 	if (!resource.can.create) error(403, `Your role may not create ${resource.label.toLowerCase()}`);
 	return await referenceChoices(resource, procedures);
@@ -20,7 +20,7 @@ export const actions: Actions = {
 	...stepUpActions(appPage),
 
 	create: appPage.action(async ({ api, event, form }) => {
-		const { resource, procedures } = await resourceAt(api, event.params.resource);
+		const { resource, procedures } = await resourceAt(api, event);
 		let row: AnyRow;
 		try {
 			row = await procedures.create(formInput(resource.fields, form, 'create'));
@@ -36,7 +36,7 @@ export const actions: Actions = {
 	// "Find" beside a reference field without JavaScript: the form comes back as it was, with that
 	// field's choices narrowed to the rows matching its search box.
 	choices: appPage.action(async ({ api, event, form }) => {
-		const { resource, procedures } = await resourceAt(api, event.params.resource);
+		const { resource, procedures } = await resourceAt(api, event);
 		return {
 			values: formValues(resource.fields, form),
 			...(await referenceChoices(resource, procedures, form))

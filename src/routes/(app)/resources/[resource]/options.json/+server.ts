@@ -10,7 +10,7 @@ import { resourceAt } from '$lib/server/pages/resource-api';
 // to 20 `{ id, title }` (the `options` procedure, which checks the role and the input). The
 // name has a dot, which no row id has, so it never shadows a row's page.
 export const GET: RequestHandler = appPage.load(async ({ api, event }) => {
-	const { procedures } = await resourceAt(api, event.params.resource);
+	const { procedures } = await resourceAt(api, event);
 	const params = event.url.searchParams;
 	try {
 		const options = await procedures.options({

@@ -8,7 +8,7 @@ import { resourceAt } from '$lib/server/pages/resource-api';
 // Deleting a row asks first, on its own page (no JavaScript needed), and says what refers to it:
 // rows whose required reference blocks the delete, and rows whose optional one is cleared.
 export const load: PageServerLoad = appPage.load(async ({ api, event }) => {
-	const { resource, procedures } = await resourceAt(api, event.params.resource);
+	const { resource, procedures } = await resourceAt(api, event);
 	if (!resource.can.delete) error(403, `Your role may not delete ${resource.label.toLowerCase()}`);
 	const id = event.params.id;
 	const row = await procedures.get({ id }).catch(notFoundOrThrow);
@@ -19,7 +19,7 @@ export const actions: Actions = {
 	...stepUpActions(appPage),
 
 	delete: appPage.action(async ({ api, event, text }) => {
-		const { resource, procedures } = await resourceAt(api, event.params.resource);
+		const { resource, procedures } = await resourceAt(api, event);
 		try {
 			await procedures.delete({ id: event.params.id, version: Number(text('version')) });
 		} catch (cause) {

@@ -8,7 +8,7 @@ import { resourceAt } from '$lib/server/pages/resource-api';
 // A row's history tab: who changed which fields, from what to what, and when (the audit trail),
 // newest first, 50 a page (`?page=`).
 export const load: PageServerLoad = appPage.load(async ({ api, event }) => {
-	const { resource, procedures } = await resourceAt(api, event.params.resource);
+	const { resource, procedures } = await resourceAt(api, event);
 	const id = event.params.id;
 	const row = await procedures.get({ id }).catch(notFoundOrThrow);
 	const page = Number(event.url.searchParams.get('page') ?? 1);
