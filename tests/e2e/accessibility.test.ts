@@ -1,10 +1,9 @@
 // axe-core on every page of the admin, in the light and the dark theme, served by `node build`
 // with real data in the tables: no violation of serious or critical impact.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
+import { axeViolations, describeViolations } from '../helpers/axe';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import {
 	adminPages,
@@ -18,39 +17,7 @@ import {
 	type Theme
 } from '../helpers/browser-session';
 
-const AXE_SOURCE = readFileSync(resolve('node_modules/axe-core/axe.min.js'), 'utf8');
 const THEMES: Theme[] = ['light', 'dark'];
-const BLOCKING = ['serious', 'critical'];
-
-interface Violation {
-	id: string;
-	impact: string | null;
-	help: string;
-	nodes: Array<{ target: unknown[]; failureSummary?: string }>;
-}
-
-/** Runs axe-core in the page (through the devtools protocol, which the page's CSP allows). */
-async function axeViolations(page: Page): Promise<Violation[]> {
-	await page.evaluate(AXE_SOURCE);
-	const violations = await page.evaluate(async () => {
-		const axe = (window as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe;
-		return (await axe.run()).violations;
-	});
-	return violations.filter((violation) => BLOCKING.includes(violation.impact ?? ''));
-}
-
-/** One line per failing element: rule id, impact, CSS target and axe's own summary. */
-function describeViolations(violations: Violation[]): string {
-	return violations
-		.flatMap((violation) =>
-			violation.nodes.map(
-				(node) =>
-					`${violation.id} (${violation.impact}) ${JSON.stringify(node.target)}: ` +
-					(node.failureSummary ?? violation.help).replace(/\s+/g, ' ')
-			)
-		)
-		.join('\n');
-}
 
 // scripts/test.js fails the run under CI when Chromium is missing; locally it warns.
 describe.runIf(hasChromium())('accessibility of every page (axe-core)', () => {

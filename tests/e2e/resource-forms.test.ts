@@ -6,10 +6,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import featureFlags from '$lib/server/resources/feature-flags';
 import { resources } from '$lib/server/resources/registry';
-import { createRow, updateRow } from '$lib/server/resources/write';
+import { updateRow } from '$lib/server/resources/write';
 import type { Actor } from '$lib/server/services/actor';
 import { axeViolations, describeViolations } from '../helpers/axe';
 import { useAppStack } from '../helpers/app-stack';
+import { createFlag } from '../helpers/feature-flags';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import {
 	BrowserSessions,
@@ -52,14 +53,7 @@ describe.runIf(hasChromium())('resource forms in Chromium', () => {
 		return page;
 	}
 
-	const seedFlag = (key: string) =>
-		createRow(
-			testDeps(stack.database.db),
-			featureFlags,
-			resources,
-			other,
-			featureFlags.schemas.create.parse({ key })
-		);
+	const seedFlag = (key: string) => createFlag(stack.database.db, other, key);
 
 	const stored = (id: string) =>
 		// The table is the resource's own, outside the app's Database type.

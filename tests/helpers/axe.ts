@@ -1,5 +1,5 @@
-// axe-core run inside a page, and its findings of serious or critical impact as readable lines
-// (the same check as accessibility.test.ts, for suites that check their own pages).
+// axe-core run inside a page, and its findings of serious or critical impact as readable lines:
+// accessibility.test.ts runs it on every page, other suites on their own pages.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';

@@ -35,3 +35,19 @@ export async function postForm(
 	jar?.store(response);
 	return response;
 }
+
+/**
+ * A form's fields as each body type a browser can send cross-site without a preflight (the three
+ * "simple" content types), for tests that a cross-site post is refused whatever its encoding.
+ */
+export const SIMPLE_FORM_BODIES: Record<string, (fields: Record<string, string>) => string> = {
+	'application/x-www-form-urlencoded': (fields) => new URLSearchParams(fields).toString(),
+	'multipart/form-data; boundary=x': (fields) =>
+		Object.entries(fields)
+			.map(([k, v]) => `--x\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+			.join('') + '--x--\r\n',
+	'text/plain': (fields) =>
+		Object.entries(fields)
+			.map(([k, v]) => `${k}=${v}\r\n`)
+			.join('')
+};

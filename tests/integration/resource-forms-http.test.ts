@@ -5,9 +5,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import featureFlags from '$lib/server/resources/feature-flags';
 import { resources } from '$lib/server/resources/registry';
-import { createRow, updateRow } from '$lib/server/resources/write';
+import { updateRow } from '$lib/server/resources/write';
 import type { Actor } from '$lib/server/services/actor';
 import { useAppStack } from '../helpers/app-stack';
+import { createFlag } from '../helpers/feature-flags';
 import { postForm } from '../helpers/form-post';
 import { signInOverHttp } from '../helpers/http-sign-in';
 import { dialects } from '../../tools/databases';
@@ -32,14 +33,7 @@ describe.each(dialects)('resource form posts without JavaScript on %s', (dialect
 
 	const post = (path: string, fields: Record<string, string>) =>
 		postForm(stack.server.origin, path, fields, { jar });
-	const seed = (key: string) =>
-		createRow(
-			testDeps(stack.database.db),
-			featureFlags,
-			resources,
-			other,
-			featureFlags.schemas.create.parse({ key })
-		);
+	const seed = (key: string) => createFlag(stack.database.db, other, key);
 	const stored = (id: string) =>
 		stack.database.db
 			.selectFrom('feature_flags' as never)

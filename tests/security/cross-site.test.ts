@@ -4,6 +4,7 @@
 // anything runs; preflights get no CORS grant; form actions refuse cross-site submissions.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
+import { SIMPLE_FORM_BODIES } from '../helpers/form-post';
 import { ACTIVITY_STAMPS, readAllTables } from '../helpers/database-contents';
 import { dialects } from '../../tools/databases';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
@@ -171,24 +172,12 @@ describe.each(dialects)('cross-site requests on %s', (dialect) => {
 	});
 
 	describe('to form actions (login CSRF and friends)', () => {
-		const FORM_TYPES: Record<string, (fields: Record<string, string>) => string> = {
-			'application/x-www-form-urlencoded': (fields) => new URLSearchParams(fields).toString(),
-			'multipart/form-data; boundary=x': (fields) =>
-				Object.entries(fields)
-					.map(([k, v]) => `--x\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
-					.join('') + '--x--\r\n',
-			'text/plain': (fields) =>
-				Object.entries(fields)
-					.map(([k, v]) => `${k}=${v}\r\n`)
-					.join('')
-		};
-
-		it.each(Object.keys(FORM_TYPES))(
+		it.each(Object.keys(SIMPLE_FORM_BODIES))(
 			"cross-site form POST to /login with the attacker's credentials as %s [403; no cookie, no session]",
 			async (type) => {
 				// Login CSRF: the victim's browser would be signed in as the attacker.
 				const attacker = await seedUser(stack.database.db);
-				const body = FORM_TYPES[type]!({
+				const body = SIMPLE_FORM_BODIES[type]!({
 					username: attacker.username,
 					password: attacker.password
 				});

@@ -10,7 +10,7 @@ import { roleCan } from '$lib/permissions';
 import type { AnyResource } from '$lib/server/resources/define';
 import { useAppStack } from '../helpers/app-stack';
 import { snapshotDatabase } from '../helpers/database-contents';
-import { postForm } from '../helpers/form-post';
+import { postForm, SIMPLE_FORM_BODIES } from '../helpers/form-post';
 import { signInOverHttp } from '../helpers/http-sign-in';
 import {
 	registeredResources,
@@ -100,18 +100,6 @@ const POSTS: PagePost[] = registeredResources.flatMap((resource) => {
 });
 const cases = POSTS.map((post) => [post.label, post] as const);
 
-const FORM_TYPES: Record<string, (fields: Record<string, string>) => string> = {
-	'application/x-www-form-urlencoded': (fields) => new URLSearchParams(fields).toString(),
-	'multipart/form-data; boundary=x': (fields) =>
-		Object.entries(fields)
-			.map(([k, v]) => `--x\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
-			.join('') + '--x--\r\n',
-	'text/plain': (fields) =>
-		Object.entries(fields)
-			.map(([k, v]) => `${k}=${v}\r\n`)
-			.join('')
-};
-
 describe.each(dialects)('resource page actions on %s', (dialect) => {
 	const stack = useAppStack(dialect);
 	let admin: SeededUser;
@@ -148,7 +136,7 @@ describe.each(dialects)('resource page actions on %s', (dialect) => {
 	it.each(cases)(
 		"cross-site POST of %s with the admin's cookie, as a form, multipart and text/plain [403; table unchanged]",
 		async (_label, post) => {
-			for (const [type, encode] of Object.entries(FORM_TYPES)) {
+			for (const [type, encode] of Object.entries(SIMPLE_FORM_BODIES)) {
 				const { path, fields, before } = await prepare(post);
 				const response = await fetch(stack.server.origin + path, {
 					method: 'POST',
