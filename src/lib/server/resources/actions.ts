@@ -35,7 +35,11 @@ export async function runAction(
 	const unique = [...new Map(targets.map((target) => [target.id, target])).values()];
 	await decidingTransaction(deps.db, async (trx) => {
 		const rows: ApiRow[] = [];
-		for (const target of unique) rows.push(await rowAtVersion(trx, resource, resources, target));
+		// A custom action receives whole rows (references with their titles); the rest needs ids.
+		const titles = action !== 'delete' && Boolean(resource.actions[action]?.run);
+		for (const target of unique) {
+			rows.push(await rowAtVersion(trx, resource, resources, target, { titles }));
+		}
 		const audit = (
 			subjectId: string,
 			event: 'record.deleted' | 'record.action',

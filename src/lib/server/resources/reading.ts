@@ -21,11 +21,13 @@ export async function getRow(
 	return row;
 }
 
+/** One row by id; `titles: false` leaves references' titles empty (one query less). */
 export async function findRow(
 	db: Kysely<Database>,
 	resource: AnyResource,
 	resources: Resources,
-	id: string
+	id: string,
+	{ titles = true }: { titles?: boolean } = {}
 ): Promise<ApiRow | null> {
 	const stored = await tablesOf(db)
 		.selectFrom(resource.table)
@@ -34,18 +36,27 @@ export async function findRow(
 		.executeTakeFirst();
 	if (!stored) return null;
 	const row = apiRow(resource, stored);
-	await fillReferences(db, resource, resources, [row]);
+	if (titles) await fillReferences(db, resource, resources, [row]);
 	return row;
 }
 
-/** The row at `version`, inside a transaction: a missing or moved-on row is a StaleEditError. */
+/**
+ * The row at `version`, inside a transaction: a missing or moved-on row is a StaleEditError
+ * carrying the row as the API shows it. A change compares and audits references by id, and answers
+ * with the row read again afterwards, so the titles are read only where they are shown: for the
+ * error, or when `titles` asks (a custom action receives whole rows).
+ */
 export async function rowAtVersion(
 	trx: Kysely<Database>,
 	resource: AnyResource,
 	resources: Resources,
-	target: RowVersion
+	target: RowVersion,
+	{ titles = false }: { titles?: boolean } = {}
 ): Promise<ApiRow> {
-	const row = await findRow(trx, resource, resources, target.id);
-	if (!row || row.version !== target.version) throw new StaleEditError(row);
+	const row = await findRow(trx, resource, resources, target.id, { titles });
+	if (!row || row.version !== target.version) {
+		if (row && !titles) await fillReferences(trx, resource, resources, [row]);
+		throw new StaleEditError(row);
+	}
 	return row;
 }
