@@ -146,6 +146,19 @@ describe.each(dialects)('resources.featureFlags on %s', (dialect) => {
 			version: 2,
 			rollout: '50.0'
 		});
+		// The current row is the row as the API shows it: references carry their titles.
+		const owned = await admin.resources.featureFlags.create({ key: tag(), owner: adminUser.id });
+		await admin.resources.featureFlags.update({
+			id: owned.id,
+			version: 1,
+			values: { rollout: '1' }
+		});
+		const staleOwned = await errorOf(
+			admin.resources.featureFlags.update({ id: owned.id, version: 1, values: { rollout: '2' } })
+		);
+		expect(staleOwned.cause).toMatchObject({
+			current: { version: 2, owner: { id: adminUser.id, title: adminUser.username } }
+		});
 		const gone = await errorOf(
 			admin.resources.featureFlags.update({ id: NO_SUCH_ID, version: 1, values: {} })
 		);
