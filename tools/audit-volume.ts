@@ -2,8 +2,8 @@
 // spread over a year in the order the app writes them (sign-ins mostly, some failures, admins
 // acting on members). Batched multi-row inserts; a seeded generator gives the same mix every run.
 import type { Insertable, Kysely } from 'kysely';
-import type { AuditLogTable, Database, UsersTable } from '$lib/server/db/schema';
-import { newId } from '$lib/server/ids';
+import type { AuditLogTable, Database, UsersTable } from '../src/lib/server/db/schema';
+import { newId } from '../src/lib/server/ids';
 
 const DAY = 24 * 60 * 60 * 1000;
 // Rows per INSERT: 8 columns each stays far below both dialects' limit on bound parameters.

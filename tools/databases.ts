@@ -5,9 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import type { DatabaseDialect } from '$lib/server/config';
-import { createDb, type CreateDbOptions, type DatabaseHandle } from '$lib/server/db/create-db';
-import { migrateToLatest } from '$lib/server/db/migrator';
+import type { DatabaseDialect } from '../src/lib/server/config';
+import {
+	createDb,
+	type CreateDbOptions,
+	type DatabaseHandle
+} from '../src/lib/server/db/create-db';
+import { migrateToLatest } from '../src/lib/server/db/migrator';
 
 export function mysqlBaseUrl(): string | undefined {
 	return process.env.MYSQL_URL || process.env.TEST_MYSQL_URL || undefined;
@@ -77,7 +81,7 @@ export async function createMigratedDatabase(dialect: DatabaseDialect): Promise<
 	const database = await createTestDatabase(dialect);
 	// Loaded here, not at the top: the bundle needs Vite (import.meta.glob), and scripts run by
 	// tsx (scripts/load.ts) use the rest of this file.
-	const { migrations } = await import('$lib/server/db/bundled-migrations');
+	const { migrations } = await import('../src/lib/server/db/bundled-migrations');
 	await migrateToLatest(database.db, migrations);
 	return database;
 }

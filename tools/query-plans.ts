@@ -1,7 +1,7 @@
 // The plans a database chooses for the statements a call sends: capture the statements through
 // Kysely's query log, then ask SQLite (EXPLAIN QUERY PLAN) or MySQL/MariaDB (EXPLAIN) about each.
 import { CompiledQuery, type Kysely, type LogEvent } from 'kysely';
-import type { DatabaseDialect } from '$lib/server/config';
+import type { DatabaseDialect } from '../src/lib/server/config';
 
 export interface CapturedQuery {
 	sql: string;

@@ -2,10 +2,10 @@
 // test's database, the real policy, the real clock and log, and a mailer that refuses to send
 // unless the test hands it one, so a service that mails unexpectedly fails the test loudly.
 import type { Kysely } from 'kysely';
-import { getPolicy } from '$lib/server/auth/policy';
-import type { Database } from '$lib/server/db/schema';
-import type { Mailer } from '$lib/server/mail';
-import { serviceDeps, type ServiceDeps } from '$lib/server/services/deps';
+import { getPolicy } from '../src/lib/server/auth/policy';
+import type { Database } from '../src/lib/server/db/schema';
+import type { Mailer } from '../src/lib/server/mail';
+import { serviceDeps, type ServiceDeps } from '../src/lib/server/services/deps';
 
 /** A mailer for services that must not send anything. */
 export const noMailer: Mailer = {

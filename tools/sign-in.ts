@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import superjson from 'superjson';
-import type { Database } from '$lib/server/db/schema';
-import { createUser } from '$lib/server/services/users';
+import type { Database } from '../src/lib/server/db/schema';
+import { createUser } from '../src/lib/server/services/users';
 import type { CapturedMail, SmtpSink } from './smtp-sink';
 import { testDeps } from './service-deps';
 
