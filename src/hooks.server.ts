@@ -1,12 +1,11 @@
 import { dev } from '$app/environment';
-import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import type { HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { createTRPCHandle } from 'trpc-sveltekit';
 import { createSessionHandle } from '$lib/server/auth/handle-session';
 import { createGuardHandle } from '$lib/server/security/guard-handle';
 import { pageActionsOf } from '$lib/server/security/page-actions';
 import { startServer } from '$lib/server/startup';
-import { themeOf } from '$lib/server/theme';
 import { createContext } from '$lib/server/trpc/context';
 import { logTrpcError } from '$lib/server/trpc/log';
 import { procedureKindOf } from '$lib/server/trpc/procedure-kind';
@@ -34,13 +33,7 @@ const handleTrpc = createTRPCHandle({
 	onError: logTrpcError
 });
 
-/** Puts the theme class on <html> before the page leaves: no flash, no inline script. */
-const handleTheme: Handle = ({ event, resolve }) =>
-	resolve(event, {
-		transformPageChunk: ({ html }) => html.replace('%theme%', themeOf(event.cookies))
-	});
-
-export const handle = sequence(handleGuard, handleSession, handleTheme, handleTrpc);
+export const handle = sequence(handleGuard, handleSession, handleTrpc);
 
 /** Unexpected errors: logged here, while the page only ever sees SvelteKit's generic message. */
 export const handleError: HandleServerError = ({ error, status, message }) => {

@@ -8,6 +8,8 @@ import { hasChromium, launchChromium } from '../helpers/browser';
 import {
 	adminPages,
 	BrowserSessions,
+	colorSchemeOf,
+	COLOR_SCHEMES,
 	pathOf,
 	openShowcasePages,
 	seedShowcase,
@@ -42,7 +44,7 @@ describe.runIf(hasChromium())('accessibility of every page (axe-core)', () => {
 		const response = await page.goto(stack.server.origin + path);
 		expect(response?.status(), `${path} loads`).toBe(200);
 		expect(pathOf(page), `${path} is not redirected`).toBe(path.split('?')[0]);
-		expect(await page.locator('html').getAttribute('class')).toContain(theme);
+		expect(await colorSchemeOf(page), 'the theme reached <html>').toBe(COLOR_SCHEMES[theme]);
 		const violations = await axeViolations(page);
 		expect(violations, describeViolations(violations)).toEqual([]);
 	}

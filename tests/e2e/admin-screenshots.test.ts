@@ -11,6 +11,8 @@ import { CHROMIUM_PATH, hasChromium, launchChromium } from '../helpers/browser';
 import {
 	adminPages,
 	BrowserSessions,
+	colorSchemeOf,
+	COLOR_SCHEMES,
 	openShowcasePages,
 	seedShowcase,
 	setTheme,
@@ -61,7 +63,7 @@ describe.runIf(hasChromium())('screenshots of every page', () => {
 		await setTheme(page.context(), stack.server.origin, theme);
 		const response = await page.goto(stack.server.origin + path, { waitUntil: 'networkidle' });
 		expect(response?.status(), `${path} loads`).toBe(200);
-		expect(await page.locator('html').getAttribute('class')).toContain(theme);
+		expect(await colorSchemeOf(page), 'the theme reached <html>').toBe(COLOR_SCHEMES[theme]);
 	}
 
 	async function shoot(page: Page, file: string, fullPage: boolean): Promise<void> {

@@ -78,6 +78,14 @@ export async function setTheme(
 	await context.addCookies([{ name: 'theme', value: theme, url: origin }]);
 }
 
+/** The color-scheme each theme gives <html> (app.css lifts the layout's data-theme to it). */
+export const COLOR_SCHEMES: Record<Theme, string> = { light: 'light', dark: 'dark' };
+
+/** The color-scheme <html> computes to: the theme the browser draws, whatever carries it. */
+export function colorSchemeOf(page: Page): Promise<string> {
+	return page.evaluate(() => getComputedStyle(document.documentElement).colorScheme);
+}
+
 /** The path of the page's current address (no query). */
 export function pathOf(page: Page): string {
 	return new URL(page.url()).pathname;

@@ -4,6 +4,11 @@ import { adminPage } from '$lib/server/pages/groups';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import type { Actions, PageServerLoad } from './$types';
 
+// Server-rendered only: 100 rows are sent once, as HTML, not again as hydration data; the row
+// selection's few lines of browser code come with DataTable (selection.js). Forms post and links
+// load pages, as they do without JavaScript.
+export const csr = false;
+
 const FILTERS = [
 	'search',
 	'role',

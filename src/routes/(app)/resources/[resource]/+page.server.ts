@@ -13,6 +13,11 @@ import type { Actions, PageServerLoad } from './$types';
 
 // The list of any resource: search, filters, sort, page and page size from the URL (the page
 // contract in README), rows drawn as text on the server, and bulk actions behind a confirm step.
+// Server-rendered only: the rows are sent once, as HTML, never again as hydration data (the row
+// selection's browser code comes with DataTable, selection.js); forms post and links load pages,
+// as they do without JavaScript.
+export const csr = false;
+
 export const load: PageServerLoad = appPage.load(async ({ api, event, user }) => {
 	const { resource, catalog, procedures } = await resourceAt(api, event);
 	const query = listQueryOf(event.url, resource);
