@@ -1,5 +1,6 @@
 // The typed client for other tools: a plain Node (or any fetch-capable) script calls the admin
-// API with full types and no SvelteKit. It imports only the router's *type*.
+// API with full types and no SvelteKit. It imports only the router's *type* (./app-router).
+// `npm run client:pack` builds it as a package that tools in other repositories install.
 //
 //   const api = createAdminClient({ url: 'https://admin.example.com', token: process.env.TOKEN! });
 //   const { users } = await api.users.list.query({});
