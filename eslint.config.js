@@ -139,7 +139,9 @@ const importResolver = createTypeScriptImportResolver({
 });
 
 export default defineConfig(
-	{ ignores: ['build/', '.svelte-kit/', 'data/', 'node_modules/', 'bench/.build/'] },
+	{
+		ignores: ['build/', '.svelte-kit/', 'data/', 'node_modules/', 'bench/.build/', 'dist-client/']
+	},
 	js.configs.recommended,
 	ts.configs.recommended,
 	svelte.configs.recommended,

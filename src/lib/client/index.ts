@@ -1,17 +1,22 @@
 // The typed client for other tools: a plain Node (or any fetch-capable) script calls the admin
-// API with full types and no SvelteKit. It imports only the router's *type*.
+// API with full types and no SvelteKit. It imports only the router's *type* (./app-router).
+// `npm run client:pack` builds it as a package that tools in other repositories install.
 //
 //   const api = createAdminClient({ url: 'https://admin.example.com', token: process.env.TOKEN! });
 //   const { users } = await api.users.list.query({});
 //
 // Calls made in the same tick travel in one batch; the server takes at most 10 per batch.
 import { createTRPCProxyClient, httpBatchLink, type CreateTRPCProxyClient } from '@trpc/client';
-import type { inferRouterOutputs } from '@trpc/server';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import superjson from 'superjson';
-import type { AppRouter } from '../server/trpc/router';
+import type { AppRouter } from './app-router';
 
 export type { AppRouter };
 export type AdminClient = CreateTRPCProxyClient<AppRouter>;
+/** What every procedure takes, by path: `RouterInputs['users']['list']`. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+/** What every procedure answers, by path: `RouterOutputs['users']['list']['users'][number]`. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
 type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -46,7 +51,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 	});
 }
 
-type LoginResult = inferRouterOutputs<AppRouter>['auth']['login'];
+type LoginResult = RouterOutputs['auth']['login'];
 
 export interface InteractiveSignIn {
 	username: string;
