@@ -28,6 +28,7 @@ import {
 import { runLimiterScenario } from './limiter';
 import { runLoad, startLoad } from './load';
 import { measurePageScripts } from './login-page-js';
+import { measurePageSize } from './page-size';
 import {
 	parseBenchOptions,
 	RECOMMENDED_MAX_SEMI_SPACE_MB,
@@ -55,7 +56,10 @@ const PATHS = {
 	// The example resource's list beside the users list, both 100 rows a page: one reference
 	// column (owner) to fill against the users page's own columns (issue 15).
 	usersList: '/users?pageSize=100',
-	flagsList: '/resources/feature-flags?pageSize=100'
+	flagsList: '/resources/feature-flags?pageSize=100',
+	// The users list's own query over the API at the same page size: what the 100-row page is
+	// measured against (issue 16: the page at least half the API's throughput).
+	usersApi100: trpcQueryPath('users.list', { pageSize: 100 })
 };
 
 const BENCH_SERVER = resolve('bench/server.js');
@@ -205,6 +209,10 @@ async function runBenchmark(
 		page: throughput(PATHS.page, withCookie),
 		usersList: { ...throughput(PATHS.usersList, withCookie), connections: options.listConnections },
 		flagsList: { ...throughput(PATHS.flagsList, withCookie), connections: options.listConnections },
+		usersApi100: {
+			...throughput(PATHS.usersApi100, withCookie),
+			connections: options.listConnections
+		},
 		// auth.me at a fixed rate, so its latency is the request's own, not a queue it fills itself.
 		me: {
 			url: origin + PATHS.me,
@@ -254,17 +262,27 @@ async function runBenchmark(
 	const api = combineRounds(rounds.api);
 	const page = combineRounds(rounds.page);
 	log(
-		`users and feature flags lists, ${options.listConnections} connections:` +
-			` ${options.rounds} rounds of ${seconds.duration / options.rounds} s each`
+		`users.list over the API, the users and feature flags lists, 100 rows,` +
+			` ${options.listConnections} connections: ${options.rounds} rounds of` +
+			` ${seconds.duration / options.rounds} s each`
 	);
-	const lists = { usersList: [] as Scenario[], flagsList: [] as Scenario[] };
+	const lists = {
+		usersApi100: [] as Scenario[],
+		usersList: [] as Scenario[],
+		flagsList: [] as Scenario[]
+	};
 	for (let round = 0; round < options.rounds; round++) {
-		for (const name of ['usersList', 'flagsList'] as const) {
+		for (const name of ['usersApi100', 'usersList', 'flagsList'] as const) {
 			lists[name].push(await measure(loads[name], seconds.duration / options.rounds));
 		}
 	}
+	const usersApi100 = combineRounds(lists.usersApi100);
 	const usersList = combineRounds(lists.usersList);
 	const flagsList = combineRounds(lists.flagsList);
+	const pageSizes = {
+		usersList: await measurePageSize(origin, PATHS.usersList, withCookie),
+		flagsList: await measurePageSize(origin, PATHS.flagsList, withCookie)
+	};
 	log(`auth.me alone: ${seconds.duration} s`);
 	const meAlone = await measure(loads.me, seconds.duration);
 	const { meDuringStorm, stormLogins } = await duringLoginStorm(options, origin, loads.me, seconds);
@@ -315,6 +333,7 @@ async function runBenchmark(
 			floor,
 			api,
 			page,
+			usersApi100,
 			usersList,
 			flagsList,
 			meAlone,
@@ -328,8 +347,11 @@ async function runBenchmark(
 			pageToBaselineByCpu: baseline.cpuMsPerRequest / page.cpuMsPerRequest,
 			apiToQueryAndFloorByCpu:
 				(baseline.cpuMsPerRequest + floor.cpuMsPerRequest) / api.cpuMsPerRequest,
-			flagsListToUsersList: flagsList.requestsPerSecond / usersList.requestsPerSecond
+			flagsListToUsersList: flagsList.requestsPerSecond / usersList.requestsPerSecond,
+			usersListToApi: usersList.requestsPerSecond / usersApi100.requestsPerSecond,
+			flagsListToApi: flagsList.requestsPerSecond / usersApi100.requestsPerSecond
 		},
+		pageSizes,
 		roundTrips,
 		flow,
 		loginPageJs,

@@ -3,6 +3,7 @@ import type { DatabaseDialect } from '../src/lib/server/config';
 import type { LimiterFigures } from './limiter';
 import type { LoadFigures } from './load';
 import type { PageScripts } from './login-page-js';
+import type { PageSize } from './page-size';
 import { RECOMMENDED_MAX_SEMI_SPACE_MB } from './options';
 
 /** How late the server's event loop ran during a load (work that blocked it), in ms. */
@@ -68,6 +69,8 @@ export interface BenchResults {
 		floor: Scenario;
 		api: Scenario;
 		page: Scenario;
+		/** users.list over /trpc, 100 rows, at `listConnections`: what the list pages are held to. */
+		usersApi100: Scenario;
 		/** The users page and the feature flags list, 100 rows each, at `listConnections`. */
 		usersList: Scenario;
 		flagsList: Scenario;
@@ -91,7 +94,12 @@ export interface BenchResults {
 		 */
 		apiToQueryAndFloorByCpu: number;
 		flagsListToUsersList: number;
+		/** The 100-row pages' throughput over users.list's at 100 rows (issue 16: >= 0.5). */
+		usersListToApi: number;
+		flagsListToApi: number;
 	};
+	/** The two 100-row list pages as sent. */
+	pageSizes: { usersList: PageSize; flagsList: PageSize };
 	/** Counted one request at a time: database round trips and writes per request. */
 	roundTrips: {
 		sessionValidation: { queries: number; writes: number };
@@ -120,7 +128,8 @@ const KB = 1000;
 const MB = 1000 * 1000;
 
 export function judgeBudgets(results: Omit<BenchResults, 'budgets'>): Budget[] {
-	const { ratios, roundTrips, scenarios, flow, loginPageJs, serverMemory } = results;
+	const { ratios, roundTrips, scenarios, flow, loginPageJs, serverMemory, pageSizes } = results;
+	const tail = (scenario: Scenario) => scenario.p99 / Math.max(1, scenario.p50);
 	const budget = (name: string, limit: string, value: number, met: boolean): Budget => ({
 		name,
 		limit,
@@ -169,6 +178,43 @@ export function judgeBudgets(results: Omit<BenchResults, 'budgets'>): Budget[] {
 			ratios.flagsListToUsersList,
 			ratios.flagsListToUsersList >= 0.9
 		),
+		// Issue 16: a server-rendered list of 100 rows at least half as fast as the same rows as
+		// JSON; a tight tail; at most 0.7 kB of HTML per row, page chrome included; no row sent
+		// again as hydration data.
+		budget(
+			'users page / users.list, 100 rows, throughput',
+			'>= 0.5',
+			ratios.usersListToApi,
+			ratios.usersListToApi >= 0.5
+		),
+		budget(
+			'feature flags list / users.list, 100 rows, throughput',
+			'>= 0.5',
+			ratios.flagsListToApi,
+			ratios.flagsListToApi >= 0.5
+		),
+		...(['usersList', 'flagsList'] as const).map((name) =>
+			budget(
+				`${name === 'usersList' ? 'users page' : 'feature flags list'} p99 / p50, 16 connections`,
+				'<= 3',
+				tail(scenarios[name]),
+				tail(scenarios[name]) <= 3
+			)
+		),
+		...(['usersList', 'flagsList'] as const).map((name) =>
+			budget(
+				`${name === 'usersList' ? 'users page' : 'feature flags list'} HTML per row (kB)`,
+				'<= 0.7',
+				pageSizes[name].bytesPerRow / KB,
+				pageSizes[name].bytesPerRow <= 0.7 * KB
+			)
+		),
+		budget(
+			'inline script bytes on the list pages (hydration data)',
+			'= 0',
+			pageSizes.usersList.inlineScriptBytes + pageSizes.flagsList.inlineScriptBytes,
+			pageSizes.usersList.inlineScriptBytes + pageSizes.flagsList.inlineScriptBytes === 0
+		),
 		// Page, count and one for every owner's title; the session's own statement aside.
 		budget(
 			'statements per feature flags list request, beyond the session',
@@ -193,6 +239,7 @@ export function judgeBudgets(results: Omit<BenchResults, 'budgets'>): Budget[] {
 
 export function formatReport(results: BenchResults): string {
 	const { meta, scenarios, ratios, roundTrips, flow, loginPageJs, serverMemory, limiter } = results;
+	const { pageSizes } = results;
 	const rows: string[][] = [
 		[
 			'scenario',
@@ -209,6 +256,7 @@ export function formatReport(results: BenchResults): string {
 		scenarioRow('floor: auth.me, no session', scenarios.floor),
 		scenarioRow('api: users.list over /trpc', scenarios.api),
 		scenarioRow('page: /users (server-rendered)', scenarios.page),
+		scenarioRow(`users.list, 100 rows (${meta.listConnections} conn.)`, scenarios.usersApi100),
 		scenarioRow(`users page, 100 rows (${meta.listConnections} conn.)`, scenarios.usersList),
 		scenarioRow(
 			`feature flags list, 100 of ${meta.flags} (${meta.listConnections} conn.)`,
@@ -239,7 +287,18 @@ export function formatReport(results: BenchResults): string {
 			` floor ${roundTrips.floor.queries},` +
 			` api ${roundTrips.api.queries}, page ${roundTrips.page.queries},` +
 			` feature flags list ${roundTrips.flagsList.queries}`,
-		`feature flags list / users page (100 rows each) ${fixed(ratios.flagsListToUsersList, 2)}`,
+		`feature flags list / users page (100 rows each) ${fixed(ratios.flagsListToUsersList, 2)};` +
+			` over users.list at 100 rows: users page ${fixed(ratios.usersListToApi, 2)},` +
+			` feature flags list ${fixed(ratios.flagsListToApi, 2)}`,
+		...(['usersList', 'flagsList'] as const).map((name) => {
+			const size = pageSizes[name];
+			return (
+				`${name === 'usersList' ? 'users page' : 'feature flags list'}, ${size.rows} rows:` +
+				` ${fixed(size.bytes / KB, 1)} kB, ${fixed(size.bytesPerRow / KB, 2)} kB per row` +
+				` (${fixed(size.marginalBytesPerRow / KB, 2)} kB for each row more),` +
+				` inline scripts ${size.inlineScriptBytes} bytes`
+			);
+		}),
 		`sign-in (median of ${flow.runs}): server ${fixed(flow.serverMs, 1)} ms` +
 			` (login ${fixed(flow.loginMs, 1)} + verify ${fixed(flow.verifyMs, 1)}),` +
 			` end to end ${fixed(flow.endToEndMs, 1)} ms; one argon2 hash ${fixed(flow.hashMs, 1)} ms`,

@@ -22,7 +22,16 @@ const MEASURED_SCENARIO_FIGURES = [
 	'eventLoopDelayP99Ms'
 ];
 const FIGURES = [
-	...['baseline', 'floor', 'api', 'page', 'usersList', 'flagsList', 'meAlone'].flatMap((scenario) =>
+	...[
+		'baseline',
+		'floor',
+		'api',
+		'page',
+		'usersApi100',
+		'usersList',
+		'flagsList',
+		'meAlone'
+	].flatMap((scenario) =>
 		MEASURED_SCENARIO_FIGURES.map((figure) => `scenarios.${scenario}.${figure}`)
 	),
 	...[...SCENARIO_FIGURES, 'eventLoopDelayP99Ms'].map((f) => `scenarios.meDuringStorm.${f}`),
@@ -33,6 +42,13 @@ const FIGURES = [
 	'ratios.pageToBaselineByCpu',
 	'ratios.apiToQueryAndFloorByCpu',
 	'ratios.flagsListToUsersList',
+	'ratios.usersListToApi',
+	'ratios.flagsListToApi',
+	...['usersList', 'flagsList'].flatMap((page) =>
+		['bytes', 'rows', 'bytesPerRow', 'marginalBytesPerRow', 'inlineScriptBytes'].map(
+			(figure) => `pageSizes.${page}.${figure}`
+		)
+	),
 	...['sessionValidation', 'baseline', 'floor', 'api', 'page', 'flagsList'].flatMap((kind) => [
 		`roundTrips.${kind}.queries`,
 		`roundTrips.${kind}.writes`
@@ -110,7 +126,8 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 			name: '(query + framework floor)/api, server CPU',
 			value: Math.round(results.ratios.apiToQueryAndFloorByCpu * 1000) / 1000
 		});
-		expect(results.budgets).toHaveLength(9);
+		expect(results.budgets).toHaveLength(16);
+		expect(results.pageSizes.usersList.rows).toBe(100);
 		for (const budget of results.budgets) {
 			expect(budget).toEqual({
 				name: expect.any(String),
@@ -123,7 +140,8 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 		expect(output).toContain('api/baseline');
 		expect(output).toContain('floor: auth.me, no session');
 		expect(output).toContain('during the flood');
-		expect(output).toMatch(/budgets:\n( {2}(met {3}|MISSED) .+\n){7}/);
+		expect(output).toMatch(/budgets:\n( {2}(met {3}|MISSED) .+\n){15}/);
+		expect(output).toContain('kB for each row more');
 	}, 240_000);
 });
 
