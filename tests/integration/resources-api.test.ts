@@ -22,6 +22,19 @@ describe.each(dialects)('resources.featureFlags on %s', (dialect) => {
 		member = await api.callerFor(await api.signIn(await seedUser(api.db, { role: 'member' })));
 	});
 
+	it('describes the catalog once per role and shares it, frozen', async () => {
+		const [first, again, members] = [
+			await admin.resourceCatalog(),
+			await admin.resourceCatalog(),
+			await member.resourceCatalog()
+		];
+		expect(again, 'the same answer, not described again').toBe(first);
+		expect(Object.isFrozen(first) && Object.isFrozen(first[0]!.fields[0])).toBe(true);
+		expect(members, "a member's catalog is their own").not.toBe(first);
+		expect(members.find((entry) => entry.name === 'featureFlags')?.can.update).toBe(false);
+		expect(first.find((entry) => entry.name === 'featureFlags')?.can.update).toBe(true);
+	});
+
 	it('creates with defaults, reads back every field kind and fills the owner title', async () => {
 		const key = tag();
 		const created = await admin.resources.featureFlags.create({

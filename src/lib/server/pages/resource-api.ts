@@ -59,7 +59,7 @@ export interface ResourceProcedures {
 export interface ResourceAt {
 	resource: ResourceDescription;
 	/** Every resource the role may read (for links to referenced rows). */
-	catalog: ResourceDescription[];
+	catalog: readonly ResourceDescription[];
 	procedures: ResourceProcedures;
 }
 

@@ -82,7 +82,7 @@ export function listColumns(resource: ResourceDescription): ListColumn[] {
  */
 export function referenceLinks(
 	role: string,
-	catalog: ResourceDescription[]
+	catalog: readonly ResourceDescription[]
 ): (target: string, id: string) => string | null {
 	const paths = new Map(catalog.map((entry) => [entry.name, `/resources/${entry.path}`]));
 	if (roleCan(role, 'admin')) paths.set('users', '/users');
