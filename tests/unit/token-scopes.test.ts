@@ -9,6 +9,8 @@ import { InvalidFieldsError } from '$lib/server/errors';
 import { checkRegistry } from '$lib/server/resources/checks';
 import { defineResource } from '$lib/server/resources/define';
 import { text } from '$lib/server/resources/fields';
+import { resources } from '$lib/server/resources/registry';
+import { OPERATIONS, type AnyResource } from '$lib/server/resources/types';
 import { checkScopes, permissionsHeld } from '$lib/server/services/api-tokens';
 import type { Meta } from '$lib/server/trpc/init';
 import { appRouter } from '$lib/server/trpc/router';
@@ -19,6 +21,14 @@ const procedures = Object.entries(
 ).map(([path, procedure]) => ({ path, meta: procedure._def.meta ?? {} }));
 const tokenReachable = procedures.filter((p) => ['verified', 'admin'].includes(p.meta.tier ?? ''));
 const known = new Set(tokenPermissionGroups.flatMap((g) => g.permissions.map((p) => p.permission)));
+/** Every permission string there is: the built-in table's and every resource operation's. */
+const existing = new Set([
+	...Object.keys(BUILTIN_PERMISSIONS),
+	...(Object.values(resources) as AnyResource[]).flatMap((resource) => [
+		...OPERATIONS.map((operation) => resource.permission(operation)),
+		...Object.keys(resource.actions).map((name) => resource.permission(`action.${name}`))
+	])
+]);
 const named = (scope: Meta['scope']): string[] =>
 	scope === undefined || scope === null ? [] : typeof scope === 'string' ? [scope] : [...scope];
 
@@ -33,7 +43,7 @@ describe('every procedure a token can reach names its permission', () => {
 	it('names only permissions that exist', () => {
 		const unknown = tokenReachable.flatMap((p) =>
 			named(p.meta.scope)
-				.filter((permission) => !known.has(permission))
+				.filter((permission) => !existing.has(permission))
 				.map((permission) => `${p.path}: ${permission}`)
 		);
 		expect(unknown).toEqual([]);
@@ -96,12 +106,15 @@ describe('a new token’s scopes', () => {
 		return 'accepted';
 	};
 
-	it('name permissions that exist', () => {
+	it('name permissions that exist and a token can use (not one that needs a fresh code)', () => {
+		expect(fieldError(() => checkScopes(['featureFlags.delete'], rules('admin')))).toBe(
+			'Not a permission an API token can use: featureFlags.delete'
+		);
 		expect(fieldError(() => checkScopes(['featureFlags.fly'], rules('admin')))).toBe(
-			'No such permission: featureFlags.fly'
+			'Not a permission an API token can use: featureFlags.fly'
 		);
 		expect(fieldError(() => checkScopes(['nothing.read', 'read'], rules('admin')))).toBe(
-			'No such permission: nothing.read'
+			'Not a permission an API token can use: nothing.read'
 		);
 	});
 

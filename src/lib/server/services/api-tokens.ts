@@ -69,7 +69,7 @@ export function checkScopes(scopes: readonly string[], rules: ScopeRules): strin
 	);
 	const unknown = scopes.filter((scope) => !isShorthand(scope) && !known.has(scope));
 	if (unknown.length > 0) {
-		const message = `No such permission: ${[...new Set(unknown)].join(', ')}`;
+		const message = `Not a permission an API token can use: ${[...new Set(unknown)].join(', ')}`;
 		throw new InvalidFieldsError({ scopes: message }, message);
 	}
 	const beyond = scopes.filter((scope) => !isShorthand(scope) && !roleCan(rules.role, scope));

@@ -1,7 +1,8 @@
 // Every permission an API token may name, grouped for people choosing them: the built-in
-// procedures' table (permissions.ts) and each registered resource's operations and actions. Built
-// once from the registry: the API token service takes it as plain data, so services never read
-// the resource definitions.
+// procedures' table (permissions.ts) and each registered resource's operations and actions, except
+// those its definition lists under `stepUp` (they need a person's fresh code, which no token has:
+// offering them would promise what can never work). Built once from the registry: the API token
+// service takes it as plain data, so services never read the resource definitions.
 import { BUILTIN_PERMISSIONS } from '../../permissions';
 import type { AnyResource } from '../resources/define';
 import { resources } from '../resources/registry';
@@ -42,16 +43,18 @@ function resourceGroup(resource: AnyResource): TokenPermissionGroup {
 		name: resource.name,
 		label: resource.label,
 		permissions: [
-			...OPERATIONS.map((operation) => ({
+			...OPERATIONS.filter((operation) => !resource.stepUp.has(operation)).map((operation) => ({
 				permission: resource.permission(operation),
 				label: operation,
 				description: descriptions[operation]
 			})),
-			...Object.entries(resource.actions).map(([name, action]) => ({
-				permission: resource.permission(`action.${name}`),
-				label: action.label,
-				description: `the “${action.label}” action`
-			}))
+			...Object.entries(resource.actions)
+				.filter(([name]) => !resource.stepUp.has(name))
+				.map(([name, action]) => ({
+					permission: resource.permission(`action.${name}`),
+					label: action.label,
+					description: `the “${action.label}” action`
+				}))
 		]
 	};
 }
