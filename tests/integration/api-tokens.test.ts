@@ -291,7 +291,7 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 			const flag = await createFlag(api.db, actor, `scoped-${user.id}`);
 			const caller = await callerFor(token);
 
-			const { rows } = await caller.resources.featureFlags.list({ search: flag.key });
+			const { rows } = await caller.resources.featureFlags.list({ search: String(flag.key) });
 			expect(rows.map((row) => row.id)).toEqual([flag.id]);
 			const updated = await caller.resources.featureFlags.update({
 				id: flag.id,
