@@ -1,10 +1,12 @@
 // Renders docs/API.md from the router itself: every procedure's path, kind, tier, one-line
-// description and permission (procedure meta) and input as JSON Schema, and from the registry
-// every resource's fields, list settings, permissions and actions. `npm run api:docs` writes
-// it; a unit test renders it again and fails when the committed file differs.
+// description, permission and the one an API token needs (procedure meta) and input as JSON
+// Schema, and from the registry every resource's fields, list settings, permissions and actions.
+// `npm run api:docs` writes it; a unit test renders it again and fails when the committed file
+// differs.
 import type { AnyRouter } from '@trpc/server';
 import { format, resolveConfig } from 'prettier';
 import { z } from 'zod';
+import { BUILTIN_PERMISSIONS } from '../src/lib/permissions';
 import type { Meta, Tier } from '../src/lib/server/trpc/init';
 import { resources } from '../src/lib/server/resources/registry';
 import { renderResources } from './api-resources';
@@ -14,7 +16,8 @@ export const API_DOC_PATH = 'docs/API.md';
 const TIERS: Record<Tier, string> = {
 	public: 'anyone',
 	pending: 'a session between the password and the code (never an API token)',
-	verified: 'a verified session, or an API token (scope `read`: queries only)',
+	verified:
+		"a verified session, or an API token whose scopes name the procedure's permission (below)",
 	admin: 'as `verified`, of a user with the admin role',
 	human: "a person's verified session: never an API token",
 	'human-admin': "a person's verified session of an admin: never an API token",
@@ -39,6 +42,12 @@ export interface ProcedureDoc {
 	description: string;
 	/** What it checks besides its tier (the resources' permissions), or null. */
 	permission: string | null;
+	/**
+	 * The permission an API token needs (any one of several; none listed: no token may call it);
+	 * `any`: any token; null: not a tier tokens reach by their scopes (public ones take a token
+	 * as they take anybody, the others none).
+	 */
+	scope: string[] | 'any' | null;
 	/** JSON Schema of what a caller sends, or null when the procedure takes no input. */
 	input: unknown;
 }
@@ -51,14 +60,23 @@ export function describeProcedures(router: AnyRouter): ProcedureDoc[] {
 		.sort()
 		.map((path): ProcedureDoc => {
 			const def = procedures[path]!._def;
-			const { tier, description, permission } = def.meta ?? {};
+			const { tier, description, permission, scope } = def.meta ?? {};
 			if (!tier || !description) missing.push(path);
+			const tokenTier = tier === 'verified' || tier === 'admin';
 			return {
 				path,
 				kind: def.mutation ? 'mutation' : def.subscription ? 'subscription' : 'query',
 				tier: tier ?? 'public',
 				description: description ?? '',
 				permission: permission ?? null,
+				scope:
+					!tokenTier || scope === undefined
+						? null
+						: scope === null
+							? 'any'
+							: typeof scope === 'string'
+								? [scope]
+								: [...scope],
 				input: inputSchema(def.inputs)
 			};
 		});
@@ -132,23 +150,44 @@ export async function renderApiDocs(router: AnyRouter): Promise<string> {
 		...Object.entries(TIERS).map(([tier, who]) => `| \`${tier}\` | ${who} |`),
 		'',
 		'Refusals: `UNAUTHORIZED` when nobody (or the wrong kind of session) is signed in; `FORBIDDEN`',
-		'for a missing role, a step-up that is due (`error.data.stepUpRequired`), an API token on a',
-		'`human` tier, or a `read` token on a mutation.',
+		'for a missing role or permission, a step-up that is due (`error.data.stepUpRequired`), an API',
+		"token on a `human` tier, or an API token whose scopes lack the procedure's permission (the",
+		'message names it).',
+		'',
+		'## API token permissions',
+		'',
+		'An API token reaches a procedure of the `verified` and `admin` tiers only when its scopes name',
+		'the permission the procedure needs (the "token needs" column below) **and** its owner\'s role',
+		'holds that permission at the moment of the call: a token never does more than its owner, and',
+		'shrinks with them. Scopes are permission strings, or the shorthands `read` (every `*.read`',
+		'permission the owner holds) and `write` (everything the owner may do). A new token may name',
+		'only permissions that exist and that its owner holds (`apiTokens.permissions` lists them);',
+		"anything else is a `BAD_REQUEST` on `scopes`. Every resource's permissions are listed with it",
+		'below; the built-in procedures use these:',
+		'',
+		'| permission | lets a token |',
+		'| --- | --- |',
+		...Object.entries(BUILTIN_PERMISSIONS).map(([p, what]) => `| \`${p}\` | ${cell(what)} |`),
+		'',
+		"`account.*` is every signed-in person's own account: every role holds it. `resourceCatalog`",
+		'needs no permission: it lists what the token may read. Public procedures (`auth.me`, ...) take',
+		'any token as they take anyone.',
 		'',
 		...renderResources(Object.values(resources)),
 		'## Procedures',
 		'',
-		'| procedure | kind | tier | description |',
-		'| --- | --- | --- | --- |',
+		'| procedure | kind | tier | token needs | description |',
+		'| --- | --- | --- | --- | --- |',
 		...procedures.map(
 			(p) =>
-				`| [\`${p.path}\`](#${anchor(p.path)}) | ${p.kind} | \`${p.tier}\` | ${cell(p.description)} |`
+				`| [\`${p.path}\`](#${anchor(p.path)}) | ${p.kind} | \`${p.tier}\` | ${tokenNeeds(p)} | ${cell(p.description)} |`
 		),
 		''
 	];
 	for (const p of procedures) {
 		lines.push(`### \`${p.path}\``, '', `${p.kind}, tier \`${p.tier}\`: ${p.description}`, '');
 		if (p.permission) lines.push(`Needs: ${p.permission}.`, '');
+		if (p.scope) lines.push(`API token needs: ${tokenNeeds(p)}.`, '');
 		if (p.input === null) {
 			lines.push('Input: none.', '');
 		} else {
@@ -157,6 +196,14 @@ export async function renderApiDocs(router: AnyRouter): Promise<string> {
 	}
 	const config = await resolveConfig(API_DOC_PATH);
 	return format(lines.join('\n'), { ...config, filepath: API_DOC_PATH });
+}
+
+/** The permission an API token needs, in words for the table and each procedure. */
+function tokenNeeds(p: ProcedureDoc): string {
+	if (p.scope === null) return p.tier === 'public' ? 'nothing (public)' : 'no API token';
+	if (p.scope === 'any') return 'no permission (any token)';
+	if (p.scope.length === 0) return 'no API token';
+	return p.scope.map((permission) => `\`${permission}\``).join(' or ');
 }
 
 /** GitHub's heading anchor for `` `a.b` ``: lower-cased, punctuation dropped. */

@@ -50,6 +50,8 @@ const MEMBER_ALLOWED = [
 	'sessions.revoke',
 	'sessions.revokeOthers',
 	'apiTokens.create',
+	// What a token of theirs may name: the permissions their own role holds.
+	'apiTokens.permissions',
 	'apiTokens.list',
 	'apiTokens.revoke',
 	// The resources the member's role may read, described; it checks nothing else.

@@ -1,6 +1,7 @@
 // Personal API tokens through the server-side caller, on each dialect: created only by a person
-// who just verified a code, shown once, stored as a hash, limited by scope, never reaching the
-// human tiers, and dead once revoked, expired, deactivated or (if chosen) after a password change.
+// who just verified a code, shown once, stored as a hash, limited by scope (the shorthands and
+// permissions that name what a token reaches, within its owner's role), never reaching the human
+// tiers, and dead once revoked, expired, deactivated or (if chosen) after a password change.
 // Callers are built by `authenticate`, exactly as the session hook builds `locals`.
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '$lib/server/auth/crypto';
@@ -8,7 +9,8 @@ import { authenticate } from '$lib/server/auth/authenticate';
 import { getPolicy } from '$lib/server/auth/policy';
 import {
 	ApiTokenNotAllowedError,
-	ReadOnlyApiTokenError,
+	ApiTokenScopeError,
+	MissingPermissionError,
 	StepUpRequiredError
 } from '$lib/server/errors';
 import type { Meta } from '$lib/server/trpc/init';
@@ -20,6 +22,7 @@ import {
 	procedureAt,
 	type Caller
 } from '../helpers/api-harness';
+import { createFlag } from '../helpers/feature-flags';
 import { dialects } from '../../tools/databases';
 import { seedUser } from '../../tools/sign-in';
 
@@ -61,16 +64,14 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 
 	async function newToken(
 		session: string,
-		scopes: ['read'] | ['read', 'write'] = ['read', 'write'],
+		scopes: string[] = ['read', 'write'],
 		expiresInDays: number | null = null
 	) {
 		return (await callerFor(session)).apiTokens.create({ name: 'ci', scopes, expiresInDays });
 	}
 
 	/** A user signed in, with a token of the given scopes. */
-	async function userWithToken(
-		options: { role?: 'admin' | 'member'; scopes?: ['read'] | ['read', 'write'] } = {}
-	) {
+	async function userWithToken(options: { role?: 'admin' | 'member'; scopes?: string[] } = {}) {
 		const user = await seedUser(api.db, { role: options.role ?? 'member' });
 		const session = await signIn(user);
 		const created = await newToken(session, options.scopes ?? ['read', 'write']);
@@ -134,13 +135,15 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 			expect(entry?.details).not.toContain(token.slice(9));
 		});
 
-		it('refuses scopes other than read or read+write, and lifetimes beyond a year', async () => {
+		it('refuses malformed or no scopes, and lifetimes beyond a year', async () => {
 			const user = await seedUser(api.db);
 			const caller = await callerFor(await signIn(user));
 			const create = (input: unknown) =>
 				errorOf(caller.apiTokens.create(input as Parameters<Caller['apiTokens']['create']>[0]));
 			const base = { name: 'x', scopes: ['read'], expiresInDays: 30 };
-			expect((await create({ ...base, scopes: ['write'] })).code).toBe('BAD_REQUEST');
+			expect((await create({ ...base, scopes: ['admin'] })).code).toBe('BAD_REQUEST');
+			expect((await create({ ...base, scopes: ['featureFlags.*'] })).code).toBe('BAD_REQUEST');
+			expect((await create({ ...base, scopes: 'read' })).code).toBe('BAD_REQUEST');
 			expect((await create({ ...base, scopes: [] })).code).toBe('BAD_REQUEST');
 			expect((await create({ ...base, expiresInDays: 366 })).code).toBe('BAD_REQUEST');
 			expect((await create({ ...base, expiresInDays: 0 })).code).toBe('BAD_REQUEST');
@@ -245,9 +248,10 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 				const before = await footprint(user.id);
 				const error = await errorOf(procedureAt(await callerFor(token), path)({}));
 				expect(error.code).toBe('FORBIDDEN');
-				// Verified and admin mutations: read only; pending and human tiers: no tokens at all.
+				// Verified and admin mutations: a permission `read` does not name; pending and human
+				// tiers: no tokens at all.
 				const refusal =
-					error.cause instanceof ReadOnlyApiTokenError ||
+					error.cause instanceof ApiTokenScopeError ||
 					error.cause instanceof ApiTokenNotAllowedError;
 				expect(refusal, String(error.cause)).toBe(true);
 				expect(await footprint(user.id)).toEqual(before);
@@ -274,6 +278,99 @@ describe.each(dialects)('API tokens on %s', (dialect) => {
 		it('a member’s token is refused the admin tier', async () => {
 			const { token } = await userWithToken({ role: 'member' });
 			expect((await errorOf((await callerFor(token)).users.list({}))).code).toBe('FORBIDDEN');
+		});
+	});
+
+	describe('a token scoped to permissions reaches exactly those', () => {
+		it('featureFlags.read + featureFlags.update: lists and updates flags, and lists no users', async () => {
+			const { user, token } = await userWithToken({
+				role: 'admin',
+				scopes: ['featureFlags.read', 'featureFlags.update']
+			});
+			const actor = { actorId: user.id, ip: null, userAgent: null };
+			const flag = await createFlag(api.db, actor, `scoped-${user.id}`);
+			const caller = await callerFor(token);
+
+			const { rows } = await caller.resources.featureFlags.list({ search: String(flag.key) });
+			expect(rows.map((row) => row.id)).toEqual([flag.id]);
+			const updated = await caller.resources.featureFlags.update({
+				id: flag.id,
+				version: flag.version,
+				values: { description: 'changed by a scoped token' }
+			});
+			expect(updated).toMatchObject({ version: flag.version + 1 });
+			const stored = await api.db
+				.selectFrom('feature_flags' as never)
+				.select('description' as never)
+				.where('id' as never, '=', flag.id as never)
+				.executeTakeFirstOrThrow();
+			expect(stored).toEqual({ description: 'changed by a scoped token' });
+
+			const users = await errorOf(caller.users.list({}));
+			expect(users.code).toBe('FORBIDDEN');
+			expect(users.cause).toBeInstanceOf(ApiTokenScopeError);
+			expect((users.cause as ApiTokenScopeError).permission).toBe('users.read');
+			expect(users.message).toContain('users.read');
+			const created = await errorOf(caller.resources.featureFlags.create({ key: 'not-made' }));
+			expect(created.message).toContain('featureFlags.create');
+
+			// The catalog shows what the token may do, not all its owner may.
+			const [described] = await caller.resourceCatalog();
+			expect(described).toMatchObject({
+				name: 'featureFlags',
+				can: { read: true, create: false, update: true, delete: false }
+			});
+		});
+
+		it('lists, auth.me and the audit row show the scopes as stored', async () => {
+			const { user, session, token, id } = await userWithToken({
+				role: 'admin',
+				scopes: ['featureFlags.update', 'users.read', 'featureFlags.update']
+			});
+			await newToken(session, ['write']);
+			const list = await (await callerFor(session)).apiTokens.list();
+			expect(list.map((row) => row.scopes)).toEqual([
+				['read', 'write'],
+				['featureFlags.update', 'users.read']
+			]);
+			const me = await (await callerFor(token)).auth.me();
+			expect(me).toMatchObject({ apiToken: { id, scopes: ['featureFlags.update', 'users.read'] } });
+			const [entry] = await auditEvents('api_token.created', user.id);
+			expect(entry?.details).toContain('scopes=featureFlags.update,users.read');
+		});
+
+		it('offers a person the permissions their role holds', async () => {
+			const member = await seedUser(api.db);
+			const groups = await (await callerFor(await signIn(member))).apiTokens.permissions();
+			expect(groups.flatMap((group) => group.permissions.map((p) => p.permission))).toEqual([
+				'account.read',
+				'account.update',
+				'featureFlags.read'
+			]);
+		});
+
+		it('a member’s own-account scopes reach their own data, not anyone else’s', async () => {
+			const { user, token } = await userWithToken({ scopes: ['account.read'] });
+			const caller = await callerFor(token);
+			expect(await caller.users.get({ id: user.id })).toMatchObject({ id: user.id });
+			expect((await caller.account.sessions()).total).toBe(1);
+			const other = await seedUser(api.db);
+			const refused = await errorOf(caller.users.get({ id: other.id }));
+			expect(refused.code).toBe('FORBIDDEN');
+			const flags = await errorOf(caller.resources.featureFlags.list({}));
+			expect(flags.cause).toBeInstanceOf(ApiTokenScopeError);
+		});
+
+		it('an admin’s token with account.read reads only its owner, with users.read anyone', async () => {
+			const own = await userWithToken({ role: 'admin', scopes: ['account.read'] });
+			const other = await seedUser(api.db);
+			const refused = await errorOf((await callerFor(own.token)).users.get({ id: other.id }));
+			expect(refused.cause).toBeInstanceOf(ApiTokenScopeError);
+			expect((refused.cause as MissingPermissionError).permission).toBe('users.read');
+			const anyone = await newToken(own.session, ['users.read']);
+			expect(await (await callerFor(anyone.token)).users.get({ id: other.id })).toMatchObject({
+				id: other.id
+			});
 		});
 	});
 

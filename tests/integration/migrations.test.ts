@@ -131,6 +131,67 @@ describe.each(dialects)('the audit log order migration on %s', (dialect) => {
 	});
 });
 
+describe.each(dialects)('the API token permission scopes migration on %s', (dialect) => {
+	const SCOPES = '20261207130001_api_token_permission_scopes';
+	let database: TestDatabase;
+
+	beforeEach(async () => {
+		database = await createTestDatabase(dialect);
+	});
+	afterEach(() => database.drop());
+
+	const token = (id: string, scopes: string) => ({
+		id,
+		user_id: 'u1',
+		name: id,
+		prefix: id.padEnd(8, 'a'),
+		token_hash: id.padEnd(64, '0'),
+		scopes,
+		expires_at: null,
+		created_at: 1000,
+		last_used_at: null,
+		last_used_ip: null
+	});
+	const held = async () =>
+		(
+			await database.db.selectFrom('api_tokens').select(['id', 'scopes']).orderBy('id').execute()
+		).map((row) => `${row.id}=${row.scopes}`);
+
+	it('keeps the first tokens as they were, holds long lists, and down revokes only scoped tokens', async () => {
+		const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < SCOPES));
+		const upTo = Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= SCOPES));
+		await migrateToLatest(database.db, before);
+		await database.db
+			.insertInto('users')
+			.values({
+				id: 'u1',
+				username: 'ann',
+				email: null,
+				password_hash: 'x',
+				role: 'admin',
+				is_active: 1,
+				created_at: 1,
+				updated_at: 1
+			} as never)
+			.execute();
+		await database.db
+			.insertInto('api_tokens')
+			.values([token('reader', 'read'), token('writer', 'read,write')])
+			.execute();
+
+		expect(await migrateToLatest(database.db, upTo)).toEqual([SCOPES]);
+		expect(await held()).toEqual(['reader=read', 'writer=read,write']);
+		// Far past the old varchar(32): a token naming every permission of many resources.
+		const long = Array.from({ length: 60 }, (_, i) => `resource${i}.action.something`).join(',');
+		await database.db.insertInto('api_tokens').values(token('scoped', long)).execute();
+		expect(await held()).toEqual(['reader=read', `scoped=${long}`, 'writer=read,write']);
+
+		// The code before it would read a scoped token as `read` (everything): it is revoked.
+		expect(await rollbackOne(database.db, upTo)).toBe(SCOPES);
+		expect(await held()).toEqual(['reader=read', 'writer=read,write']);
+	});
+});
+
 describe('the migrate CLI', () => {
 	it('stops on a bad DATABASE_URL with one line naming it', () => {
 		const env = { ...process.env, DATABASE_URL: 'postgres://nope', NODE_ENV: 'development' };

@@ -115,7 +115,19 @@ const BAD_VALUES = {
 	flag: ['yes', 'TRUE', 1, 0, null, [], {}, FULL_WIDTH_DIGITS, KB10],
 	date: ['not a date', '', {}, [], NaN, 1e308, FULL_WIDTH_DIGITS, KB10],
 	ids: ['a', null, {}, [], [42], [null], ['ABC'], [SQL[0]], [KB10], Array(101).fill(ID)],
-	scopes: [null, 'read', [], ['write'], ['read', 'read'], ['read', 'write', 'admin'], ['READ'], {}]
+	scopes: [
+		null,
+		'read',
+		[],
+		['read', 'write', 'admin'],
+		['READ'],
+		['*'],
+		['featureFlags.*'],
+		['featureFlags.read '],
+		[KB10],
+		Array(201).fill('read'),
+		{}
+	]
 } satisfies Record<string, unknown[]>;
 
 type FieldKind = keyof typeof BAD_VALUES;

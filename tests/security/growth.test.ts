@@ -7,6 +7,7 @@ import { getPolicy, type AuthPolicy } from '$lib/server/auth/policy';
 import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { insertApiToken } from '$lib/server/auth/api-tokens';
 import { createApiToken } from '$lib/server/services/api-tokens';
+import { tokenPermissionGroups } from '$lib/server/trpc/token-permissions';
 import { SYSTEM_ACTOR } from '$lib/server/services/actor';
 import { addBackupTokens } from '$lib/server/services/backup-tokens';
 import { ApiTokenLimitError, BackupTokenLimitError } from '$lib/server/errors';
@@ -135,11 +136,12 @@ describe.each(dialects)('growth on %s', (dialect) => {
 				const outcomes = await outcomesOf(
 					Array.from({ length: 20 }, (_, i) =>
 						sleep(i % 3).then(() =>
-							createApiToken(testDeps(api.db, { policy: UNLIMITED }), actor, {
-								name: `race${i}`,
-								scopes: ['read'],
-								expiresInDays: 30
-							})
+							createApiToken(
+								testDeps(api.db, { policy: UNLIMITED }),
+								actor,
+								{ name: `race${i}`, scopes: ['read'], expiresInDays: 30 },
+								{ groups: tokenPermissionGroups, role: 'member' }
+							)
 						)
 					)
 				);

@@ -2,15 +2,17 @@
 // procedure (tests/helpers/resource-calls.ts builds each call from the definition, so a new table
 // is covered with no test written for it): nobody signed in and a session between password and
 // code are refused; a role whose grants (ROLE_GRANTS) lack the permission, or a role nobody
-// defined, is refused naming the permission; a read-only API token may not change anything; the
+// defined, is refused naming the permission; a `read` API token may not change anything (its
+// scopes name no permission a change needs, and the refusal names it; tests/security/
+// token-scopes.test.ts covers tokens scoped to permissions); the
 // operations a definition lists under `stepUp` need a person's fresh code. Every refusal writes
 // nothing; roles that hold the permission get through. Server-side callers on each dialect, with
 // sessions and API tokens authenticated as the session hook does.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import {
+	ApiTokenScopeError,
 	MissingPermissionError,
-	ReadOnlyApiTokenError,
 	StepUpRequiredError
 } from '$lib/server/errors';
 import { ROLE_GRANTS, roleCan } from '$lib/permissions';
@@ -34,7 +36,9 @@ const ROLES = [...Object.keys(ROLE_GRANTS), UNDEFINED_ROLE];
 
 const { calls, unreachable } = resourceCalls();
 const byLabel = (list: ResourceCall[]) => list.map((call) => [call.label, call] as const);
-const mutations = calls.filter((call) => call.kind === 'mutation');
+/** Calls a `read` token may make: those a `*.read` permission lets through. */
+const reads = (call: ResourceCall) => call.permissions.some((p) => p.endsWith('.read'));
+const changes = calls.filter((call) => !reads(call));
 const steppedUp = calls.filter((call) => call.stepUp);
 const holds = (role: string, call: ResourceCall) =>
 	call.permissions.some((permission) => roleCan(role, permission));
@@ -144,16 +148,26 @@ describe.each(dialects)('resource procedures on %s', (dialect) => {
 		}
 	);
 
-	it.each(byLabel(mutations))(
-		"%s with an admin's read-only API token [403; nothing written]",
+	it('every mutation is a change a `read` token may not make', () => {
+		const mutations = calls.filter((call) => call.kind === 'mutation');
+		expect(changes).toEqual(expect.arrayContaining(mutations));
+	});
+
+	it.each(byLabel(changes))(
+		"%s with an admin's `read` API token [403 naming the permission; nothing written]",
 		async (_label, call) => {
 			const error = await expectRefused(readToken, call, 'FORBIDDEN');
-			expect(error.cause).toBeInstanceOf(ReadOnlyApiTokenError);
+			expect(error.cause).toBeInstanceOf(ApiTokenScopeError);
+			// Before the input is read, the refusal names every permission the procedure takes (bulk:
+			// delete or a bulk action), the call's among them.
+			expect((error.cause as ApiTokenScopeError).permissions).toEqual(
+				expect.arrayContaining(call.permissions)
+			);
 		}
 	);
 
-	it.each(byLabel(calls.filter((call) => call.kind === 'query')))(
-		"%s with an admin's read-only API token [answers]",
+	it.each(byLabel(calls.filter(reads)))(
+		"%s with an admin's `read` API token [answers]",
 		async (_label, call) => {
 			const targets = await seedResourceRows(api.db, users.admin!.id);
 			const caller = await api.callerFor(readToken);

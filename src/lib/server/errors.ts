@@ -106,13 +106,6 @@ export class ApiTokenNotAllowedError extends PublicError {
 	}
 }
 
-/** A token with scope `read` called a mutation. */
-export class ReadOnlyApiTokenError extends PublicError {
-	constructor() {
-		super('This API token may only read: create one with the write scope to make changes');
-	}
-}
-
 export class ApiTokenLimitError extends PublicError {
 	constructor(max: number) {
 		super(`At most ${max} API tokens per user: revoke one first`);
@@ -159,7 +152,23 @@ export class RowInUseError extends PublicError {}
 
 /** The person's role does not grant the permission the call needs. */
 export class MissingPermissionError extends ForbiddenError {
-	constructor(readonly permission: string) {
-		super(`Your role does not have the permission ${permission}`);
+	constructor(
+		readonly permission: string,
+		message = `Your role does not have the permission ${permission}`
+	) {
+		super(message);
+	}
+}
+
+/**
+ * An API token's scopes do not name the permission the call needs (any one of `permissions`, when
+ * the procedure takes several); `permission` is the first of them.
+ */
+export class ApiTokenScopeError extends MissingPermissionError {
+	constructor(readonly permissions: readonly [string, ...string[]]) {
+		super(
+			permissions[0],
+			`This API token's scopes do not include the permission ${permissions.join(' or ')}`
+		);
 	}
 }

@@ -5,7 +5,8 @@ import type { Kysely } from 'kysely';
 import { affectedRows } from '../db/errors';
 import { recordAudit } from '../db/audit-log';
 import type { Database } from '../db/schema';
-import { API_TOKEN_TOUCH_INTERVAL_MS, scopesOf, TOKEN_PATTERN } from './api-tokens';
+import { scopesOf } from './api-token-scopes';
+import { API_TOKEN_TOUCH_INTERVAL_MS, TOKEN_PATTERN } from './api-tokens';
 import { sha256Hex } from './crypto';
 import type { ApiTokenScope, SessionUser } from './types';
 

@@ -8,6 +8,7 @@ import type { ApiTokensTable, Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { encodeBase32, newId } from '../ids';
 import { sha256Hex } from './crypto';
+import { scopesColumn, scopesOf } from './api-token-scopes';
 import type { ApiTokenScope } from './types';
 
 const PREFIX_BYTES = 5; // 40 bits -> 8 base32 characters
@@ -20,14 +21,6 @@ export const API_TOKEN_TOUCH_INTERVAL_MS = 60_000;
 /** Session tokens never contain `_`: a bearer value with one is meant as an API token. */
 export function looksLikeApiToken(value: string): boolean {
 	return value.includes('_');
-}
-
-export function scopesOf(column: ApiTokensTable['scopes']): ApiTokenScope[] {
-	return column === 'read,write' ? ['read', 'write'] : ['read'];
-}
-
-function scopesColumn(scopes: readonly ApiTokenScope[]): ApiTokensTable['scopes'] {
-	return scopes.includes('write') ? 'read,write' : 'read';
 }
 
 export interface ApiTokenSummary {

@@ -38,7 +38,11 @@ export interface SessionAttributes {
 	promotedFrom?: string | null;
 }
 
-export type ApiTokenScope = 'read' | 'write';
+/**
+ * A permission string (`featureFlags.update`, `users.read`) or a shorthand: `read` (every
+ * `*.read` permission) or `write` (every permission). See api-token-scopes.ts.
+ */
+export type ApiTokenScope = string;
 
 /** A request authenticated by a personal API token: which one, and what it may do. */
 export interface ApiTokenInfo {

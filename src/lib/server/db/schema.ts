@@ -118,8 +118,8 @@ export interface ApiTokensTable {
 	prefix: string;
 	/** SHA-256 (hex) of the whole token; the token itself is never stored. */
 	token_hash: string;
-	/** 'read' or 'read,write'. */
-	scopes: 'read' | 'read,write';
+	/** Comma-separated permission strings and shorthands (`read`, `read,write`, `users.read,...`). */
+	scopes: string;
 	/** Null: never expires. */
 	expires_at: Millis | null;
 	created_at: ColumnType<Millis, Millis, never>;

@@ -1,6 +1,8 @@
 // Start-up checks across definitions, which one definition alone cannot make: each is registered
-// under its own name, no two share a table, and every reference points at `users` or at a
-// registered resource. A mistake stops the app at start with the resource and field named.
+// under its own name, no two share a table, no name is one the built-in permissions use (its
+// `users.read` would be theirs), and every reference points at `users` or at a registered
+// resource. A mistake stops the app at start with the resource and field named.
+import { BUILTIN_PERMISSION_RESOURCES } from '../../permissions';
 import { ResourceDefinitionError, type AnyResource } from './define';
 
 /** The app's own tables and the migrator's: no resource may manage them as its own. */
@@ -29,6 +31,11 @@ export function checkRegistry<R extends Record<string, AnyResource>>(resources: 
 			throw new ResourceDefinitionError(`Resource ${key}: table ${resource.table} is taken`);
 		}
 		tables.add(resource.table);
+		if (BUILTIN_PERMISSION_RESOURCES.includes(key)) {
+			throw new ResourceDefinitionError(
+				`Resource ${key}: the name is taken by the built-in permissions (${key}.*)`
+			);
+		}
 		for (const [field, definition] of Object.entries(resource.fields)) {
 			const target = definition.target;
 			if (

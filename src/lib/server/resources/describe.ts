@@ -1,6 +1,7 @@
 // What the pages (and generic API clients) need to draw a resource without its code: labels,
 // field kinds and limits, list settings, actions, which operations need a fresh code, and what
-// the asking role may do. Plain data: it goes to the browser as page data.
+// the asker may do (their role's grants; with an API token, within its scopes too). Plain data: it
+// goes to the browser as page data.
 import { roleCan } from '../../permissions';
 import { fieldLabel } from './define';
 import { OPERATIONS, type AnyResource, type Operation } from './types';
@@ -46,11 +47,16 @@ export interface ResourceDescription {
 	actions: ActionDescription[];
 	/** Operations that need a fresh code. */
 	stepUp: Array<Exclude<Operation, 'read'>>;
-	/** What the asking role may do. */
+	/** What the asker may do. */
 	can: Record<Operation, boolean>;
 }
 
-export function describeResource(resource: AnyResource, role: string): ResourceDescription {
+/** `can`: a role's name, or a test of what the asker may do (a token's scopes within the role). */
+export function describeResource(
+	resource: AnyResource,
+	can: string | ((permission: string) => boolean)
+): ResourceDescription {
+	const may = typeof can === 'string' ? (permission: string) => roleCan(can, permission) : can;
 	return {
 		name: resource.name,
 		label: resource.label,
@@ -81,13 +87,13 @@ export function describeResource(resource: AnyResource, role: string): ResourceD
 			bulk: action.bulk ?? false,
 			confirm: action.confirm ?? null,
 			stepUp: resource.stepUp.has(name),
-			allowed: roleCan(role, resource.permission(`action.${name}`))
+			allowed: may(resource.permission(`action.${name}`))
 		})),
 		stepUp: (['create', 'update', 'delete'] as const).filter((operation) =>
 			resource.stepUp.has(operation)
 		),
 		can: Object.fromEntries(
-			OPERATIONS.map((operation) => [operation, roleCan(role, resource.permission(operation))])
+			OPERATIONS.map((operation) => [operation, may(resource.permission(operation))])
 		) as Record<Operation, boolean>
 	};
 }

@@ -1,5 +1,8 @@
 // Personal API tokens as people manage them: create (the token is shown once), list, revoke.
-// Each change and its audit row share a transaction.
+// Each change and its audit row share a transaction. A token's scopes name permissions its owner's
+// role holds when it is made (or the shorthands `read` and `write`); every call checks them again
+// against the role as it is then (trpc/scopes.ts).
+import { roleCan } from '../../permissions';
 import {
 	countApiTokens,
 	deleteApiToken,
@@ -10,11 +13,12 @@ import {
 	type ApiTokenSummary,
 	type NewApiToken
 } from '../auth/api-tokens';
+import { normalizeScopes, SHORTHAND_SCOPES } from '../auth/api-token-scopes';
 import { release } from '../auth/rate-limit';
 import type { ApiTokenScope } from '../auth/types';
 import { decidingTransaction } from '../db/transaction';
 import { recordAudit } from '../db/audit-log';
-import { ApiTokenLimitError, NotFoundError } from '../errors';
+import { ApiTokenLimitError, InvalidFieldsError, NotFoundError } from '../errors';
 import { countWithin } from './limits';
 import { lockUser } from './users';
 import type { Actor } from './actor';
@@ -30,6 +34,52 @@ export interface ApiTokenRequest {
 	expiresInDays: number | null;
 }
 
+/** Permissions a token may name, grouped for people choosing them (a resource, `users`, ...). */
+export interface TokenPermissionGroup {
+	name: string;
+	label: string;
+	permissions: Array<{ permission: string; label: string; description: string }>;
+}
+
+/** What the scopes of a new token are checked against: the permissions that exist, the role. */
+export interface ScopeRules {
+	groups: readonly TokenPermissionGroup[];
+	role: string;
+}
+
+const isShorthand = (scope: string) => (SHORTHAND_SCOPES as readonly string[]).includes(scope);
+
+/** The groups with only the permissions the role holds; groups left empty are dropped. */
+export function permissionsHeld(rules: ScopeRules): TokenPermissionGroup[] {
+	return rules.groups
+		.map((group) => ({
+			...group,
+			permissions: group.permissions.filter((p) => roleCan(rules.role, p.permission))
+		}))
+		.filter((group) => group.permissions.length > 0);
+}
+
+/**
+ * The scopes as stored, or a field error on `scopes`: every one a shorthand or a permission that
+ * exists, and held by the owner's role now (a token never starts with more than its owner).
+ */
+export function checkScopes(scopes: readonly string[], rules: ScopeRules): string[] {
+	const known = new Set(
+		rules.groups.flatMap((group) => group.permissions.map((p) => p.permission))
+	);
+	const unknown = scopes.filter((scope) => !isShorthand(scope) && !known.has(scope));
+	if (unknown.length > 0) {
+		const message = `Not a permission an API token can use: ${[...new Set(unknown)].join(', ')}`;
+		throw new InvalidFieldsError({ scopes: message }, message);
+	}
+	const beyond = scopes.filter((scope) => !isShorthand(scope) && !roleCan(rules.role, scope));
+	if (beyond.length > 0) {
+		const message = `Your role does not have the permission ${[...new Set(beyond)].join(', ')}`;
+		throw new InvalidFieldsError({ scopes: message }, message);
+	}
+	return normalizeScopes(scopes);
+}
+
 /**
  * A token for the actor; the returned `token` is the only copy there will ever be. At most
  * `maxPerUser` held (live and expired ones count until revoked), and a few created per hour.
@@ -37,8 +87,11 @@ export interface ApiTokenRequest {
 export async function createApiToken(
 	deps: ServiceDeps,
 	actor: Actor,
-	request: ApiTokenRequest
+	request: ApiTokenRequest,
+	rules: ScopeRules
 ): Promise<NewApiToken> {
+	// Before anything is written, the rate limit's count included.
+	const scopes = checkScopes(request.scopes, rules);
 	const { db } = deps;
 	const { maxPerUser, createsPerHour } = deps.policy.apiTokens;
 	const now = deps.clock.now();
@@ -59,7 +112,7 @@ export async function createApiToken(
 			}
 			const created = await insertApiToken(
 				trx,
-				{ userId: actor.actorId, name: request.name, scopes: request.scopes, expiresAt },
+				{ userId: actor.actorId, name: request.name, scopes, expiresAt },
 				now
 			);
 			const { summary } = created;

@@ -10,7 +10,6 @@ import {
 	InvalidCredentialsError,
 	NoEmailError,
 	PublicError,
-	ReadOnlyApiTokenError,
 	ServerBusyError,
 	SetupLinkInvalidError,
 	StepUpRequiredError,
@@ -44,7 +43,6 @@ const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]>
 	[StaleEditError, 'CONFLICT'],
 	[RowInUseError, 'CONFLICT'],
 	[ApiTokenNotAllowedError, 'FORBIDDEN'],
-	[ReadOnlyApiTokenError, 'FORBIDDEN'],
 	[ApiTokenLimitError, 'PRECONDITION_FAILED'],
 	[BackupTokenLimitError, 'PRECONDITION_FAILED']
 ];

@@ -2,16 +2,18 @@
 //    internals.
 // 2. Procedure tiers: each one's middleware narrows `ctx`, so a procedure of a tier can rely
 //    on what the tier checked. Procedures pick a tier; no ad-hoc auth middleware elsewhere.
-//    Personal API tokens reach the verified and admin tiers only (scope `read`: queries only);
+//    Personal API tokens reach the verified and admin tiers only, and there only the procedures
+//    whose `.meta({ scope })` permission their scopes name (and their owner's role holds, now);
 //    the human tiers (and the step-up tiers built on them) need a person's verified session.
 import { initTRPC, TRPCError, type DataTransformer } from '@trpc/server';
 import superjson from 'superjson';
 import type { Context } from './context';
 import type { ApiTokenInfo, SessionInfo, SessionUser } from '../auth/types';
-import { ApiTokenNotAllowedError, ReadOnlyApiTokenError, StepUpRequiredError } from '../errors';
+import { ApiTokenNotAllowedError, StepUpRequiredError } from '../errors';
 import { toTRPCError } from './error-map';
 import { formatError } from './errors';
 import { logTrpcError } from './log';
+import { requireTokenScope, type Scope } from './scopes';
 
 /** Which tier a procedure is built from; the API reference (docs/API.md) shows it. */
 export type Tier =
@@ -36,6 +38,13 @@ export interface Meta {
 	 * strings and step-up); the API reference shows it.
 	 */
 	permission?: string;
+	/**
+	 * The permission an API token needs (permissions.ts), checked by the verified tier before the
+	 * procedure runs: in the token's scopes and held by its owner's role. Several: any one of
+	 * them, and the procedure checks the one its input needs. `null`: none, any signed-in caller.
+	 * Every procedure of the verified and admin tiers sets it; one that does not refuses tokens.
+	 */
+	scope?: Scope;
 }
 
 /**
@@ -127,16 +136,15 @@ function requireRecentCode(ctx: { session: SessionInfo; policy: Context['policy'
 }
 
 /**
- * A session that has passed both steps, or a personal API token of an active user. A token with
- * scope `read` runs queries only. `ctx.sessionToken` may be null here: procedures that need the
- * session itself (end, promote, step up) belong in `humanProcedure`.
+ * A session that has passed both steps, or a personal API token of an active user whose scopes
+ * name the procedure's `scope` (and whose owner's role holds it at this call). `ctx.sessionToken`
+ * may be null here: procedures that need the session itself (end, promote, step up) belong in
+ * `humanProcedure`.
  */
 export const verifiedProcedure = signedInProcedure
 	.meta({ tier: 'verified' })
-	.use(({ ctx, type, next }) => {
-		if (ctx.apiToken && type !== 'query' && !ctx.apiToken.scopes.includes('write')) {
-			throw new ReadOnlyApiTokenError();
-		}
+	.use(({ ctx, meta, next }) => {
+		requireTokenScope(ctx, meta?.scope);
 		return next();
 	});
 

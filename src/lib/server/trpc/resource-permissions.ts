@@ -1,17 +1,12 @@
 // The check every resource procedure makes besides its tier: the role's grant of the operation's
-// permission string (permissions.ts), then a fresh code where the definition lists the operation
-// under `stepUp`; and the same two in words, for the API reference.
-import { roleCan } from '../../permissions';
+// permission string (permissions.ts) and, for an API token, its scopes (scopes.ts), then a fresh
+// code where the definition lists the operation under `stepUp`; and the same in words, for the
+// API reference.
 import type { SessionUser } from '../auth/types';
-import { MissingPermissionError } from '../errors';
 import type { AnyResource } from '../resources/define';
 import type { Context } from './context';
 import { assertStepUp } from './init';
-
-/** Refuses a role without `permission`, naming it. */
-export function requirePermission(user: Pick<SessionUser, 'role'>, permission: string): void {
-	if (!roleCan(user.role, permission)) throw new MissingPermissionError(permission);
-}
+import { requirePermission } from './scopes';
 
 type Ctx = Context & { user: SessionUser; session: NonNullable<Context['session']> };
 
@@ -21,7 +16,7 @@ export function allow(
 	operation: string,
 	stepUpName = operation
 ): void {
-	requirePermission(ctx.user, `${resource.name}.${operation}`);
+	requirePermission(ctx, `${resource.name}.${operation}`);
 	if (resource.stepUp.has(stepUpName)) assertStepUp(ctx);
 }
 

@@ -2,7 +2,7 @@ import { fail, isActionFailure, type ActionFailure } from '@sveltejs/kit';
 import { appPage } from '$lib/server/pages/groups';
 import { loadPage, pageQuery, pagingOf } from '$lib/server/pages/paging';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
-import type { FormFailure } from '$lib/server/trpc/form-errors';
+import { failFromError, type FormFailure } from '$lib/server/trpc/form-errors';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The card a form lives in, so an answer is shown next to the form that caused it. */
@@ -39,11 +39,12 @@ const stepUp = stepUpActions(appPage);
 // without JavaScript; this request's session is one of them, so the others are one less.
 export const load: PageServerLoad = appPage.load(async ({ api, user, event }) => {
 	const query = pageQuery(event.url);
-	const [profile, tokens, sessions, apiTokens] = await Promise.all([
+	const [profile, tokens, sessions, apiTokens, apiTokenPermissions] = await Promise.all([
 		api.users.get({ id: user.id }),
 		api.backupTokens.countMine(),
 		loadPage(() => api.account.sessions(query)),
-		api.apiTokens.list()
+		api.apiTokens.list(),
+		api.apiTokens.permissions()
 	]);
 	return {
 		profile,
@@ -51,7 +52,8 @@ export const load: PageServerLoad = appPage.load(async ({ api, user, event }) =>
 		sessions: sessions.sessions,
 		sessionPaging: { ...pagingOf(query), total: sessions.total },
 		otherSessions: Math.max(0, sessions.total - 1),
-		apiTokens
+		apiTokens,
+		apiTokenPermissions
 	};
 });
 
@@ -122,18 +124,24 @@ export const actions: Actions = {
 		})
 	),
 
-	// Shown once: only this response carries the secret.
+	// Shown once: only this response carries the secret. Each ticked scope is a `scopes` field; a
+	// refusal sends them back (comma-separated) with the name, so the form comes back as it was.
 	createApiToken: inCard(
 		'apiTokens',
 		appPage.action(
 			async ({ api, form, values }) => {
 				const expires = String(form.get('expiresInDays') ?? '90');
-				const created = await api.apiTokens.create({
-					name: values.name,
-					scopes: form.get('write') === 'on' ? ['read', 'write'] : ['read'],
-					expiresInDays: expires === 'never' ? null : Number(expires)
-				});
-				return { apiToken: created.token };
+				const scopes = form.getAll('scopes').map(String);
+				try {
+					const created = await api.apiTokens.create({
+						name: values.name,
+						scopes,
+						expiresInDays: expires === 'never' ? null : Number(expires)
+					});
+					return { apiToken: created.token };
+				} catch (error) {
+					return failFromError(error, { ...values, scopes: scopes.join(','), expires });
+				}
 			},
 			{ values: ['name'] }
 		)

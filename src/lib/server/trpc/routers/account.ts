@@ -7,7 +7,8 @@ export const accountRouter = router({
 	sessions: verifiedProcedure
 		.meta({
 			description:
-				'Your live sessions, newest first, in pages (25 unless `pageSize` says 10, 50 or 100), with the total; `current` marks the one making the call.'
+				'Your live sessions, newest first, in pages (25 unless `pageSize` says 10, 50 or 100), with the total; `current` marks the one making the call.',
+			scope: 'account.read'
 		})
 		// No input at all is the first page: `prefault` runs the defaults on `{}`.
 		.input(ownSessionListSchema.prefault({}))

@@ -2,21 +2,37 @@ import { z } from 'zod';
 import { noInputSchema } from '../../../schemas/no-input';
 import { apiTokenIdSchema, createApiTokenSchema } from '../../../schemas/api-tokens';
 import { idSchema } from '../../../schemas/users';
-import { createApiToken, listApiTokens, revokeApiToken } from '../../services/api-tokens';
+import {
+	createApiToken,
+	listApiTokens,
+	permissionsHeld,
+	revokeApiToken
+} from '../../services/api-tokens';
 import { actorOf } from '../actor';
 import { humanAdminProcedure, humanProcedure, router, stepUpProcedure } from '../init';
+import { tokenPermissionGroups } from '../token-permissions';
 
 // Tokens manage nothing here: every procedure needs a person's verified session.
 export const apiTokensRouter = router({
 	create: stepUpProcedure
 		.meta({
-			description: 'Creates a personal API token (needs a fresh code); the token is shown once.'
+			description:
+				'Creates a personal API token (needs a fresh code); the token is shown once. `scopes`: permissions your role holds (see `apiTokens.permissions`), or `read` / `write`.'
 		})
 		.input(createApiTokenSchema)
 		.mutation(async ({ ctx, input }) => {
-			const created = await createApiToken(ctx.deps, actorOf(ctx), input);
+			const rules = { groups: tokenPermissionGroups, role: ctx.user.role };
+			const created = await createApiToken(ctx.deps, actorOf(ctx), input, rules);
 			return { token: created.token, apiToken: created.summary };
 		}),
+
+	permissions: humanProcedure
+		.meta({
+			description:
+				'The permissions a new token of yours may name (those your role holds), by resource; besides them the shorthands `read` and `write`.'
+		})
+		.input(noInputSchema)
+		.query(({ ctx }) => permissionsHeld({ groups: tokenPermissionGroups, role: ctx.user.role })),
 
 	list: humanProcedure
 		.meta({

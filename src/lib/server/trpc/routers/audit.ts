@@ -11,7 +11,8 @@ export const auditRouter = router({
 	list: adminProcedure
 		.meta({
 			description:
-				'The audit log, newest first, by event, user, resource and time; counts stop 10,000 past the page.'
+				'The audit log, newest first, by event, user, resource and time; counts stop 10,000 past the page.',
+			scope: 'audit.read'
 		})
 		// The schema's event enum is AUDIT_EVENTS: an unknown event is a 400 before any query.
 		.input(auditListSchema)
@@ -23,12 +24,15 @@ export const auditRouter = router({
 		}),
 
 	events: adminProcedure
-		.meta({ description: 'The kinds of audit events.' })
+		.meta({ description: 'The kinds of audit events.', scope: 'audit.read' })
 		.input(noInputSchema)
 		.query(() => AUDIT_EVENTS),
 
 	dashboard: adminProcedure
-		.meta({ description: 'Counts, the 8 most recent events and sign-ins per day for two weeks.' })
+		.meta({
+			description: 'Counts, the 8 most recent events and sign-ins per day for two weeks.',
+			scope: 'audit.read'
+		})
 		.input(noInputSchema)
 		.query(({ ctx }) => getDashboard(ctx.deps, auditSubjects))
 });

@@ -19,7 +19,7 @@ import {
 
 export const backupTokensRouter = router({
 	countMine: verifiedProcedure
-		.meta({ description: 'How many unused backup tokens you have.' })
+		.meta({ description: 'How many unused backup tokens you have.', scope: 'account.read' })
 		.input(noInputSchema)
 		.query(async ({ ctx }) => ({ remaining: await countBackupTokens(ctx.deps, ctx.user.id) })),
 
@@ -44,7 +44,10 @@ export const backupTokensRouter = router({
 		}),
 
 	countFor: adminProcedure
-		.meta({ description: 'How many unused backup tokens a user has.' })
+		.meta({
+			description: 'How many unused backup tokens a user has.',
+			scope: 'backupTokens.read'
+		})
 		.input(z.strictObject({ userId: idSchema }))
 		.query(async ({ ctx, input }) => ({
 			remaining: await countBackupTokens(ctx.deps, input.userId)

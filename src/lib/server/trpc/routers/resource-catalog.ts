@@ -7,20 +7,33 @@ import type { AnyResource } from '../../resources/define';
 import { describeResource, type ResourceDescription } from '../../resources/describe';
 import { resources } from '../../resources/registry';
 import { verifiedProcedure } from '../init';
+import { may } from '../scopes';
 
 /**
- * `resourceCatalog`: every resource the caller's role may read, described for drawing it (pages,
- * the nav, generic tools). Outside `resources.*` so no resource name can collide with it.
+ * `resourceCatalog`: every resource the caller may read (the role's grants; an API token's scopes
+ * within them), described for drawing it (pages, the nav, generic tools). Outside `resources.*` so
+ * no resource name can collide with it. Any token may call it: it reveals only what the token may
+ * read anyway, and tools start here.
  */
 export const resourceCatalogProcedure = verifiedProcedure
 	.meta({
 		description:
 			'The resources you may read: fields, list settings, actions and what your role may do.',
 		permission:
-			'no permission of its own; it lists the resources whose `<name>.read` the role holds'
+			'no permission of its own (any API token may call it); it lists the resources whose `<name>.read` the caller holds',
+		scope: null
 	})
 	.input(noInputSchema)
-	.query(({ ctx }) => catalogFor(ctx.user.role));
+	.query(({ ctx }) =>
+		// A token's catalog depends on its scopes: described per call. A person's on the role only.
+		ctx.apiToken ? describeCatalog((permission) => may(ctx, permission)) : catalogFor(ctx.user.role)
+	);
+
+function describeCatalog(may: (permission: string) => boolean): ResourceDescription[] {
+	return Object.values(resources as Record<string, AnyResource>)
+		.filter((resource) => may(resource.permission('read')))
+		.map((resource) => describeResource(resource, may));
+}
 
 // The registry and the roles' grants are fixed when the server starts, and every page of the app
 // asks for the catalog (the nav lists it): each role's is described once, then shared. Shared
@@ -30,11 +43,7 @@ const catalogs = new Map<string, readonly ResourceDescription[]>();
 function catalogFor(role: string): readonly ResourceDescription[] {
 	let catalog = catalogs.get(role);
 	if (!catalog) {
-		catalog = deepFreeze(
-			Object.values(resources as Record<string, AnyResource>)
-				.filter((resource) => roleCan(role, resource.permission('read')))
-				.map((resource) => describeResource(resource, role))
-		);
+		catalog = deepFreeze(describeCatalog((permission) => roleCan(role, permission)));
 		catalogs.set(role, catalog);
 	}
 	return catalog;

@@ -1,10 +1,10 @@
 // The API of every registered resource, derived from its definition: `resources.<name>.list |
 // get | history | references | options | exportPage` (queries) and `create | update | delete |
-// bulk | action` (mutations). All on the verified tier (people and API tokens; read-only tokens
-// reach the queries only); each procedure checks its permission string against the role's grants
-// (permissions.ts) and, where the definition lists the operation under `stepUp`, a fresh code.
+// bulk | action` (mutations). All on the verified tier (people, and API tokens whose scopes name
+// the permission: `.meta({ scope })`); each procedure checks its permission string against the
+// role's grants (permissions.ts) and a token's scopes and, where the definition lists the
+// operation under `stepUp`, a fresh code.
 import { z } from 'zod';
-import { roleCan } from '../../../permissions';
 import { runAction } from '../../resources/actions';
 import type { AnyResource, Fields, ListQuery, Resource, ResourceRow } from '../../resources/define';
 import { ID_PATTERN } from '../../resources/schemas';
@@ -16,10 +16,10 @@ import { getRow } from '../../resources/reading';
 import { createRow, updateRow } from '../../resources/write';
 import { actorOf } from '../actor';
 import { router, verifiedProcedure } from '../init';
+import { allow, needs } from '../resource-permissions';
+import { may } from '../scopes';
 
 const idSchema = z.string().regex(ID_PATTERN, { error: 'Not a valid id' });
-
-import { allow, needs } from '../resource-permissions';
 
 /** Rows per `exportPage` call. */
 export const EXPORT_PAGE = 1000;
@@ -41,7 +41,8 @@ export function resourceRouter<
 		list: verifiedProcedure
 			.meta({
 				description: `${resource.label}: search, filters, sort and pages, with the total.`,
-				permission: needs(resource, 'read')
+				permission: needs(resource, 'read'),
+				scope: resource.permission('read')
 			})
 			.input(schemas.list)
 			.query(async ({ ctx, input }) => {
@@ -58,7 +59,8 @@ export function resourceRouter<
 		get: verifiedProcedure
 			.meta({
 				description: `One ${one}, with its version (what update and delete take).`,
-				permission: needs(resource, 'read')
+				permission: needs(resource, 'read'),
+				scope: resource.permission('read')
 			})
 			.input(z.strictObject({ id: idSchema }))
 			.query(async ({ ctx, input }) => {
@@ -69,7 +71,8 @@ export function resourceRouter<
 		history: verifiedProcedure
 			.meta({
 				description: `A ${one}'s changes from the audit trail, newest first.`,
-				permission: needs(resource, 'read')
+				permission: needs(resource, 'read'),
+				scope: resource.permission('read')
 			})
 			.input(
 				z.strictObject({ id: idSchema, page: z.number().int().min(1).max(100_000).default(1) })
@@ -82,7 +85,8 @@ export function resourceRouter<
 		references: verifiedProcedure
 			.meta({
 				description: `Rows of other resources that refer to a ${one} (what deleting it affects).`,
-				permission: needs(resource, 'read')
+				permission: needs(resource, 'read'),
+				scope: resource.permission('read')
 			})
 			.input(z.strictObject({ id: idSchema }))
 			.query(({ ctx, input }) => {
@@ -93,7 +97,8 @@ export function resourceRouter<
 		options: verifiedProcedure
 			.meta({
 				description: `Up to 20 choices for a reference field of a ${one}, by search.`,
-				permission: `${needs(resource, 'create', '')} or ${needs(resource, 'update', '')}`
+				permission: `${needs(resource, 'create', '')} or ${needs(resource, 'update', '')}`,
+				scope: [resource.permission('create'), resource.permission('update')]
 			})
 			.input(
 				z.strictObject({
@@ -106,14 +111,15 @@ export function resourceRouter<
 				})
 			)
 			.query(({ ctx, input }) => {
-				if (!roleCan(ctx.user.role, `${resource.name}.create`)) allow(ctx, resource, 'update', '');
+				if (!may(ctx, resource.permission('create'))) allow(ctx, resource, 'update', '');
 				return referenceOptions(ctx.deps, resource, resources, input.field, input.search);
 			}),
 
 		exportPage: verifiedProcedure
 			.meta({
 				description: `${EXPORT_PAGE} ${resource.label.toLowerCase()} at a time in list order, from \`offset\` (for exports); \`next\` is null at the end.`,
-				permission: needs(resource, 'read')
+				permission: needs(resource, 'read'),
+				scope: resource.permission('read')
 			})
 			.input(
 				z.strictObject({
@@ -143,7 +149,8 @@ export function resourceRouter<
 		create: verifiedProcedure
 			.meta({
 				description: `Creates a ${one}; answers the new row.`,
-				permission: needs(resource, 'create')
+				permission: needs(resource, 'create'),
+				scope: resource.permission('create')
 			})
 			.input(schemas.create)
 			.mutation(async ({ ctx, input }) => {
@@ -160,7 +167,8 @@ export function resourceRouter<
 		update: verifiedProcedure
 			.meta({
 				description: `Changes a ${one} read at \`version\`; CONFLICT with the current row if it changed since.`,
-				permission: needs(resource, 'update')
+				permission: needs(resource, 'update'),
+				scope: resource.permission('update')
 			})
 			.input(schemas.update)
 			.mutation(async ({ ctx, input }) => {
@@ -178,7 +186,8 @@ export function resourceRouter<
 		delete: verifiedProcedure
 			.meta({
 				description: `Deletes a ${one} read at \`version\`; CONFLICT if it changed or other rows need it.`,
-				permission: needs(resource, 'delete')
+				permission: needs(resource, 'delete'),
+				scope: resource.permission('delete')
 			})
 			.input(schemas.row)
 			.mutation(async ({ ctx, input }) => {
@@ -195,7 +204,13 @@ export function resourceRouter<
 					...Object.entries(resource.actions)
 						.filter(([, action]) => action.bulk)
 						.map(([name]) => `${needs(resource, `action.${name}`, name)} for \`${name}\``)
-				].join('; ')
+				].join('; '),
+				scope: [
+					resource.permission('delete'),
+					...Object.entries(resource.actions)
+						.filter(([, action]) => action.bulk)
+						.map(([name]) => resource.permission(`action.${name}`))
+				]
 			})
 			.input(schemas.bulk)
 			.mutation(({ ctx, input }) => {
@@ -214,7 +229,8 @@ export function resourceRouter<
 				permission:
 					Object.keys(resource.actions)
 						.map((name) => `${needs(resource, `action.${name}`, name)} for \`${name}\``)
-						.join('; ') || 'none: the resource has no actions'
+						.join('; ') || 'none: the resource has no actions',
+				scope: Object.keys(resource.actions).map((name) => resource.permission(`action.${name}`))
 			})
 			.input(schemas.action)
 			.mutation(({ ctx, input }) => {

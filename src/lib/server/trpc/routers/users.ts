@@ -29,35 +29,54 @@ import {
 	router,
 	verifiedProcedure
 } from '../init';
+import { requirePermission } from '../scopes';
+
+const SELF_OR_USERS =
+	"an API token needs `account.read` for its owner's own, `users.read` for anyone else's";
+
+/** Someone else's user: admins only, and a token of theirs needs `users.read`. */
+function requireOtherUser(ctx: Parameters<typeof requirePermission>[0]): void {
+	if (ctx.user.role !== 'admin') throw new ForbiddenError();
+	requirePermission(ctx, 'users.read');
+}
 
 export const usersRouter = router({
 	list: adminProcedure
-		.meta({ description: 'Users, filtered, sorted and paged.' })
+		.meta({ description: 'Users, filtered, sorted and paged.', scope: 'users.read' })
 		.input(userListSchema)
 		.query(({ ctx, input }) => listUsers(ctx.deps, input)),
 
 	find: adminProcedure
-		.meta({ description: 'The user whose username or email is exactly this (any case), or null.' })
+		.meta({
+			description: 'The user whose username or email is exactly this (any case), or null.',
+			scope: 'users.read'
+		})
 		.input(z.strictObject({ name: z.string().trim().min(1).max(254) }))
 		.query(({ ctx, input }) => findUserByName(ctx.deps, input.name)),
 
 	get: verifiedProcedure
-		.meta({ description: 'One user (members: only themselves).' })
+		.meta({
+			description: 'One user (members: only themselves).',
+			permission: SELF_OR_USERS,
+			scope: ['account.read', 'users.read']
+		})
 		.input(z.strictObject({ id: idSchema }))
 		.query(({ ctx, input }) => {
-			if (input.id !== ctx.user.id && ctx.user.role !== 'admin') throw new ForbiddenError();
+			if (input.id !== ctx.user.id) requireOtherUser(ctx);
 			return getUserDetail(ctx.deps, input.id);
 		}),
 
 	history: verifiedProcedure
 		.meta({
 			description:
-				"A user's audit trail (members: their own, without the address or browser of admins)."
+				"A user's audit trail (members: their own, without the address or browser of admins).",
+			permission: SELF_OR_USERS,
+			scope: ['account.read', 'users.read']
 		})
 		.input(z.strictObject({ id: idSchema, page: z.number().int().min(1).max(100_000).default(1) }))
 		.query(async ({ ctx, input }) => {
 			const isAdmin = ctx.user.role === 'admin';
-			if (input.id !== ctx.user.id && !isAdmin) throw new ForbiddenError();
+			if (input.id !== ctx.user.id) requireOtherUser(ctx);
 			const history = await listAudit(
 				ctx.deps,
 				{ userId: input.id, page: input.page, pageSize: 50 },
@@ -85,7 +104,8 @@ export const usersRouter = router({
 	create: adminProcedure
 		.meta({
 			description:
-				"Creates a user. An admin only from a person's session with a fresh code, as for a role change."
+				"Creates a user. An admin only from a person's session with a fresh code, as for a role change.",
+			scope: 'users.create'
 		})
 		.input(createUserSchema)
 		.mutation(async ({ ctx, input }) => {
@@ -136,7 +156,10 @@ export const usersRouter = router({
 		}),
 
 	unlock: adminProcedure
-		.meta({ description: 'Unlocks an account locked after too many wrong codes.' })
+		.meta({
+			description: 'Unlocks an account locked after too many wrong codes.',
+			scope: 'users.update'
+		})
 		.input(z.strictObject({ id: idSchema }))
 		.mutation(async ({ ctx, input }) => {
 			await unlockUser(ctx.deps, actorOf(ctx), input.id);
