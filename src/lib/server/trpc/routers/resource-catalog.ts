@@ -29,10 +29,10 @@ export const resourceCatalogProcedure = verifiedProcedure
 		ctx.apiToken ? describeCatalog((permission) => may(ctx, permission)) : catalogFor(ctx.user.role)
 	);
 
-function describeCatalog(may: (permission: string) => boolean): ResourceDescription[] {
+function describeCatalog(allows: (permission: string) => boolean): ResourceDescription[] {
 	return Object.values(resources as Record<string, AnyResource>)
-		.filter((resource) => may(resource.permission('read')))
-		.map((resource) => describeResource(resource, may));
+		.filter((resource) => allows(resource.permission('read')))
+		.map((resource) => describeResource(resource, allows));
 }
 
 // The registry and the roles' grants are fixed when the server starts, and every page of the app
