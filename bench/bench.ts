@@ -28,7 +28,13 @@ import {
 import { runLimiterScenario } from './limiter';
 import { runLoad, startLoad } from './load';
 import { measurePageScripts } from './login-page-js';
-import { parseBenchOptions, serverFlags, serverNodeArgs, USAGE, type BenchOptions } from './options';
+import {
+	parseBenchOptions,
+	serverFlags,
+	serverNodeArgs,
+	USAGE,
+	type BenchOptions
+} from './options';
 import {
 	formatReport,
 	judgeBudgets,

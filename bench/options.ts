@@ -82,7 +82,8 @@ export function parseBenchOptions(
 		return '--max-old-space must be a number of megabytes';
 	}
 	const nodeArgs = values['node-arg'];
-	if (nodeArgs.some((arg) => !arg.startsWith('--'))) return '--node-arg takes a flag: --node-arg=--x';
+	if (nodeArgs.some((arg) => !arg.startsWith('--')))
+		return '--node-arg takes a flag: --node-arg=--x';
 	// BENCH_TINY=true does what --tiny does, for runners that cannot pass arguments.
 	const tiny = values.tiny || env.BENCH_TINY === 'true' || env.BENCH_TINY === '1';
 	return {

@@ -76,7 +76,8 @@ export function runPrimary({ workers, shutdownTimeoutSeconds, execArgv, env }) {
 		const age = Date.now() - (forkedAt.get(worker.id) ?? 0);
 		forkedAt.delete(worker.id);
 		youngDeaths = age < STABLE_AFTER_MS ? youngDeaths + 1 : 0;
-		const delay = youngDeaths === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (youngDeaths - 1));
+		const delay =
+			youngDeaths === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (youngDeaths - 1));
 		log(
 			`worker ${worker.id} (pid ${worker.process.pid}) exited with ${how}: starting another` +
 				(delay ? ` in ${delay / 1000} s` : '')
@@ -99,17 +100,22 @@ export function runPrimary({ workers, shutdownTimeoutSeconds, execArgv, env }) {
 		for (const timer of pendingRestarts) clearTimeout(timer);
 		if (running.size === 0) process.exit(code);
 		for (const worker of running) worker.process.kill('SIGTERM');
-		setTimeout(() => {
-			for (const worker of running) {
-				log(`worker ${worker.id} (pid ${worker.process.pid}) still running: killed`);
-				worker.process.kill('SIGKILL');
-			}
-		}, shutdownTimeoutSeconds * 1000 + CLEANUP_GRACE_MS).unref();
+		setTimeout(
+			() => {
+				for (const worker of running) {
+					log(`worker ${worker.id} (pid ${worker.process.pid}) still running: killed`);
+					worker.process.kill('SIGKILL');
+				}
+			},
+			shutdownTimeoutSeconds * 1000 + CLEANUP_GRACE_MS
+		).unref();
 	};
 
 	for (const signal of /** @type {const} */ (['SIGTERM', 'SIGINT'])) {
 		process.on(signal, () => {
-			log(`${signal}: the workers finish their requests (SHUTDOWN_TIMEOUT ${shutdownTimeoutSeconds} s)`);
+			log(
+				`${signal}: the workers finish their requests (SHUTDOWN_TIMEOUT ${shutdownTimeoutSeconds} s)`
+			);
 			stop(0);
 		});
 	}
