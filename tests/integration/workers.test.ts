@@ -4,9 +4,12 @@
 // database); a killed worker is replaced; SIGTERM drains and the primary exits 0. Which worker
 // answered is told by a header that a test-only module (loaded with --import) adds: the product
 // has no such switch. On SQLite the two processes share one WAL file; on MariaDB one database.
+import { execFileSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
+import { SERVER_NODE_FLAGS } from '../../server/node-settings.js';
+import { MAX_WEB_CONCURRENCY } from '../../server/start.js';
 import { startAppServer, type AppServer } from '../../tools/app-server';
 import { createTestDatabase, dialects, type TestDatabase } from '../../tools/databases';
 import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
@@ -86,9 +89,13 @@ describe.each(dialects)('npm start with two workers on %s', (dialect) => {
 		return (verified.data as { sessionToken: string }).sessionToken;
 	}
 
-	it('starts two workers; only the first migrates, and the setup link is printed once', async () => {
+	it('starts two workers with the Node settings; only the first migrates, and the setup link is printed once', async () => {
 		expect(workerPids(server)).toHaveLength(2);
 		expect(new Set(on.map((client) => client.pid)).size).toBe(2);
+		expect(childrenOf(server.pid).sort()).toEqual(workerPids(server).sort());
+		for (const pid of workerPids(server)) {
+			expect(commandLineOf(pid).split(' ')).toEqual(expect.arrayContaining([...SERVER_NODE_FLAGS]));
+		}
 		const output = server.output();
 		expect(count(output, '[server] worker 1 (pid')).toBe(1);
 		expect(count(output, 'applied migration 20261129120000_create_users_and_sessions')).toBe(1);
@@ -212,6 +219,58 @@ describe.each(dialects)('npm start with two workers on %s', (dialect) => {
 		expect(server.output()).not.toContain('still running: killed');
 	}, 40_000);
 });
+
+describe('npm start with WEB_CONCURRENCY=1', () => {
+	let database: TestDatabase;
+	beforeAll(async () => {
+		database = await createTestDatabase('sqlite');
+	});
+	afterAll(() => database?.drop());
+
+	it('runs the app in one process, restarted in place with the Node settings: no primary, no child', async () => {
+		const server = await startAppServer({ DATABASE_URL: database.url, WEB_CONCURRENCY: '1' });
+		try {
+			expect((await fetch(server.origin + '/login')).status).toBe(200);
+			expect(childrenOf(server.pid)).toEqual([]);
+			expect(commandLineOf(server.pid).split(' ')).toEqual(
+				expect.arrayContaining([...SERVER_NODE_FLAGS])
+			);
+			expect(server.output()).not.toContain('[server]');
+		} finally {
+			await server.stop();
+		}
+		expect(server.exitStatus()).toEqual({ code: 0, signal: null });
+	});
+
+	it('a WEB_CONCURRENCY that is not a number of workers stops the server with one line', async () => {
+		const failure = await startAppServer({
+			DATABASE_URL: database.url,
+			WEB_CONCURRENCY: 'all'
+		}).then(
+			() => null,
+			(error: Error) => error.message
+		);
+		expect(failure).toContain('server exited with code 1');
+		expect(failure).toContain(
+			`[server] WEB_CONCURRENCY: expected a whole number of worker processes from 1 to` +
+				` ${MAX_WEB_CONCURRENCY}, got "all"`
+		);
+	});
+});
+
+/** Process ids whose parent is `pid` (`ps`: Linux and macOS alike). */
+function childrenOf(pid: number): number[] {
+	return execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+		.trim()
+		.split('\n')
+		.map((line) => line.trim().split(/\s+/).map(Number))
+		.filter(([, parent]) => parent === pid)
+		.map(([child]) => child!);
+}
+
+function commandLineOf(pid: number): string {
+	return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+}
 
 interface StartedRequest {
 	socket: Socket;
