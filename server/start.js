@@ -57,15 +57,22 @@ export async function runServer(startApp) {
 export function readServerSettings(env) {
 	const problems = [];
 	const concurrency = env.WEB_CONCURRENCY?.trim() || undefined;
+	// systemd socket activation hands its socket to this very process (LISTEN_PID): workers
+	// could not take it over, so it runs the app in one process unless told otherwise.
+	const socketActivation = Boolean(env.LISTEN_FDS?.trim());
 	const workers =
-		concurrency === undefined
-			? Math.min(availableParallelism(), MAX_WEB_CONCURRENCY)
-			: Number(concurrency);
+		concurrency !== undefined
+			? Number(concurrency)
+			: socketActivation
+				? 1
+				: Math.min(availableParallelism(), MAX_WEB_CONCURRENCY);
 	if (!/^\d+$/.test(concurrency ?? '1') || workers < 1 || workers > MAX_WEB_CONCURRENCY) {
 		problems.push(
 			`WEB_CONCURRENCY: expected a whole number of worker processes from 1 to` +
 				` ${MAX_WEB_CONCURRENCY}, got "${concurrency}"`
 		);
+	} else if (socketActivation && workers > 1) {
+		problems.push('WEB_CONCURRENCY: socket activation (LISTEN_FDS) works with one process only');
 	}
 	const timeout = env.SHUTDOWN_TIMEOUT?.trim() || '30';
 	if (!/^\d+$/.test(timeout)) {

@@ -41,6 +41,13 @@ describe('WEB_CONCURRENCY and SHUTDOWN_TIMEOUT', () => {
 		expect(message).toContain('WEB_CONCURRENCY: expected');
 		expect(message).toContain('SHUTDOWN_TIMEOUT: expected a whole number of seconds, got "ten"');
 	});
+
+	it('under socket activation (LISTEN_FDS) run one process, and refuse more', () => {
+		expect(readServerSettings({ LISTEN_FDS: '1' })).toMatchObject({ workers: 1 });
+		expect(readServerSettings({ LISTEN_FDS: '1', WEB_CONCURRENCY: '2' })).toBe(
+			'WEB_CONCURRENCY: socket activation (LISTEN_FDS) works with one process only'
+		);
+	});
 });
 
 describe("the server's Node settings", () => {
