@@ -31,7 +31,8 @@ import { measurePageScripts } from './login-page-js';
 import { measurePageSize } from './page-size';
 import {
 	parseBenchOptions,
-	RECOMMENDED_MAX_SEMI_SPACE_MB,
+	serverFlags,
+	serverNodeArgs,
 	USAGE,
 	type BenchOptions
 } from './options';
@@ -42,6 +43,7 @@ import {
 	type FlowFigures,
 	type Scenario
 } from './report';
+import { runWorkersScenario } from './workers';
 
 // The users page's query: a page of 50 and the total (the baseline runs the same input).
 const PAGE_OF_50 = { pageSize: 50 };
@@ -142,22 +144,11 @@ class Resources {
 				DATABASE_URL: databaseUrl,
 				SMTP_URL: smtpUrl,
 				MAIL_TRANSPORT: 'smtp',
-				// As README's "Deploying" recommends: glibc hands argon2's 19 MiB buffers back to the
-				// system instead of keeping them in per-thread arenas.
-				MALLOC_MMAP_THRESHOLD_: '131072'
+				// One process: /bench/stats counts what that process did. The flags and glibc settings
+				// are the start script's (server/node-settings.js), as `npm start` applies them.
+				WEB_CONCURRENCY: '1'
 			},
-			{
-				entry: BENCH_SERVER,
-				nodeArgs: [
-					...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-					...(options.maxOldSpaceMb
-						? [
-								`--max-old-space-size=${options.maxOldSpaceMb}`,
-								`--max-semi-space-size=${RECOMMENDED_MAX_SEMI_SPACE_MB}`
-							]
-						: [])
-				]
-			}
+			{ entry: BENCH_SERVER, nodeArgs: serverNodeArgs(options, profileDir) }
 		);
 		this.releases.push(async () => {
 			await server.stop();
@@ -308,6 +299,20 @@ async function runBenchmark(
 		// Members below the sign-in flow's, from the end of the list (the storm takes them from the start).
 		member: (run) => memberAt(options.users - 1 - options.flowRuns - run).username
 	});
+	log(
+		`workers: the users page (100 rows, ${options.listConnections} connections) on \`npm start\`` +
+			` with WEB_CONCURRENCY=1 and 2, ${options.rounds} rounds of ${seconds.duration / options.rounds} s each`
+	);
+	const workers = await runWorkersScenario({
+		env: { DATABASE_URL: database.url, MAIL_TRANSPORT: 'smtp', SMTP_URL: sink.url },
+		nodeArgs: serverNodeArgs({ ...options, profile: false }, ''),
+		path: PATHS.usersList,
+		headers: withCookie,
+		connections: options.listConnections,
+		warmupSeconds: seconds.warmup,
+		durationSeconds: seconds.duration,
+		rounds: options.rounds
+	});
 
 	const measured: Omit<BenchResults, 'budgets'> = {
 		meta: {
@@ -326,7 +331,7 @@ async function runBenchmark(
 			listConnections: options.listConnections,
 			meRate: options.meRate,
 			stormLogins: options.stormLogins,
-			maxOldSpaceMb: options.maxOldSpaceMb ?? null
+			nodeFlags: serverFlags(serverNodeArgs(options, resolve('bench/profiles')))
 		},
 		scenarios: {
 			baseline,
@@ -356,7 +361,8 @@ async function runBenchmark(
 		flow,
 		loginPageJs,
 		serverMemory: { rssBytes, heapUsedBytes, heapTotalBytes, externalBytes },
-		limiter
+		limiter,
+		workers
 	};
 	return { ...measured, budgets: judgeBudgets(measured) };
 

@@ -2,19 +2,11 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DatabaseDialect } from '../src/lib/server/config';
-
-/** What README's "Deploying" recommends for the server's V8 heap (MB). */
-export const RECOMMENDED_MAX_OLD_SPACE_MB = 128;
-/**
- * And for each of the young generation's two semi-spaces (MB): Node 22 and later let V8 grow them
- * to 32 MB on a large machine, which an admin panel's short-lived request garbage never needs.
- * The bench applies it with the old-space limit, as the README's command does.
- */
-export const RECOMMENDED_MAX_SEMI_SPACE_MB = 8;
+import { missingSettings } from '../server/node-settings.js';
 
 export const USAGE =
 	'usage: npm run bench -- [--db sqlite|mysql] [--tiny] [--no-build] [--profile]' +
-	' [--max-old-space <MB>] [--out <file>]';
+	' [--max-old-space <MB>] [--node-arg <flag>]... [--out <file>]';
 
 export interface BenchOptions {
 	dialect: DatabaseDialect;
@@ -25,11 +17,13 @@ export interface BenchOptions {
 	/** Write a CPU profile of the server (`node --cpu-prof`) into bench/profiles/. */
 	profile: boolean;
 	/**
-	 * The server's V8 old-space limit (`node --max-old-space-size`): the README's recommended 128
-	 * unless given, with the recommended semi-space size; `--max-old-space 0` runs with Node's
-	 * defaults for both (sized from the machine's memory).
+	 * The server's V8 old-space limit (`node --max-old-space-size`) instead of the start script's
+	 * (server/node-settings.js); `--max-old-space 0` gives V8's own sizing of the old space and
+	 * the semi-spaces back (from the machine's memory).
 	 */
 	maxOldSpaceMb: number | undefined;
+	/** More flags for the server's processes (`--node-arg=--single-threaded-gc`), to try them. */
+	nodeArgs: string[];
 	out: string;
 	users: number;
 	/** Seconds of warm-up, then of measurement, per scenario. */
@@ -71,6 +65,7 @@ export function parseBenchOptions(
 				'no-build': { type: 'boolean', default: false },
 				profile: { type: 'boolean', default: false },
 				'max-old-space': { type: 'string' },
+				'node-arg': { type: 'string', multiple: true, default: [] },
 				out: { type: 'string', default: 'bench/results.json' }
 			}
 		}));
@@ -86,6 +81,9 @@ export function parseBenchOptions(
 	if (maxOldSpace !== undefined && !/^(0|[1-9]\d*)$/.test(maxOldSpace)) {
 		return '--max-old-space must be a number of megabytes';
 	}
+	const nodeArgs = values['node-arg'];
+	if (nodeArgs.some((arg) => !arg.startsWith('--')))
+		return '--node-arg takes a flag: --node-arg=--x';
 	// BENCH_TINY=true does what --tiny does, for runners that cannot pass arguments.
 	const tiny = values.tiny || env.BENCH_TINY === 'true' || env.BENCH_TINY === '1';
 	return {
@@ -94,8 +92,8 @@ export function parseBenchOptions(
 		tiny,
 		build: !values['no-build'],
 		profile: values.profile,
-		maxOldSpaceMb:
-			maxOldSpace === undefined ? RECOMMENDED_MAX_OLD_SPACE_MB : Number(maxOldSpace) || undefined,
+		maxOldSpaceMb: maxOldSpace === undefined ? undefined : Number(maxOldSpace),
+		nodeArgs,
 		out: resolve(values.out),
 		...(tiny ? TINY : FULL)
 	};
@@ -103,8 +101,31 @@ export function parseBenchOptions(
 
 type Load = Omit<
 	BenchOptions,
-	'dialect' | 'mysqlUrl' | 'tiny' | 'build' | 'profile' | 'maxOldSpaceMb' | 'out'
+	'dialect' | 'mysqlUrl' | 'tiny' | 'build' | 'profile' | 'maxOldSpaceMb' | 'nodeArgs' | 'out'
 >;
+
+/**
+ * The flags the bench adds to the server's command line; server/start.js adds the start script's
+ * own (node-settings.js) for any flag these do not name, as it does for `npm start`.
+ */
+export function serverNodeArgs(options: BenchOptions, profileDir: string): string[] {
+	const heap =
+		options.maxOldSpaceMb === undefined
+			? []
+			: options.maxOldSpaceMb === 0
+				? ['--max-old-space-size=0', '--max-semi-space-size=0']
+				: [`--max-old-space-size=${options.maxOldSpaceMb}`];
+	return [
+		...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+		...heap,
+		...options.nodeArgs
+	];
+}
+
+/** Every flag the server's processes run with: the bench's and then the start script's. */
+export function serverFlags(nodeArgs: string[]): string[] {
+	return [...nodeArgs, ...missingSettings(nodeArgs, {}).flags];
+}
 
 // About 80 s of load and the limiter scenario's dozen seconds (most of it filling rate_limits);
 // with the build and the seeding the whole run stays under 3 minutes.

@@ -4,7 +4,7 @@ import type { LimiterFigures } from './limiter';
 import type { LoadFigures } from './load';
 import type { PageScripts } from './login-page-js';
 import type { PageSize } from './page-size';
-import { RECOMMENDED_MAX_SEMI_SPACE_MB } from './options';
+import type { WorkersFigures } from './workers';
 
 /** How late the server's event loop ran during a load (work that blocked it), in ms. */
 export interface LoopDelay {
@@ -60,8 +60,8 @@ export interface BenchResults {
 		listConnections: number;
 		meRate: number;
 		stormLogins: number;
-		/** `--max-old-space-size` the server ran with; null: Node's default. */
-		maxOldSpaceMb: number | null;
+		/** The Node flags the server's processes ran with (the start script's and the bench's). */
+		nodeFlags: string[];
 	};
 	scenarios: {
 		baseline: Scenario;
@@ -121,6 +121,8 @@ export interface BenchResults {
 	};
 	/** Sign-ins during a flood of throttled fresh-name password tries, over a full rate_limits. */
 	limiter: LimiterFigures;
+	/** The users page on `npm start` with one worker and with two. */
+	workers: WorkersFigures;
 	budgets: Budget[];
 }
 
@@ -239,7 +241,7 @@ export function judgeBudgets(results: Omit<BenchResults, 'budgets'>): Budget[] {
 
 export function formatReport(results: BenchResults): string {
 	const { meta, scenarios, ratios, roundTrips, flow, loginPageJs, serverMemory, limiter } = results;
-	const { pageSizes } = results;
+	const { pageSizes, workers } = results;
 	const rows: string[][] = [
 		[
 			'scenario',
@@ -268,9 +270,7 @@ export function formatReport(results: BenchResults): string {
 	];
 	const lines = [
 		`${meta.dialect}, ${meta.users} users, ${meta.cpus} x ${meta.cpuModel}, Node ${meta.node}, ` +
-			(meta.maxOldSpaceMb
-				? `--max-old-space-size=${meta.maxOldSpaceMb} --max-semi-space-size=${RECOMMENDED_MAX_SEMI_SPACE_MB}`
-				: "Node's default heap") +
+			`node ${meta.nodeFlags.join(' ')}` +
 			(meta.tiny ? ' (tiny run: the figures mean nothing)' : ''),
 		'',
 		...table(rows),
@@ -310,6 +310,7 @@ export function formatReport(results: BenchResults): string {
 			` (V8 heap ${fixed(serverMemory.heapUsedBytes / MB, 1)} MB used of` +
 			` ${fixed(serverMemory.heapTotalBytes / MB, 1)} MB, external ${fixed(serverMemory.externalBytes / MB, 1)} MB)`,
 		...formatLimiter(limiter),
+		...formatWorkers(workers),
 		'',
 		'budgets:',
 		...results.budgets.map(
@@ -332,6 +333,23 @@ function formatLimiter(limiter: LimiterFigures): string[] {
 			` ${flood.rowsAdded} rows added,` +
 			` server CPU ${fixed(flood.serverCpuMsPerTry, 2)} ms per try; server event loop p99` +
 			` ${fixed(flood.eventLoopDelayP99Ms, 1)} / max ${fixed(flood.eventLoopDelayMaxMs, 1)} ms`
+	];
+}
+
+function formatWorkers(workers: WorkersFigures): string[] {
+	const [one] = workers.runs;
+	return [
+		`workers (npm start, ${workers.path}, ${workers.connections} connections):`,
+		...workers.runs.map(
+			(run) =>
+				`  WEB_CONCURRENCY=${run.workers}: ${fixed(run.requestsPerSecond, 0)} req/s` +
+				(one && run !== one
+					? ` (${fixed(run.requestsPerSecond / one.requestsPerSecond, 2)} x one)`
+					: '') +
+				`, p50 ${fixed(run.p50, 1)} / p99 ${fixed(run.p99, 1)} ms, ${run.errors} errors;` +
+				` RSS ${run.rssMb.map((mb) => fixed(mb, 0)).join(' + ')} MB` +
+				(run.rssMb.length > 1 ? ' (primary first)' : '')
+		)
 	];
 }
 

@@ -44,7 +44,10 @@ export async function startAppServer(
 		HOST: '127.0.0.1',
 		PORT: String(port),
 		ORIGIN: origin,
-		MIGRATE_ON_START: 'true'
+		MIGRATE_ON_START: 'true',
+		// One process, the app in it (no cluster primary): what most tests need, and half the
+		// memory on a two-core machine. The worker tests set more.
+		WEB_CONCURRENCY: '1'
 	};
 	const child = spawn(process.execPath, [...nodeArgs, entry], {
 		// spawn would pass an undefined value on as the string "undefined".

@@ -136,6 +136,11 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 				met: expect.any(Boolean)
 			});
 		}
+		// The users page on `npm start` with one worker and with two (a primary and two workers).
+		expect(results.workers.runs.map((run: { workers: number }) => run.workers)).toEqual([1, 2]);
+		for (const run of results.workers.runs) expect(run.requests).toBeGreaterThan(0);
+		expect(results.workers.runs[1].rssMb).toHaveLength(3);
+		expect(output).toContain('WEB_CONCURRENCY=2');
 		// The table and the verdicts are printed, not only written.
 		expect(output).toContain('api/baseline');
 		expect(output).toContain('floor: auth.me, no session');

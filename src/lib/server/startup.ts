@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { getConfigOrExit, type Config } from './config';
 import { closeDatabase, getDatabase } from './db';
 import { migrations } from './db/bundled-migrations';
@@ -14,24 +15,36 @@ import type { Kysely } from 'kysely';
  * Runs once before the server takes requests: validates the environment (stopping with one line
  * per problem), opens the database, and applies pending migrations in development or when
  * MIGRATE_ON_START=true. Production otherwise expects `npm run db:migrate` as a deploy step.
+ * With several workers (WEB_CONCURRENCY) only the first migrates, warns and prints the setup link.
  */
 export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 	const config = getConfigOrExit();
 	const { db, dialect } = getDatabase();
-	if (dev || config.migrateOnStart) {
+	const first = isFirstProcess();
+	if (first && (dev || config.migrateOnStart)) {
 		const applied = await migrateToLatest(db, migrations);
 		for (const name of applied) console.info(`[db] applied migration ${name}`);
 	}
-	if (!dev && config.env !== 'production') {
+	if (first && !dev && config.env !== 'production') {
 		console.warn(
 			'[config] NODE_ENV is not "production": production checks (SMTP_URL, AUTH_SECRET) are off'
 		);
 	}
 	console.info(`[db] using ${dialect}`);
-	await announceSetupLink(db, config);
+	if (first) await announceSetupLink(db, config);
 	scheduleCleanup(db);
 	// Close the SMTP pool too, or an idle pooled connection holds the process for its timeout.
 	process.once('sveltekit:shutdown', () => void Promise.all([closeMailer(), closeDatabase()]));
+}
+
+/**
+ * Whether this process does the once-per-start work: a lone server, or worker 1 of the cluster.
+ * The primary (server/primary.js) starts worker 1 alone and the others once it listens, so they
+ * never race its migrations (SQLite has no migration lock between processes) and the link is
+ * printed once; a worker started after a crash has a higher id and skips both.
+ */
+function isFirstProcess(): boolean {
+	return !cluster.isWorker || cluster.worker?.id === 1;
 }
 
 /** First run: print the one-time link that creates the first admin (see README). */
