@@ -14,6 +14,13 @@ if (!mysqlUrl)
 	missing.push('MySQL integration tier: set MYSQL_URL=mysql://root@127.0.0.1:3306/test');
 if (!existsSync(chromium))
 	missing.push(`e2e tier: ${chromium} not found (apt-get install chromium)`);
+for (const tool of ['curl', 'jq']) {
+	if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
+		missing.push(
+			`the README's shell example (integration): ${tool} not found (apt-get install ${tool})`
+		);
+	}
+}
 
 for (const line of missing) console.error(`${isCI ? 'CANNOT RUN' : 'SKIPPING'} ${line}`);
 if (isCI && missing.length > 0) {

@@ -21,7 +21,8 @@ function hasTool(name: string): boolean {
 	}
 }
 
-// .ci/run installs jq (curl is in every image it runs on), so CI never skips this.
+// .ci/run installs curl and jq, and `npm test` under CI=true fails when either is missing, so CI
+// never skips this.
 describe.runIf(hasTool('curl') && hasTool('jq'))('the curl example with a scoped token', () => {
 	const stack = useAppStack('sqlite');
 	let admin: SeededUser;
