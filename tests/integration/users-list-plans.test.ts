@@ -61,14 +61,15 @@ describe.each(dialects)('the users list on %s', (dialect) => {
 				userListSchema.parse({ pageSize: 50, ...input })
 			);
 			expect(users).toHaveLength(50);
-			const page = capture.take().filter((query) => /\blimit\b/i.test(query.sql));
-			expect(page).toHaveLength(1);
-			const steps = await explain(db, dialect, page[0]);
+			const pages = capture.take().filter((query) => /\blimit\b/i.test(query.sql));
+			expect(pages).toHaveLength(1);
+			const page = pages[0]!;
+			const steps = await explain(db, dialect, page);
+			const plan = formatPlan(page, steps);
 			const reads = steps.filter((step) => step.table === 'users');
-			const plan = formatPlan(page[0], steps);
 			expect(reads, plan).toHaveLength(1);
-			expect(reads[0].sorts, plan).toBe(false);
-			expect(reads[0].index, plan).not.toBeNull();
+			expect(reads[0]!.sorts, plan).toBe(false);
+			expect(reads[0]!.index, plan).not.toBeNull();
 		}
 	);
 });
