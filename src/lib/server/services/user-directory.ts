@@ -87,6 +87,11 @@ export async function listUsers(
 		);
 	}
 
+	// Two statements on two pool connections, at once: the page (an index walk that stops at the
+	// LIMIT, see `ordered`) and the total, which has to read every matching row and is most of
+	// the cost on MariaDB (about 1 ms for 10,000 rows). Folding the count into the page as a
+	// subquery saves one round trip (under 0.1 ms of CPU) but needs a second statement for a page
+	// past the end: not worth it.
 	const [rows, count] = await Promise.all([
 		filtered
 			.select([
@@ -99,8 +104,7 @@ export async function listUsers(
 				'otp_email_confirmed_at',
 				'created_at'
 			])
-			.orderBy(SORT_COLUMNS[query.sort], query.direction)
-			.orderBy('id')
+			.$call((select) => ordered(select, query))
 			.limit(query.pageSize)
 			.offset((query.page - 1) * query.pageSize)
 			.execute(),
@@ -110,6 +114,20 @@ export async function listUsers(
 		users: rows.map(summaryOf),
 		total: Number(count.total)
 	};
+}
+
+/**
+ * The sort column, then the id so that pages never overlap, in the same direction: a (column, id)
+ * index then serves the whole ORDER BY and the page reads its rows only. Usernames are unique and
+ * never null, so the id adds nothing there, and it must not be named: MariaDB appends the primary
+ * key only to non-unique indexes, and would sort every matching row to honour `username, id`.
+ */
+function ordered<Q extends { orderBy: (column: string, direction: 'asc' | 'desc') => Q }>(
+	select: Q,
+	query: UserListQuery
+): Q {
+	const sorted = select.orderBy(SORT_COLUMNS[query.sort], query.direction);
+	return query.sort === 'username' ? sorted : sorted.orderBy('id', query.direction);
 }
 
 type SummaryRow = Pick<
