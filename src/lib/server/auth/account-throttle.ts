@@ -45,10 +45,13 @@ export async function reserveTry(
 	if (!user || user.locked_at !== null || user.otp_failures >= policy.lockAfterFailures) {
 		return { ok: false, reason: 'locked' };
 	}
+	// From the time of this read, not of the call's start: in a batch, the call that set the wait
+	// may have started a moment after this one, and the wait would read as more than it is.
+	const readAt = Math.max(now, Date.now());
 	return {
 		ok: false,
 		reason: 'throttled',
-		retryAfterMs: Math.max(1, Number(user.otp_blocked_until ?? now) - now)
+		retryAfterMs: Math.max(1, Number(user.otp_blocked_until ?? readAt) - readAt)
 	};
 }
 
