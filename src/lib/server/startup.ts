@@ -17,6 +17,9 @@ import type { Kysely } from 'kysely';
  * MIGRATE_ON_START=true. Production otherwise expects `npm run db:migrate` as a deploy step.
  * With several workers (WEB_CONCURRENCY) only the first migrates, warns and prints the setup link.
  */
+/** How long closing the pools may take once requests have drained. */
+const CLOSE_GRACE_MS = 5_000;
+
 export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 	const config = getConfigOrExit();
 	const { db, dialect } = getDatabase();
@@ -34,7 +37,17 @@ export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 	if (first) await announceSetupLink(db, config);
 	scheduleCleanup(db);
 	// Close the SMTP pool too, or an idle pooled connection holds the process for its timeout.
-	process.once('sveltekit:shutdown', () => void Promise.all([closeMailer(), closeDatabase()]));
+	process.once('sveltekit:shutdown', () => {
+		// Requests have drained by now. Closing the pools normally ends the process at once; if one
+		// does not close (a MySQL pool was once seen keeping its idle sockets after a load run), it
+		// must not keep a stopped server alive: a deploy waits on this exit. Unref'd: no delay
+		// when everything closes.
+		setTimeout(() => {
+			console.warn('[server] the database or mail pool did not close within 5 s; exiting');
+			process.exit(0);
+		}, CLOSE_GRACE_MS).unref();
+		void Promise.all([closeMailer(), closeDatabase()]);
+	});
 }
 
 /**
