@@ -11,15 +11,15 @@ import { serviceDeps } from './services/deps';
 import { openSetup } from './services/setup';
 import type { Kysely } from 'kysely';
 
+/** How long closing the pools may take once requests have drained. */
+const CLOSE_GRACE_MS = 5_000;
+
 /**
  * Runs once before the server takes requests: validates the environment (stopping with one line
  * per problem), opens the database, and applies pending migrations in development or when
  * MIGRATE_ON_START=true. Production otherwise expects `npm run db:migrate` as a deploy step.
  * With several workers (WEB_CONCURRENCY) only the first migrates, warns and prints the setup link.
  */
-/** How long closing the pools may take once requests have drained. */
-const CLOSE_GRACE_MS = 5_000;
-
 export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 	const config = getConfigOrExit();
 	const { db, dialect } = getDatabase();
