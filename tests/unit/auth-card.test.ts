@@ -1,7 +1,6 @@
 // The sign-in, code and setup pages share one card (AuthCard) and one "waiting" enhance helper
 // (whileSubmitting): the header each page used to write out, and the flag each form used to flip.
 import type { ActionResult, SubmitFunction } from '@sveltejs/kit';
-import { LogIn } from '@lucide/svelte';
 import { createRawSnippet } from 'svelte';
 import { render } from 'svelte/server';
 import { describe, expect, it } from 'vitest';
@@ -56,7 +55,7 @@ describe('AuthCard', () => {
 			props: {
 				documentTitle: 'Set up',
 				title: 'Create the first admin',
-				icon: LogIn,
+				icon: 'log-in',
 				subtitle: 'This link works once.',
 				children: text('<form id="the-form"></form>'),
 				after: text('<p id="after">below</p>')
@@ -76,7 +75,7 @@ describe('AuthCard', () => {
 		const { head, body } = render(AuthCard, {
 			props: {
 				title: 'Sign in',
-				icon: LogIn,
+				icon: 'log-in',
 				subtitle: text('<span>We sent a code to <strong>a@example.com</strong>.</span>'),
 				children: text('<form></form>')
 			},
