@@ -64,6 +64,22 @@ describe.each(dialects)('the feature flags list over HTTP on %s', (dialect) => {
 		expect(html).toContain(`href="/users/${admin.id}"`);
 	});
 
+	it('offers the owners of the page in its owner filter, at most 20 of them', async () => {
+		const owners = [];
+		for (let n = 0; n < 25; n++) owners.push((await seedUser(stack.database.db)).id);
+		await seedFeatureFlags(stack.database.db as Kysely<Database>, {
+			count: 25,
+			prefix: 'own',
+			owners
+		});
+		const html = await (await get(`${LIST}?q=own-&sort=key&pageSize=50`)).text();
+		expect([...html.matchAll(/>(own-\d{5})</g)]).toHaveLength(25);
+		const select = /<select[^>]*name="owner"[^>]*>(.*?)<\/select>/s.exec(html)?.[1] ?? '';
+		const offered = [...select.matchAll(/<option value="([^"]*)"/g)].map((match) => match[1]);
+		// "Any", then the owners of the first rows in the page's order (own-00000 is owners[0]).
+		expect(offered).toEqual(['', ...owners.slice(0, 20)]);
+	});
+
 	it('answers a parameter it cannot take with a 400 naming it, never a 500', async () => {
 		const cases: Array<[string, RegExp]> = [
 			['sort=owner', /sort: One of/],

@@ -5,6 +5,12 @@
 // values (which sorts, which choices, which page sizes), and `listErrorMessage` words its answer
 // in the URL's names.
 
+/**
+ * How many rows a reference field's choices offer at most, and a list's reference filter (of the
+ * page's own rows): never a select of a whole table.
+ */
+export const REFERENCE_OPTIONS = 20;
+
 /** The list's own parameters; every other one must be a filter. */
 export const LIST_PARAMS = ['q', 'sort', 'page', 'pageSize'] as const;
 

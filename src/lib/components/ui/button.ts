@@ -1,7 +1,8 @@
 import { tv, type VariantProps } from 'tailwind-variants';
 
 export const buttonVariants = tv({
-	base: 'inline-flex items-center justify-center gap-2 whitespace-nowrap rounded-md text-sm font-medium transition-colors focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-ring disabled:pointer-events-none disabled:opacity-60 [&_svg]:size-4 [&_svg]:shrink-0',
+	// The shared part is app.css's `.btn`: written once there, not into every button's HTML.
+	base: 'btn',
 	variants: {
 		variant: {
 			default: 'bg-primary text-primary-foreground hover:bg-primary/90',

@@ -1,6 +1,7 @@
 // A row's change history, read from the audit trail (written in the same transaction as each
 // change): who changed which fields, from what to what, and when. And the choices a reference
 // field offers, searched on the target's own search columns, a few at a time.
+import { REFERENCE_OPTIONS } from '../../resources/list-query';
 import type { ServiceDeps } from '../services/deps';
 import { fieldOf, type AnyResource } from './define';
 import { everyWordIn } from './list';
@@ -66,10 +67,8 @@ export async function listHistory(
 	};
 }
 
-const OPTIONS = 20;
-
 /**
- * Up to 20 rows a reference field may point at, whose title or search columns contain every word
+ * Up to REFERENCE_OPTIONS rows a reference field may point at, whose title or search columns contain every word
  * of `search`, by title. Never a list of the whole table.
  */
 export async function referenceOptions(
@@ -86,7 +85,7 @@ export async function referenceOptions(
 		.select(['id', `${target.titleColumn} as title`])
 		.orderBy(target.titleColumn)
 		.orderBy('id')
-		.limit(OPTIONS)
+		.limit(REFERENCE_OPTIONS)
 		.execute();
 	return rows.map((row) => ({ id: row.id as string, title: String(row.title) }));
 }

@@ -8,6 +8,7 @@ import {
 	withListInput
 } from '$lib/server/pages/resource-list';
 import { resourceAt } from '$lib/server/pages/resource-api';
+import { REFERENCE_OPTIONS } from '$lib/resources/list-query';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -28,7 +29,8 @@ export const load: PageServerLoad = appPage.load(async ({ api, event, user }) =>
 		columns,
 		rows: result.rows.map((row) => listPageRow(columns, linkTo, row)),
 		// The owners (etc.) of this page's rows: the reference filters offer these, never a select
-		// of a whole table.
+		// of a whole table, and no more of them than a reference field offers (a page of 100 rows
+		// with 100 owners would otherwise carry a 100-entry select, bytes for each row).
 		referenced: referencedOnPage(resource.list.filters, result.rows),
 		filter: query.filter,
 		search: query.search ?? '',
@@ -48,7 +50,8 @@ function referencedOnPage(
 		for (const key of filters) {
 			const value = row[key];
 			if (value && typeof value === 'object' && 'id' in value && 'title' in value) {
-				(found[key] ??= new Map()).set(String(value.id), String(value.title));
+				const seen = (found[key] ??= new Map());
+				if (seen.size < REFERENCE_OPTIONS) seen.set(String(value.id), String(value.title));
 			}
 		}
 	}
