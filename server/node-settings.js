@@ -12,8 +12,9 @@ export const SERVER_NODE_FLAGS = Object.freeze([
 	// V8 sizes the heap from the machine's memory; an admin panel uses about 40 MB of it.
 	'--max-old-space-size=128',
 	// Node 22+ lets V8 grow each young-generation semi-space to 32 MB on a large machine, which
-	// short-lived request garbage never needs.
-	'--max-semi-space-size=8'
+	// short-lived request garbage never needs: at 4 MB a 100-row list page's garbage still dies
+	// young (8 MB held about 8 MB more of RSS for no measurable throughput).
+	'--max-semi-space-size=4'
 ]);
 
 /**
@@ -23,7 +24,11 @@ export const SERVER_NODE_FLAGS = Object.freeze([
 export const SERVER_ENV = Object.freeze({
 	// argon2's 19 MiB buffers go back to the system when freed instead of staying in the arena of
 	// the thread that hashed.
-	MALLOC_MMAP_THRESHOLD_: '131072'
+	MALLOC_MMAP_THRESHOLD_: '131072',
+	// One arena per thread (glibc's default, up to 8 per core) keeps freed memory of the libuv and
+	// V8 worker threads in each of them; two arenas are enough for a process whose JavaScript runs
+	// on one thread.
+	MALLOC_ARENA_MAX: '2'
 });
 
 /**
