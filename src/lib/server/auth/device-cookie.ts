@@ -16,18 +16,17 @@ export function readDeviceCookie(event: { cookies: Cookies; url: URL }): string 
 	return event.cookies.get(deviceCookieName(event.url)) ?? null;
 }
 
-/** Max-Age counts from now: the cookie and the row it names expire together. */
+/** Max-Age is the device's lifetime (REMEMBER_DEVICE_DAYS): the cookie and its row end together. */
 export function setDeviceCookie(
 	event: { cookies: Cookies; url: URL },
 	value: string,
-	expiresAt: Date,
-	now = Date.now()
+	maxAgeSeconds: number
 ): void {
 	event.cookies.set(deviceCookieName(event.url), value, {
 		path: '/',
 		httpOnly: true,
 		sameSite: 'lax',
 		secure: event.url.protocol === 'https:',
-		maxAge: Math.max(0, Math.floor((expiresAt.getTime() - now) / 1000))
+		maxAge: maxAgeSeconds
 	});
 }

@@ -36,6 +36,8 @@ export interface IssuedDevice {
 	/** The cookie's value: shown to no one, sent only in the Set-Cookie header. */
 	cookie: string;
 	expiresAt: Date;
+	/** The cookie's Max-Age: the device's whole lifetime, so both end together. */
+	maxAgeSeconds: number;
 }
 
 /**
@@ -81,7 +83,12 @@ export async function rememberDevice(
 		await db.deleteFrom('remembered_devices').where('id', 'in', ids).execute();
 	}
 	const mac = macOf(params.userId, token).toString('base64url');
-	return { publicId, cookie: `${token}.${mac}`, expiresAt: new Date(expiresAt) };
+	return {
+		publicId,
+		cookie: `${token}.${mac}`,
+		expiresAt: new Date(expiresAt),
+		maxAgeSeconds: Math.floor(lifetimeMs / 1000)
+	};
 }
 
 /**

@@ -98,8 +98,7 @@ export const authRouter = router({
 			if (cookies) {
 				setSessionCookie(cookies, verified.session.token, verified.session.expiresAt);
 				if (verified.device) {
-					const { cookie, expiresAt } = verified.device;
-					setDeviceCookie(cookies, cookie, expiresAt, ctx.deps.clock.now());
+					setDeviceCookie(cookies, verified.device.cookie, verified.device.maxAgeSeconds);
 				}
 			}
 			return {
