@@ -78,8 +78,9 @@ const zones = {
 		message: 'Page helpers use the server caller and the page guards only.'
 	},
 	procedures: {
-		// Procedures go through services. They may read auth's types and set the session cookie
-		// (the HTTP response is theirs); the context (trpc/context.ts) builds the deps they pass.
+		// Procedures go through services. They may read auth's types and set the session and
+		// remembered-device cookies (the HTTP response is theirs); the context (trpc/context.ts)
+		// builds the deps they pass.
 		target: `${server}/trpc/routers`,
 		from: server,
 		except: [
@@ -88,6 +89,7 @@ const zones = {
 			'./resources',
 			'./auth/types.ts',
 			'./auth/session-cookie.ts',
+			'./auth/device-cookie.ts',
 			...base
 		],
 		message: 'Procedures call services; they do not reach into auth/, mail/ or db/.'

@@ -17,6 +17,8 @@ export const AUDIT_EVENTS = [
 	'backup_token.minted',
 	'backup_token.used',
 	'backup_token.revoked',
+	'device.remembered',
+	'device.forgotten',
 	'session.logout',
 	'session.revoked',
 	'user.created',

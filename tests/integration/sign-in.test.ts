@@ -9,7 +9,7 @@ import { createMailer, type Mailer } from '$lib/server/mail';
 import { TooManyRequestsError } from '$lib/server/errors';
 import { createUser } from '$lib/server/services/users';
 import { appRouter } from '$lib/server/trpc/router';
-import { useApiHarness, advanceClock, errorOf } from '../helpers/api-harness';
+import { useApiHarness, advanceClock, codeRequired, errorOf } from '../helpers/api-harness';
 import { dialects } from '../../tools/databases';
 import { unusedPort } from '../../tools/smtp-sink';
 import { testDeps } from '../../tools/service-deps';
@@ -35,13 +35,15 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 	}
 
 	async function login(username: string, ip?: string) {
-		const result = await (
-			await callerFor(null, { ip })
-		).auth.login({
-			username,
-			password: PASSWORD,
-			tokenType: 'bearer'
-		});
+		const result = codeRequired(
+			await (
+				await callerFor(null, { ip })
+			).auth.login({
+				username,
+				password: PASSWORD,
+				tokenType: 'bearer'
+			})
+		);
 		return { ...result, token: result.sessionToken! };
 	}
 
@@ -468,7 +470,7 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			});
 			expect(Date.now() - started).toBeLessThan(11_000);
 			expect(pending).toMatchObject({ status: 'otp_required', codeSent: false });
-			const token = pending.sessionToken!;
+			const token = codeRequired(pending).sessionToken!;
 			expect((await (await callerFor(token)).auth.me())?.session.state).toBe('pending_otp');
 
 			advanceClock(policy.otp.resendCooldownMs);

@@ -36,6 +36,7 @@ const SQL = [`' OR 1=1 --`, `"; DROP TABLE users; --`];
  */
 const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'account.changePassword': { current: 'current password', next: 'a new long password' },
+	'account.forgetDevice': { publicId: ID },
 	'apiTokens.create': { name: 'ci', scopes: ['read'], expiresInDays: 30 },
 	'apiTokens.listFor': { userId: ID },
 	'apiTokens.revoke': { id: ID },
@@ -43,7 +44,7 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'audit.list': { event: 'user.created', userId: ID, from: new Date(0), to: new Date() },
 	'auth.login': { username: 'nobody', password: 'wrong password', tokenType: 'bearer' },
 	'auth.stepUp.verify': { code: '123456' },
-	'auth.verifyOtp': { code: '123456' },
+	'auth.verifyOtp': { code: '123456', rememberDevice: true },
 	'backupTokens.countFor': { userId: ID },
 	'backupTokens.generateFor': { userId: ID, count: 5 },
 	'backupTokens.generateMine': { count: 5 },
@@ -164,6 +165,7 @@ const FIELD_KINDS: Record<string, FieldKind> = {
 	locked: 'flag',
 	emailConfirmed: 'flag',
 	revokeApiTokens: 'flag',
+	rememberDevice: 'flag',
 	from: 'date',
 	to: 'date',
 	scopes: 'scopes'

@@ -117,7 +117,8 @@ describe('the three pages use it, one heading each', () => {
 							resendAt: null,
 							query: '',
 							unsent: false,
-							resent: false
+							resent: false,
+							rememberDeviceDays: 30
 						},
 						form: null
 					},

@@ -89,6 +89,24 @@ describe('APP_NAME', () => {
 	});
 });
 
+describe('REMEMBER_DEVICE_DAYS', () => {
+	it('is 30 days unless set; 0 turns remembering off', () => {
+		expect(loadConfig({ AUTH_SECRET: SECRET }).rememberDeviceDays).toBe(30);
+		expect(loadConfig({ AUTH_SECRET: SECRET, REMEMBER_DEVICE_DAYS: '0' }).rememberDeviceDays).toBe(
+			0
+		);
+		expect(loadConfig({ AUTH_SECRET: SECRET, REMEMBER_DEVICE_DAYS: '7' }).rememberDeviceDays).toBe(
+			7
+		);
+	});
+
+	it.each(['-1', '366', '1.5', 'a month'])('refuses %s', (value) => {
+		expect(problemsOf({ REMEMBER_DEVICE_DAYS: value })).toEqual([
+			'REMEMBER_DEVICE_DAYS: expected a whole number from 0 to 365'
+		]);
+	});
+});
+
 describe('bad configuration stops with one line per problem', () => {
 	it('names the variable and what was expected', () => {
 		expect(problemsOf({ DATABASE_URL: 'postgres://x' })).toEqual([

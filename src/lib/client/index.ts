@@ -53,11 +53,17 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 
 type LoginResult = RouterOutputs['auth']['login'];
 
+/**
+ * `auth.login`'s answer when the second step is still to come. (The other answer, `status:
+ * 'verified'`, comes only to a browser whose remembered-device cookie stood in for it.)
+ */
+export type CodeRequired = Extract<LoginResult, { status: 'otp_required' }>;
+
 export interface InteractiveSignIn {
 	username: string;
 	password: string;
 	/** Asked once the password step passed; `login` says where the code went. */
-	readCode: (login: LoginResult) => Promise<string>;
+	readCode: (login: CodeRequired) => Promise<string>;
 	fetch?: Fetch;
 }
 
@@ -71,7 +77,10 @@ export async function signInInteractively(
 ): Promise<AdminClient> {
 	const anonymous = createAdminClient({ url, fetch });
 	const login = await anonymous.auth.login.mutate({ username, password, tokenType: 'bearer' });
-	if (!login.sessionToken) throw new Error('The server returned no session token');
+	// A bearer sign-in always takes the second step: no remembered device stands in for it.
+	if (login.status !== 'otp_required' || !login.sessionToken) {
+		throw new Error('The server returned no session token');
+	}
 	const pending = createAdminClient({ url, token: login.sessionToken, fetch });
 	const verified = await pending.auth.verifyOtp.mutate({ code: await readCode(login) });
 	if (!verified.sessionToken) throw new Error('The server returned no session token');

@@ -65,6 +65,12 @@ export const codeSchema = z
 
 export const verifySchema = z.strictObject({ code: codeSchema });
 
+/**
+ * The sign-in's second step: the code, and whether to remember this browser ("Don't ask again on
+ * this device"; browsers only: a bearer sign-in gets no device cookie). Step-up takes `verifySchema`.
+ */
+export const verifySignInSchema = verifySchema.extend({ rememberDevice: z.boolean().optional() });
+
 export const setupSchema = z.strictObject({
 	token: z.string().min(1).max(128),
 	username: usernameSchema,

@@ -80,7 +80,9 @@ const envSchema = z.object({
 	OTP_RESEND_COOLDOWN_SECONDS: seconds(60, 3600),
 	OTP_LENGTH: wholeNumber(6, 6, 10),
 	SESSION_IDLE_TIMEOUT_HOURS: wholeNumber(12, 1, 24 * 30),
-	SESSION_MAX_AGE_DAYS: wholeNumber(7, 1, 90)
+	SESSION_MAX_AGE_DAYS: wholeNumber(7, 1, 90),
+	// 0 turns "remember this device" off: no checkbox, and device cookies already given are ignored.
+	REMEMBER_DEVICE_DAYS: wholeNumber(30, 0, 365)
 });
 
 type Env = Record<string, string | undefined>;
@@ -114,6 +116,8 @@ export interface Config {
 	origin: string | undefined;
 	otp: { ttlSeconds: number; resendCooldownSeconds: number; length: number };
 	session: { idleTimeoutHours: number; maxAgeDays: number };
+	/** How long a remembered device skips the second step; 0: never. */
+	rememberDeviceDays: number;
 }
 
 export class ConfigError extends Error {
@@ -155,7 +159,8 @@ export function loadConfig(env: Env): Config {
 		session: {
 			idleTimeoutHours: values.SESSION_IDLE_TIMEOUT_HOURS,
 			maxAgeDays: values.SESSION_MAX_AGE_DAYS
-		}
+		},
+		rememberDeviceDays: values.REMEMBER_DEVICE_DAYS
 	};
 }
 

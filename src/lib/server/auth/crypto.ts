@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomInt, timingSafeEqual } from 'node:crypto';
 import { getConfig } from '../config';
 
 export function sha256Hex(value: string): string {
@@ -11,6 +11,14 @@ export function sha256Hex(value: string): string {
  */
 export function keyedHash(purpose: string, value: string, secret = getConfig().authSecret): string {
 	return createHmac('sha256', secret).update(`${purpose}\0${value}`).digest('hex');
+}
+
+/**
+ * A 256-bit key of its own for one purpose, derived from AUTH_SECRET with HKDF-SHA256: a key
+ * leaked or misused in one place says nothing about the secret or about any other purpose's key.
+ */
+export function derivedKey(purpose: string, secret = getConfig().authSecret): Buffer {
+	return Buffer.from(hkdfSync('sha256', secret, '', purpose, 32));
 }
 
 /** Constant-time comparison of two hex digests. */

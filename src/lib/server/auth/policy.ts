@@ -48,6 +48,11 @@ export interface AuthPolicy {
 	setup: { attemptsPerAddress: number; windowMs: number };
 	/** How recent a verified code must be for sensitive changes. */
 	stepUpWindowMs: number;
+	/**
+	 * How long "remember this device" skips the second step at sign-in (never the password, never
+	 * step-up); 0: the option is off and device cookies are ignored.
+	 */
+	rememberDeviceMs: number;
 }
 
 export function getPolicy(): AuthPolicy {
@@ -85,7 +90,8 @@ export function getPolicy(): AuthPolicy {
 		},
 		setupTokenTtlMs: HOUR,
 		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
-		stepUpWindowMs: 10 * MINUTE
+		stepUpWindowMs: 10 * MINUTE,
+		rememberDeviceMs: config.rememberDeviceDays * 24 * HOUR
 	};
 }
 

@@ -63,6 +63,11 @@ export async function createSession(
 		userAgent: string | null;
 		/** The pending session's token, when this session replaces it (promotion). */
 		promotedFrom?: string;
+		/**
+		 * A verified session that no code proved (a remembered device skipped the second step):
+		 * it starts with no verified code, so its first sensitive change asks for one (step-up).
+		 */
+		withoutCode?: boolean;
 	},
 	now = Date.now()
 ): Promise<NewSession> {
@@ -73,8 +78,8 @@ export async function createSession(
 		createdAt: now,
 		ip: params.ip,
 		userAgent: params.userAgent?.slice(0, 512) ?? null,
-		// A verified session is born from a verified code.
-		verifiedAt: params.state === 'verified' ? now : null,
+		// A verified session is born from a verified code, unless a remembered device stood in.
+		verifiedAt: params.state === 'verified' && !params.withoutCode ? now : null,
 		lastSeenAt: now,
 		promotedFrom: params.promotedFrom === undefined ? null : sha256Hex(params.promotedFrom)
 	});
@@ -123,6 +128,19 @@ export async function touchSession(
 }
 
 const TOUCH_INTERVAL_MS = 60_000;
+
+/** When the session was created (ms), or null when there is no such session. */
+export async function sessionCreatedAt(
+	db: Kysely<Database>,
+	token: string
+): Promise<number | null> {
+	const row = await db
+		.selectFrom('sessions')
+		.select('created_at')
+		.where('id', '=', sha256Hex(token))
+		.executeTakeFirst();
+	return row ? Number(row.created_at) : null;
+}
 
 /** A fresh code was verified in this session (step-up). */
 export async function markSessionVerified(

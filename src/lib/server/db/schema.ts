@@ -73,6 +73,21 @@ export interface BackupTokensTable {
 	created_at: Millis;
 }
 
+/** "Don't ask again on this device": a browser that skips the second step until `expires_at`. */
+export interface RememberedDevicesTable {
+	id: string;
+	/** Non-secret id for lists shown to people. */
+	public_id: string;
+	user_id: string;
+	/** Keyed hash of the device token; the token itself is only in the browser's cookie. */
+	token_hash: string;
+	user_agent: string | null;
+	ip: string | null;
+	created_at: ColumnType<Millis, Millis, never>;
+	last_used_at: Millis | null;
+	expires_at: Millis;
+}
+
 export interface RateLimitsTable {
 	bucket: string;
 	window_start: Millis;
@@ -139,6 +154,7 @@ export interface Database {
 	mail_outbox: MailOutboxTable;
 	otp_email_changes: OtpEmailChangesTable;
 	api_tokens: ApiTokensTable;
+	remembered_devices: RememberedDevicesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -122,6 +122,27 @@ export function backupTokenUsedMessage(p: {
 	});
 }
 
+/**
+ * Sent after a browser was remembered ("Don't ask again on this device"): until it expires, a
+ * password alone signs in from it.
+ */
+export function deviceRememberedMessage(p: {
+	expiresAt: Date;
+	request: RequestInfo;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	return compose({
+		subject: `A device was remembered for your ${app} account`,
+		intro: [
+			`A browser was remembered for your ${app} account: signing in there asks only for your password until ${formatUtc(p.expiresAt)}.`,
+			'You can forget it on your account page, under "Remembered devices".'
+		],
+		request: p.request,
+		closing: NOT_YOU
+	});
+}
+
 /** Sent when too many wrong codes locked the account; only an administrator can unlock it. */
 export function accountLockedMessage(p: { request: RequestInfo; appName?: string }): MailContent {
 	const app = p.appName ?? getConfig().appName;

@@ -3,6 +3,7 @@ import { sha256Hex } from '../auth/crypto';
 import { hashPassword, verifyPassword } from '../auth/password';
 import { getPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
+import { forgetRememberedDevices } from '../auth/remembered-devices';
 import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit } from '../db/audit-log';
 import { ServerBusyError, WrongCurrentPasswordError } from '../errors';
@@ -12,8 +13,8 @@ import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
 
 /**
- * Needs the current password; every other session of the user ends, and their API tokens too
- * unless `revokeApiTokens` is false.
+ * Needs the current password; every other session of the user ends, every remembered device too
+ * (each asks for the second step again), and their API tokens unless `revokeApiTokens` is false.
  */
 export async function changeOwnPassword(
 	deps: ServiceDeps,
@@ -57,6 +58,10 @@ export async function changeOwnPassword(
 			.where('user_id', '=', actor.actorId)
 			.where('id', '!=', sha256Hex(currentSessionToken))
 			.execute();
+		await forgetRememberedDevices(trx, actor.actorId, now, {
+			...actor,
+			reason: 'password changed'
+		});
 		if (passwords.revokeApiTokens !== false) {
 			await revokeAllApiTokens(
 				{ ...deps, db: trx },

@@ -8,13 +8,16 @@ import {
 	createSession,
 	deletePendingSession,
 	markSessionVerified,
+	sessionCreatedAt,
 	type NewSession
 } from '../auth/session';
+import { rememberDevice, type IssuedDevice } from '../auth/remembered-devices';
 import { countBackupTokens, normalizeBackupToken, redeemBackupToken } from '../auth/backup-tokens';
 import type { SessionUser } from '../auth/types';
 import { accountLockedMessage, backupTokenUsedMessage } from '../mail';
 import { recordAudit } from '../db/audit-log';
 import { noticeToUser, requestOf } from './notices';
+import { noticeDeviceRemembered } from './remembered-devices';
 import { AccountLockedError, TooManyRequestsError, WrongCodeError } from '../errors';
 import type { ServiceDeps } from './deps';
 
@@ -23,20 +26,30 @@ import type { SignInOrigin } from './sign-in-codes';
 export interface Verified {
 	session: NewSession;
 	user: SessionUser;
+	/** Set when the browser asked to be remembered (and remembering is on): for its cookie. */
+	device: IssuedDevice | null;
+}
+
+export interface SecondFactorOptions {
+	/** "Don't ask again on this device": remember this browser, in the promotion's transaction. */
+	rememberDevice?: boolean;
 }
 
 /**
  * Step two: an emailed code or a backup token. On success the pending session is deleted and a
- * new verified one created, in one transaction with consuming the code or token.
+ * new verified one created, in one transaction with consuming the code or token (and, when asked,
+ * remembering the device).
  */
 export async function verifySecondFactor(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	user: SessionUser,
 	sessionToken: string,
-	input: string
+	input: string,
+	options: SecondFactorOptions = {}
 ): Promise<Verified> {
-	const session = await spendSecondFactor(
+	const remember = options.rememberDevice === true && deps.policy.rememberDeviceMs > 0;
+	const { session, device, at } = await spendSecondFactor(
 		deps,
 		origin,
 		user,
@@ -47,7 +60,7 @@ export async function verifySecondFactor(
 			// Someone else may have promoted this session in the meantime: exactly one wins.
 			if (!(await deletePendingSession(trx, sessionToken))) return null;
 			const { session: lifetimes } = deps.policy;
-			return createSession(
+			const session = await createSession(
 				trx,
 				lifetimes,
 				{
@@ -59,9 +72,30 @@ export async function verifySecondFactor(
 				},
 				now
 			);
+			if (!remember) return { session, device: null, at: now };
+			const device = await rememberDevice(
+				trx,
+				{ userId: user.id, ip: origin.ip, userAgent: origin.userAgent },
+				deps.policy.rememberDeviceMs,
+				now
+			);
+			await recordAudit(
+				trx,
+				{
+					event: 'device.remembered',
+					actorId: user.id,
+					subjectId: user.id,
+					details: device.publicId,
+					ip: origin.ip,
+					userAgent: origin.userAgent
+				},
+				now
+			);
+			return { session, device, at: now };
 		}
 	);
-	return { session, user };
+	if (device) await noticeDeviceRemembered(deps, origin, user.id, device, at);
+	return { session, user, device };
 }
 
 /**
@@ -77,7 +111,10 @@ export async function verifyStepUp(
 ): Promise<Date> {
 	// A backup token minted after this session last proved itself may not refresh it: otherwise a
 	// stolen session whose step-up has run out could mint tokens (or be handed some) and use them.
-	const purpose = { kind: 'step-up', tokensMintedBy: session.verifiedAt?.getTime() ?? 0 } as const;
+	// A session a remembered device opened has proven no code yet: it counts from its creation.
+	const provenAt =
+		session.verifiedAt?.getTime() ?? (await sessionCreatedAt(deps.db, session.token));
+	const purpose = { kind: 'step-up', tokensMintedBy: provenAt ?? 0 } as const;
 	return spendSecondFactor(deps, origin, user, session.token, input, purpose, async (trx, now) => {
 		await markSessionVerified(trx, session.token, now);
 		return new Date(now);

@@ -19,6 +19,7 @@ import type { ServiceDeps } from './deps';
 import { deliveryAddress, findUserForLogin } from './users';
 
 import { countSend, deliverCode, type SignInOrigin } from './sign-in-codes';
+import { signInWithDevice, type RememberedSignIn } from './remembered-devices';
 
 export type { SignInOrigin };
 
@@ -35,13 +36,21 @@ export interface PendingSignIn {
 	codeSent: boolean;
 }
 
-/** Step one. Throws InvalidCredentialsError (same for every reason) or TooManyRequestsError. */
+/** What the password step led to: a second step to take, or a remembered device that stood in. */
+export type PasswordStep = ({ status: 'otp_required' } & PendingSignIn) | RememberedSignIn;
+
+/**
+ * Step one. Throws InvalidCredentialsError (same for every reason) or TooManyRequestsError.
+ * `deviceCookie`: the remembered-device cookie the browser sent; when it is valid for this very
+ * account, a verified session is created at once and no code is sent.
+ */
 export async function signInWithPassword(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	login: string,
-	password: string
-): Promise<PendingSignIn> {
+	password: string,
+	deviceCookie: string | null = null
+): Promise<PasswordStep> {
 	const { db, policy } = deps;
 	const now = deps.clock.now();
 	// Counted before the password is checked, so a limited login never reveals whether it was
@@ -79,6 +88,10 @@ export async function signInWithPassword(
 	}
 	// Only failures count against the password limits.
 	await releaseAll(db, hits);
+	if (deviceCookie) {
+		const remembered = await signInWithDevice(deps, origin, user, deviceCookie, now);
+		if (remembered) return remembered;
+	}
 	const address = user.otp_email ?? user.email;
 
 	const { session, code } = await db.transaction().execute(async (trx) => {
@@ -102,6 +115,7 @@ export async function signInWithPassword(
 		(await countSend(deps, user.id, now)).ok &&
 		(await deliverCode(deps, origin, user.id, address!, code.code, code.expiresAt));
 	return {
+		status: 'otp_required',
 		session,
 		user: { id: user.id, username: user.username, email: user.email, role: user.role },
 		...(await describeSecondStep(deps, user.id, address)),

@@ -8,6 +8,7 @@ import { affectedRows, isUniqueViolation } from '../db/errors';
 import { decidingTransaction } from '../db/transaction';
 import { releaseCodeMail, reserveCodeMail } from '../auth/code-mail-limits';
 import { keyedHash, randomDigits, sameDigest } from '../auth/crypto';
+import { forgetRememberedDevices } from '../auth/remembered-devices';
 import type { AuthPolicy } from '../auth/policy';
 import { addressChangedMessage, maskEmail, newAddressCodeMessage } from '../mail';
 import { recordAudit } from '../db/audit-log';
@@ -179,7 +180,8 @@ export async function confirmOtpEmailChange(
 
 /**
  * Codes go to the account's email again and a pending change is dropped. With nothing to clear it
- * changes nothing and records nothing.
+ * changes nothing and records nothing. Clearing the address resets the email factor (an admin's
+ * way to take it back), so every remembered device of the user asks for the second step again.
  */
 export async function clearOtpEmail(
 	deps: ServiceDeps,
@@ -207,6 +209,10 @@ export async function clearOtpEmail(
 				.executeTakeFirst()
 		);
 		if (dropped + cleared === 0) return null;
+		if (cleared > 0) {
+			const reason = 'two-factor address cleared';
+			await forgetRememberedDevices(trx, userId, now, { ...actor, reason });
+		}
 		const details = cleared > 0 ? 'address cleared' : 'pending change dropped';
 		await recordAudit(
 			trx,

@@ -1,9 +1,11 @@
 // Changing users: profile, role, activation, password, unlock, delete. Each change and its
-// audit row share a transaction; anything that takes access away also ends the user's sessions.
+// audit row share a transaction; anything that takes access away also ends the user's sessions
+// and remembered devices.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { hashPassword } from '../auth/password';
+import { forgetRememberedDevices } from '../auth/remembered-devices';
 import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit, type AuditEvent } from '../db/audit-log';
 import type { Actor } from './actor';
@@ -127,6 +129,9 @@ export async function setActive(
 		if (!active) {
 			await trx.deleteFrom('sessions').where('user_id', 'in', ids).execute();
 			await revokeAllApiTokens({ ...deps, db: trx }, actor, ids, 'user deactivated', now);
+			for (const userId of ids) {
+				await forgetRememberedDevices(trx, userId, now, { ...actor, reason: 'user deactivated' });
+			}
 		}
 		for (const userId of ids) {
 			const event = active ? 'user.reactivated' : 'user.deactivated';
@@ -135,7 +140,10 @@ export async function setActive(
 	});
 }
 
-/** An admin sets someone's password: all their sessions end and their API tokens die. */
+/**
+ * An admin sets someone's password: all their sessions end, their remembered devices are
+ * forgotten and their API tokens die.
+ */
 export async function setPassword(
 	deps: ServiceDeps,
 	actor: Actor,
@@ -152,13 +160,9 @@ export async function setPassword(
 				.executeTakeFirst()
 		);
 		await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
-		await revokeAllApiTokens(
-			{ ...deps, db: trx },
-			actor,
-			[userId],
-			'password set by an administrator',
-			now
-		);
+		const reason = 'password set by an administrator';
+		await forgetRememberedDevices(trx, userId, now, { ...actor, reason });
+		await revokeAllApiTokens({ ...deps, db: trx }, actor, [userId], reason, now);
 		return updated;
 	});
 }

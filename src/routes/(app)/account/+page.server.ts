@@ -6,7 +6,7 @@ import { failFromError, type FormFailure } from '$lib/server/trpc/form-errors';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The card a form lives in, so an answer is shown next to the form that caused it. */
-type Section = 'password' | 'twoFactor' | 'tokens' | 'apiTokens' | 'sessions';
+type Section = 'password' | 'twoFactor' | 'tokens' | 'apiTokens' | 'sessions' | 'devices';
 
 /** Cards with step-up changes: the step-up panel's forms say which one asked (?section=). */
 const STEP_UP_SECTIONS: readonly Section[] = ['twoFactor', 'tokens', 'apiTokens'];
@@ -39,10 +39,11 @@ const stepUp = stepUpActions(appPage);
 // without JavaScript; this request's session is one of them, so the others are one less.
 export const load: PageServerLoad = appPage.load(async ({ api, user, event }) => {
 	const query = pageQuery(event.url);
-	const [profile, tokens, sessions, apiTokens, apiTokenPermissions] = await Promise.all([
+	const [profile, tokens, sessions, devices, apiTokens, apiTokenPermissions] = await Promise.all([
 		api.users.get({ id: user.id }),
 		api.backupTokens.countMine(),
 		loadPage(() => api.account.sessions(query)),
+		api.account.devices(),
 		api.apiTokens.list(),
 		api.apiTokens.permissions()
 	]);
@@ -52,6 +53,7 @@ export const load: PageServerLoad = appPage.load(async ({ api, user, event }) =>
 		sessions: sessions.sessions,
 		sessionPaging: { ...pagingOf(query), total: sessions.total },
 		otherSessions: Math.max(0, sessions.total - 1),
+		devices,
 		apiTokens,
 		apiTokenPermissions
 	};
@@ -172,6 +174,21 @@ export const actions: Actions = {
 		'sessions',
 		appPage.action(async ({ api }) => ({
 			sessionsEnded: (await api.sessions.revokeOthers()).ended
+		}))
+	),
+
+	forgetDevice: inCard(
+		'devices',
+		appPage.action(async ({ api, text }) => {
+			await api.account.forgetDevice({ publicId: text('publicId') });
+			return { deviceForgotten: true };
+		})
+	),
+
+	forgetAllDevices: inCard(
+		'devices',
+		appPage.action(async ({ api }) => ({
+			devicesForgotten: (await api.account.forgetAllDevices()).forgotten
 		}))
 	)
 };

@@ -18,10 +18,12 @@ export const actions: Actions = {
 				password: text('password'),
 				tokenType: 'cookie'
 			});
+			const redirectTo = event.url.searchParams.get('redirectTo');
+			// A remembered device stood in for the code: signed in already.
+			if (pending.status === 'verified') redirect(303, safeRedirectPath(redirectTo));
 			// The code step shows where the code went and when it expires; none of it is secret.
 			// redirectTo is only checked (and honoured) after the code step.
 			const query = new URLSearchParams();
-			const redirectTo = event.url.searchParams.get('redirectTo');
 			if (redirectTo) query.set('redirectTo', redirectTo);
 			if (pending.email) query.set('to', pending.email);
 			if (pending.expiresAt) query.set('expires', String(pending.expiresAt.getTime()));

@@ -1,5 +1,6 @@
-import { loginSchema, verifySchema } from '../../../schemas/auth';
+import { loginSchema, verifySchema, verifySignInSchema } from '../../../schemas/auth';
 import { noInputSchema } from '../../../schemas/no-input';
+import { readDeviceCookie, setDeviceCookie } from '../../auth/device-cookie';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
 import { resendCode, sendStepUpCode } from '../../services/sign-in-codes';
 import { verifySecondFactor, verifyStepUp } from '../../services/second-factor';
@@ -30,18 +31,31 @@ export type Me =
 
 export const authRouter = router({
 	login: publicProcedure
-		.meta({ description: 'Password step: starts a pending session and emails a code.' })
+		.meta({
+			description:
+				"Password step: starts a pending session and emails a code, or (`status: 'verified'`) signs in at once when the browser's remembered-device cookie is valid for this account."
+		})
 		.input(loginSchema)
 		.mutation(async ({ ctx, input }) => {
+			const bearer = input.tokenType === 'bearer';
+			// Remembered devices are browsers: a bearer sign-in always takes the second step.
+			const deviceCookie = !bearer && ctx.event ? readDeviceCookie(ctx.event) : null;
 			const pending = await signInWithPassword(
 				ctx.deps,
 				originOf(ctx),
 				input.username,
-				input.password
+				input.password,
+				deviceCookie
 			);
-			const bearer = input.tokenType === 'bearer';
 			if (!bearer && ctx.event) {
 				setSessionCookie(ctx.event, pending.session.token, pending.session.expiresAt);
+			}
+			if (pending.status === 'verified') {
+				return {
+					status: 'verified' as const,
+					user: pending.user,
+					sessionExpiresAt: pending.session.expiresAt
+				};
 			}
 			return {
 				status: 'otp_required' as const,
@@ -64,19 +78,28 @@ export const authRouter = router({
 		}),
 
 	verifyOtp: pendingProcedure
-		.meta({ description: 'Second step: an emailed code or a backup token; promotes the session.' })
-		.input(verifySchema)
+		.meta({
+			description:
+				'Second step: an emailed code or a backup token; promotes the session. `rememberDevice` (browsers only) sets a cookie that skips this step for REMEMBER_DEVICE_DAYS.'
+		})
+		.input(verifySignInSchema)
 		.mutation(async ({ ctx, input }) => {
+			const bearer = ctx.sessionTransport === 'bearer';
+			// The device token lives only in an HttpOnly cookie: nothing to remember without one.
+			const cookies = !bearer && ctx.event ? ctx.event : null;
 			const verified = await verifySecondFactor(
 				ctx.deps,
 				originOf(ctx),
 				ctx.user,
 				ctx.sessionToken,
-				input.code
+				input.code,
+				{ rememberDevice: cookies !== null && input.rememberDevice === true }
 			);
-			const bearer = ctx.sessionTransport === 'bearer';
-			if (!bearer && ctx.event) {
-				setSessionCookie(ctx.event, verified.session.token, verified.session.expiresAt);
+			if (cookies) {
+				setSessionCookie(cookies, verified.session.token, verified.session.expiresAt);
+				if (verified.device) {
+					setDeviceCookie(cookies, verified.device.cookie, verified.device.maxAgeSeconds);
+				}
 			}
 			return {
 				status: 'verified' as const,

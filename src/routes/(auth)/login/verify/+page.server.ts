@@ -1,4 +1,5 @@
 import { redirect } from '@sveltejs/kit';
+import { getPolicy } from '$lib/server/auth/policy';
 import { safeRedirectPath } from '$lib/server/auth/redirect';
 import { publicPage } from '$lib/server/pages/groups';
 import type { Actions, PageServerLoad } from './$types';
@@ -47,6 +48,8 @@ export const load: PageServerLoad = ({ locals, url }) => {
 		unsent: url.searchParams.has('unsent'),
 		resent: url.searchParams.has('resent'),
 		backup: url.searchParams.has('backup'),
+		// "Don't ask again on this device for N days"; 0: remembering is off, no checkbox.
+		rememberDeviceDays: Math.floor(getPolicy().rememberDeviceMs / 86_400_000),
 		now: Date.now(),
 		query: carriedQuery(url).toString()
 	};
@@ -54,8 +57,10 @@ export const load: PageServerLoad = ({ locals, url }) => {
 
 // A pending session is the procedures' own check (auth.verifyOtp and auth.resendOtp).
 export const actions: Actions = {
-	verify: publicPage.action(async ({ api, event, text }) => {
-		await api.auth.verifyOtp({ code: pastedCode(text('code')) });
+	verify: publicPage.action(async ({ api, event, form, text }) => {
+		// An unticked box is not sent at all.
+		const rememberDevice = form.get('rememberDevice') === 'on';
+		await api.auth.verifyOtp({ code: pastedCode(text('code')), rememberDevice });
 		redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
 	}),
 
