@@ -110,8 +110,8 @@ describe('the three pages use it, one heading each', () => {
 					props: {
 						data: {
 							...layoutData,
-							backup: false,
-							hasEmail: true,
+							method: 'email',
+							factors: ['email'],
 							email: 'a***@example.com',
 							now: 0,
 							expiresAt: 300_000,

@@ -48,6 +48,8 @@ export interface AuthPolicy {
 	setup: { attemptsPerAddress: number; windowMs: number };
 	/** How recent a verified code must be for sensitive changes. */
 	stepUpWindowMs: number;
+	/** How long a new authenticator may wait for its first good code before setup starts over. */
+	totp: { enrolmentTtlMs: number };
 }
 
 export function getPolicy(): AuthPolicy {
@@ -85,7 +87,8 @@ export function getPolicy(): AuthPolicy {
 		},
 		setupTokenTtlMs: HOUR,
 		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
-		stepUpWindowMs: 10 * MINUTE
+		stepUpWindowMs: 10 * MINUTE,
+		totp: { enrolmentTtlMs: 15 * MINUTE }
 	};
 }
 

@@ -62,8 +62,12 @@ export interface Resent {
 	resendAvailableAt: Date;
 }
 
-/** A code for step-up in a verified session (the first one, or a replacement after the cooldown). */
-export async function sendStepUpCode(
+/**
+ * An emailed code for this session: the first one, or a replacement after the cooldown. For
+ * step-up in a verified session, and for a pending one whose account has other factors than
+ * email (no code went out at the password step, so the first comes when email is chosen).
+ */
+export async function sendCode(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	user: SessionUser,

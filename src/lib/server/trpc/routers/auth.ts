@@ -1,7 +1,7 @@
 import { loginSchema, verifySchema } from '../../../schemas/auth';
 import { noInputSchema } from '../../../schemas/no-input';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
-import { resendCode, sendStepUpCode } from '../../services/sign-in-codes';
+import { sendCode } from '../../services/sign-in-codes';
 import { verifySecondFactor, verifyStepUp } from '../../services/second-factor';
 import {
 	describeSecondStep,
@@ -26,11 +26,16 @@ export type Me =
 			user: SessionUser;
 			session: { state: 'verified'; expiresAt: Date | null };
 			apiToken: ApiTokenInfo | null;
+			/** The factors step-up accepts, preferred first (for a session; none for a token). */
+			methods: SecondFactorMethod[];
 	  };
 
 export const authRouter = router({
 	login: publicProcedure
-		.meta({ description: 'Password step: starts a pending session and emails a code.' })
+		.meta({
+			description:
+				'Password step: starts a pending session; emails a code when email is the only factor (`methods` lists them).'
+		})
 		.input(loginSchema)
 		.mutation(async ({ ctx, input }) => {
 			const pending = await signInWithPassword(
@@ -55,16 +60,24 @@ export const authRouter = router({
 			};
 		}),
 
+	// With other factors than email, no code goes out at the password step: this sends the first
+	// one, once the person chooses email, under the same cooldown and hourly caps.
 	resendOtp: pendingProcedure
-		.meta({ description: 'Sends a new code; the previous one stops working.' })
+		.meta({
+			description:
+				'Emails a code: the first one when the account has other factors, else a new one (the previous one stops working).'
+		})
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
-			const resent = await resendCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
+			const resent = await sendCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
 			return { expiresAt: resent.codeExpiresAt, resendAvailableAt: resent.resendAvailableAt };
 		}),
 
 	verifyOtp: pendingProcedure
-		.meta({ description: 'Second step: an emailed code or a backup token; promotes the session.' })
+		.meta({
+			description:
+				"Second step: an emailed code, a backup token, or an authenticator app's code with method 'totp'; promotes the session."
+		})
 		.input(verifySchema)
 		.mutation(async ({ ctx, input }) => {
 			const verified = await verifySecondFactor(
@@ -72,7 +85,7 @@ export const authRouter = router({
 				originOf(ctx),
 				ctx.user,
 				ctx.sessionToken,
-				input.code
+				input
 			);
 			const bearer = ctx.sessionTransport === 'bearer';
 			if (!bearer && ctx.event) {
@@ -91,18 +104,19 @@ export const authRouter = router({
 			.meta({ description: 'Emails a code to confirm a sensitive change.' })
 			.input(noInputSchema)
 			.mutation(async ({ ctx }) => {
-				const sent = await sendStepUpCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
+				const sent = await sendCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
 				return { expiresAt: sent.codeExpiresAt, resendAvailableAt: sent.resendAvailableAt };
 			}),
 		verify: humanProcedure
 			.meta({
-				description: 'Confirms with the emailed code; sensitive changes work for 10 minutes.'
+				description:
+					"Confirms with the emailed code, a backup token, or an authenticator app's code with method 'totp'; sensitive changes work for 10 minutes."
 			})
 			.input(verifySchema)
 			.mutation(async ({ ctx, input }) => {
 				const session = { token: ctx.sessionToken, verifiedAt: ctx.session.verifiedAt };
 				return {
-					verifiedAt: await verifyStepUp(ctx.deps, originOf(ctx), ctx.user, session, input.code)
+					verifiedAt: await verifyStepUp(ctx.deps, originOf(ctx), ctx.user, session, input)
 				};
 			})
 	}),
@@ -110,7 +124,7 @@ export const authRouter = router({
 	me: publicProcedure
 		.meta({
 			description:
-				'The caller, or null when not signed in; `apiToken` when a token is used. A pending session sees only its state, expiry, the masked address and its methods.'
+				'The caller, or null when not signed in; `apiToken` when a token is used; `methods`: the second factors, preferred first. A pending session sees only its state, expiry, the masked address and its methods.'
 		})
 		.input(noInputSchema)
 		.query(async ({ ctx }): Promise<Me> => {
@@ -121,7 +135,14 @@ export const authRouter = router({
 				const { methods, maskedEmail } = await describeSecondStep(ctx.deps, ctx.user.id);
 				return { session: { state: 'pending_otp', expiresAt }, email: maskedEmail, methods };
 			}
-			return { user: ctx.user, session: { state: 'verified', expiresAt }, apiToken: ctx.apiToken };
+			// A token cannot step up, so it is told of no factors.
+			const methods = ctx.apiToken ? [] : (await describeSecondStep(ctx.deps, ctx.user.id)).methods;
+			return {
+				user: ctx.user,
+				session: { state: 'verified', expiresAt },
+				apiToken: ctx.apiToken,
+				methods
+			};
 		}),
 
 	logout: publicProcedure
