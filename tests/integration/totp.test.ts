@@ -256,7 +256,9 @@ describe.each(dialects)('authenticator apps on %s', (dialect) => {
 			expect(await auditOf(user.id, 'totp.removed')).toEqual([
 				{ event: 'totp.removed', details: null, actor_id: user.id }
 			]);
-			await api.sink.waitForMessage((m) => m.subject === REMOVED && m.envelopeTo.includes(user.email!));
+			await api.sink.waitForMessage(
+				(m) => m.subject === REMOVED && m.envelopeTo.includes(user.email!)
+			);
 			expect(await preferenceOf(user.id)).toBeNull();
 
 			const pending = await api.login(user);

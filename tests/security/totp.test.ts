@@ -196,14 +196,16 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 			const bob = await userWithTotp();
 			const bobPending = await pending(bob.user);
 			const alicesCode = totpCode(alice.secret, 1);
-			const refused = await errorOf(bobPending.auth.verifyOtp({ code: alicesCode, method: 'totp' }));
+			const refused = await errorOf(
+				bobPending.auth.verifyOtp({ code: alicesCode, method: 'totp' })
+			);
 			expect(refused.code).toBe('UNAUTHORIZED');
 			expect((await accountOf(bob.user.id)).otp_failures).toBe(1);
 			// Alice's step was not spent by Bob's try: her code still signs her in.
 			const alicePending = await pending(alice.user);
-			expect(
-				(await alicePending.auth.verifyOtp({ code: alicesCode, method: 'totp' })).status
-			).toBe('verified');
+			expect((await alicePending.auth.verifyOtp({ code: alicesCode, method: 'totp' })).status).toBe(
+				'verified'
+			);
 
 			const carol = await seedUser(api.db);
 			const carolPending = await api.callerFor((await api.login(carol)).sessionToken!);
@@ -225,17 +227,16 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 			for (const call of [
 				() => caller.totp.begin(),
 				() => caller.totp.pending(),
-				() =>
-					caller.totp.confirm({ enrolmentId: enrolment.enrolmentId, code: totpCode(secret) }),
+				() => caller.totp.confirm({ enrolmentId: enrolment.enrolmentId, code: totpCode(secret) }),
 				() => caller.totp.remove()
 			]) {
 				const error = await errorOf(call());
 				expect(error.code).toBe('FORBIDDEN');
 				expect(error.message).toBe('Confirm with a fresh code first');
 			}
-			expect(await snapshotDatabase(api.db, { tables: ['totp_factors', 'users', 'audit_log'] })).toBe(
-				before
-			);
+			expect(
+				await snapshotDatabase(api.db, { tables: ['totp_factors', 'users', 'audit_log'] })
+			).toBe(before);
 		});
 
 		it('an API token can do none of it, not even with every scope', async () => {
@@ -323,8 +324,14 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 						sleep(i ? stagger : 0).then(() => caller.auth.verifyOtp({ code, method: 'totp' }))
 					)
 				);
-				expect(outcomes.filter((o) => o === 'OK'), `round ${round}`).toHaveLength(1);
-				expect(outcomes.filter((o) => o === 'UNAUTHORIZED'), `round ${round}`).toHaveLength(1);
+				expect(
+					outcomes.filter((o) => o === 'OK'),
+					`round ${round}`
+				).toHaveLength(1);
+				expect(
+					outcomes.filter((o) => o === 'UNAUTHORIZED'),
+					`round ${round}`
+				).toHaveLength(1);
 				expect(await verifiedSessionsOf(user.id)).toBe(before + 1);
 			}
 		});

@@ -4,10 +4,15 @@ import { sha256Hex } from '../auth/crypto';
 import { createCode, replaceCode, resendAvailableAt } from '../auth/email-otp';
 import type { SessionUser } from '../auth/types';
 import { otpMessage } from '../mail';
-import { isUniqueViolation } from '../db/errors';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/errors';
 import { recordAudit } from '../db/audit-log';
 import { describeMailError, requestOf } from './notices';
-import { CodeDeliveryError, NoEmailError, TooManyRequestsError } from '../errors';
+import {
+	CodeDeliveryError,
+	InvalidRequestError,
+	NoEmailError,
+	TooManyRequestsError
+} from '../errors';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
 import { deliveryAddress } from './users';
@@ -91,6 +96,12 @@ export async function sendCode(
 		if (isUniqueViolation(error)) {
 			await releaseCodeMail(deps.db, sends.hits);
 			throw TooManyRequestsError.after(deps.policy.otp.resendCooldownMs);
+		}
+		// The session ended a moment ago (a pending one promoted by a concurrent verify, or signed
+		// out): there is nothing to send a code for.
+		if (isForeignKeyViolation(error)) {
+			await releaseCodeMail(deps.db, sends.hits);
+			throw new InvalidRequestError('This sign-in is over: sign in again');
 		}
 		throw error;
 	});
