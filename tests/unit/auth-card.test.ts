@@ -117,6 +117,11 @@ describe('the three pages use it, one heading each', () => {
 							expiresAt: 300_000,
 							resendAt: null,
 							query: '',
+							queryFor: {
+								totp: 'method=totp',
+								email: 'method=email',
+								backup_token: 'method=backup_token'
+							},
 							unsent: false,
 							resent: false
 						},

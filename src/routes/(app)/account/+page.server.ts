@@ -2,7 +2,7 @@ import { fail, isActionFailure, type ActionFailure } from '@sveltejs/kit';
 import { appPage } from '$lib/server/pages/groups';
 import { loadPage, pageQuery, pagingOf } from '$lib/server/pages/paging';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
-import { qrCode } from '$lib/server/qr';
+import { qrCode } from '$lib/server/pages/qr';
 import { failFromError, type FormFailure } from '$lib/server/trpc/form-errors';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -60,7 +60,15 @@ export const load: PageServerLoad = publicPage.load(async ({ api, event: { local
 		unsent: url.searchParams.has('unsent'),
 		resent: url.searchParams.has('resent'),
 		now: Date.now(),
-		query: carriedQuery(url).toString()
+		query: carriedQuery(url).toString(),
+		/** This page's query with each method chosen, for the forms and "use another way". */
+		queryFor: Object.fromEntries(
+			METHODS.map((m) => {
+				const query = carriedQuery(url);
+				query.set('method', m);
+				return [m, query.toString()];
+			})
+		) as Record<Method, string>
 	};
 });
 
