@@ -21,6 +21,8 @@ declare global {
 			appName: string;
 			/** How long a verified code allows sensitive changes (the policy's step-up window). */
 			stepUpMinutes: number;
+			/** The signed-in person's step-up factors, preferred first (set by the `(app)` layout). */
+			stepUpMethods?: string[];
 		}
 	}
 }

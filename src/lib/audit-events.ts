@@ -33,6 +33,8 @@ export const AUDIT_EVENTS = [
 	'two_factor.email_requested',
 	'two_factor.email_changed',
 	'two_factor.email_cleared',
+	'totp.added',
+	'totp.removed',
 	'api_token.created',
 	'api_token.first_used',
 	'api_token.revoked',

@@ -181,7 +181,7 @@ describe.each(dialects)('URL parameters of pages on %s', (dialect) => {
 		});
 		const verify: PageParams = {
 			path: '/login/verify',
-			params: ['redirectTo', 'to', 'expires', 'resend', 'unsent', 'resent', 'backup']
+			params: ['redirectTo', 'to', 'expires', 'resend', 'unsent', 'resent', 'backup', 'method']
 		};
 		expect(await visit(urlsOf(verify), pending.jar)).toEqual([]);
 		const anonymous: PageParams[] = [

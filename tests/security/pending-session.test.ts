@@ -66,7 +66,9 @@ function attackValues(victim: { id: string; sessionPublicId: string }): Record<s
 		scopes: ['read', 'write'],
 		expiresInDays: null,
 		code: '123456',
-		count: 20
+		count: 20,
+		// Any well-formed id: a setup of nobody's, or the victim's if it were guessed.
+		enrolmentId: victim.id
 	};
 }
 

@@ -109,13 +109,18 @@ describe('the three pages use it, one heading each', () => {
 					props: {
 						data: {
 							...layoutData,
-							backup: false,
-							hasEmail: true,
+							method: 'email',
+							factors: ['email'],
 							email: 'a***@example.com',
 							now: 0,
 							expiresAt: 300_000,
 							resendAt: null,
 							query: '',
+							queryFor: {
+								totp: 'method=totp',
+								email: 'method=email',
+								backup_token: 'method=backup_token'
+							},
 							unsent: false,
 							resent: false,
 							rememberDeviceDays: 30

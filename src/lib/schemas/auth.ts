@@ -63,7 +63,24 @@ export const codeSchema = z
 	.max(32, { error: 'At most 32 characters' })
 	.regex(/^[0-9A-Za-z -]+$/, { error: 'Digits, or a backup token' });
 
-export const verifySchema = z.strictObject({ code: codeSchema });
+/** Ways to finish a sign-in or step-up with a typed code (WebAuthn signs a challenge instead). */
+export const CODE_METHODS = ['email', 'totp', 'backup_token'] as const;
+
+/**
+ * A code and what it is. Without `method`, digits are an emailed code and anything else a backup
+ * token, as before authenticator apps: an authenticator's code says `method: 'totp'`.
+ */
+export const verifySchema = z.strictObject({
+	code: codeSchema,
+	method: z.enum(CODE_METHODS, { error: `One of: ${CODE_METHODS.join(', ')}` }).optional()
+});
+
+/** A code from an authenticator app: six digits, spaces and dashes as typed are dropped. */
+export const totpCodeSchema = z
+	.string()
+	.max(32, { error: 'At most 32 characters' })
+	.transform((value) => value.replace(/[\s-]/g, ''))
+	.pipe(z.string().regex(/^\d{6}$/, { error: 'The 6 digits your authenticator app shows' }));
 
 /**
  * The sign-in's second step: the code, and whether to remember this browser ("Don't ask again on

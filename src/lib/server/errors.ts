@@ -67,6 +67,13 @@ export class NoEmailError extends PublicError {
 	}
 }
 
+/** Confirming an authenticator whose setup a newer one replaced, or that waited too long. */
+export class TotpEnrolmentGoneError extends PublicError {
+	constructor() {
+		super('This authenticator setup has expired or was replaced by a newer one: start again');
+	}
+}
+
 export class UserExistsError extends PublicError {
 	constructor() {
 		super('That username or email is taken');

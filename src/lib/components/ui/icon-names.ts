@@ -19,6 +19,7 @@ export const ICON_NAMES = [
 	'scroll-text',
 	'search',
 	'shield-check',
+	'smartphone',
 	'sun',
 	'table-2',
 	'trash',

@@ -53,6 +53,8 @@ export interface AuthPolicy {
 	 * step-up); 0: the option is off and device cookies are ignored.
 	 */
 	rememberDeviceMs: number;
+	/** How long a new authenticator may wait for its first good code before setup starts over. */
+	totp: { enrolmentTtlMs: number };
 }
 
 export function getPolicy(): AuthPolicy {
@@ -91,7 +93,8 @@ export function getPolicy(): AuthPolicy {
 		setupTokenTtlMs: HOUR,
 		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
 		stepUpWindowMs: 10 * MINUTE,
-		rememberDeviceMs: config.rememberDeviceDays * 24 * HOUR
+		rememberDeviceMs: config.rememberDeviceDays * 24 * HOUR,
+		totp: { enrolmentTtlMs: 15 * MINUTE }
 	};
 }
 

@@ -8,6 +8,12 @@ export function isUniqueViolation(error: unknown): boolean {
 	);
 }
 
+/** True when a statement referred to a row that is not there (a FOREIGN KEY, SQLite or MySQL). */
+export function isForeignKeyViolation(error: unknown): boolean {
+	const code = (error as { code?: unknown } | null)?.code;
+	return code === 'ER_NO_REFERENCED_ROW_2' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
 /** Rows touched by an UPDATE or DELETE, as a number on both dialects. */
 export function affectedRows(result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }): number {
 	return Number(result.numUpdatedRows ?? result.numDeletedRows ?? 0n);

@@ -27,6 +27,8 @@ export interface UsersTable {
 	otp_email: string | null;
 	/** When the address codes go to was last proven by a verified code. */
 	otp_email_confirmed_at: Millis | null;
+	/** The factor last used to finish a sign-in (listed first next time); null: default order. */
+	preferred_factor: Generated<string | null>;
 }
 
 export interface SessionsTable {
@@ -86,6 +88,18 @@ export interface RememberedDevicesTable {
 	created_at: ColumnType<Millis, Millis, never>;
 	last_used_at: Millis | null;
 	expires_at: Millis;
+}
+
+export interface TotpFactorsTable {
+	id: string;
+	user_id: string;
+	/** The secret, sealed with AES-256-GCM (auth/secret-box.ts); never stored in the clear. */
+	secret_box: string;
+	created_at: Millis;
+	/** Null while the enrolment waits for its first good code. */
+	confirmed_at: Millis | null;
+	/** The last time step accepted (sign-in, step-up or confirmation); each is accepted once. */
+	last_step: number | null;
 }
 
 export interface RateLimitsTable {
@@ -155,6 +169,7 @@ export interface Database {
 	otp_email_changes: OtpEmailChangesTable;
 	api_tokens: ApiTokensTable;
 	remembered_devices: RememberedDevicesTable;
+	totp_factors: TotpFactorsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -143,6 +143,38 @@ export function deviceRememberedMessage(p: {
 	});
 }
 
+/**
+ * Sent when an authenticator app was added to the account (or replaced the one it had) or removed:
+ * either changes how the account can be signed in to, so a stolen session must not do it quietly.
+ */
+export function authenticatorChangedMessage(p: {
+	change: 'added' | 'replaced' | 'removed';
+	request: RequestInfo;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	const intro = {
+		added: [
+			`An authenticator app was set up for your ${app} account. Its codes now work for signing in and for confirming changes.`
+		],
+		replaced: [
+			`A new authenticator app was set up for your ${app} account. Codes from the one you used before no longer work.`
+		],
+		removed: [
+			`The authenticator app was removed from your ${app} account. Its codes no longer work; sign-in codes come by email again.`
+		]
+	}[p.change];
+	return compose({
+		subject:
+			p.change === 'removed'
+				? `Authenticator app removed from ${app}`
+				: `Authenticator app set up for ${app}`,
+		intro,
+		request: p.request,
+		closing: NOT_YOU
+	});
+}
+
 /** Sent when too many wrong codes locked the account; only an administrator can unlock it. */
 export function accountLockedMessage(p: { request: RequestInfo; appName?: string }): MailContent {
 	const app = p.appName ?? getConfig().appName;

@@ -4,10 +4,15 @@ import { sha256Hex } from '../auth/crypto';
 import { createCode, replaceCode, resendAvailableAt } from '../auth/email-otp';
 import type { SessionUser } from '../auth/types';
 import { otpMessage } from '../mail';
-import { isUniqueViolation } from '../db/errors';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/errors';
 import { recordAudit } from '../db/audit-log';
 import { describeMailError, requestOf } from './notices';
-import { CodeDeliveryError, NoEmailError, TooManyRequestsError } from '../errors';
+import {
+	CodeDeliveryError,
+	InvalidRequestError,
+	NoEmailError,
+	TooManyRequestsError
+} from '../errors';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
 import { deliveryAddress } from './users';
@@ -62,8 +67,12 @@ export interface Resent {
 	resendAvailableAt: Date;
 }
 
-/** A code for step-up in a verified session (the first one, or a replacement after the cooldown). */
-export async function sendStepUpCode(
+/**
+ * An emailed code for this session: the first one, or a replacement after the cooldown. For
+ * step-up in a verified session, and for a pending one whose account has other factors than
+ * email (no code went out at the password step, so the first comes when email is chosen).
+ */
+export async function sendCode(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	user: SessionUser,
@@ -87,6 +96,12 @@ export async function sendStepUpCode(
 		if (isUniqueViolation(error)) {
 			await releaseCodeMail(deps.db, sends.hits);
 			throw TooManyRequestsError.after(deps.policy.otp.resendCooldownMs);
+		}
+		// The session ended a moment ago (a pending one promoted by a concurrent verify, or signed
+		// out): there is nothing to send a code for.
+		if (isForeignKeyViolation(error)) {
+			await releaseCodeMail(deps.db, sends.hits);
+			throw new InvalidRequestError('This sign-in is over: sign in again');
 		}
 		throw error;
 	});

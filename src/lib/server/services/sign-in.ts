@@ -10,6 +10,7 @@ import { verifyPassword } from '../auth/password';
 import { hitWithin, release, type Hit } from '../auth/rate-limit';
 import { createSession, invalidateSession, type NewSession } from '../auth/session';
 import { countBackupTokens } from '../auth/backup-tokens';
+import { findUsableFactor } from '../auth/totp';
 import type { SessionUser } from '../auth/types';
 import { maskEmail } from '../mail';
 import { recordAudit } from '../db/audit-log';
@@ -23,16 +24,21 @@ import { signInWithDevice, type RememberedSignIn } from './remembered-devices';
 
 export type { SignInOrigin };
 
-export type SecondFactorMethod = 'email' | 'backup_token';
+/** The ways to finish a sign-in (or a step-up); `auth.login` and `auth.me` list an account's. */
+export type SecondFactorMethod = 'email' | 'backup_token' | 'totp';
+
+/** Without a preference, the strongest factor first; backup tokens are always the last resort. */
+const DEFAULT_ORDER: readonly SecondFactorMethod[] = ['totp', 'email'];
 
 export interface PendingSignIn {
 	session: NewSession;
 	user: SessionUser;
 	methods: SecondFactorMethod[];
 	maskedEmail: string | null;
+	/** Null when no code was emailed: the account has another factor (a resend sends one). */
 	codeExpiresAt: Date | null;
 	resendAvailableAt: Date | null;
-	/** False when the code could not be emailed (SMTP down, hourly cap); a resend may follow. */
+	/** False when no code went out: none was due, or the mail failed (SMTP down, hourly cap). */
 	codeSent: boolean;
 }
 
@@ -93,6 +99,10 @@ export async function signInWithPassword(
 		if (remembered) return remembered;
 	}
 	const address = user.otp_email ?? user.email;
+	const secondStep = await describeSecondStep(deps, user.id, address);
+	// The code is emailed only when email is the one factor the account has; otherwise it waits
+	// until the person chooses email (auth.resendOtp sends the first one then).
+	const emailOnly = secondStep.methods.every((m) => m === 'email' || m === 'backup_token');
 
 	const { session, code } = await db.transaction().execute(async (trx) => {
 		const created = await createSession(
@@ -101,7 +111,8 @@ export async function signInWithPassword(
 			{ userId: user.id, state: 'pending_otp', ip: origin.ip, userAgent: origin.userAgent },
 			now
 		);
-		const issued = address ? await createCode(trx, created.hash, user.id, policy.otp, now) : null;
+		const issued =
+			address && emailOnly ? await createCode(trx, created.hash, user.id, policy.otp, now) : null;
 		await recordAudit(
 			trx,
 			{ event: 'login.succeeded', subjectId: user.id, ip: origin.ip, userAgent: origin.userAgent },
@@ -118,23 +129,45 @@ export async function signInWithPassword(
 		status: 'otp_required',
 		session,
 		user: { id: user.id, username: user.username, email: user.email, role: user.role },
-		...(await describeSecondStep(deps, user.id, address)),
+		...secondStep,
 		codeExpiresAt: code ? new Date(code.expiresAt) : null,
 		resendAvailableAt: code ? new Date(now + policy.otp.resendCooldownMs) : null,
 		codeSent
 	};
 }
 
-/** How a pending session can finish: its methods and, masked, where the code goes. */
+/**
+ * How a session can finish its second step (or a step-up): the account's methods, the one it
+ * prefers first (the last one it signed in with), backup tokens last; and, masked, where the
+ * emailed code goes. An authenticator whose secret cannot be read (AUTH_SECRET rotated) is not
+ * offered: its codes could never match.
+ */
 export async function describeSecondStep(
 	deps: ServiceDeps,
 	userId: string,
 	address?: string | null
 ): Promise<{ methods: SecondFactorMethod[]; maskedEmail: string | null }> {
 	const to = address === undefined ? await deliveryAddress(deps, userId) : address;
-	const tokens = await countBackupTokens(deps.db, userId);
+	const [tokens, totp, preference] = await Promise.all([
+		countBackupTokens(deps.db, userId),
+		findUsableFactor(deps.db, userId),
+		deps.db
+			.selectFrom('users')
+			.select('preferred_factor')
+			.where('id', '=', userId)
+			.executeTakeFirst()
+	]);
+	const held = new Set<SecondFactorMethod>([
+		...(totp ? ['totp' as const] : []),
+		...(to ? ['email' as const] : [])
+	]);
+	const preferred = DEFAULT_ORDER.find((m) => m === preference?.preferred_factor && held.has(m));
+	const factors = [
+		...(preferred ? [preferred] : []),
+		...DEFAULT_ORDER.filter((m) => m !== preferred && held.has(m))
+	];
 	return {
-		methods: [...(to ? ['email' as const] : []), ...(tokens > 0 ? ['backup_token' as const] : [])],
+		methods: [...factors, ...(tokens > 0 ? ['backup_token' as const] : [])],
 		maskedEmail: to ? maskEmail(to) : null
 	};
 }

@@ -20,6 +20,7 @@ import {
 	RowInUseError,
 	StaleEditError,
 	TooManyRequestsError,
+	TotpEnrolmentGoneError,
 	UserExistsError,
 	WrongCodeError
 } from '../errors';
@@ -34,6 +35,7 @@ const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]>
 	[NoEmailError, 'PRECONDITION_FAILED'],
 	[CodeDeliveryError, 'INTERNAL_SERVER_ERROR'],
 	[UserExistsError, 'CONFLICT'],
+	[TotpEnrolmentGoneError, 'CONFLICT'],
 	[SetupLinkInvalidError, 'NOT_FOUND'],
 	[StepUpRequiredError, 'FORBIDDEN'],
 	[NotFoundError, 'NOT_FOUND'],

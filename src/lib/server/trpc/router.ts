@@ -4,6 +4,7 @@ import { apiTokensRouter } from './routers/api-tokens';
 import { auditRouter } from './routers/audit';
 import { backupTokensRouter } from './routers/backup-tokens';
 import { sessionsRouter } from './routers/sessions';
+import { totpRouter } from './routers/totp';
 import { twoFactorRouter } from './routers/two-factor';
 import { usersRouter } from './routers/users';
 import { authRouter } from './routers/auth';
@@ -19,6 +20,7 @@ export const appRouter = router({
 	account: accountRouter,
 	users: usersRouter,
 	twoFactor: twoFactorRouter,
+	totp: totpRouter,
 	backupTokens: backupTokensRouter,
 	apiTokens: apiTokensRouter,
 	sessions: sessionsRouter,

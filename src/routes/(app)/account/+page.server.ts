@@ -2,14 +2,15 @@ import { fail, isActionFailure, type ActionFailure } from '@sveltejs/kit';
 import { appPage } from '$lib/server/pages/groups';
 import { loadPage, pageQuery, pagingOf } from '$lib/server/pages/paging';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
+import { qrCode } from '$lib/server/pages/qr';
 import { failFromError, type FormFailure } from '$lib/server/trpc/form-errors';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The card a form lives in, so an answer is shown next to the form that caused it. */
-type Section = 'password' | 'twoFactor' | 'tokens' | 'apiTokens' | 'sessions' | 'devices';
+type Section = 'password' | 'twoFactor' | 'totp' | 'tokens' | 'apiTokens' | 'sessions' | 'devices';
 
 /** Cards with step-up changes: the step-up panel's forms say which one asked (?section=). */
-const STEP_UP_SECTIONS: readonly Section[] = ['twoFactor', 'tokens', 'apiTokens'];
+const STEP_UP_SECTIONS: readonly Section[] = ['twoFactor', 'totp', 'tokens', 'apiTokens'];
 
 function stepUpSection(url: URL): Section {
 	const named = url.searchParams.get('section');
@@ -35,20 +36,36 @@ function inCard<Event extends { url: URL }, T extends object>(
 
 const stepUp = stepUpActions(appPage);
 
+/**
+ * An authenticator setup as the card shows it: the secret as text and the URI as a QR code drawn
+ * on the server. Only action answers carry it, never a load: it is shown to whoever started it.
+ */
+function enrolmentShown(enrolment: {
+	enrolmentId: string;
+	secret: string;
+	uri: string;
+	expiresAt: Date;
+}) {
+	return { totpEnrolment: { ...enrolment, qr: qrCode(enrolment.uri) } };
+}
+
 // Sessions come a page at a time, the page number in the URL (`?page=2`), so the links work
 // without JavaScript; this request's session is one of them, so the others are one less.
 export const load: PageServerLoad = appPage.load(async ({ api, user, event }) => {
 	const query = pageQuery(event.url);
-	const [profile, tokens, sessions, devices, apiTokens, apiTokenPermissions] = await Promise.all([
-		api.users.get({ id: user.id }),
-		api.backupTokens.countMine(),
-		loadPage(() => api.account.sessions(query)),
-		api.account.devices(),
-		api.apiTokens.list(),
-		api.apiTokens.permissions()
-	]);
+	const [profile, totp, tokens, sessions, devices, apiTokens, apiTokenPermissions] =
+		await Promise.all([
+			api.users.get({ id: user.id }),
+			api.totp.status(),
+			api.backupTokens.countMine(),
+			loadPage(() => api.account.sessions(query)),
+			api.account.devices(),
+			api.apiTokens.list(),
+			api.apiTokens.permissions()
+		]);
 	return {
 		profile,
+		totp,
 		tokensLeft: tokens.remaining,
 		sessions: sessions.sessions,
 		sessionPaging: { ...pagingOf(query), total: sessions.total },
@@ -107,6 +124,40 @@ export const actions: Actions = {
 		})
 	),
 
+	// The secret is in this response only; a wrong code brings the same setup back (read again
+	// through the step-up tier), so the form works without JavaScript too.
+	totpBegin: inCard(
+		'totp',
+		appPage.action(async ({ api }) => enrolmentShown(await api.totp.begin()))
+	),
+
+	totpConfirm: inCard(
+		'totp',
+		appPage.action(async ({ api, text }) => {
+			try {
+				const { replaced } = await api.totp.confirm({
+					enrolmentId: text('enrolmentId'),
+					code: text('code')
+				});
+				return { totpConfirmed: true, totpReplaced: replaced };
+			} catch (error) {
+				const failure = failFromError(error);
+				const pending = failure.data.stepUpRequired
+					? null
+					: await api.totp.pending().catch(() => null);
+				return fail(failure.status, {
+					...failure.data,
+					...(pending ? enrolmentShown(pending) : {})
+				});
+			}
+		})
+	),
+
+	totpRemove: inCard(
+		'totp',
+		appPage.action(async ({ api }) => ({ totpRemoved: (await api.totp.remove()).removed }))
+	),
+
 	// Shown once: the tokens exist only in this response, never in a later load.
 	generateTokens: inCard(
 		'tokens',
@@ -157,7 +208,7 @@ export const actions: Actions = {
 		})
 	),
 
-	// The two-factor address, backup tokens and API tokens need step-up: the card that asked
+	// The two-factor address, the authenticator, backup tokens and API tokens need step-up: the card that asked
 	// shows the prompt and the answer.
 	stepUpRequest: inCard(stepUpSection, stepUp.stepUpRequest),
 	stepUpVerify: inCard(stepUpSection, stepUp.stepUpVerify),

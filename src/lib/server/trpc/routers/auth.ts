@@ -2,7 +2,7 @@ import { loginSchema, verifySchema, verifySignInSchema } from '../../../schemas/
 import { noInputSchema } from '../../../schemas/no-input';
 import { readDeviceCookie, setDeviceCookie } from '../../auth/device-cookie';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
-import { resendCode, sendStepUpCode } from '../../services/sign-in-codes';
+import { sendCode } from '../../services/sign-in-codes';
 import { verifySecondFactor, verifyStepUp } from '../../services/second-factor';
 import {
 	describeSecondStep,
@@ -27,13 +27,15 @@ export type Me =
 			user: SessionUser;
 			session: { state: 'verified'; expiresAt: Date | null };
 			apiToken: ApiTokenInfo | null;
+			/** The factors step-up accepts, preferred first (for a session; none for a token). */
+			methods: SecondFactorMethod[];
 	  };
 
 export const authRouter = router({
 	login: publicProcedure
 		.meta({
 			description:
-				"Password step: starts a pending session and emails a code, or (`status: 'verified'`) signs in at once when the browser's remembered-device cookie is valid for this account."
+				"Password step: starts a pending session and emails a code when email is the only factor (`methods` lists them), or (`status: 'verified'`) signs in at once when the browser's remembered-device cookie is valid for this account."
 		})
 		.input(loginSchema)
 		.mutation(async ({ ctx, input }) => {
@@ -69,18 +71,23 @@ export const authRouter = router({
 			};
 		}),
 
+	// With other factors than email, no code goes out at the password step: this sends the first
+	// one, once the person chooses email, under the same cooldown and hourly caps.
 	resendOtp: pendingProcedure
-		.meta({ description: 'Sends a new code; the previous one stops working.' })
+		.meta({
+			description:
+				'Emails a code: the first one when the account has other factors, else a new one (the previous one stops working).'
+		})
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
-			const resent = await resendCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
+			const resent = await sendCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
 			return { expiresAt: resent.codeExpiresAt, resendAvailableAt: resent.resendAvailableAt };
 		}),
 
 	verifyOtp: pendingProcedure
 		.meta({
 			description:
-				'Second step: an emailed code or a backup token; promotes the session. `rememberDevice` (browsers only) sets a cookie that skips this step for REMEMBER_DEVICE_DAYS.'
+				"Second step: an emailed code, a backup token, or an authenticator app's code with method 'totp'; promotes the session. `rememberDevice` (browsers only) sets a cookie that skips this step for REMEMBER_DEVICE_DAYS."
 		})
 		.input(verifySignInSchema)
 		.mutation(async ({ ctx, input }) => {
@@ -92,7 +99,7 @@ export const authRouter = router({
 				originOf(ctx),
 				ctx.user,
 				ctx.sessionToken,
-				input.code,
+				{ code: input.code, method: input.method },
 				{ rememberDevice: cookies !== null && input.rememberDevice === true }
 			);
 			if (cookies) {
@@ -114,18 +121,19 @@ export const authRouter = router({
 			.meta({ description: 'Emails a code to confirm a sensitive change.' })
 			.input(noInputSchema)
 			.mutation(async ({ ctx }) => {
-				const sent = await sendStepUpCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
+				const sent = await sendCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
 				return { expiresAt: sent.codeExpiresAt, resendAvailableAt: sent.resendAvailableAt };
 			}),
 		verify: humanProcedure
 			.meta({
-				description: 'Confirms with the emailed code; sensitive changes work for 10 minutes.'
+				description:
+					"Confirms with the emailed code, a backup token, or an authenticator app's code with method 'totp'; sensitive changes work for 10 minutes."
 			})
 			.input(verifySchema)
 			.mutation(async ({ ctx, input }) => {
 				const session = { token: ctx.sessionToken, verifiedAt: ctx.session.verifiedAt };
 				return {
-					verifiedAt: await verifyStepUp(ctx.deps, originOf(ctx), ctx.user, session, input.code)
+					verifiedAt: await verifyStepUp(ctx.deps, originOf(ctx), ctx.user, session, input)
 				};
 			})
 	}),
@@ -133,7 +141,7 @@ export const authRouter = router({
 	me: publicProcedure
 		.meta({
 			description:
-				'The caller, or null when not signed in; `apiToken` when a token is used. A pending session sees only its state, expiry, the masked address and its methods.'
+				'The caller, or null when not signed in; `apiToken` when a token is used; `methods`: the second factors, preferred first. A pending session sees only its state, expiry, the masked address and its methods.'
 		})
 		.input(noInputSchema)
 		.query(async ({ ctx }): Promise<Me> => {
@@ -144,7 +152,14 @@ export const authRouter = router({
 				const { methods, maskedEmail } = await describeSecondStep(ctx.deps, ctx.user.id);
 				return { session: { state: 'pending_otp', expiresAt }, email: maskedEmail, methods };
 			}
-			return { user: ctx.user, session: { state: 'verified', expiresAt }, apiToken: ctx.apiToken };
+			// A token cannot step up, so it is told of no factors.
+			const methods = ctx.apiToken ? [] : (await describeSecondStep(ctx.deps, ctx.user.id)).methods;
+			return {
+				user: ctx.user,
+				session: { state: 'verified', expiresAt },
+				apiToken: ctx.apiToken,
+				methods
+			};
 		}),
 
 	logout: publicProcedure

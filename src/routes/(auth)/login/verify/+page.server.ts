@@ -5,7 +5,12 @@ import { publicPage } from '$lib/server/pages/groups';
 import type { Actions, PageServerLoad } from './$types';
 
 // What the login and resend actions put in the URL for this page; nothing in it is secret.
-const CARRIED = ['redirectTo', 'to', 'expires', 'resend'] as const;
+// `method` is the way the person chose to finish (a link of "use another way").
+const CARRIED = ['redirectTo', 'to', 'expires', 'resend', 'method'] as const;
+
+/** The ways this page offers, in the order of auth.me's `methods` (preferred first). */
+type Method = 'totp' | 'email' | 'backup_token';
+const METHODS: readonly Method[] = ['totp', 'email', 'backup_token'];
 
 /** A time in ms from the query string, or null. */
 function timeParam(url: URL, name: string): number | null {
@@ -23,55 +28,80 @@ function carriedQuery(url: URL): URLSearchParams {
 	return query;
 }
 
-// A masked address only (`a***e@example.com`): anything else in `to` is ignored.
-const MASKED_EMAIL = /^[^\s@]?\*{1,3}[^\s@]?@[^\s@]{1,253}$/;
-
 /** A code pasted as `123 456` or `123-456` is still the code; backup tokens keep their dashes. */
 function pastedCode(input: string): string {
 	const digits = input.replace(/[\s-]/g, '');
 	return /^\d+$/.test(digits) ? digits : input;
 }
 
-export const load: PageServerLoad = ({ locals, url }) => {
+export const load: PageServerLoad = publicPage.load(async ({ api, event: { locals, url } }) => {
 	if (locals.session?.state === 'verified') {
 		redirect(303, safeRedirectPath(url.searchParams.get('redirectTo')));
 	}
 	if (!locals.user || locals.session?.state !== 'pending_otp') redirect(303, '/login');
-	const to = url.searchParams.get('to');
-	const expiresAt = timeParam(url, 'expires');
+	const me = await api.auth.me();
+	const pending = me && !('user' in me) ? me : null;
+	// The account's factors, preferred first; backup tokens are offered whatever the count.
+	const factors = (pending?.methods ?? []).filter(
+		(method): method is Exclude<Method, 'backup_token'> => method === 'totp' || method === 'email'
+	);
+	const asked = url.searchParams.has('backup') ? 'backup_token' : url.searchParams.get('method');
+	const method: Method =
+		METHODS.find((m) => m === asked && (m === 'backup_token' || factors.includes(m))) ??
+		factors[0] ??
+		'backup_token';
 	return {
-		// Codes may go to a separate two-factor address: the login action passed it on masked.
-		email: to && MASKED_EMAIL.test(to) ? to : null,
-		hasEmail: Boolean(expiresAt || locals.user.email),
-		expiresAt,
+		method,
+		factors,
+		// Where an emailed code goes, masked (`a***e@example.com`).
+		email: pending?.email ?? null,
+		// Set once a code was emailed to this session (at the password step, or when chosen).
+		expiresAt: timeParam(url, 'expires'),
 		resendAt: timeParam(url, 'resend'),
 		unsent: url.searchParams.has('unsent'),
 		resent: url.searchParams.has('resent'),
-		backup: url.searchParams.has('backup'),
 		// "Don't ask again on this device for N days"; 0: remembering is off, no checkbox.
 		rememberDeviceDays: Math.floor(getPolicy().rememberDeviceMs / 86_400_000),
 		now: Date.now(),
-		query: carriedQuery(url).toString()
+		query: carriedQuery(url).toString(),
+		/** This page's query with each method chosen, for the forms and "use another way". */
+		queryFor: Object.fromEntries(
+			METHODS.map((m) => {
+				const query = carriedQuery(url);
+				query.set('method', m);
+				return [m, query.toString()];
+			})
+		) as Record<Method, string>
 	};
-};
+});
 
 // A pending session is the procedures' own check (auth.verifyOtp and auth.resendOtp).
 export const actions: Actions = {
+	// The form says which method its code is for: an authenticator's six digits are not an
+	// emailed code. The email form sends none, so a backup token typed there still works.
 	verify: publicPage.action(async ({ api, event, form, text }) => {
+		const method = text('method');
 		// An unticked box is not sent at all.
 		const rememberDevice = form.get('rememberDevice') === 'on';
-		await api.auth.verifyOtp({ code: pastedCode(text('code')), rememberDevice });
+		await api.auth.verifyOtp({
+			code: pastedCode(text('code')),
+			...(method === 'totp' || method === 'backup_token' ? { method } : {}),
+			rememberDevice
+		});
 		redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
 	}),
 
-	// A failure is shown next to the resend button rather than the code field.
+	// The first code when email is chosen among other factors, or a new one; a failure is shown
+	// next to the send button rather than the code field.
 	resend: publicPage.action(
 		async ({ api, event }) => {
 			const sent = await api.auth.resendOtp();
 			const query = carriedQuery(event.url);
+			const first = !query.has('expires');
+			query.set('method', 'email');
 			query.set('expires', String(sent.expiresAt.getTime()));
 			query.set('resend', String(sent.resendAvailableAt.getTime()));
-			query.set('resent', '1');
+			if (!first) query.set('resent', '1');
 			redirect(303, `/login/verify?${query}`);
 		},
 		{ failure: { resendFailed: true } }
