@@ -48,6 +48,17 @@ export interface AuthPolicy {
 	setup: { attemptsPerAddress: number; windowMs: number };
 	/** How recent a verified code must be for sensitive changes. */
 	stepUpWindowMs: number;
+	webauthn: {
+		/**
+		 * ORIGIN: the relying party's origin (and, its host, the RP ID). Null when it is unset: the
+		 * origin is then the request's, as adapter-node derives it (auth/relying-party.ts).
+		 */
+		origin: string | null;
+		/** How long a challenge may be answered; single-use within it. */
+		challengeTtlMs: number;
+		/** Security keys one person may register. */
+		maxKeysPerUser: number;
+	};
 }
 
 export function getPolicy(): AuthPolicy {
@@ -85,7 +96,10 @@ export function getPolicy(): AuthPolicy {
 		},
 		setupTokenTtlMs: HOUR,
 		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
-		stepUpWindowMs: 10 * MINUTE
+		stepUpWindowMs: 10 * MINUTE,
+		// Five minutes: as long as a code lives by default, and well over the browser's own
+		// 60 s timeout for a key prompt.
+		webauthn: { origin: config.origin ?? null, challengeTtlMs: 5 * MINUTE, maxKeysPerUser: 10 }
 	};
 }
 

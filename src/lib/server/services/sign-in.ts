@@ -10,6 +10,7 @@ import { verifyPassword } from '../auth/password';
 import { hitWithin, release, type Hit } from '../auth/rate-limit';
 import { createSession, invalidateSession, type NewSession } from '../auth/session';
 import { countBackupTokens } from '../auth/backup-tokens';
+import { countCredentials } from '../auth/webauthn-credentials';
 import type { SessionUser } from '../auth/types';
 import { maskEmail } from '../mail';
 import { recordAudit } from '../db/audit-log';
@@ -22,7 +23,7 @@ import { countSend, deliverCode, type SignInOrigin } from './sign-in-codes';
 
 export type { SignInOrigin };
 
-export type SecondFactorMethod = 'email' | 'backup_token';
+export type SecondFactorMethod = 'email' | 'backup_token' | 'webauthn';
 
 export interface PendingSignIn {
 	session: NewSession;
@@ -119,8 +120,13 @@ export async function describeSecondStep(
 ): Promise<{ methods: SecondFactorMethod[]; maskedEmail: string | null }> {
 	const to = address === undefined ? await deliveryAddress(deps, userId) : address;
 	const tokens = await countBackupTokens(deps.db, userId);
+	const keys = await countCredentials(deps.db, userId);
 	return {
-		methods: [...(to ? ['email' as const] : []), ...(tokens > 0 ? ['backup_token' as const] : [])],
+		methods: [
+			...(to ? ['email' as const] : []),
+			...(tokens > 0 ? ['backup_token' as const] : []),
+			...(keys > 0 ? ['webauthn' as const] : [])
+		],
 		maskedEmail: to ? maskEmail(to) : null
 	};
 }

@@ -3,6 +3,7 @@ import { accountRouter } from './routers/account';
 import { apiTokensRouter } from './routers/api-tokens';
 import { auditRouter } from './routers/audit';
 import { backupTokensRouter } from './routers/backup-tokens';
+import { securityKeysRouter } from './routers/security-keys';
 import { sessionsRouter } from './routers/sessions';
 import { twoFactorRouter } from './routers/two-factor';
 import { usersRouter } from './routers/users';
@@ -20,6 +21,7 @@ export const appRouter = router({
 	users: usersRouter,
 	twoFactor: twoFactorRouter,
 	backupTokens: backupTokensRouter,
+	securityKeys: securityKeysRouter,
 	apiTokens: apiTokensRouter,
 	sessions: sessionsRouter,
 	audit: auditRouter,

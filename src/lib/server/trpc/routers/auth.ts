@@ -1,4 +1,10 @@
 import { loginSchema, verifySchema } from '../../../schemas/auth';
+import { verifySecurityKeySchema } from '../../../schemas/webauthn';
+import {
+	securityKeyChallenge,
+	signInWithSecurityKey,
+	stepUpWithSecurityKey
+} from '../../services/security-key-sign-in';
 import { noInputSchema } from '../../../schemas/no-input';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
 import { resendCode, sendStepUpCode } from '../../services/sign-in-codes';
@@ -10,7 +16,7 @@ import {
 	type SecondFactorMethod
 } from '../../services/sign-in';
 import type { ApiTokenInfo, SessionUser } from '../../auth/types';
-import { actorOf, originOf } from '../actor';
+import { actorOf, originOf, relyingPartyOf } from '../actor';
 import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
 
 /** What `auth.me` answers: nothing, a pending session's state, or who is signed in. */
@@ -103,6 +109,77 @@ export const authRouter = router({
 				const session = { token: ctx.sessionToken, verifiedAt: ctx.session.verifiedAt };
 				return {
 					verifiedAt: await verifyStepUp(ctx.deps, originOf(ctx), ctx.user, session, input.code)
+				};
+			})
+	}),
+
+	// A security key instead of a code: options (a challenge bound to this session), then the
+	// browser's answer. Wrong answers spend the same per-account budget as wrong codes.
+	webauthn: router({
+		options: pendingProcedure
+			.meta({
+				description:
+					'Second step with a security key: options for navigator.credentials.get() (a challenge for this pending session).'
+			})
+			.input(noInputSchema)
+			.mutation(async ({ ctx }) => {
+				const rp = relyingPartyOf(ctx);
+				return securityKeyChallenge(ctx.deps, rp, ctx.user, ctx.sessionToken, 'sign-in');
+			}),
+		verify: pendingProcedure
+			.meta({
+				description:
+					"Second step with a security key: the browser's answer to options; promotes the session like verifyOtp."
+			})
+			.input(verifySecurityKeySchema)
+			.mutation(async ({ ctx, input }) => {
+				const rp = relyingPartyOf(ctx);
+				const verified = await signInWithSecurityKey(
+					ctx.deps,
+					originOf(ctx),
+					rp,
+					ctx.user,
+					ctx.sessionToken,
+					input.response
+				);
+				const bearer = ctx.sessionTransport === 'bearer';
+				if (!bearer && ctx.event) {
+					setSessionCookie(ctx.event, verified.session.token, verified.session.expiresAt);
+				}
+				return {
+					status: 'verified' as const,
+					user: verified.user,
+					sessionExpiresAt: verified.session.expiresAt,
+					...(bearer ? { sessionToken: verified.session.token } : {})
+				};
+			}),
+		stepUpOptions: humanProcedure
+			.meta({
+				description:
+					'Step-up with a security key: options for navigator.credentials.get() (a challenge for this session).'
+			})
+			.input(noInputSchema)
+			.mutation(async ({ ctx }) => {
+				const rp = relyingPartyOf(ctx);
+				return securityKeyChallenge(ctx.deps, rp, ctx.user, ctx.sessionToken, 'step-up');
+			}),
+		stepUpVerify: humanProcedure
+			.meta({
+				description:
+					"Step-up with a security key: the browser's answer to stepUpOptions; sensitive changes work for 10 minutes."
+			})
+			.input(verifySecurityKeySchema)
+			.mutation(async ({ ctx, input }) => {
+				const rp = relyingPartyOf(ctx);
+				return {
+					verifiedAt: await stepUpWithSecurityKey(
+						ctx.deps,
+						originOf(ctx),
+						rp,
+						ctx.user,
+						ctx.sessionToken,
+						input.response
+					)
 				};
 			})
 	}),
