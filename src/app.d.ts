@@ -21,6 +21,8 @@ declare global {
 			appName: string;
 			/** How long a verified code allows sensitive changes (the policy's step-up window). */
 			stepUpMinutes: number;
+			/** Set by the (app) layout: whether the person can step up with a security key. */
+			hasSecurityKey?: boolean;
 		}
 	}
 }

@@ -118,7 +118,8 @@ describe('the three pages use it, one heading each', () => {
 							resendAt: null,
 							query: '',
 							unsent: false,
-							resent: false
+							resent: false,
+							securityKey: false
 						},
 						form: null
 					},

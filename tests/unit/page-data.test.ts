@@ -71,7 +71,10 @@ describe('APP_NAME names the app', () => {
 
 	it('in the header of the signed-in and signed-out layouts', () => {
 		const app = render(AppLayout, {
-			props: { data: { ...data, isAdmin: false, devOutbox: false, resources: [] }, children },
+			props: {
+				data: { ...data, isAdmin: false, devOutbox: false, resources: [], hasSecurityKey: false },
+				children
+			},
 			context: contextFor()
 		});
 		const auth = render(AuthLayout, { props: { data, children }, context: contextFor() });
@@ -88,6 +91,7 @@ describe('APP_NAME names the app', () => {
 					...data,
 					isAdmin: false,
 					devOutbox: false,
+					hasSecurityKey: false,
 					resources: [{ label: 'Feature flags', path: 'feature-flags' }]
 				},
 				children

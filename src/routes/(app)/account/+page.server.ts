@@ -1,4 +1,5 @@
 import { fail, isActionFailure, type ActionFailure } from '@sveltejs/kit';
+import { jsonField } from '$lib/server/pages/form-json';
 import { appPage } from '$lib/server/pages/groups';
 import { loadPage, pageQuery, pagingOf } from '$lib/server/pages/paging';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
@@ -6,10 +7,10 @@ import { failFromError, type FormFailure } from '$lib/server/trpc/form-errors';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The card a form lives in, so an answer is shown next to the form that caused it. */
-type Section = 'password' | 'twoFactor' | 'tokens' | 'apiTokens' | 'sessions';
+type Section = 'password' | 'twoFactor' | 'tokens' | 'securityKeys' | 'apiTokens' | 'sessions';
 
 /** Cards with step-up changes: the step-up panel's forms say which one asked (?section=). */
-const STEP_UP_SECTIONS: readonly Section[] = ['twoFactor', 'tokens', 'apiTokens'];
+const STEP_UP_SECTIONS: readonly Section[] = ['twoFactor', 'tokens', 'securityKeys', 'apiTokens'];
 
 function stepUpSection(url: URL): Section {
 	const named = url.searchParams.get('section');
@@ -39,16 +40,19 @@ const stepUp = stepUpActions(appPage);
 // without JavaScript; this request's session is one of them, so the others are one less.
 export const load: PageServerLoad = appPage.load(async ({ api, user, event }) => {
 	const query = pageQuery(event.url);
-	const [profile, tokens, sessions, apiTokens, apiTokenPermissions] = await Promise.all([
-		api.users.get({ id: user.id }),
-		api.backupTokens.countMine(),
-		loadPage(() => api.account.sessions(query)),
-		api.apiTokens.list(),
-		api.apiTokens.permissions()
-	]);
+	const [profile, tokens, securityKeys, sessions, apiTokens, apiTokenPermissions] =
+		await Promise.all([
+			api.users.get({ id: user.id }),
+			api.backupTokens.countMine(),
+			api.securityKeys.listMine(),
+			loadPage(() => api.account.sessions(query)),
+			api.apiTokens.list(),
+			api.apiTokens.permissions()
+		]);
 	return {
 		profile,
 		tokensLeft: tokens.remaining,
+		securityKeys: securityKeys.keys,
 		sessions: sessions.sessions,
 		sessionPaging: { ...pagingOf(query), total: sessions.total },
 		otherSessions: Math.max(0, sessions.total - 1),
@@ -124,6 +128,43 @@ export const actions: Actions = {
 		})
 	),
 
+	// Adding a security key takes two requests with the key's prompt between them (the card's
+	// script): the options (a challenge for this session; step-up first), then the key's answer.
+	securityKeyOptions: inCard(
+		'securityKeys',
+		appPage.action(async ({ api }) => ({
+			securityKeyOptions: await api.securityKeys.registrationOptions()
+		}))
+	),
+
+	addSecurityKey: inCard(
+		'securityKeys',
+		appPage.action(
+			async ({ api, text, values }) => {
+				const response = jsonField(text('response')) as never;
+				const { key } = await api.securityKeys.register({ name: values.name, response });
+				return { securityKeyAdded: key.name };
+			},
+			{ values: ['name'] }
+		)
+	),
+
+	renameSecurityKey: inCard(
+		'securityKeys',
+		appPage.action(async ({ api, text }) => {
+			await api.securityKeys.rename({ id: text('id'), name: text('name') });
+			return { securityKeyRenamed: true };
+		})
+	),
+
+	removeSecurityKey: inCard(
+		'securityKeys',
+		appPage.action(async ({ api, text }) => {
+			await api.securityKeys.remove({ id: text('id') });
+			return { securityKeyRemoved: true };
+		})
+	),
+
 	// Shown once: only this response carries the secret. Each ticked scope is a `scopes` field; a
 	// refusal sends them back (comma-separated) with the name, so the form comes back as it was.
 	createApiToken: inCard(
@@ -155,10 +196,12 @@ export const actions: Actions = {
 		})
 	),
 
-	// The two-factor address, backup tokens and API tokens need step-up: the card that asked
+	// The two-factor address, backup tokens, security keys and API tokens need step-up: the card that asked
 	// shows the prompt and the answer.
 	stepUpRequest: inCard(stepUpSection, stepUp.stepUpRequest),
 	stepUpVerify: inCard(stepUpSection, stepUp.stepUpVerify),
+	stepUpKeyOptions: inCard(stepUpSection, stepUp.stepUpKeyOptions),
+	stepUpKeyVerify: inCard(stepUpSection, stepUp.stepUpKeyVerify),
 
 	revokeSession: inCard(
 		'sessions',

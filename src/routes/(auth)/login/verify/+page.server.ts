@@ -1,5 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { safeRedirectPath } from '$lib/server/auth/redirect';
+import { jsonField } from '$lib/server/pages/form-json';
 import { publicPage } from '$lib/server/pages/groups';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -31,7 +32,7 @@ function pastedCode(input: string): string {
 	return /^\d+$/.test(digits) ? digits : input;
 }
 
-export const load: PageServerLoad = ({ locals, url }) => {
+function pageData({ locals, url }: Pick<Parameters<PageServerLoad>[0], 'locals' | 'url'>) {
 	if (locals.session?.state === 'verified') {
 		redirect(303, safeRedirectPath(url.searchParams.get('redirectTo')));
 	}
@@ -50,7 +51,15 @@ export const load: PageServerLoad = ({ locals, url }) => {
 		now: Date.now(),
 		query: carriedQuery(url).toString()
 	};
-};
+}
+
+export const load: PageServerLoad = publicPage.load(async ({ api, event }) => {
+	const data = pageData(event);
+	// Whether the account can finish with a security key (SecurityKeySignIn.svelte).
+	const me = await api.auth.me();
+	const securityKey = Boolean(me && 'methods' in me && me.methods.includes('webauthn'));
+	return { ...data, securityKey };
+});
 
 // A pending session is the procedures' own check (auth.verifyOtp and auth.resendOtp).
 export const actions: Actions = {
@@ -58,6 +67,21 @@ export const actions: Actions = {
 		await api.auth.verifyOtp({ code: pastedCode(text('code')) });
 		redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
 	}),
+
+	// A security key: the options (a challenge for this pending session), then the key's answer,
+	// which signs in like a right code. A failure is shown with the key's button.
+	securityKeyOptions: publicPage.action(
+		async ({ api }) => ({ securityKeyOptions: await api.auth.webauthn.options() }),
+		{ failure: { securityKey: true } }
+	),
+
+	securityKeyVerify: publicPage.action(
+		async ({ api, event, text }) => {
+			await api.auth.webauthn.verify({ response: jsonField(text('response')) as never });
+			redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
+		},
+		{ failure: { securityKey: true } }
+	),
 
 	// A failure is shown next to the resend button rather than the code field.
 	resend: publicPage.action(
