@@ -31,7 +31,8 @@ export const authenticationResponseSchema = z.strictObject({
 	response: z.strictObject({
 		clientDataJSON: base64url(4096),
 		authenticatorData: base64url(4096),
-		signature: base64url(2048),
+		// ML-DSA (post-quantum) signatures run to 4.6 kB: ML-DSA-87's, in base64url, fits.
+		signature: base64url(8192),
 		userHandle: base64url(128).optional()
 	})
 });
@@ -41,7 +42,7 @@ export const registrationResponseSchema = z.strictObject({
 	...common,
 	response: z.strictObject({
 		clientDataJSON: base64url(4096),
-		attestationObject: base64url(16_384),
+		attestationObject: base64url(32_768),
 		authenticatorData: base64url(8192).optional(),
 		transports: z
 			.array(
