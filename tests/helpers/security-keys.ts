@@ -46,3 +46,33 @@ export async function failuresOf(db: Kysely<Database>, userId: string): Promise<
 		.executeTakeFirstOrThrow();
 	return Number(row.otp_failures);
 }
+
+/**
+ * Answers of the right shape that no key made (the schemas accept them, the checks refuse them):
+ * for suites that call every procedure with an input it would accept.
+ */
+export const SHAPED_ASSERTION = {
+	id: 'AAAAAAAAAAAAAAAAAAAAAA',
+	rawId: 'AAAAAAAAAAAAAAAAAAAAAA',
+	type: 'public-key',
+	clientExtensionResults: {},
+	response: {
+		clientDataJSON: Buffer.from('{"type":"webauthn.get","challenge":"AAAA"}').toString('base64url'),
+		authenticatorData: 'AAAA',
+		signature: 'AAAA'
+	}
+} as const;
+
+export const SHAPED_ATTESTATION = {
+	id: 'AAAAAAAAAAAAAAAAAAAAAA',
+	rawId: 'AAAAAAAAAAAAAAAAAAAAAA',
+	type: 'public-key',
+	clientExtensionResults: {},
+	response: {
+		clientDataJSON: Buffer.from('{"type":"webauthn.create","challenge":"AAAA"}').toString(
+			'base64url'
+		),
+		attestationObject: 'AAAA',
+		transports: ['usb']
+	}
+} as const;
