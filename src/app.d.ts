@@ -23,6 +23,8 @@ declare global {
 			stepUpMinutes: number;
 			/** The signed-in person's step-up factors, preferred first (set by the `(app)` layout). */
 			stepUpMethods?: string[];
+			/** Set by the (app) layout: whether the person can step up with a security key. */
+			hasSecurityKey?: boolean;
 		}
 	}
 }

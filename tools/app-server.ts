@@ -22,20 +22,23 @@ export interface AppServer {
  * `env` adds to (or, with `undefined`, removes from) the test defaults below. `nodeArgs` go before
  * the script, e.g. `--cpu-prof` (which NODE_OPTIONS refuses); `entry` is the script; `root` is the
  * project whose build runs (this one unless told: a copy, say), and the server's working directory.
+ * `originHost` names the server in its ORIGIN (and `origin`): 127.0.0.1 unless told; WebAuthn
+ * needs a domain name there (browsers refuse an IP address as the relying party), e.g. localhost.
  */
 export async function startAppServer(
 	env: Record<string, string | undefined>,
 	{
 		nodeArgs = [],
 		root = process.cwd(),
-		entry = resolve(root, 'server/index.js')
-	}: { nodeArgs?: string[]; entry?: string; root?: string } = {}
+		entry = resolve(root, 'server/index.js'),
+		originHost = '127.0.0.1'
+	}: { nodeArgs?: string[]; entry?: string; root?: string; originHost?: string } = {}
 ): Promise<AppServer> {
 	if (!existsSync(resolve(root, 'build/index.js'))) {
 		throw new Error('build/index.js is missing: run `npm run build` first (`npm test` does)');
 	}
 	const port = await findFreePort();
-	const origin = `http://127.0.0.1:${port}`;
+	const origin = `http://${originHost}:${port}`;
 	const defaults: Record<string, string> = {
 		PATH: process.env.PATH ?? '',
 		NODE_ENV: 'production',

@@ -24,7 +24,8 @@ export const ROLES = Object.keys(ROLE_GRANTS) as [Role, ...Role[]];
  * person's session is checked by its tier and role as before.
  */
 export const BUILTIN_PERMISSIONS = {
-	'account.read': 'your own profile, sessions, remembered devices, history and backup-token count',
+	'account.read':
+		'your own profile, sessions, remembered devices, history, backup-token count and security keys',
 	'account.update': 'end your own sessions',
 	'users.read': 'list, find and read users and their history',
 	'users.create': 'create members (an admin needs a person with a fresh code)',

@@ -21,10 +21,16 @@ export interface AppStack {
 export type AppStackEnv =
 	Record<string, string> | ((database: TestDatabase) => Record<string, string>);
 
+/** How the server is started beyond its environment (see startAppServer). */
+export interface AppStackServerOptions {
+	originHost?: string;
+}
+
 /** A migrated database, an SMTP sink, and the production build using both. */
 export async function startAppStack(
 	dialect: DatabaseDialect,
-	env: AppStackEnv = {}
+	env: AppStackEnv = {},
+	serverOptions: AppStackServerOptions = {}
 ): Promise<AppStack> {
 	let database: TestDatabase | undefined;
 	let sink: SmtpSink | undefined;
@@ -39,12 +45,15 @@ export async function startAppStack(
 	try {
 		database = await createMigratedDatabase(dialect);
 		sink = await startSmtpSink();
-		server = await startAppServer({
-			DATABASE_URL: database.url,
-			MAIL_TRANSPORT: 'smtp',
-			SMTP_URL: sink.url,
-			...(typeof env === 'function' ? env(database) : env)
-		});
+		server = await startAppServer(
+			{
+				DATABASE_URL: database.url,
+				MAIL_TRANSPORT: 'smtp',
+				SMTP_URL: sink.url,
+				...(typeof env === 'function' ? env(database) : env)
+			},
+			serverOptions
+		);
 	} catch (error) {
 		// Whatever did start must not outlive the failure.
 		await stop();
@@ -61,11 +70,12 @@ export async function startAppStack(
  */
 export function useAppStack(
 	dialect: DatabaseDialect,
-	env: AppStackEnv = {}
+	env: AppStackEnv = {},
+	serverOptions: AppStackServerOptions = {}
 ): Omit<AppStack, 'stop'> {
 	let stack: AppStack | undefined;
 	beforeAll(async () => {
-		stack = await startAppStack(dialect, env);
+		stack = await startAppStack(dialect, env, serverOptions);
 	});
 	afterAll(() => stack?.stop());
 

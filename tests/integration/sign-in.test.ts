@@ -143,6 +143,8 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			'auth.logout',
 			'auth.resendOtp',
 			'auth.verifyOtp',
+			'auth.webauthn.options',
+			'auth.webauthn.verify',
 			'setup.status',
 			'setup.complete',
 			'dev.outbox'

@@ -23,6 +23,7 @@ import {
 	seedResourceRows,
 	type CallTargets
 } from '../helpers/resource-calls';
+import { SHAPED_ASSERTION, SHAPED_ATTESTATION } from '../helpers/security-keys';
 
 const ID = 'aaaaaaaaaaaaaaaa'; // well-formed, belongs to nobody
 const KB10 = 'a'.repeat(10 * 1024);
@@ -44,11 +45,16 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'audit.list': { event: 'user.created', userId: ID, from: new Date(0), to: new Date() },
 	'auth.login': { username: 'nobody', password: 'wrong password', tokenType: 'bearer' },
 	'auth.stepUp.verify': { code: '123456', method: 'totp' },
+	'auth.webauthn.stepUpVerify': { response: SHAPED_ASSERTION },
+	'auth.webauthn.verify': { response: SHAPED_ASSERTION, rememberDevice: true },
 	'auth.verifyOtp': { code: '123456', method: 'totp', rememberDevice: true },
 	'backupTokens.countFor': { userId: ID },
 	'backupTokens.generateFor': { userId: ID, count: 5 },
 	'backupTokens.generateMine': { count: 5 },
 	'backupTokens.revokeFor': { userId: ID },
+	'securityKeys.register': { name: 'key', response: SHAPED_ATTESTATION },
+	'securityKeys.remove': { id: ID },
+	'securityKeys.rename': { id: ID, name: 'key' },
 	'sessions.all': { userId: ID, page: 1, pageSize: 10 },
 	'sessions.revoke': { publicId: ID },
 	'setup.complete': {
@@ -117,6 +123,19 @@ const BAD_VALUES = {
 	flag: ['yes', 'TRUE', 1, 0, null, [], {}, FULL_WIDTH_DIGITS, KB10],
 	date: ['not a date', '', {}, [], NaN, 1e308, FULL_WIDTH_DIGITS, KB10],
 	ids: ['a', null, {}, [], [42], [null], ['ABC'], [SQL[0]], [KB10], Array(101).fill(ID)],
+	// A security key's answer: the right shape with one part wrong or oversized.
+	webauthnResponse: [
+		...NOT_A_STRING,
+		null,
+		KB10,
+		{ ...SHAPED_ASSERTION, type: 'password' },
+		{ ...SHAPED_ASSERTION, id: 'not base64url!' },
+		{ ...SHAPED_ASSERTION, id: 'A'.repeat(1365) },
+		{ ...SHAPED_ASSERTION, response: { ...SHAPED_ASSERTION.response, clientDataJSON: KB10 } },
+		{ ...SHAPED_ASSERTION, response: { ...SHAPED_ASSERTION.response, signature: SQL[0] } },
+		{ ...SHAPED_ASSERTION, response: { ...SHAPED_ASSERTION.response, isAdmin: true } },
+		{ ...SHAPED_ASSERTION, clientExtensionResults: null }
+	],
 	scopes: [
 		null,
 		'read',
@@ -171,7 +190,8 @@ const FIELD_KINDS: Record<string, FieldKind> = {
 	rememberDevice: 'flag',
 	from: 'date',
 	to: 'date',
-	scopes: 'scopes'
+	scopes: 'scopes',
+	response: 'webauthnResponse'
 };
 
 /** Keys nobody may set through the API: mass assignment and prototype pollution. */

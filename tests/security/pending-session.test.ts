@@ -14,6 +14,7 @@ import { describeProcedures, type ProcedureDoc } from '../../scripts/api-referen
 import { useAppStack } from '../helpers/app-stack';
 import { ACTIVITY_STAMPS, readAllTables } from '../helpers/database-contents';
 import { dialects } from '../../tools/databases';
+import { SHAPED_ASSERTION, SHAPED_ATTESTATION } from '../helpers/security-keys';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
 import {
 	registeredResources,
@@ -33,7 +34,15 @@ import {
 } from '../../tools/sign-in';
 
 // DESIGN.md §4: what a pending session may call, besides what anyone may.
-const PENDING_MAY_CALL = ['auth.me', 'auth.resendOtp', 'auth.verifyOtp', 'auth.logout'];
+// Issue 17: the second step may also be a security key (options, then the key's answer).
+const PENDING_MAY_CALL = [
+	'auth.me',
+	'auth.resendOtp',
+	'auth.verifyOtp',
+	'auth.webauthn.options',
+	'auth.webauthn.verify',
+	'auth.logout'
+];
 // What anyone may call, signed in or not.
 const PUBLIC = ['auth.login', 'dev.outbox', 'health', 'setup.complete', 'setup.status'];
 
@@ -68,7 +77,11 @@ function attackValues(victim: { id: string; sessionPublicId: string }): Record<s
 		code: '123456',
 		count: 20,
 		// Any well-formed id: a setup of nobody's, or the victim's if it were guessed.
-		enrolmentId: victim.id
+		enrolmentId: victim.id,
+		// A security key's answer of the right shape: an assertion, and for registering one an
+		// attestation (`<path>.<field>` where one name takes two shapes).
+		response: SHAPED_ASSERTION,
+		'securityKeys.register.response': SHAPED_ATTESTATION
 	};
 }
 
@@ -91,7 +104,9 @@ function attackInput(
 	const schema = procedure.input as JsonObjectSchema;
 	const input: Record<string, unknown> = {};
 	for (const field of Object.keys(schema.properties ?? {})) {
-		if (field in values) input[field] = values[field];
+		const own = `${procedure.path}.${field}`;
+		if (own in values) input[field] = values[own];
+		else if (field in values) input[field] = values[field];
 		else if (schema.required?.includes(field)) {
 			throw new Error(`${procedure.path}: add a value for "${field}" to attackValues`);
 		}
@@ -199,7 +214,7 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 			: trpcMutation(stack.server.origin, procedure.path, options);
 	}
 
-	it('the procedures a pending session reaches are the public ones and auth.me, resendOtp, verifyOtp, logout [router meta agrees]', () => {
+	it('the procedures a pending session reaches are the public ones and auth.me, resendOtp, verifyOtp, webauthn.options/verify, logout [router meta agrees]', () => {
 		expect(reachable.map((p) => p.path).sort()).toEqual([...PENDING_MAY_CALL, ...PUBLIC].sort());
 		expect(refused.length).toBeGreaterThan(30);
 	});

@@ -117,6 +117,7 @@ describe('the three pages use it, one heading each', () => {
 							resendAt: null,
 							query: '',
 							queryFor: {
+								webauthn: 'method=webauthn',
 								totp: 'method=totp',
 								email: 'method=email',
 								backup_token: 'method=backup_token'

@@ -72,7 +72,14 @@ describe('APP_NAME names the app', () => {
 	it('in the header of the signed-in and signed-out layouts', () => {
 		const app = render(AppLayout, {
 			props: {
-				data: { ...data, isAdmin: false, devOutbox: false, resources: [], stepUpMethods: [] },
+				data: {
+					...data,
+					isAdmin: false,
+					devOutbox: false,
+					resources: [],
+					stepUpMethods: [],
+					hasSecurityKey: false
+				},
 				children
 			},
 			context: contextFor()
@@ -92,6 +99,7 @@ describe('APP_NAME names the app', () => {
 					isAdmin: false,
 					devOutbox: false,
 					stepUpMethods: [],
+					hasSecurityKey: false,
 					resources: [{ label: 'Feature flags', path: 'feature-flags' }]
 				},
 				children

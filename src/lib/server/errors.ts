@@ -56,6 +56,48 @@ export class WrongCodeError extends PublicError {
 		super('Wrong or expired code');
 	}
 }
+
+/** Why a security key's answer (a WebAuthn assertion) was refused; each is a failed try. */
+export type SecurityKeyRefusal = 'challenge' | 'credential' | 'assertion' | 'counter';
+
+const SECURITY_KEY_REFUSALS: Record<SecurityKeyRefusal, string> = {
+	challenge: 'This security key request expired or was already used: try again',
+	credential: 'This security key is not registered to your account',
+	assertion: 'The security key’s answer did not verify (wrong site or signature)',
+	counter:
+		'This security key’s signature counter went backwards, so it may have been copied: use another way'
+};
+
+/** A security key's answer refused: a wrong second factor like a wrong code, with its reason. */
+export class SecurityKeyRefusedError extends WrongCodeError {
+	constructor(readonly reason: SecurityKeyRefusal) {
+		super();
+		this.message = SECURITY_KEY_REFUSALS[reason];
+	}
+}
+
+/** A new security key that could not be registered (bad or replayed answer, already known). */
+export class SecurityKeyRegistrationError extends PublicError {}
+
+/** WebAuthn needs to know the site's origin: ORIGIN, or the request's. */
+export class RelyingPartyUnknownError extends PublicError {
+	constructor() {
+		super('Security keys need the site’s address: set ORIGIN (e.g. https://admin.example.com)');
+	}
+}
+
+export class NoSecurityKeyError extends PublicError {
+	constructor() {
+		super('This account has no security key: use another way');
+	}
+}
+
+export class SecurityKeyLimitError extends PublicError {
+	constructor(max: number) {
+		super(`At most ${max} security keys per user: remove one first`);
+	}
+}
+
 export class CodeDeliveryError extends PublicError {
 	constructor() {
 		super('The code could not be sent. Try “Send a new code” in a minute');

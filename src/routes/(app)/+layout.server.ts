@@ -14,6 +14,8 @@ export const load: LayoutServerLoad = appPage.load(async ({ user, api, event }) 
 		isAdmin: user.role === 'admin',
 		// The resources this role may read, for the nav.
 		resources: (await catalogOf(api, event)).map(({ label, path }) => ({ label, path })),
-		devOutbox: config.mail.transport === 'outbox' && config.env !== 'production'
+		devOutbox: config.mail.transport === 'outbox' && config.env !== 'production',
+		// The step-up panel offers a security key to those who have one (StepUp.svelte).
+		hasSecurityKey: (await api.securityKeys.listMine()).keys.length > 0
 	};
 });

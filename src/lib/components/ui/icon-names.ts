@@ -7,6 +7,7 @@ export const ICON_NAMES = [
 	'arrow-up',
 	'copy',
 	'download',
+	'fingerprint-pattern',
 	'inbox',
 	'key-round',
 	'layout-dashboard',

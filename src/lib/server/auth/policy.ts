@@ -55,6 +55,17 @@ export interface AuthPolicy {
 	rememberDeviceMs: number;
 	/** How long a new authenticator may wait for its first good code before setup starts over. */
 	totp: { enrolmentTtlMs: number };
+	webauthn: {
+		/**
+		 * ORIGIN: the relying party's origin (and, its host, the RP ID). Null when it is unset: the
+		 * origin is then the request's, as adapter-node derives it (auth/relying-party.ts).
+		 */
+		origin: string | null;
+		/** How long a challenge may be answered; single-use within it. */
+		challengeTtlMs: number;
+		/** Security keys one person may register. */
+		maxKeysPerUser: number;
+	};
 }
 
 export function getPolicy(): AuthPolicy {
@@ -94,7 +105,10 @@ export function getPolicy(): AuthPolicy {
 		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
 		stepUpWindowMs: 10 * MINUTE,
 		rememberDeviceMs: config.rememberDeviceDays * 24 * HOUR,
-		totp: { enrolmentTtlMs: 15 * MINUTE }
+		totp: { enrolmentTtlMs: 15 * MINUTE },
+		// Five minutes: as long as a code lives by default, and well over the browser's own
+		// 60 s timeout for a key prompt.
+		webauthn: { origin: config.origin ?? null, challengeTtlMs: 5 * MINUTE, maxKeysPerUser: 10 }
 	};
 }
 

@@ -157,6 +157,40 @@ export interface ApiTokensTable {
 	last_used_ip: string | null;
 }
 
+export interface WebauthnCredentialsTable {
+	id: string;
+	user_id: string;
+	/** What the owner calls the key ("YubiKey on my keyring"). */
+	name: string;
+	/** The credential id, base64url (case-sensitive): what the browser is told to ask for. */
+	credential_id: string;
+	/** SHA-256 (hex) of the base64url credential id: lookups and uniqueness. */
+	credential_id_hash: string;
+	/** COSE public key, base64url. */
+	public_key: string;
+	/** Signature counter last seen; 0 when the authenticator keeps none. */
+	counter: number;
+	/** Comma-separated transports the browser reported at registration; may be empty. */
+	transports: string;
+	backup_eligible: Flag;
+	backed_up: Flag;
+	/** Whether the key has ever verified its user (PIN, biometrics): WebAuthn's uvInitialized. */
+	user_verified: Flag;
+	created_at: ColumnType<Millis, Millis, never>;
+	last_used_at: Millis | null;
+}
+
+export interface WebauthnChallengesTable {
+	/** The session (its id, the token's hash) the challenge was issued to. */
+	session_id: string;
+	purpose: 'sign-in' | 'step-up' | 'register';
+	user_id: string;
+	/** SHA-256 (hex) of the base64url challenge. */
+	challenge_hash: string;
+	expires_at: Millis;
+	created_at: Millis;
+}
+
 export interface Database {
 	users: UsersTable;
 	sessions: SessionsTable;
@@ -170,6 +204,8 @@ export interface Database {
 	api_tokens: ApiTokensTable;
 	remembered_devices: RememberedDevicesTable;
 	totp_factors: TotpFactorsTable;
+	webauthn_credentials: WebauthnCredentialsTable;
+	webauthn_challenges: WebauthnChallengesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

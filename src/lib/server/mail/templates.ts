@@ -175,6 +175,34 @@ export function authenticatorChangedMessage(p: {
 	});
 }
 
+/**
+ * Sent when a security key was added to or removed from an account. The key's name is the
+ * owner's own words (typed in a verified session), shown so they can tell their keys apart.
+ */
+export function securityKeyChangedMessage(p: {
+	change: 'added' | 'removed';
+	name: string;
+	request: RequestInfo;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	const name = `“${printable(p.name, 64)}”`;
+	return compose({
+		subject:
+			p.change === 'added'
+				? `A security key was added to your ${app} account`
+				: `A security key was removed from your ${app} account`,
+		intro:
+			p.change === 'added'
+				? [`The security key ${name} was added to your ${app} account: it can now sign you in.`]
+				: [
+						`The security key ${name} was removed from your ${app} account: it no longer signs you in.`
+					],
+		request: p.request,
+		closing: NOT_YOU
+	});
+}
+
 /** Sent when too many wrong codes locked the account; only an administrator can unlock it. */
 export function accountLockedMessage(p: { request: RequestInfo; appName?: string }): MailContent {
 	const app = p.appName ?? getConfig().appName;

@@ -1,7 +1,9 @@
 // Actions every page with sensitive changes spreads into its own: send a step-up code, then
-// verify it. The procedures enforce step-up; these only let a form obtain it. They run the
-// guard of the page's group, like every other action of the page.
+// verify it; or, with a security key, ask for a challenge and send the key's answer (the page's
+// script talks to the key between the two, so that way needs JavaScript). The procedures enforce
+// step-up; these only let a form obtain it. They run the guard of the page's group, like every other action of the page.
 import { fail } from '@sveltejs/kit';
+import { jsonField } from './form-json';
 import type { PageGroup } from './page-group';
 import type { VerifiedLocals } from '../auth/page-guards';
 import { failFromError } from '../trpc/form-errors';
@@ -25,6 +27,20 @@ export function stepUpActions(page: PageGroup<VerifiedLocals>) {
 				const form = totp ? { stepUpTotp: true } : { stepUpSent: true };
 				return fail(failure.status, { ...failure.data, ...form });
 			}
-		})
+		}),
+
+		// A failure keeps the step-up panel on screen (StepUp.svelte shows it while stepUpRequired).
+		stepUpKeyOptions: page.action(
+			async ({ api }) => ({ stepUpKeyOptions: await api.auth.webauthn.stepUpOptions() }),
+			{ failure: { stepUpRequired: true } }
+		),
+
+		stepUpKeyVerify: page.action(
+			async ({ api, text }) => {
+				await api.auth.webauthn.stepUpVerify({ response: jsonField(text('response')) as never });
+				return { stepUpDone: true };
+			},
+			{ failure: { stepUpRequired: true } }
+		)
 	};
 }

@@ -1,5 +1,6 @@
 // The second factor, for sign-in and for step-up: an emailed code, a code from an authenticator
-// app (TOTP) or a backup token, spent once.
+// app (TOTP), a backup token or a security key (services/security-key-sign-in.ts checks those),
+// spent once.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { clearFailures, lockIfExhausted, reserveTry } from '../auth/account-throttle';
@@ -51,9 +52,24 @@ export interface SecondFactorOptions {
 }
 
 /**
- * Step two: an emailed code, an authenticator's code or a backup token. On success the pending
- * session is deleted and a new verified one created, in one transaction with spending the code
- * (and, when asked, remembering the device).
+ * A second factor checked against what is stored, before the deciding transaction. `consume`
+ * spends it there with one conditional write: false (or a WrongCodeError saying why) when
+ * someone else spent it first. A wrong factor has no `consume`; `refusal` says why, when there is
+ * more to say than "wrong or expired code".
+ */
+export interface CheckedFactor {
+	method: SecondFactorMethod;
+	consume: ((trx: Kysely<Database>, now: number) => Promise<boolean>) | null;
+	refusal?: WrongCodeError;
+}
+
+/** Checks a factor at `now`, once a try was reserved from the account's budget. */
+export type FactorCheck = (now: number) => Promise<CheckedFactor>;
+
+/**
+ * Step two with a code: emailed, from the authenticator app, or a backup token. On success the
+ * pending session is deleted and a new verified one created, in one transaction with spending the
+ * code (and, when asked, remembering the device).
  */
 export async function verifySecondFactor(
 	deps: ServiceDeps,
@@ -63,14 +79,30 @@ export async function verifySecondFactor(
 	input: SecondFactorInput,
 	options: SecondFactorOptions = {}
 ): Promise<Verified> {
+	const check = codeCheck(deps, user, sessionToken, input, undefined);
+	return completeSignIn(deps, origin, user, sessionToken, check, options);
+}
+
+/**
+ * Promotes a pending session with a second factor that `check` verifies (a code, a backup token,
+ * a security key): the factor is spent, the pending session deleted and a verified one created,
+ * in one transaction; with `rememberDevice`, the browser is remembered in the same one.
+ */
+export async function completeSignIn(
+	deps: ServiceDeps,
+	origin: SignInOrigin,
+	user: SessionUser,
+	sessionToken: string,
+	check: FactorCheck,
+	options: SecondFactorOptions = {}
+): Promise<Verified> {
 	const remember = options.rememberDevice === true && deps.policy.rememberDeviceMs > 0;
 	const { session, device, at } = await spendSecondFactor(
 		deps,
 		origin,
 		user,
-		sessionToken,
-		input,
-		{ kind: 'sign-in' },
+		'sign-in',
+		check,
 		async (trx, now) => {
 			// Someone else may have promoted this session in the meantime: exactly one wins.
 			if (!(await deletePendingSession(trx, sessionToken))) return null;
@@ -114,7 +146,7 @@ export async function verifySecondFactor(
 }
 
 /**
- * Step-up: a fresh code (emailed, from the authenticator app, or a backup token) in an already
+ * Step-up with a code (emailed, from the authenticator app, or a backup token) in an already
  * verified session, for sensitive changes. Emailed codes for it are sent with `sendCode` and
  * bound to this session.
  */
@@ -130,32 +162,83 @@ export async function verifyStepUp(
 	// A session a remembered device opened has proven no code yet: it counts from its creation.
 	const provenAt =
 		session.verifiedAt?.getTime() ?? (await sessionCreatedAt(deps.db, session.token));
-	const purpose = { kind: 'step-up', tokensMintedBy: provenAt ?? 0 } as const;
-	return spendSecondFactor(deps, origin, user, session.token, input, purpose, async (trx, now) => {
-		await markSessionVerified(trx, session.token, now);
+	const check = codeCheck(deps, user, session.token, input, provenAt ?? 0);
+	return completeStepUp(deps, origin, user, session.token, check);
+}
+
+/** Refreshes a verified session's step-up with a second factor that `check` verifies. */
+export async function completeStepUp(
+	deps: ServiceDeps,
+	origin: SignInOrigin,
+	user: SessionUser,
+	sessionToken: string,
+	check: FactorCheck
+): Promise<Date> {
+	return spendSecondFactor(deps, origin, user, 'step-up', check, async (trx, now) => {
+		await markSessionVerified(trx, sessionToken, now);
 		return new Date(now);
 	});
 }
 
-/** What a second factor is spent on; step-up also limits which backup tokens count. */
-type Purpose = { kind: 'sign-in' } | { kind: 'step-up'; tokensMintedBy: number };
+/**
+ * A code as its method expects it: the write that spends it when it matched, none when it did
+ * not. Only the emailed code is bound to the session (it was sent to it). `tokensMintedBy`
+ * (step-up): only backup tokens minted by then count.
+ */
+function codeCheck(
+	deps: ServiceDeps,
+	user: SessionUser,
+	sessionToken: string,
+	input: SecondFactorInput,
+	tokensMintedBy: number | undefined
+): FactorCheck {
+	const { code } = input;
+	const method = input.method ?? (/^\d+$/.test(code) ? 'email' : 'backup_token');
+	return async (now) => {
+		switch (method) {
+			case 'backup_token': {
+				const token = normalizeBackupToken(code);
+				if (!token) return { method, consume: null };
+				return { method, consume: (trx) => redeemBackupToken(trx, user.id, token, tokensMintedBy) };
+			}
+			case 'email': {
+				if (!/^\d+$/.test(code)) return { method, consume: null };
+				const sessionHash = sha256Hex(sessionToken);
+				const check = await checkCode(deps.db, sessionHash, code, deps.policy.otp, now);
+				if (check.status !== 'match') return { method, consume: null };
+				return { method, consume: (trx) => consumeCode(trx, sessionHash, check.codeHash) };
+			}
+			case 'totp': {
+				const factor = await findUsableFactor(deps.db, user.id);
+				const step = factor ? matchStep(factor.secret, code, now) : null;
+				if (!factor || step === null) return { method, consume: null };
+				// The step, not the code, is what is spent: a step accepted once never counts again.
+				return { method, consume: (trx) => claimStep(trx, user.id, factor.id, step) };
+			}
+		}
+	};
+}
 
-/** A try that matched: the write that spends it, true for exactly one caller. */
-type Consume = (trx: Kysely<Database>) => Promise<boolean>;
+/** Audit `details` of a success with each method (email codes need none). */
+const METHOD_DETAILS: Record<SecondFactorMethod, string | null> = {
+	email: null,
+	backup_token: 'backup token',
+	totp: 'totp',
+	webauthn: 'webauthn'
+};
 
 /**
  * The second factor's core, shared by sign-in and step-up: reserve a try from the account's
- * budget (the same budget whatever the method), compare, then spend the code and run `onSuccess`
+ * budget (the same budget whatever the method), check, then spend the factor and run `onSuccess`
  * in ONE transaction. `onSuccess` returns null when it lost a race; the whole transaction then
- * rolls back, giving the code (or time step) back.
+ * rolls back, giving the code (or time step, or challenge) back.
  */
 async function spendSecondFactor<T>(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	user: SessionUser,
-	sessionToken: string,
-	input: SecondFactorInput,
-	purpose: Purpose,
+	purpose: 'sign-in' | 'step-up',
+	check: FactorCheck,
 	onSuccess: (trx: Kysely<Database>, now: number) => Promise<T | null>
 ): Promise<T> {
 	const { db, policy } = deps;
@@ -166,9 +249,8 @@ async function spendSecondFactor<T>(
 		throw TooManyRequestsError.after(reservation.retryAfterMs);
 	}
 
-	const method = input.method ?? (/^\d+$/.test(input.code) ? 'email' : 'backup_token');
-	const consume = await matchCode(deps, user, sessionToken, input.code, method, purpose, now);
-
+	const factor = await check(now);
+	const { consume, method } = factor;
 	const result = consume
 		? await db
 				.transaction()
@@ -181,11 +263,11 @@ async function spendSecondFactor<T>(
 					await clearFailures(trx, user.id);
 					// The consuming write must hit exactly one row, or someone else won the race (or
 					// the authenticator's step was accepted before).
-					if (!(await consume(trx))) throw new WrongCodeError();
+					if (!(await consume(trx, now))) throw new WrongCodeError();
 					const outcome = await onSuccess(trx, now);
 					if (outcome === null) throw new WrongCodeError();
 					if (method === 'email') await markAddressProven(trx, user.id, now);
-					if (purpose.kind === 'sign-in' && method !== 'backup_token') {
+					if (purpose === 'sign-in' && method !== 'backup_token') {
 						await preferFactor(trx, user.id, method);
 					}
 					await recordAudit(
@@ -193,12 +275,12 @@ async function spendSecondFactor<T>(
 						{
 							// Step-ups are recorded apart, so sign-in figures count sign-ins only.
 							event:
-								purpose.kind === 'step-up'
+								purpose === 'step-up'
 									? 'step_up.verified'
 									: method === 'backup_token'
 										? 'backup_token.used'
 										: 'otp.verified',
-							details: methodDetails(method),
+							details: METHOD_DETAILS[method],
 							actorId: user.id,
 							subjectId: user.id,
 							ip: origin.ip,
@@ -209,14 +291,19 @@ async function spendSecondFactor<T>(
 					return { outcome };
 				})
 				.catch((error: unknown) => {
-					if (error instanceof WrongCodeError) return null;
+					// The refusal the consuming write gave (a security key's says why), or the plain one.
+					if (error instanceof WrongCodeError) return { refused: error };
 					throw error;
 				})
-		: null;
+		: { refused: factor.refusal ?? new WrongCodeError() };
 
-	if (!result) {
-		await recordFailure(deps, origin, user, purpose.kind, method, now);
-		throw new WrongCodeError();
+	if ('refused' in result) {
+		// Failures name the authenticator and the security key only: an emailed code and a backup
+		// token were told apart by their shape before there were other methods, and old rows say
+		// nothing either.
+		const details = method === 'totp' || method === 'webauthn' ? METHOD_DETAILS[method] : null;
+		await recordFailure(deps, origin, user, purpose, details, now);
+		throw result.refused;
 	}
 	if (method === 'backup_token') {
 		const remaining = await countBackupTokens(db, user.id);
@@ -224,50 +311,6 @@ async function spendSecondFactor<T>(
 		await noticeToUser(deps, user.id, message);
 	}
 	return result.outcome;
-}
-
-/**
- * Compares a reserved try with what the method expects; the write that spends it when it matched,
- * null when it did not. Only the emailed code is bound to the session (it was sent to it).
- */
-async function matchCode(
-	deps: ServiceDeps,
-	user: SessionUser,
-	sessionToken: string,
-	code: string,
-	method: CodeMethod,
-	purpose: Purpose,
-	now: number
-): Promise<Consume | null> {
-	const { db, policy } = deps;
-	switch (method) {
-		case 'backup_token': {
-			const token = normalizeBackupToken(code);
-			if (!token) return null;
-			const mintedBy = purpose.kind === 'step-up' ? purpose.tokensMintedBy : undefined;
-			return (trx) => redeemBackupToken(trx, user.id, token, mintedBy);
-		}
-		case 'email': {
-			if (!/^\d+$/.test(code)) return null;
-			const sessionHash = sha256Hex(sessionToken);
-			const check = await checkCode(db, sessionHash, code, policy.otp, now);
-			if (check.status !== 'match') return null;
-			return (trx) => consumeCode(trx, sessionHash, check.codeHash);
-		}
-		case 'totp': {
-			const factor = await findUsableFactor(db, user.id);
-			const step = factor ? matchStep(factor.secret, code, now) : null;
-			if (!factor || step === null) return null;
-			// The step, not the code, is what is spent: a step accepted once never counts again.
-			return (trx) => claimStep(trx, user.id, factor.id, step);
-		}
-	}
-}
-
-/** The audit row's `details`: which method, where the event alone does not say it. */
-function methodDetails(method: CodeMethod): string | null {
-	if (method === 'backup_token') return 'backup token';
-	return method === 'email' ? null : method;
 }
 
 /** The factor that finished a sign-in is offered first next time. */
@@ -291,14 +334,11 @@ async function recordFailure(
 	origin: SignInOrigin,
 	user: SessionUser,
 	purpose: 'sign-in' | 'step-up',
-	method: CodeMethod,
+	details: string | null,
 	now: number
 ): Promise<void> {
 	const entry = { subjectId: user.id, ip: origin.ip, userAgent: origin.userAgent };
 	const event = purpose === 'step-up' ? 'step_up.failed' : 'otp.failed';
-	// Failures name the authenticator only: an emailed code and a backup token were told apart by
-	// their shape before there were other methods, and old rows say nothing either.
-	const details = method === 'totp' ? 'totp' : null;
 	await recordAudit(deps.db, { event, details, ...entry }, now);
 	const locked = await deps.db.transaction().execute(async (trx) => {
 		if (!(await lockIfExhausted(trx, user.id, deps.policy.otp, now))) return false;

@@ -11,6 +11,7 @@ import { hitWithin, release, type Hit } from '../auth/rate-limit';
 import { createSession, invalidateSession, type NewSession } from '../auth/session';
 import { countBackupTokens } from '../auth/backup-tokens';
 import { findUsableFactor } from '../auth/totp';
+import { countCredentials } from '../auth/webauthn-credentials';
 import type { SessionUser } from '../auth/types';
 import { maskEmail } from '../mail';
 import { recordAudit } from '../db/audit-log';
@@ -25,10 +26,10 @@ import { signInWithDevice, type RememberedSignIn } from './remembered-devices';
 export type { SignInOrigin };
 
 /** The ways to finish a sign-in (or a step-up); `auth.login` and `auth.me` list an account's. */
-export type SecondFactorMethod = 'email' | 'backup_token' | 'totp';
+export type SecondFactorMethod = 'email' | 'backup_token' | 'totp' | 'webauthn';
 
 /** Without a preference, the strongest factor first; backup tokens are always the last resort. */
-const DEFAULT_ORDER: readonly SecondFactorMethod[] = ['totp', 'email'];
+const DEFAULT_ORDER: readonly SecondFactorMethod[] = ['webauthn', 'totp', 'email'];
 
 export interface PendingSignIn {
 	session: NewSession;
@@ -148,9 +149,10 @@ export async function describeSecondStep(
 	address?: string | null
 ): Promise<{ methods: SecondFactorMethod[]; maskedEmail: string | null }> {
 	const to = address === undefined ? await deliveryAddress(deps, userId) : address;
-	const [tokens, totp, preference] = await Promise.all([
+	const [tokens, totp, keys, preference] = await Promise.all([
 		countBackupTokens(deps.db, userId),
 		findUsableFactor(deps.db, userId),
+		countCredentials(deps.db, userId),
 		deps.db
 			.selectFrom('users')
 			.select('preferred_factor')
@@ -158,6 +160,7 @@ export async function describeSecondStep(
 			.executeTakeFirst()
 	]);
 	const held = new Set<SecondFactorMethod>([
+		...(keys > 0 ? ['webauthn' as const] : []),
 		...(totp ? ['totp' as const] : []),
 		...(to ? ['email' as const] : [])
 	]);

@@ -1,3 +1,5 @@
+import type { AuthPolicy } from '../auth/policy';
+import { requireRelyingParty, type RelyingParty } from '../auth/relying-party';
 import type { Actor } from '../services/actor';
 
 /** Who does it, for the audit trail. */
@@ -15,4 +17,15 @@ export function originOf(ctx: {
 	userAgent: string | null;
 }): Actor<null> & { ip: string } {
 	return { actorId: null, ip: ctx.clientAddress, userAgent: ctx.userAgent };
+}
+
+/**
+ * The WebAuthn relying party of this call: ORIGIN, or (unset) the request's own origin; neither
+ * (a script's or test's caller without ORIGIN): RelyingPartyUnknownError, never a guess.
+ */
+export function relyingPartyOf(ctx: {
+	policy: Pick<AuthPolicy, 'webauthn'>;
+	event: { url: URL } | null;
+}): RelyingParty {
+	return requireRelyingParty(ctx.policy, ctx.event?.url ?? null);
 }

@@ -22,7 +22,11 @@ import {
 	TooManyRequestsError,
 	TotpEnrolmentGoneError,
 	UserExistsError,
-	WrongCodeError
+	WrongCodeError,
+	NoSecurityKeyError,
+	RelyingPartyUnknownError,
+	SecurityKeyLimitError,
+	SecurityKeyRegistrationError
 } from '../errors';
 
 // Service error -> tRPC code. Auth failures share UNAUTHORIZED; the message says the rest.
@@ -46,7 +50,11 @@ const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]>
 	[RowInUseError, 'CONFLICT'],
 	[ApiTokenNotAllowedError, 'FORBIDDEN'],
 	[ApiTokenLimitError, 'PRECONDITION_FAILED'],
-	[BackupTokenLimitError, 'PRECONDITION_FAILED']
+	[BackupTokenLimitError, 'PRECONDITION_FAILED'],
+	[SecurityKeyLimitError, 'PRECONDITION_FAILED'],
+	[NoSecurityKeyError, 'PRECONDITION_FAILED'],
+	[RelyingPartyUnknownError, 'PRECONDITION_FAILED'],
+	[SecurityKeyRegistrationError, 'BAD_REQUEST']
 ];
 
 /** The TRPCError a service error becomes; anything else is left for tRPC to wrap (as a 500). */

@@ -3,6 +3,7 @@ import { accountRouter } from './routers/account';
 import { apiTokensRouter } from './routers/api-tokens';
 import { auditRouter } from './routers/audit';
 import { backupTokensRouter } from './routers/backup-tokens';
+import { securityKeysRouter } from './routers/security-keys';
 import { sessionsRouter } from './routers/sessions';
 import { totpRouter } from './routers/totp';
 import { twoFactorRouter } from './routers/two-factor';
@@ -22,6 +23,7 @@ export const appRouter = router({
 	twoFactor: twoFactorRouter,
 	totp: totpRouter,
 	backupTokens: backupTokensRouter,
+	securityKeys: securityKeysRouter,
 	apiTokens: apiTokensRouter,
 	sessions: sessionsRouter,
 	audit: auditRouter,

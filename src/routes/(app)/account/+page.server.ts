@@ -1,4 +1,5 @@
 import { fail, isActionFailure, type ActionFailure } from '@sveltejs/kit';
+import { jsonField } from '$lib/server/pages/form-json';
 import { appPage } from '$lib/server/pages/groups';
 import { loadPage, pageQuery, pagingOf } from '$lib/server/pages/paging';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
@@ -7,10 +8,24 @@ import { failFromError, type FormFailure } from '$lib/server/trpc/form-errors';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The card a form lives in, so an answer is shown next to the form that caused it. */
-type Section = 'password' | 'twoFactor' | 'totp' | 'tokens' | 'apiTokens' | 'sessions' | 'devices';
+type Section =
+	| 'password'
+	| 'twoFactor'
+	| 'totp'
+	| 'tokens'
+	| 'securityKeys'
+	| 'apiTokens'
+	| 'sessions'
+	| 'devices';
 
 /** Cards with step-up changes: the step-up panel's forms say which one asked (?section=). */
-const STEP_UP_SECTIONS: readonly Section[] = ['twoFactor', 'totp', 'tokens', 'apiTokens'];
+const STEP_UP_SECTIONS: readonly Section[] = [
+	'twoFactor',
+	'totp',
+	'tokens',
+	'securityKeys',
+	'apiTokens'
+];
 
 function stepUpSection(url: URL): Section {
 	const named = url.searchParams.get('section');
@@ -53,11 +68,12 @@ function enrolmentShown(enrolment: {
 // without JavaScript; this request's session is one of them, so the others are one less.
 export const load: PageServerLoad = appPage.load(async ({ api, user, event }) => {
 	const query = pageQuery(event.url);
-	const [profile, totp, tokens, sessions, devices, apiTokens, apiTokenPermissions] =
+	const [profile, totp, tokens, securityKeys, sessions, devices, apiTokens, apiTokenPermissions] =
 		await Promise.all([
 			api.users.get({ id: user.id }),
 			api.totp.status(),
 			api.backupTokens.countMine(),
+			api.securityKeys.listMine(),
 			loadPage(() => api.account.sessions(query)),
 			api.account.devices(),
 			api.apiTokens.list(),
@@ -67,6 +83,7 @@ export const load: PageServerLoad = appPage.load(async ({ api, user, event }) =>
 		profile,
 		totp,
 		tokensLeft: tokens.remaining,
+		securityKeys: securityKeys.keys,
 		sessions: sessions.sessions,
 		sessionPaging: { ...pagingOf(query), total: sessions.total },
 		otherSessions: Math.max(0, sessions.total - 1),
@@ -177,6 +194,43 @@ export const actions: Actions = {
 		})
 	),
 
+	// Adding a security key takes two requests with the key's prompt between them (the card's
+	// script): the options (a challenge for this session; step-up first), then the key's answer.
+	securityKeyOptions: inCard(
+		'securityKeys',
+		appPage.action(async ({ api }) => ({
+			securityKeyOptions: await api.securityKeys.registrationOptions()
+		}))
+	),
+
+	addSecurityKey: inCard(
+		'securityKeys',
+		appPage.action(
+			async ({ api, text, values }) => {
+				const response = jsonField(text('response')) as never;
+				const { key } = await api.securityKeys.register({ name: values.name, response });
+				return { securityKeyAdded: key.name };
+			},
+			{ values: ['name'] }
+		)
+	),
+
+	renameSecurityKey: inCard(
+		'securityKeys',
+		appPage.action(async ({ api, text }) => {
+			await api.securityKeys.rename({ id: text('id'), name: text('name') });
+			return { securityKeyRenamed: true };
+		})
+	),
+
+	removeSecurityKey: inCard(
+		'securityKeys',
+		appPage.action(async ({ api, text }) => {
+			await api.securityKeys.remove({ id: text('id') });
+			return { securityKeyRemoved: true };
+		})
+	),
+
 	// Shown once: only this response carries the secret. Each ticked scope is a `scopes` field; a
 	// refusal sends them back (comma-separated) with the name, so the form comes back as it was.
 	createApiToken: inCard(
@@ -208,10 +262,12 @@ export const actions: Actions = {
 		})
 	),
 
-	// The two-factor address, the authenticator, backup tokens and API tokens need step-up: the card that asked
-	// shows the prompt and the answer.
+	// The two-factor address, the authenticator, backup tokens, security keys and API tokens need
+	// step-up: the card that asked shows the prompt and the answer.
 	stepUpRequest: inCard(stepUpSection, stepUp.stepUpRequest),
 	stepUpVerify: inCard(stepUpSection, stepUp.stepUpVerify),
+	stepUpKeyOptions: inCard(stepUpSection, stepUp.stepUpKeyOptions),
+	stepUpKeyVerify: inCard(stepUpSection, stepUp.stepUpKeyVerify),
 
 	revokeSession: inCard(
 		'sessions',

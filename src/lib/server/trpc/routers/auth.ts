@@ -1,4 +1,10 @@
 import { loginSchema, verifySchema, verifySignInSchema } from '../../../schemas/auth';
+import { signInSecurityKeySchema, verifySecurityKeySchema } from '../../../schemas/webauthn';
+import {
+	securityKeyChallenge,
+	signInWithSecurityKey,
+	stepUpWithSecurityKey
+} from '../../services/security-key-sign-in';
 import { noInputSchema } from '../../../schemas/no-input';
 import { readDeviceCookie, setDeviceCookie } from '../../auth/device-cookie';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
@@ -11,7 +17,7 @@ import {
 	type SecondFactorMethod
 } from '../../services/sign-in';
 import type { ApiTokenInfo, SessionUser } from '../../auth/types';
-import { actorOf, originOf } from '../actor';
+import { actorOf, originOf, relyingPartyOf } from '../actor';
 import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
 
 /** What `auth.me` answers: nothing, a pending session's state, or who is signed in. */
@@ -134,6 +140,81 @@ export const authRouter = router({
 				const session = { token: ctx.sessionToken, verifiedAt: ctx.session.verifiedAt };
 				return {
 					verifiedAt: await verifyStepUp(ctx.deps, originOf(ctx), ctx.user, session, input)
+				};
+			})
+	}),
+
+	// A security key instead of a code: options (a challenge bound to this session), then the
+	// browser's answer. Wrong answers spend the same per-account budget as wrong codes.
+	webauthn: router({
+		options: pendingProcedure
+			.meta({
+				description:
+					'Second step with a security key: options for navigator.credentials.get() (a challenge for this pending session).'
+			})
+			.input(noInputSchema)
+			.mutation(async ({ ctx }) => {
+				const rp = relyingPartyOf(ctx);
+				return securityKeyChallenge(ctx.deps, rp, ctx.user, ctx.sessionToken, 'sign-in');
+			}),
+		verify: pendingProcedure
+			.meta({
+				description:
+					"Second step with a security key: the browser's answer to options; promotes the session like verifyOtp (`rememberDevice` as there)."
+			})
+			.input(signInSecurityKeySchema)
+			.mutation(async ({ ctx, input }) => {
+				const bearer = ctx.sessionTransport === 'bearer';
+				const cookies = !bearer && ctx.event ? ctx.event : null;
+				const verified = await signInWithSecurityKey(
+					ctx.deps,
+					originOf(ctx),
+					relyingPartyOf(ctx),
+					ctx.user,
+					ctx.sessionToken,
+					input.response,
+					{ rememberDevice: cookies !== null && input.rememberDevice === true }
+				);
+				if (cookies) {
+					setSessionCookie(cookies, verified.session.token, verified.session.expiresAt);
+					if (verified.device) {
+						setDeviceCookie(cookies, verified.device.cookie, verified.device.maxAgeSeconds);
+					}
+				}
+				return {
+					status: 'verified' as const,
+					user: verified.user,
+					sessionExpiresAt: verified.session.expiresAt,
+					...(bearer ? { sessionToken: verified.session.token } : {})
+				};
+			}),
+		stepUpOptions: humanProcedure
+			.meta({
+				description:
+					'Step-up with a security key: options for navigator.credentials.get() (a challenge for this session).'
+			})
+			.input(noInputSchema)
+			.mutation(async ({ ctx }) => {
+				const rp = relyingPartyOf(ctx);
+				return securityKeyChallenge(ctx.deps, rp, ctx.user, ctx.sessionToken, 'step-up');
+			}),
+		stepUpVerify: humanProcedure
+			.meta({
+				description:
+					"Step-up with a security key: the browser's answer to stepUpOptions; sensitive changes work for 10 minutes."
+			})
+			.input(verifySecurityKeySchema)
+			.mutation(async ({ ctx, input }) => {
+				const rp = relyingPartyOf(ctx);
+				return {
+					verifiedAt: await stepUpWithSecurityKey(
+						ctx.deps,
+						originOf(ctx),
+						rp,
+						ctx.user,
+						ctx.sessionToken,
+						input.response
+					)
 				};
 			})
 	}),

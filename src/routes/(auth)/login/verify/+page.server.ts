@@ -1,6 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { getPolicy } from '$lib/server/auth/policy';
 import { safeRedirectPath } from '$lib/server/auth/redirect';
+import { jsonField } from '$lib/server/pages/form-json';
 import { publicPage } from '$lib/server/pages/groups';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -9,8 +10,8 @@ import type { Actions, PageServerLoad } from './$types';
 const CARRIED = ['redirectTo', 'to', 'expires', 'resend', 'method'] as const;
 
 /** The ways this page offers, in the order of auth.me's `methods` (preferred first). */
-type Method = 'totp' | 'email' | 'backup_token';
-const METHODS: readonly Method[] = ['totp', 'email', 'backup_token'];
+type Method = 'webauthn' | 'totp' | 'email' | 'backup_token';
+const METHODS: readonly Method[] = ['webauthn', 'totp', 'email', 'backup_token'];
 
 /** A time in ms from the query string, or null. */
 function timeParam(url: URL, name: string): number | null {
@@ -43,7 +44,7 @@ export const load: PageServerLoad = publicPage.load(async ({ api, event: { local
 	const pending = me && !('user' in me) ? me : null;
 	// The account's factors, preferred first; backup tokens are offered whatever the count.
 	const factors = (pending?.methods ?? []).filter(
-		(method): method is Exclude<Method, 'backup_token'> => method === 'totp' || method === 'email'
+		(method): method is Exclude<Method, 'backup_token'> => method !== 'backup_token'
 	);
 	const asked = url.searchParams.has('backup') ? 'backup_token' : url.searchParams.get('method');
 	const method: Method =
@@ -90,6 +91,24 @@ export const actions: Actions = {
 		});
 		redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
 	}),
+
+	// A security key: the options (a challenge for this pending session), then the key's answer,
+	// which signs in like a right code. A failure is shown with the key's button.
+	securityKeyOptions: publicPage.action(
+		async ({ api }) => ({ securityKeyOptions: await api.auth.webauthn.options() }),
+		{ failure: { securityKey: true } }
+	),
+
+	securityKeyVerify: publicPage.action(
+		async ({ api, event, form, text }) => {
+			await api.auth.webauthn.verify({
+				response: jsonField(text('response')) as never,
+				rememberDevice: form.get('rememberDevice') === 'on'
+			});
+			redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
+		},
+		{ failure: { securityKey: true } }
+	),
 
 	// The first code when email is chosen among other factors, or a new one; a failure is shown
 	// next to the send button rather than the code field.
