@@ -21,10 +21,6 @@ declare global {
 			appName: string;
 			/** How long a verified code allows sensitive changes (the policy's step-up window). */
 			stepUpMinutes: number;
-			/** The signed-in person's step-up factors, preferred first (set by the `(app)` layout). */
-			stepUpMethods?: string[];
-			/** Set by the (app) layout: whether the person can step up with a security key. */
-			hasSecurityKey?: boolean;
 		}
 	}
 }

@@ -85,13 +85,17 @@ describe.runIf(hasChromium())('security keys in Chromium (virtual authenticator)
 		expect(await page.getByTestId('security-keys').textContent()).toContain('last used');
 	});
 
-	it('without JavaScript, the verify page says why a key needs it (and the code form works)', async () => {
+	it('without JavaScript, the verify page says why a key needs it (and another way works)', async () => {
 		const noScript = await browser.newContext({ javaScriptEnabled: false });
 		try {
 			const other = await noScript.newPage();
 			await submitPassword(other, origin(), user);
+			// The key is this account's preferred way: offered first, with the reason it needs
+			// JavaScript, and the other ways as plain links.
 			const text = await other.getByTestId('security-key-sign-in').textContent();
 			expect(text).toContain('Signing in with a security key needs JavaScript');
+			expect(await other.locator('#code').count()).toBe(0);
+			await other.getByRole('link', { name: 'Use a backup token' }).click();
 			expect(await other.locator('#code').count()).toBe(1);
 		} finally {
 			await noScript.close();

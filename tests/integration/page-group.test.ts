@@ -151,11 +151,15 @@ describe.each(dialects)('page groups on %s', (dialect) => {
 			);
 			const stepUp = stepUpActions(group);
 
+			// The panel comes with the ways this person can confirm (an email address only, here).
 			expect(await makeAdmin(await post(token, { id: member.id }))).toMatchObject({
 				status: 403,
-				data: { stepUpRequired: true, values: { id: member.id } }
+				data: { stepUpRequired: true, stepUpMethods: ['email'], values: { id: member.id } }
 			});
-			expect(await stepUp.stepUpRequest(await post(token))).toEqual({ stepUpSent: true });
+			expect(await stepUp.stepUpRequest(await post(token))).toEqual({
+				stepUpSent: true,
+				stepUpMethods: ['email']
+			});
 			const { code } = await waitForCode(harness.sink, admin.email!);
 			// A wrong code keeps the code form on screen.
 			const wrong = code === '000000' ? '111111' : '000000';

@@ -72,14 +72,7 @@ describe('APP_NAME names the app', () => {
 	it('in the header of the signed-in and signed-out layouts', () => {
 		const app = render(AppLayout, {
 			props: {
-				data: {
-					...data,
-					isAdmin: false,
-					devOutbox: false,
-					resources: [],
-					stepUpMethods: [],
-					hasSecurityKey: false
-				},
+				data: { ...data, isAdmin: false, devOutbox: false, resources: [] },
 				children
 			},
 			context: contextFor()
@@ -98,8 +91,6 @@ describe('APP_NAME names the app', () => {
 					...data,
 					isAdmin: false,
 					devOutbox: false,
-					stepUpMethods: [],
-					hasSecurityKey: false,
 					resources: [{ label: 'Feature flags', path: 'feature-flags' }]
 				},
 				children

@@ -9,6 +9,16 @@ import { failFromError, type FormFailure } from '../trpc/form-errors';
 
 export type ServerCaller = Awaited<ReturnType<typeof createServerCaller>>;
 
+/**
+ * What the "Confirm it's you" panel offers (StepUp.svelte): the person's step-up methods, read
+ * only when an action answers with the panel, never for every page (a layout would pay two more
+ * procedure calls and half a dozen statements on each).
+ */
+export async function stepUpMethodsOf(api: ServerCaller): Promise<string[]> {
+	const me = await api.auth.me();
+	return me && 'user' in me ? me.methods : [];
+}
+
 /** What a group requires of a request: what it learnt (the user), or it throws a redirect or error. */
 export type PageGuard<Access extends object> = (
 	event: Pick<RequestEvent, 'locals' | 'url'>
@@ -98,7 +108,10 @@ export function definePageGroup<Access extends object>(
 			} catch (error) {
 				// Redirects and unexpected errors pass through; a refused call becomes the form's answer.
 				const failure = failFromError(error, options.values ? values : undefined);
-				return fail(failure.status, { ...failure.data, ...(options.failure as Extra) });
+				const data: FormFailure = { ...failure.data, ...options.failure };
+				// The "Confirm it's you" panel shows: what it may offer (an authenticator, a key).
+				if (data.stepUpRequired) data.stepUpMethods = await stepUpMethodsOf(api);
+				return fail(failure.status, data as FormFailure & Extra);
 			}
 		};
 	}

@@ -4,7 +4,7 @@
 // step-up; these only let a form obtain it. They run the guard of the page's group, like every other action of the page.
 import { fail } from '@sveltejs/kit';
 import { jsonField } from './form-json';
-import type { PageGroup } from './page-group';
+import { stepUpMethodsOf, type PageGroup } from './page-group';
 import type { VerifiedLocals } from '../auth/page-guards';
 import { failFromError } from '../trpc/form-errors';
 
@@ -12,7 +12,7 @@ export function stepUpActions(page: PageGroup<VerifiedLocals>) {
 	return {
 		stepUpRequest: page.action(async ({ api }) => {
 			await api.auth.stepUp.request();
-			return { stepUpSent: true };
+			return { stepUpSent: true, stepUpMethods: await stepUpMethodsOf(api) };
 		}),
 
 		// A wrong code keeps its form on screen: the emailed code's while stepUpSent, the
@@ -25,13 +25,18 @@ export function stepUpActions(page: PageGroup<VerifiedLocals>) {
 			} catch (error) {
 				const failure = failFromError(error);
 				const form = totp ? { stepUpTotp: true } : { stepUpSent: true };
-				return fail(failure.status, { ...failure.data, ...form });
+				const stepUpMethods = await stepUpMethodsOf(api);
+				return fail(failure.status, { ...failure.data, ...form, stepUpMethods });
 			}
 		}),
 
 		// A failure keeps the step-up panel on screen (StepUp.svelte shows it while stepUpRequired).
 		stepUpKeyOptions: page.action(
-			async ({ api }) => ({ stepUpKeyOptions: await api.auth.webauthn.stepUpOptions() }),
+			async ({ api }) => ({
+				stepUpKeyOptions: await api.auth.webauthn.stepUpOptions(),
+				stepUpRequired: true,
+				stepUpMethods: await stepUpMethodsOf(api)
+			}),
 			{ failure: { stepUpRequired: true } }
 		),
 

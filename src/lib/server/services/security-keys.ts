@@ -180,6 +180,12 @@ export async function registerSecurityKey(
 			{ event: 'webauthn.added', subjectId: user.id, details: name, ...actor },
 			now
 		);
+		// The key just added is the way to offer first at the next sign-in (as a new authenticator).
+		await trx
+			.updateTable('users')
+			.set({ preferred_factor: 'webauthn' })
+			.where('id', '=', user.id)
+			.execute();
 		return inserted;
 	});
 	await noticeToUser(
@@ -238,6 +244,14 @@ export async function removeSecurityKey(
 		);
 		// A browser remembered while the key existed skips a second step that has changed.
 		await forgetRememberedDevices(trx, userId, now, { ...actor, reason: 'security key removed' });
+		if ((await countCredentials(trx, userId)) === 0) {
+			await trx
+				.updateTable('users')
+				.set({ preferred_factor: null })
+				.where('id', '=', userId)
+				.where('preferred_factor', '=', 'webauthn')
+				.execute();
+		}
 		return removed;
 	});
 	await noticeToUser(

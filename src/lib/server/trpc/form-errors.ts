@@ -14,6 +14,8 @@ export interface FormFailure {
 	/** The action needs a fresh code first (step-up); the page offers to send one. */
 	stepUpRequired?: boolean;
 	stepUpSent?: boolean;
+	/** With the step-up panel: the person's ways to confirm (StepUp.svelte offers them). */
+	stepUpMethods?: string[];
 	values?: Record<string, string>;
 }
 
