@@ -9,7 +9,7 @@ import { noInputSchema } from '../../../schemas/no-input';
 import { readDeviceCookie, setDeviceCookie } from '../../auth/device-cookie';
 import { clearSessionCookie, setSessionCookie } from '../../auth/session-cookie';
 import { sendCode } from '../../services/sign-in-codes';
-import { verifySecondFactor, verifyStepUp } from '../../services/second-factor';
+import { verifySecondFactor, verifyStepUp, type Verified } from '../../services/second-factor';
 import {
 	describeSecondStep,
 	signInWithPassword,
@@ -19,6 +19,7 @@ import {
 import type { ApiTokenInfo, SessionUser } from '../../auth/types';
 import { actorOf, originOf, relyingPartyOf } from '../actor';
 import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
+import type { Context } from '../context';
 
 /** What `auth.me` answers: nothing, a pending session's state, or who is signed in. */
 export type Me =
@@ -36,6 +37,37 @@ export type Me =
 			/** The factors step-up accepts, preferred first (for a session; none for a token). */
 			methods: SecondFactorMethod[];
 	  };
+
+/**
+ * How a promoted session reaches its client, whichever factor promoted it: a browser gets the
+ * session cookie (and, when it asked to be remembered, the device cookie); a bearer client gets
+ * the token in the answer. The device token lives only in an HttpOnly cookie, so only a browser
+ * can be remembered.
+ */
+function promotion(
+	ctx: Pick<Context, 'sessionTransport' | 'event'>,
+	rememberDevice: boolean | undefined
+) {
+	const bearer = ctx.sessionTransport === 'bearer';
+	const cookies = !bearer && ctx.event ? ctx.event : null;
+	return {
+		options: { rememberDevice: cookies !== null && rememberDevice === true },
+		answer(verified: Verified) {
+			if (cookies) {
+				setSessionCookie(cookies, verified.session.token, verified.session.expiresAt);
+				if (verified.device) {
+					setDeviceCookie(cookies, verified.device.cookie, verified.device.maxAgeSeconds);
+				}
+			}
+			return {
+				status: 'verified' as const,
+				user: verified.user,
+				sessionExpiresAt: verified.session.expiresAt,
+				...(bearer ? { sessionToken: verified.session.token } : {})
+			};
+		}
+	};
+}
 
 export const authRouter = router({
 	login: publicProcedure
@@ -97,29 +129,16 @@ export const authRouter = router({
 		})
 		.input(verifySignInSchema)
 		.mutation(async ({ ctx, input }) => {
-			const bearer = ctx.sessionTransport === 'bearer';
-			// The device token lives only in an HttpOnly cookie: nothing to remember without one.
-			const cookies = !bearer && ctx.event ? ctx.event : null;
+			const finish = promotion(ctx, input.rememberDevice);
 			const verified = await verifySecondFactor(
 				ctx.deps,
 				originOf(ctx),
 				ctx.user,
 				ctx.sessionToken,
 				{ code: input.code, method: input.method },
-				{ rememberDevice: cookies !== null && input.rememberDevice === true }
+				finish.options
 			);
-			if (cookies) {
-				setSessionCookie(cookies, verified.session.token, verified.session.expiresAt);
-				if (verified.device) {
-					setDeviceCookie(cookies, verified.device.cookie, verified.device.maxAgeSeconds);
-				}
-			}
-			return {
-				status: 'verified' as const,
-				user: verified.user,
-				sessionExpiresAt: verified.session.expiresAt,
-				...(bearer ? { sessionToken: verified.session.token } : {})
-			};
+			return finish.answer(verified);
 		}),
 
 	stepUp: router({
@@ -164,8 +183,7 @@ export const authRouter = router({
 			})
 			.input(signInSecurityKeySchema)
 			.mutation(async ({ ctx, input }) => {
-				const bearer = ctx.sessionTransport === 'bearer';
-				const cookies = !bearer && ctx.event ? ctx.event : null;
+				const finish = promotion(ctx, input.rememberDevice);
 				const verified = await signInWithSecurityKey(
 					ctx.deps,
 					originOf(ctx),
@@ -173,20 +191,9 @@ export const authRouter = router({
 					ctx.user,
 					ctx.sessionToken,
 					input.response,
-					{ rememberDevice: cookies !== null && input.rememberDevice === true }
+					finish.options
 				);
-				if (cookies) {
-					setSessionCookie(cookies, verified.session.token, verified.session.expiresAt);
-					if (verified.device) {
-						setDeviceCookie(cookies, verified.device.cookie, verified.device.maxAgeSeconds);
-					}
-				}
-				return {
-					status: 'verified' as const,
-					user: verified.user,
-					sessionExpiresAt: verified.session.expiresAt,
-					...(bearer ? { sessionToken: verified.session.token } : {})
-				};
+				return finish.answer(verified);
 			}),
 		stepUpOptions: humanProcedure
 			.meta({
