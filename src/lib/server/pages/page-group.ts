@@ -15,8 +15,7 @@ export type ServerCaller = Awaited<ReturnType<typeof createServerCaller>>;
  * procedure calls and half a dozen statements on each).
  */
 export async function stepUpMethodsOf(api: ServerCaller): Promise<string[]> {
-	const me = await api.auth.me();
-	return me && 'user' in me ? me.methods : [];
+	return api.auth.stepUp.methods();
 }
 
 /** What a group requires of a request: what it learnt (the user), or it throws a redirect or error. */

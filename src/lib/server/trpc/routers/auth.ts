@@ -34,8 +34,6 @@ export type Me =
 			user: SessionUser;
 			session: { state: 'verified'; expiresAt: Date | null };
 			apiToken: ApiTokenInfo | null;
-			/** The factors step-up accepts, preferred first (for a session; none for a token). */
-			methods: SecondFactorMethod[];
 	  };
 
 /**
@@ -142,6 +140,13 @@ export const authRouter = router({
 		}),
 
 	stepUp: router({
+		methods: humanProcedure
+			.meta({
+				description:
+					'The ways this person can confirm a sensitive change (their second factors, preferred first).'
+			})
+			.input(noInputSchema)
+			.query(async ({ ctx }) => (await describeSecondStep(ctx.deps, ctx.user.id)).methods),
 		request: humanProcedure
 			.meta({ description: 'Emails a code to confirm a sensitive change.' })
 			.input(noInputSchema)
@@ -229,7 +234,7 @@ export const authRouter = router({
 	me: publicProcedure
 		.meta({
 			description:
-				'The caller, or null when not signed in; `apiToken` when a token is used; `methods`: the second factors, preferred first. A pending session sees only its state, expiry, the masked address and its methods.'
+				'The caller, or null when not signed in; `apiToken` when a token is used. A pending session sees only its state, expiry, the masked address and its methods (the second factors, preferred first).'
 		})
 		.input(noInputSchema)
 		.query(async ({ ctx }): Promise<Me> => {
@@ -240,14 +245,8 @@ export const authRouter = router({
 				const { methods, maskedEmail } = await describeSecondStep(ctx.deps, ctx.user.id);
 				return { session: { state: 'pending_otp', expiresAt }, email: maskedEmail, methods };
 			}
-			// A token cannot step up, so it is told of no factors.
-			const methods = ctx.apiToken ? [] : (await describeSecondStep(ctx.deps, ctx.user.id)).methods;
-			return {
-				user: ctx.user,
-				session: { state: 'verified', expiresAt },
-				apiToken: ctx.apiToken,
-				methods
-			};
+			// No query beyond the session check: clients ask this on every page or poll.
+			return { user: ctx.user, session: { state: 'verified', expiresAt }, apiToken: ctx.apiToken };
 		}),
 
 	logout: publicProcedure
