@@ -38,6 +38,7 @@ export const AUDIT_EVENTS = [
 	'two_factor.email_cleared',
 	'totp.added',
 	'totp.removed',
+	'factors.reset',
 	'api_token.created',
 	'api_token.first_used',
 	'api_token.revoked',

@@ -27,7 +27,7 @@ export const BUILTIN_PERMISSIONS = {
 	'account.read':
 		'your own profile, sessions, remembered devices, history, backup-token count and security keys',
 	'account.update': 'end your own sessions',
-	'users.read': 'list, find and read users and their history',
+	'users.read': 'list, find and read users, their history and their second factors (no secrets)',
 	'users.create': 'create members (an admin needs a person with a fresh code)',
 	'users.update': 'unlock accounts',
 	'sessions.read': "list everyone's sessions",

@@ -4,6 +4,8 @@
 import type { Kysely } from 'kysely';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashPassword } from '$lib/server/auth/password';
+import { rememberDevice } from '$lib/server/auth/remembered-devices';
+import { insertCredential } from '$lib/server/auth/webauthn-credentials';
 import type { Database } from '$lib/server/db/schema';
 import { recordAudit } from '$lib/server/db/audit-log';
 import { SYSTEM_ACTOR } from '$lib/server/services/actor';
@@ -199,6 +201,29 @@ export async function seedShowcase(db: Kysely<Database>): Promise<Showcase> {
 		.set({ otp_email_confirmed_at: now - 2 * DAY })
 		.where('id', 'in', [admin.id, ids.grace!, ids.linus!, ids.margaret!])
 		.execute();
+
+	// A security key and a remembered browser, so the two-factor tab shows them and its reset.
+	await insertCredential(
+		db,
+		ids.grace!,
+		{
+			name: 'YubiKey 5',
+			credentialId: 'c2hvd2Nhc2Uta2V5LWdyYWNl',
+			publicKey: new Uint8Array(77),
+			counter: 0,
+			transports: ['usb'],
+			backupEligible: false,
+			backedUp: false,
+			userVerified: true
+		},
+		now - 5 * DAY
+	);
+	await rememberDevice(
+		db,
+		{ userId: ids.grace!, ip: '192.0.2.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)' },
+		30 * DAY,
+		now - 2 * DAY
+	);
 
 	for (let day = 0; day < 14; day++) {
 		const at = now - day * DAY - 3_600_000;

@@ -4,6 +4,7 @@
 // The rest of the admin API: admin-users, admin-two-factor, admin-sessions-audit.
 import { describe, beforeAll, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
+import { rememberDevice } from '$lib/server/auth/remembered-devices';
 import { validateSessionToken } from '$lib/server/auth/session';
 import { StepUpRequiredError } from '$lib/server/errors';
 import { appRouter } from '$lib/server/trpc/router';
@@ -96,6 +97,8 @@ const ADMIN_ONLY: Record<string, (member: SeededUser) => unknown> = {
 	'users.setPassword': (member) => ({ id: member.id, password: 'a long enough password' }),
 	'users.unlock': (member) => ({ id: member.id }),
 	'users.delete': (member) => ({ id: member.id }),
+	'users.factors': (member) => ({ id: member.id }),
+	'users.resetFactors': (member) => ({ id: member.id }),
 	'twoFactor.requestEmailFor': (member) => ({ userId: member.id, email: 'elsewhere@example.org' }),
 	'twoFactor.clearEmailFor': (member) => ({ userId: member.id }),
 	'backupTokens.countFor': (member) => ({ userId: member.id }),
@@ -118,6 +121,7 @@ const STEP_UP: Array<{
 		call: (c, t) => c.users.setPassword({ id: t.id, password: 'a brand new password' })
 	},
 	{ path: 'users.delete', call: (c, t) => c.users.delete({ id: t.id }) },
+	{ path: 'users.resetFactors', call: (c, t) => c.users.resetFactors({ id: t.id }) },
 	{
 		path: 'backupTokens.generateFor',
 		call: (c, t) => c.backupTokens.generateFor({ userId: t.id, count: 2 })
@@ -151,13 +155,16 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 	/** Everything the admin procedures could change about a user. */
 	async function footprint(userId: string) {
 		const db = api.db;
-		const count = async (table: 'sessions' | 'backup_tokens' | 'otp_email_changes') =>
+		const count = async (
+			table: 'sessions' | 'backup_tokens' | 'otp_email_changes' | 'remembered_devices'
+		) =>
 			(await db.selectFrom(table).select('user_id').where('user_id', '=', userId).execute()).length;
 		return {
 			user: await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst(),
 			sessions: await count('sessions'),
 			backupTokens: await count('backup_tokens'),
-			emailChanges: await count('otp_email_changes')
+			emailChanges: await count('otp_email_changes'),
+			rememberedDevices: await count('remembered_devices')
 		};
 	}
 
@@ -241,6 +248,9 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 				.set({ otp_email: `codes-${target.username}@example.org` })
 				.where('id', '=', target.id)
 				.execute();
+			// A remembered browser, so that resetting the factors changes something.
+			const device = { userId: target.id, ip: null, userAgent: null };
+			await rememberDevice(api.db, device, policy.rememberDeviceMs, Date.now());
 			return { admin, target, token: await signIn(admin) };
 		}
 

@@ -76,6 +76,8 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 		password: 'a long enough password'
 	},
 	'users.delete': { id: ID },
+	'users.factors': { id: ID },
+	'users.resetFactors': { id: ID, kinds: ['totp', 'webauthn'] },
 	'users.find': { name: 'nobody' },
 	'users.get': { id: ID },
 	'users.history': { id: ID, page: 1 },
@@ -123,6 +125,21 @@ const BAD_VALUES = {
 	flag: ['yes', 'TRUE', 1, 0, null, [], {}, FULL_WIDTH_DIGITS, KB10],
 	date: ['not a date', '', {}, [], NaN, 1e308, FULL_WIDTH_DIGITS, KB10],
 	ids: ['a', null, {}, [], [42], [null], ['ABC'], [SQL[0]], [KB10], Array(101).fill(ID)],
+	/** The factor kinds a reset names: some of a fixed few, each once. */
+	factorKinds: [
+		'totp',
+		null,
+		{},
+		[],
+		[42],
+		[null],
+		['email'],
+		['TOTP'],
+		[SQL[0]],
+		[KB10],
+		['totp', 'totp'],
+		['totp', 'webauthn', 'totp']
+	],
 	// A security key's answer: the right shape with one part wrong or oversized.
 	webauthnResponse: [
 		...NOT_A_STRING,
@@ -160,6 +177,7 @@ const FIELD_KINDS: Record<string, FieldKind> = {
 	publicId: 'id',
 	enrolmentId: 'id',
 	ids: 'ids',
+	kinds: 'factorKinds',
 	code: 'code',
 	username: 'username',
 	'auth.login.username': 'loginName',

@@ -60,6 +60,8 @@ function inputFor(path: string, targets: Targets): unknown {
 		'users.find': { name: other.username },
 		'users.get': { id: other.id },
 		'users.history': { id: other.id },
+		'users.factors': { id: other.id },
+		'users.resetFactors': { id: other.id },
 		'users.unlock': { id: other.id },
 		'users.create': {
 			username: `made-${other.username}`,

@@ -52,6 +52,21 @@ export const createUserSchema = z.strictObject({
 	password: newPasswordSchema
 });
 
+/** The second factors an admin's reset can remove (email and backup tokens have their own). */
+export const RESETTABLE_FACTORS = ['totp', 'webauthn'] as const;
+export type ResettableFactor = (typeof RESETTABLE_FACTORS)[number];
+
+/** Which factors to reset: absent means all of them; each named at most once. */
+export const resetFactorsSchema = z.strictObject({
+	id: idSchema,
+	kinds: z
+		.array(z.enum(RESETTABLE_FACTORS, { error: `One of: ${RESETTABLE_FACTORS.join(', ')}` }))
+		.min(1)
+		.max(RESETTABLE_FACTORS.length)
+		.refine((kinds) => new Set(kinds).size === kinds.length, { error: 'Each kind once' })
+		.optional()
+});
+
 export const profileSchema = z.strictObject({
 	id: idSchema,
 	username: usernameSchema,

@@ -221,3 +221,24 @@ export async function listRememberedDevices(
 		expiresAt: new Date(Number(row.expires_at))
 	}));
 }
+
+/** How many live remembered devices the user has and when one last stood in for the second step. */
+export async function summarizeRememberedDevices(
+	db: Kysely<Database>,
+	userId: string,
+	now: number
+): Promise<{ count: number; lastUsedAt: number | null }> {
+	const row = await db
+		.selectFrom('remembered_devices')
+		.select((eb) => [
+			eb.fn.countAll<number | string>().as('count'),
+			eb.fn.max('last_used_at').as('last_used_at')
+		])
+		.where('user_id', '=', userId)
+		.where('expires_at', '>', now)
+		.executeTakeFirstOrThrow();
+	return {
+		count: Number(row.count),
+		lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at)
+	};
+}

@@ -219,3 +219,36 @@ export async function claimStep(
 		.executeTakeFirst();
 	return affectedRows(result) === 1;
 }
+
+/** What an admin sees of an account's authenticator: dates only, never the secret. */
+export interface TotpFactorSummary {
+	confirmedAt: number;
+	/**
+	 * When the last accepted code's time step began (sign-in, step-up, or the code that confirmed
+	 * the setup): each step is spent once, so it is the last use, to within a step.
+	 */
+	lastUsedAt: number | null;
+	/** False when the sealed secret cannot be opened (AUTH_SECRET rotated): its codes fail. */
+	usable: boolean;
+}
+
+/** The confirmed authenticator's dates and whether it still works, or null when there is none. */
+export async function summarizeConfirmedFactor(
+	db: Kysely<Database>,
+	userId: string
+): Promise<TotpFactorSummary | null> {
+	const row = await db
+		.selectFrom('totp_factors')
+		.select(['confirmed_at', 'last_step', 'secret_box'])
+		.where('user_id', '=', userId)
+		.where('confirmed_at', 'is not', null)
+		.orderBy('confirmed_at', 'desc')
+		.executeTakeFirst();
+	if (!row) return null;
+	return {
+		confirmedAt: Number(row.confirmed_at),
+		lastUsedAt: row.last_step === null ? null : Number(row.last_step) * TOTP_PERIOD_SECONDS * 1000,
+		// Opened only to learn whether it can be; the secret goes no further than this line.
+		usable: openFor(userId, row.secret_box) !== null
+	};
+}

@@ -278,3 +278,12 @@ export async function deleteCredential(
 		.executeTakeFirst();
 	return affectedRows(result) === 1;
 }
+
+/** Deletes every key of the user (an admin's reset); how many there were. */
+export async function deleteAllCredentials(db: Kysely<Database>, userId: string): Promise<number> {
+	const result = await db
+		.deleteFrom('webauthn_credentials')
+		.where('user_id', '=', userId)
+		.executeTakeFirst();
+	return affectedRows(result);
+}

@@ -203,6 +203,37 @@ export function securityKeyChangedMessage(p: {
 	});
 }
 
+/**
+ * Sent after an administrator reset the account's second factors: the owner must know why their
+ * app or key stopped working, and learn of it if they did not ask for it.
+ */
+export function factorsResetMessage(p: {
+	removed: { totp: boolean; securityKeys: number; devices: number };
+	request: RequestInfo;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	const { totp, securityKeys, devices } = p.removed;
+	const keys =
+		securityKeys === 1 ? 'Your security key was' : `Your ${securityKeys} security keys were`;
+	const browsers = devices === 1 ? 'The browser' : `The ${devices} browsers`;
+	const lines = [
+		`An administrator reset the sign-in factors of your ${app} account.`,
+		...(totp ? ['Your authenticator app was removed: its codes no longer work.'] : []),
+		...(securityKeys > 0 ? [`${keys} removed: no longer a way to sign in.`] : []),
+		...(devices > 0
+			? [`${browsers} remembered for your account will ask for the second step again.`]
+			: []),
+		'You can set up a new authenticator app or security key on your account page.'
+	];
+	return compose({
+		subject: `The sign-in factors of your ${app} account were reset`,
+		intro: lines,
+		request: p.request,
+		closing: 'If you did not ask for this, tell an administrator.'
+	});
+}
+
 /** Sent when too many wrong codes locked the account; only an administrator can unlock it. */
 export function accountLockedMessage(p: { request: RequestInfo; appName?: string }): MailContent {
 	const app = p.appName ?? getConfig().appName;

@@ -5,6 +5,7 @@ import {
 	createUserSchema,
 	idSchema,
 	profileSchema,
+	resetFactorsSchema,
 	roleSchema,
 	userListSchema
 } from '../../../schemas/users';
@@ -19,6 +20,7 @@ import {
 	updateProfile
 } from '../../services/user-admin';
 import { findUserByName, getUserDetail, listUsers } from '../../services/user-directory';
+import { getUserFactors, resetUserFactors } from '../../services/user-factors';
 import { createUser } from '../../services/users';
 import { actorOf } from '../actor';
 import { auditSubjects } from '../audit-subjects';
@@ -100,6 +102,26 @@ export const usersRouter = router({
 				);
 			return { ...history, entries };
 		}),
+
+	factors: adminProcedure
+		.meta({
+			description:
+				"A user's second factors: where codes go, the authenticator app, security keys, remembered devices and backup tokens left (dates and counts, never a secret or key).",
+			scope: 'users.read'
+		})
+		.input(z.strictObject({ id: idSchema }))
+		.query(({ ctx, input }) => getUserFactors(ctx.deps, input.id)),
+
+	// Takes away ways in, but also lets whoever holds the password and the mailbox sign in with
+	// email alone: a stolen session must not do it, so step-up and never a token. Admins may reset
+	// their own, on the same terms (as they may mint their own backup tokens).
+	resetFactors: adminStepUpProcedure
+		.meta({
+			description:
+				"Removes a user's authenticator app and security keys (or the `kinds` named) and ends their remembered devices; mails the owner (needs a fresh code)."
+		})
+		.input(resetFactorsSchema)
+		.mutation(({ ctx, input }) => resetUserFactors(ctx.deps, actorOf(ctx), input.id, input.kinds)),
 
 	create: adminProcedure
 		.meta({

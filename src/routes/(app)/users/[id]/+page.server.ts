@@ -1,6 +1,6 @@
 import { error, redirect } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
-import { idSchema } from '$lib/schemas/users';
+import { idSchema, type ResettableFactor } from '$lib/schemas/users';
 import { adminPage, appPage } from '$lib/server/pages/groups';
 import type { ServerCaller } from '$lib/server/pages/page-group';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
@@ -53,6 +53,22 @@ async function loadSessions(api: ServerCaller, id: string, url: URL) {
 	}
 }
 
+/** What a reset did, in words: the page's answer (and, with JavaScript, the toast's). */
+function resetSummary(reset: { totp: boolean; securityKeys: number; devices: number }): string {
+	const done = [
+		...(reset.totp ? ['authenticator app removed'] : []),
+		...(reset.securityKeys > 0
+			? [`${reset.securityKeys} security key${reset.securityKeys === 1 ? '' : 's'} removed`]
+			: []),
+		...(reset.devices > 0
+			? [`${reset.devices} remembered device${reset.devices === 1 ? '' : 's'} forgotten`]
+			: [])
+	];
+	return done.length > 0
+		? `Factors reset: ${done.join(', ')}. The owner was emailed.`
+		: 'Nothing to reset: no authenticator app, security key or remembered device.';
+}
+
 function notFoundOrThrow(cause: unknown): never {
 	if (cause instanceof TRPCError && cause.code === 'NOT_FOUND') error(404, 'No such user');
 	throw cause;
@@ -78,6 +94,7 @@ export const load: PageServerLoad = appPage.load(async ({ api, event, user: view
 		tab,
 		isSelf: id === viewer.id,
 		currentSessionId: session.publicId,
+		factors: tab === 'two-factor' ? await api.users.factors({ id }) : null,
 		sessions: tab === 'sessions' ? await loadSessions(api, id, event.url) : null,
 		backupTokens: tab === 'backup-tokens' ? await api.backupTokens.countFor({ userId: id }) : null,
 		apiTokens: tab === 'api-tokens' ? await api.apiTokens.listFor({ userId: id }) : null,
@@ -144,6 +161,14 @@ export const actions: Actions = {
 	clearTwoFactorEmail: adminPage.action(async ({ api, event }) => {
 		await api.twoFactor.clearEmailFor({ userId: event.params.id });
 		return { success: 'Codes go to the account email again' };
+	}),
+
+	// Every kind unless the form names some (`kinds`, repeated); the procedure checks each one.
+	resetFactors: adminPage.action(async ({ api, event, form }) => {
+		const named = form.getAll('kinds').map(String);
+		const kinds = named.length > 0 ? (named as ResettableFactor[]) : undefined;
+		const reset = await api.users.resetFactors({ id: event.params.id, kinds });
+		return { success: resetSummary(reset) };
 	}),
 
 	revokeApiToken: adminPage.action(async ({ api, text }) => {
