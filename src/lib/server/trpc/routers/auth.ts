@@ -14,8 +14,10 @@ import {
 	describeSecondStep,
 	signInWithPassword,
 	signOut,
+	type FactorRequirement,
 	type SecondFactorMethod
 } from '../../services/sign-in';
+import { sessionRequirement } from '../../services/factor-policy';
 import type { ApiTokenInfo, SessionUser } from '../../auth/types';
 import { actorOf, originOf, relyingPartyOf } from '../actor';
 import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
@@ -28,6 +30,11 @@ export type Me =
 			/** Where the code goes, masked. */
 			email: string | null;
 			methods: SecondFactorMethod[];
+			/**
+			 * FACTOR_POLICY: the kinds the account must have one of, and whether it has none yet (the
+			 * session this step leads to must then set one up before anything else).
+			 */
+			factors: FactorRequirement;
 	  }
 	| {
 			user: SessionUser;
@@ -35,6 +42,11 @@ export type Me =
 			apiToken: ApiTokenInfo | null;
 			/** The factors step-up accepts, preferred first (for a session; none for a token). */
 			methods: SecondFactorMethod[];
+			/**
+			 * FACTOR_POLICY: the kinds the role requires, and whether this session must set one up
+			 * before anything else (every other procedure answers FORBIDDEN until then).
+			 */
+			factors: FactorRequirement;
 	  };
 
 export const authRouter = router({
@@ -68,6 +80,7 @@ export const authRouter = router({
 			return {
 				status: 'otp_required' as const,
 				methods: pending.methods,
+				factors: pending.factors,
 				email: pending.maskedEmail,
 				codeSent: pending.codeSent,
 				expiresAt: pending.codeExpiresAt,
@@ -118,13 +131,14 @@ export const authRouter = router({
 				status: 'verified' as const,
 				user: verified.user,
 				sessionExpiresAt: verified.session.expiresAt,
+				enrolmentRequired: verified.enrolmentRequired,
 				...(bearer ? { sessionToken: verified.session.token } : {})
 			};
 		}),
 
 	stepUp: router({
 		request: humanProcedure
-			.meta({ description: 'Emails a code to confirm a sensitive change.' })
+			.meta({ description: 'Emails a code to confirm a sensitive change.', enrolment: true })
 			.input(noInputSchema)
 			.mutation(async ({ ctx }) => {
 				const sent = await sendCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
@@ -133,7 +147,8 @@ export const authRouter = router({
 		verify: humanProcedure
 			.meta({
 				description:
-					"Confirms with the emailed code, a backup token, or an authenticator app's code with method 'totp'; sensitive changes work for 10 minutes."
+					"Confirms with the emailed code, a backup token, or an authenticator app's code with method 'totp'; sensitive changes work for 10 minutes.",
+				enrolment: true
 			})
 			.input(verifySchema)
 			.mutation(async ({ ctx, input }) => {
@@ -185,13 +200,15 @@ export const authRouter = router({
 					status: 'verified' as const,
 					user: verified.user,
 					sessionExpiresAt: verified.session.expiresAt,
+					enrolmentRequired: verified.enrolmentRequired,
 					...(bearer ? { sessionToken: verified.session.token } : {})
 				};
 			}),
 		stepUpOptions: humanProcedure
 			.meta({
 				description:
-					'Step-up with a security key: options for navigator.credentials.get() (a challenge for this session).'
+					'Step-up with a security key: options for navigator.credentials.get() (a challenge for this session).',
+				enrolment: true
 			})
 			.input(noInputSchema)
 			.mutation(async ({ ctx }) => {
@@ -201,7 +218,8 @@ export const authRouter = router({
 		stepUpVerify: humanProcedure
 			.meta({
 				description:
-					"Step-up with a security key: the browser's answer to stepUpOptions; sensitive changes work for 10 minutes."
+					"Step-up with a security key: the browser's answer to stepUpOptions; sensitive changes work for 10 minutes.",
+				enrolment: true
 			})
 			.input(verifySecurityKeySchema)
 			.mutation(async ({ ctx, input }) => {
@@ -222,7 +240,7 @@ export const authRouter = router({
 	me: publicProcedure
 		.meta({
 			description:
-				'The caller, or null when not signed in; `apiToken` when a token is used; `methods`: the second factors, preferred first. A pending session sees only its state, expiry, the masked address and its methods.'
+				'The caller, or null; `apiToken` when a token is used; `methods`: second factors, preferred first; `factors`: what FACTOR_POLICY requires. A pending session sees only its state, expiry, masked address, methods and factors.'
 		})
 		.input(noInputSchema)
 		.query(async ({ ctx }): Promise<Me> => {
@@ -230,16 +248,22 @@ export const authRouter = router({
 			const { expiresAt } = ctx.session;
 			if (ctx.session.state === 'pending_otp') {
 				// A password alone must not reveal the account: no id, role or full address.
-				const { methods, maskedEmail } = await describeSecondStep(ctx.deps, ctx.user.id);
-				return { session: { state: 'pending_otp', expiresAt }, email: maskedEmail, methods };
+				const { methods, maskedEmail, factors } = await describeSecondStep(ctx.deps, ctx.user);
+				return {
+					session: { state: 'pending_otp', expiresAt },
+					email: maskedEmail,
+					methods,
+					factors
+				};
 			}
 			// A token cannot step up, so it is told of no factors.
-			const methods = ctx.apiToken ? [] : (await describeSecondStep(ctx.deps, ctx.user.id)).methods;
+			const methods = ctx.apiToken ? [] : (await describeSecondStep(ctx.deps, ctx.user)).methods;
 			return {
 				user: ctx.user,
 				session: { state: 'verified', expiresAt },
 				apiToken: ctx.apiToken,
-				methods
+				methods,
+				factors: sessionRequirement(ctx.deps, ctx.user, ctx.session)
 			};
 		}),
 
