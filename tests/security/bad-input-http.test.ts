@@ -24,6 +24,7 @@ const MB1 = 'p'.repeat(1024 * 1024);
 // actions (/resources/<path>/...) are not listed: they are posted once per registered resource,
 // and each must answer below 500 and leave the resource's table as it was.
 const VALIDATING_ACTIONS = [
+	'/account/security?/stepUpVerify',
 	'/account?/changePassword',
 	'/account?/confirmOtpEmail',
 	'/account?/createApiToken',
