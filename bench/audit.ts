@@ -103,7 +103,8 @@ async function main(): Promise<number> {
 						state: 'verified',
 						expiresAt: null,
 						verifiedAt: new Date(),
-						lastSeenAt: new Date()
+						lastSeenAt: new Date(),
+						enrolmentRequired: false
 					},
 					sessionToken: 'bench',
 					sessionTransport: 'bearer'

@@ -48,6 +48,11 @@ export interface ProcedureDoc {
 	 * as they take anybody, the others none).
 	 */
 	scope: string[] | 'any' | null;
+	/**
+	 * Callable by a session that must first set up a factor its role requires (FACTOR_POLICY);
+	 * every other procedure of the signed-in tiers refuses such a session.
+	 */
+	enrolment: boolean;
 	/** JSON Schema of what a caller sends, or null when the procedure takes no input. */
 	input: unknown;
 }
@@ -60,7 +65,7 @@ export function describeProcedures(router: AnyRouter): ProcedureDoc[] {
 		.sort()
 		.map((path): ProcedureDoc => {
 			const def = procedures[path]!._def;
-			const { tier, description, permission, scope } = def.meta ?? {};
+			const { tier, description, permission, scope, enrolment } = def.meta ?? {};
 			if (!tier || !description) missing.push(path);
 			const tokenTier = tier === 'verified' || tier === 'admin';
 			return {
@@ -77,6 +82,7 @@ export function describeProcedures(router: AnyRouter): ProcedureDoc[] {
 							: typeof scope === 'string'
 								? [scope]
 								: [...scope],
+				enrolment: enrolment === true,
 				input: inputSchema(def.inputs)
 			};
 		});
@@ -155,6 +161,12 @@ export async function renderApiDocs(router: AnyRouter): Promise<string> {
 		"token on a `human` tier, or an API token whose scopes lack the procedure's permission (the",
 		'message names it).',
 		'',
+		'Under `FACTOR_POLICY`, a session whose role must have an authenticator app or a security key',
+		'and that was signed in without one must set one up first: every procedure of the signed-in',
+		'tiers answers it `FORBIDDEN` ("Set up ... first", `error.data.enrolmentRequired` lists the',
+		'kinds) except those marked "allowed while setting up a required factor" below. `auth.me`',
+		'says so in `factors.enrolmentRequired`.',
+		'',
 		'## API token permissions',
 		'',
 		'An API token reaches a procedure of the `verified` and `admin` tiers only when its scopes name',
@@ -189,6 +201,7 @@ export async function renderApiDocs(router: AnyRouter): Promise<string> {
 		lines.push(`### \`${p.path}\``, '', `${p.kind}, tier \`${p.tier}\`: ${p.description}`, '');
 		if (p.permission) lines.push(`Needs: ${p.permission}.`, '');
 		if (p.scope) lines.push(`API token needs: ${tokenNeeds(p)}.`, '');
+		if (p.enrolment) lines.push('Allowed while setting up a required factor (FACTOR_POLICY).', '');
 		if (p.input === null) {
 			lines.push('Input: none.', '');
 		} else {

@@ -5,7 +5,7 @@ import { TRPCError } from '@trpc/server';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { authenticate, localsOf } from '$lib/server/auth/authenticate';
-import { getPolicy } from '$lib/server/auth/policy';
+import { getPolicy, type AuthPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
 import type { DatabaseDialect } from '$lib/server/config';
 import type { Database } from '$lib/server/db/schema';
@@ -77,6 +77,8 @@ export interface CallerOptions {
 	 * validated against the harness's own.
 	 */
 	db?: Kysely<Database>;
+	/** Other rules than the configuration's (a FACTOR_POLICY, say). */
+	policy?: AuthPolicy;
 }
 
 /** Who signs in: a seeded user (`seedUser`) or anything with the same fields. */
@@ -122,10 +124,18 @@ export function useApiHarness(dialect: DatabaseDialect, options: ApiHarnessOptio
 			ip = '203.0.113.7',
 			userAgent = 'vitest',
 			mailer: withMailer = mailer,
-			db: procedureDb = database.db
+			db: procedureDb = database.db,
+			policy: rules = policy
 		}: CallerOptions = {}
 	): Promise<Caller> {
-		const context = { db: procedureDb, dialect, mailer: withMailer, clientAddress: ip, userAgent };
+		const context = {
+			db: procedureDb,
+			dialect,
+			mailer: withMailer,
+			policy: rules,
+			clientAddress: ip,
+			userAgent
+		};
 		if (options.auth === 'authenticate') {
 			const auth = token
 				? await authenticate(database.db, { token, transport: 'bearer' }, policy.session, {

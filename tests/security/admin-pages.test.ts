@@ -12,7 +12,8 @@ import { seedUser, type CookieJar, type SeededUser } from '../../tools/sign-in';
 
 /** The (app) pages only admins may open; every other (app) page is listed as open to members. */
 const ADMIN_PAGES = ['/audit', '/users', '/users/[id]', '/users/new'];
-const MEMBER_PAGES = ['/', '/account', '/sessions'];
+// `/account/security` holds a session that must set up a factor its role requires (FACTOR_POLICY).
+const MEMBER_PAGES = ['/', '/account', '/account/security', '/sessions'];
 // Resource pages answer by the role's permission on the resource, not by the admin role:
 // tests/security/resource-pages-http.test.ts posts every one of their actions for each resource.
 const RESOURCE_PAGES = [

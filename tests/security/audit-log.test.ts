@@ -140,7 +140,8 @@ describe.each(dialects)('the audit log on %s', (dialect) => {
 						state: 'verified',
 						expiresAt: null,
 						verifiedAt: new Date(),
-						lastSeenAt: null
+						lastSeenAt: null,
+						enrolmentRequired: false
 					},
 					sessionToken: 'plan-test',
 					sessionTransport: 'bearer'

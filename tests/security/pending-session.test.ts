@@ -260,7 +260,9 @@ describe.each(dialects)('a pending session on %s', (dialect) => {
 			expect(me.data).toEqual({
 				session: { state: 'pending_otp', expiresAt: expect.any(Date) },
 				email: maskEmail(attacker.email!),
-				methods: ['email']
+				methods: ['email'],
+				// No FACTOR_POLICY in this suite: nothing is required.
+				factors: { required: [], enrolmentRequired: false }
 			});
 			for (const secret of [attacker.id, attacker.username, attacker.email!, '"admin"']) {
 				expect(me.body).not.toContain(secret);

@@ -158,7 +158,9 @@ describe.each(dialects)('sessions on %s', (dialect) => {
 			expect((await me(planted, { transport: 'cookie' })).data).toEqual({
 				session: { state: 'pending_otp', expiresAt: expect.any(Date) },
 				email: maskEmail(attacker.email!),
-				methods: ['email']
+				methods: ['email'],
+				// No FACTOR_POLICY in this suite: nothing is required.
+				factors: { required: [], enrolmentRequired: false }
 			});
 		});
 

@@ -66,7 +66,8 @@ function callerFor(
 				expiresAt: null,
 				// A session just verified a code; a token never has one.
 				verifiedAt: isToken ? null : new Date(),
-				lastSeenAt: null
+				lastSeenAt: null,
+				enrolmentRequired: false
 			},
 			...credential
 		})
@@ -177,7 +178,8 @@ describe('API tokens in the procedure tiers', () => {
 					state: 'verified',
 					expiresAt: null,
 					verifiedAt: new Date(),
-					lastSeenAt: null
+					lastSeenAt: null,
+					enrolmentRequired: false
 				},
 				sessionToken: 'session-token',
 				apiToken: writeToken.apiToken

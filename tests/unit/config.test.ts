@@ -107,6 +107,40 @@ describe('REMEMBER_DEVICE_DAYS', () => {
 	});
 });
 
+describe('FACTOR_POLICY', () => {
+	const policyOf = (value: string) =>
+		loadConfig({ AUTH_SECRET: SECRET, FACTOR_POLICY: value }).factorPolicy;
+
+	it('is empty unless set: email codes stay enough for every role', () => {
+		expect(loadConfig({ AUTH_SECRET: SECRET }).factorPolicy).toEqual({});
+		expect(policyOf('')).toEqual({});
+	});
+
+	it('"admins must use a security key" is one line', () => {
+		expect(policyOf('admin: webauthn')).toEqual({ admin: ['webauthn'] });
+	});
+
+	it('reads several roles, kinds in the order written, spaces or commas between them', () => {
+		expect(policyOf('admin: webauthn totp; member: totp')).toEqual({
+			admin: ['webauthn', 'totp'],
+			member: ['totp']
+		});
+		expect(policyOf(' admin:totp,webauthn ;')).toEqual({ admin: ['totp', 'webauthn'] });
+		expect(policyOf('admin: totp totp')).toEqual({ admin: ['totp'] });
+	});
+
+	it.each([
+		['admin webauthn', 'expected role: kinds, e.g. "admin: webauthn totp" (roles separated by ;)'],
+		['root: totp', 'unknown role "root" (roles: admin, member)'],
+		['admin: email', 'unknown factor kind "email" (kinds: webauthn, totp)'],
+		['admin: sms totp', 'unknown factor kind "sms" (kinds: webauthn, totp)'],
+		['admin:', 'no factor kinds for "admin" (kinds: webauthn, totp)'],
+		['admin: totp; admin: webauthn', 'role "admin" is named twice']
+	])('refuses %j at start, naming the variable', (value, problem) => {
+		expect(problemsOf({ FACTOR_POLICY: value })).toEqual([`FACTOR_POLICY: ${problem}`]);
+	});
+});
+
 describe('bad configuration stops with one line per problem', () => {
 	it('names the variable and what was expected', () => {
 		expect(problemsOf({ DATABASE_URL: 'postgres://x' })).toEqual([

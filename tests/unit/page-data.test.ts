@@ -72,7 +72,7 @@ describe('APP_NAME names the app', () => {
 	it('in the header of the signed-in and signed-out layouts', () => {
 		const app = render(AppLayout, {
 			props: {
-				data: { ...data, isAdmin: false, devOutbox: false, resources: [] },
+				data: { ...data, isAdmin: false, devOutbox: false, resources: [], enrolment: false },
 				children
 			},
 			context: contextFor()
@@ -91,7 +91,8 @@ describe('APP_NAME names the app', () => {
 					...data,
 					isAdmin: false,
 					devOutbox: false,
-					resources: [{ label: 'Feature flags', path: 'feature-flags' }]
+					resources: [{ label: 'Feature flags', path: 'feature-flags' }],
+					enrolment: false
 				},
 				children
 			},

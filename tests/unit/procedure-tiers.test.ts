@@ -27,7 +27,8 @@ const session = (state: SessionInfo['state']): SessionInfo => ({
 	state,
 	expiresAt: new Date(Date.now() + 60_000),
 	verifiedAt: state === 'verified' ? new Date() : null,
-	lastSeenAt: null
+	lastSeenAt: null,
+	enrolmentRequired: false
 });
 
 function callerFor(user: SessionUser | null, state?: SessionInfo['state']) {

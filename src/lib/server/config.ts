@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { ROLES, type Role } from '../permissions';
 
 const DEV_SECRET_FILE = 'data/auth-secret';
 
@@ -32,6 +33,49 @@ const noLineBreaks = (value: string) => !/[\r\n]/.test(value);
 const noControlCharacters = (value: string) => !/[\u0000-\u001f\u007f-\u009f]/.test(value);
 
 const APP_NAME_MAX_LENGTH = 60;
+
+/** The second factors a role can be made to use, beyond email codes (FACTOR_POLICY). */
+export const FACTOR_KINDS = ['webauthn', 'totp'] as const;
+export type FactorKind = (typeof FACTOR_KINDS)[number];
+
+/**
+ * Per role, the factor kinds its people must have one of and, once they have one, may sign in
+ * and step up with (besides backup tokens). A role not named may use any factor and need none.
+ */
+export type FactorPolicy = Partial<Record<Role, readonly FactorKind[]>>;
+
+const FACTOR_POLICY_SHAPE =
+	'expected role: kinds, e.g. "admin: webauthn totp" (roles separated by ;)';
+
+/**
+ * `admin: webauthn totp; member: totp`: one line, so "admins must use a security key" is
+ * `admin: webauthn`. Kinds are separated by spaces or commas; roles by semicolons.
+ */
+export function parseFactorPolicy(text: string): { policy: FactorPolicy } | { problem: string } {
+	const policy: FactorPolicy = {};
+	for (const entry of text.split(';').map((part) => part.trim())) {
+		if (entry === '') continue;
+		const match = /^([^:\s]+)\s*:\s*(.*)$/.exec(entry);
+		if (!match) return { problem: FACTOR_POLICY_SHAPE };
+		const [, role, list] = match as unknown as [string, string, string];
+		if (!ROLES.includes(role as Role)) {
+			return { problem: `unknown role "${role}" (roles: ${ROLES.join(', ')})` };
+		}
+		if (Object.hasOwn(policy, role)) return { problem: `role "${role}" is named twice` };
+		const kinds = list.split(/[\s,]+/).filter(Boolean);
+		if (kinds.length === 0) {
+			return { problem: `no factor kinds for "${role}" (kinds: ${FACTOR_KINDS.join(', ')})` };
+		}
+		for (const kind of kinds) {
+			if (!FACTOR_KINDS.includes(kind as FactorKind)) {
+				return { problem: `unknown factor kind "${kind}" (kinds: ${FACTOR_KINDS.join(', ')})` };
+			}
+		}
+		// In the order written, once each.
+		policy[role as Role] = [...new Set(kinds as FactorKind[])];
+	}
+	return { policy };
+}
 
 const envSchema = z.object({
 	NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -82,7 +126,17 @@ const envSchema = z.object({
 	SESSION_IDLE_TIMEOUT_HOURS: wholeNumber(12, 1, 24 * 30),
 	SESSION_MAX_AGE_DAYS: wholeNumber(7, 1, 90),
 	// 0 turns "remember this device" off: no checkbox, and device cookies already given are ignored.
-	REMEMBER_DEVICE_DAYS: wholeNumber(30, 0, 365)
+	REMEMBER_DEVICE_DAYS: wholeNumber(30, 0, 365),
+	// Empty: email codes stay enough for everyone.
+	FACTOR_POLICY: z
+		.string()
+		.default('')
+		.transform((text, context) => {
+			const parsed = parseFactorPolicy(text);
+			if ('policy' in parsed) return parsed.policy;
+			context.addIssue({ code: 'custom', message: parsed.problem });
+			return z.NEVER;
+		})
 });
 
 type Env = Record<string, string | undefined>;
@@ -118,6 +172,8 @@ export interface Config {
 	session: { idleTimeoutHours: number; maxAgeDays: number };
 	/** How long a remembered device skips the second step; 0: never. */
 	rememberDeviceDays: number;
+	/** Which roles must use an authenticator app or a security key (FACTOR_POLICY). */
+	factorPolicy: FactorPolicy;
 }
 
 export class ConfigError extends Error {
@@ -160,7 +216,8 @@ export function loadConfig(env: Env): Config {
 			idleTimeoutHours: values.SESSION_IDLE_TIMEOUT_HOURS,
 			maxAgeDays: values.SESSION_MAX_AGE_DAYS
 		},
-		rememberDeviceDays: values.REMEMBER_DEVICE_DAYS
+		rememberDeviceDays: values.REMEMBER_DEVICE_DAYS,
+		factorPolicy: values.FACTOR_POLICY
 	};
 }
 

@@ -148,6 +148,44 @@ export class ForbiddenError extends PublicError {
 
 export class InvalidRequestError extends PublicError {}
 
+/** A FACTOR_POLICY kind as people call it. */
+const FACTOR_NAMES: Record<string, string> = {
+	webauthn: 'a security key',
+	totp: 'an authenticator app',
+	email: 'an emailed code',
+	backup_token: 'a backup token'
+};
+
+/** `a security key or an authenticator app`. */
+function factorList(kinds: readonly string[]): string {
+	return kinds.map((kind) => FACTOR_NAMES[kind] ?? kind).join(' or ');
+}
+
+/**
+ * FACTOR_POLICY: the person's role must have one of `kinds` and this session was signed in
+ * without one; it may only set one up (and sign out) until then.
+ */
+export class EnrolmentRequiredError extends ForbiddenError {
+	constructor(readonly kinds: readonly string[]) {
+		super(`Set up ${factorList(kinds)} first`);
+	}
+}
+
+/**
+ * FACTOR_POLICY: the person holds a factor their role requires, so they sign in and step up with
+ * those (or a backup token) and not with `method`. Refused before any try is counted.
+ */
+export class FactorNotAllowedError extends ForbiddenError {
+	constructor(
+		readonly method: string,
+		readonly kinds: readonly string[]
+	) {
+		super(
+			`Your account signs in with ${factorList(kinds)} (or a backup token), not ${FACTOR_NAMES[method] ?? method}`
+		);
+	}
+}
+
 /** A personal API token called a procedure only a signed-in person may call. */
 export class ApiTokenNotAllowedError extends PublicError {
 	constructor() {

@@ -52,7 +52,9 @@ export async function authenticate(
 				state: 'verified',
 				expiresAt: valid.token.expiresAt,
 				verifiedAt: null,
-				lastSeenAt: valid.token.lastUsedAt
+				lastSeenAt: valid.token.lastUsedAt,
+				// A token made before its owner's role came under FACTOR_POLICY keeps working (README).
+				enrolmentRequired: false
 			},
 			sessionToken: null,
 			sessionTransport: 'bearer',

@@ -27,6 +27,7 @@ function sessionQuery(db: Kysely<Database>) {
 				'sessions.user_agent',
 				'sessions.verified_at',
 				'sessions.last_seen_at',
+				'sessions.enrolment_required',
 				'users.username',
 				'users.email',
 				'users.role'
@@ -46,7 +47,14 @@ type SessionRow = InferResult<ReturnType<typeof sessionQuery>>[number];
 function attributesOf(
 	row: Pick<
 		SessionRow,
-		'public_id' | 'state' | 'created_at' | 'ip' | 'user_agent' | 'verified_at' | 'last_seen_at'
+		| 'public_id'
+		| 'state'
+		| 'created_at'
+		| 'ip'
+		| 'user_agent'
+		| 'verified_at'
+		| 'last_seen_at'
+		| 'enrolment_required'
 	>
 ): SessionAttributes {
 	return {
@@ -56,7 +64,8 @@ function attributesOf(
 		ip: row.ip,
 		userAgent: row.user_agent,
 		verifiedAt: row.verified_at === null ? null : Number(row.verified_at),
-		lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at)
+		lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
+		enrolmentRequired: Number(row.enrolment_required) === 1
 	};
 }
 
@@ -106,7 +115,8 @@ export class KyselyAdapter implements Adapter {
 				'ip',
 				'user_agent',
 				'verified_at',
-				'last_seen_at'
+				'last_seen_at',
+				'enrolment_required'
 			])
 			.where('user_id', '=', userId)
 			.execute();
@@ -137,7 +147,8 @@ export class KyselyAdapter implements Adapter {
 				user_agent: attributes.userAgent,
 				verified_at: attributes.verifiedAt,
 				last_seen_at: attributes.lastSeenAt,
-				promoted_from: attributes.promotedFrom ?? null
+				promoted_from: attributes.promotedFrom ?? null,
+				enrolment_required: attributes.enrolmentRequired ? 1 : 0
 			})
 			.execute();
 	}

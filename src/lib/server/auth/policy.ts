@@ -2,7 +2,7 @@
 // the rest are constants chosen from NIST SP 800-63B and django-otp's defaults. The few that the
 // browser also states (password length, backup-token counts) come from $lib/policy-rules.
 import { BACKUP_TOKEN_RULES, PASSWORD_RULES } from '../../policy-rules';
-import { getConfig } from '../config';
+import { getConfig, type FactorPolicy } from '../config';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -66,6 +66,12 @@ export interface AuthPolicy {
 		/** Security keys one person may register. */
 		maxKeysPerUser: number;
 	};
+	/**
+	 * FACTOR_POLICY: the roles that must have an authenticator app or a security key (one of the
+	 * kinds listed), and once they have one, sign in and step up only with those (or a backup
+	 * token). Read at each sign-in: a change takes effect at the person's next one.
+	 */
+	factors: FactorPolicy;
 }
 
 export function getPolicy(): AuthPolicy {
@@ -108,7 +114,8 @@ export function getPolicy(): AuthPolicy {
 		totp: { enrolmentTtlMs: 15 * MINUTE },
 		// Five minutes: as long as a code lives by default, and well over the browser's own
 		// 60 s timeout for a key prompt.
-		webauthn: { origin: config.origin ?? null, challengeTtlMs: 5 * MINUTE, maxKeysPerUser: 10 }
+		webauthn: { origin: config.origin ?? null, challengeTtlMs: 5 * MINUTE, maxKeysPerUser: 10 },
+		factors: config.factorPolicy
 	};
 }
 

@@ -39,7 +39,8 @@ export async function validateSessionToken(
 			state: session.state,
 			expiresAt: new Date(expiresAt),
 			verifiedAt: session.verifiedAt === null ? null : new Date(session.verifiedAt),
-			lastSeenAt: session.lastSeenAt === null ? null : new Date(session.lastSeenAt)
+			lastSeenAt: session.lastSeenAt === null ? null : new Date(session.lastSeenAt),
+			enrolmentRequired: session.enrolmentRequired
 		},
 		renewed: session.fresh && session.state === 'verified'
 	};
@@ -68,6 +69,8 @@ export async function createSession(
 		 * it starts with no verified code, so its first sensitive change asks for one (step-up).
 		 */
 		withoutCode?: boolean;
+		/** FACTOR_POLICY: the person must set up a required factor before anything else. */
+		enrolmentRequired?: boolean;
 	},
 	now = Date.now()
 ): Promise<NewSession> {
@@ -81,7 +84,8 @@ export async function createSession(
 		// A verified session is born from a verified code, unless a remembered device stood in.
 		verifiedAt: params.state === 'verified' && !params.withoutCode ? now : null,
 		lastSeenAt: now,
-		promotedFrom: params.promotedFrom === undefined ? null : sha256Hex(params.promotedFrom)
+		promotedFrom: params.promotedFrom === undefined ? null : sha256Hex(params.promotedFrom),
+		enrolmentRequired: params.state === 'verified' && params.enrolmentRequired === true
 	});
 	const slidingExpiresAt = session.expiresAt.getTime();
 	return {

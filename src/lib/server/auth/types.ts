@@ -20,6 +20,11 @@ export interface SessionInfo {
 	verifiedAt: Date | null;
 	/** Last request seen (updated at most once a minute). */
 	lastSeenAt: Date | null;
+	/**
+	 * The role must have an authenticator app or a security key and the person had none when this
+	 * session was promoted: it may only set one up (the tiers refuse the rest) until they do.
+	 */
+	enrolmentRequired: boolean;
 }
 
 /**
@@ -36,6 +41,8 @@ export interface SessionAttributes {
 	lastSeenAt: number | null;
 	/** Written once, at promotion: the hash of the pending session this one replaced. */
 	promotedFrom?: string | null;
+	/** Set at promotion (FACTOR_POLICY), cleared when a required factor is set up. */
+	enrolmentRequired: boolean;
 }
 
 /**

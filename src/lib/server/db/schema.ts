@@ -48,6 +48,11 @@ export interface SessionsTable {
 	last_seen_at: Millis | null;
 	/** Verified sessions: the id (hash) of the pending session promoted into this one. */
 	promoted_from: string | null;
+	/**
+	 * 1: the person's role must have an authenticator app or a security key (FACTOR_POLICY) and
+	 * they had none at promotion; the session may only set one up until they do.
+	 */
+	enrolment_required: Generated<Flag>;
 }
 
 export interface OtpEmailChangesTable {

@@ -23,7 +23,8 @@ import { noticeToUser, requestOf } from './notices';
 import { noticeDeviceRemembered } from './remembered-devices';
 import { AccountLockedError, TooManyRequestsError, WrongCodeError } from '../errors';
 import type { ServiceDeps } from './deps';
-import type { SecondFactorMethod } from './sign-in';
+import type { FactorKind } from '../config';
+import { assertMethodAllowed, factorRequirement, type SecondFactorMethod } from './factor-policy';
 
 import type { SignInOrigin } from './sign-in-codes';
 
@@ -44,6 +45,11 @@ export interface Verified {
 	user: SessionUser;
 	/** Set when the browser asked to be remembered (and remembering is on): for its cookie. */
 	device: IssuedDevice | null;
+	/**
+	 * FACTOR_POLICY: the kinds the new session must set up one of before anything else (it is
+	 * marked so); empty when it is free.
+	 */
+	enrolmentRequired: FactorKind[];
 }
 
 export interface SecondFactorOptions {
@@ -79,6 +85,7 @@ export async function verifySecondFactor(
 	input: SecondFactorInput,
 	options: SecondFactorOptions = {}
 ): Promise<Verified> {
+	await assertMethodAllowed(deps, user, methodOf(input));
 	const check = codeCheck(deps, user, sessionToken, input, undefined);
 	return completeSignIn(deps, origin, user, sessionToken, check, options);
 }
@@ -97,7 +104,7 @@ export async function completeSignIn(
 	options: SecondFactorOptions = {}
 ): Promise<Verified> {
 	const remember = options.rememberDevice === true && deps.policy.rememberDeviceMs > 0;
-	const { session, device, at } = await spendSecondFactor(
+	const { session, device, at, enrolmentRequired } = await spendSecondFactor(
 		deps,
 		origin,
 		user,
@@ -107,6 +114,10 @@ export async function completeSignIn(
 			// Someone else may have promoted this session in the meantime: exactly one wins.
 			if (!(await deletePendingSession(trx, sessionToken))) return null;
 			const { session: lifetimes } = deps.policy;
+			// Read here, after the account row was locked: an enrolment (which locks it too) either
+			// committed before, or waits and then lifts the mark of this session as well.
+			const requirement = await factorRequirement(deps, trx, user);
+			const enrolmentRequired = requirement.enrolmentRequired ? requirement.required : [];
 			const session = await createSession(
 				trx,
 				lifetimes,
@@ -115,11 +126,15 @@ export async function completeSignIn(
 					state: 'verified',
 					ip: origin.ip,
 					userAgent: origin.userAgent,
-					promotedFrom: sessionToken
+					promotedFrom: sessionToken,
+					enrolmentRequired: enrolmentRequired.length > 0
 				},
 				now
 			);
-			if (!remember) return { session, device: null, at: now };
+			// A browser is not remembered by a sign-in that the policy does not count as enough.
+			if (!remember || enrolmentRequired.length > 0) {
+				return { session, device: null, at: now, enrolmentRequired };
+			}
 			const device = await rememberDevice(
 				trx,
 				{ userId: user.id, ip: origin.ip, userAgent: origin.userAgent },
@@ -138,11 +153,11 @@ export async function completeSignIn(
 				},
 				now
 			);
-			return { session, device, at: now };
+			return { session, device, at: now, enrolmentRequired };
 		}
 	);
 	if (device) await noticeDeviceRemembered(deps, origin, user.id, device, at);
-	return { session, user, device };
+	return { session, user, device, enrolmentRequired };
 }
 
 /**
@@ -160,6 +175,7 @@ export async function verifyStepUp(
 	// A backup token minted after this session last proved itself may not refresh it: otherwise a
 	// stolen session whose step-up has run out could mint tokens (or be handed some) and use them.
 	// A session a remembered device opened has proven no code yet: it counts from its creation.
+	await assertMethodAllowed(deps, user, methodOf(input));
 	const provenAt =
 		session.verifiedAt?.getTime() ?? (await sessionCreatedAt(deps.db, session.token));
 	const check = codeCheck(deps, user, session.token, input, provenAt ?? 0);
@@ -193,7 +209,7 @@ function codeCheck(
 	tokensMintedBy: number | undefined
 ): FactorCheck {
 	const { code } = input;
-	const method = input.method ?? (/^\d+$/.test(code) ? 'email' : 'backup_token');
+	const method = methodOf(input);
 	return async (now) => {
 		switch (method) {
 			case 'backup_token': {
@@ -217,6 +233,11 @@ function codeCheck(
 			}
 		}
 	};
+}
+
+/** What a code is for: as said, else digits are an emailed code and the rest a backup token. */
+function methodOf(input: SecondFactorInput): CodeMethod {
+	return input.method ?? (/^\d+$/.test(input.code) ? 'email' : 'backup_token');
 }
 
 /** Audit `details` of a success with each method (email codes need none). */

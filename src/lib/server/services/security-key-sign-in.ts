@@ -29,6 +29,7 @@ import {
 } from '../auth/webauthn-credentials';
 import { NoSecurityKeyError, SecurityKeyRefusedError, type SecurityKeyRefusal } from '../errors';
 import type { ServiceDeps } from './deps';
+import { assertMethodAllowed } from './factor-policy';
 import {
 	completeSignIn,
 	completeStepUp,
@@ -56,6 +57,7 @@ export async function securityKeyChallenge(
 	sessionToken: string,
 	purpose: Exclude<ChallengePurpose, 'register'>
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+	await assertMethodAllowed(deps, user, 'webauthn');
 	const keys = await credentialDescriptors(deps.db, user.id);
 	if (keys.length === 0) throw new NoSecurityKeyError();
 	const options = await generateAuthenticationOptions({
@@ -81,7 +83,7 @@ export async function securityKeyChallenge(
 }
 
 /** Finishes a pending sign-in with a security key: a new verified session, the pending one gone. */
-export function signInWithSecurityKey(
+export async function signInWithSecurityKey(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	rp: RelyingParty,
@@ -90,12 +92,13 @@ export function signInWithSecurityKey(
 	response: AuthenticationResponse,
 	options: SecondFactorOptions = {}
 ): Promise<Verified> {
+	await assertMethodAllowed(deps, user, 'webauthn');
 	const check = checkAssertion(deps, rp, user, sessionToken, 'sign-in', response);
 	return completeSignIn(deps, origin, user, sessionToken, check, options);
 }
 
 /** Refreshes a verified session's step-up with a security key. */
-export function stepUpWithSecurityKey(
+export async function stepUpWithSecurityKey(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	rp: RelyingParty,
@@ -103,6 +106,7 @@ export function stepUpWithSecurityKey(
 	sessionToken: string,
 	response: AuthenticationResponse
 ): Promise<Date> {
+	await assertMethodAllowed(deps, user, 'webauthn');
 	const check = checkAssertion(deps, rp, user, sessionToken, 'step-up', response);
 	return completeStepUp(deps, origin, user, sessionToken, check);
 }

@@ -38,6 +38,7 @@ import { securityKeyChangedMessage } from '../mail';
 import { NotFoundError, SecurityKeyLimitError, SecurityKeyRegistrationError } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
+import { afterFactorAdded, policyBeforeEnrolment } from './factor-policy';
 import { noticeToUser, requestOf } from './notices';
 import { lockUser } from './users';
 import { challengeOf, userHandleFor } from './webauthn-responses';
@@ -155,6 +156,7 @@ export async function registerSecurityKey(
 		if ((await countCredentials(trx, user.id)) >= maxKeysPerUser) {
 			throw new SecurityKeyLimitError(maxKeysPerUser);
 		}
+		const policy = await policyBeforeEnrolment(deps, trx, user.id);
 		const inserted = await insertCredential(
 			trx,
 			user.id,
@@ -186,6 +188,8 @@ export async function registerSecurityKey(
 			.set({ preferred_factor: 'webauthn' })
 			.where('id', '=', user.id)
 			.execute();
+		// FACTOR_POLICY: a required kind set up frees the person's sessions marked to set one up.
+		await afterFactorAdded(trx, policy, 'webauthn', actor, user.id, now);
 		return inserted;
 	});
 	await noticeToUser(

@@ -15,6 +15,7 @@ import {
 } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
+import { assertMethodAllowed } from './factor-policy';
 import { deliveryAddress } from './users';
 
 /**
@@ -78,6 +79,8 @@ export async function sendCode(
 	user: SessionUser,
 	sessionToken: string
 ): Promise<Resent> {
+	// FACTOR_POLICY: no code is mailed to someone who may not use one.
+	await assertMethodAllowed(deps, user, 'email');
 	const hasCode = await resendAvailableAt(deps.db, sha256Hex(sessionToken), deps.policy.otp);
 	if (hasCode !== null) return resendCode(deps, origin, user, sessionToken);
 	const address = await deliveryAddress(deps, user.id);

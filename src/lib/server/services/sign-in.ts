@@ -22,11 +22,15 @@ import { deliveryAddress, findUserForLogin } from './users';
 
 import { countSend, deliverCode, type SignInOrigin } from './sign-in-codes';
 import { signInWithDevice, type RememberedSignIn } from './remembered-devices';
+import {
+	allowsMethod,
+	requirementOf,
+	type FactorRequirement,
+	type SecondFactorMethod
+} from './factor-policy';
+import { requiredKindsOf } from '../auth/factor-policy';
 
-export type { SignInOrigin };
-
-/** The ways to finish a sign-in (or a step-up); `auth.login` and `auth.me` list an account's. */
-export type SecondFactorMethod = 'email' | 'backup_token' | 'totp' | 'webauthn';
+export type { SignInOrigin, SecondFactorMethod, FactorRequirement };
 
 /** Without a preference, the strongest factor first; backup tokens are always the last resort. */
 const DEFAULT_ORDER: readonly SecondFactorMethod[] = ['webauthn', 'totp', 'email'];
@@ -36,6 +40,8 @@ export interface PendingSignIn {
 	user: SessionUser;
 	methods: SecondFactorMethod[];
 	maskedEmail: string | null;
+	/** FACTOR_POLICY: what the person's role requires, and whether they must still set it up. */
+	factors: FactorRequirement;
 	/** Null when no code was emailed: the account has another factor (a resend sends one). */
 	codeExpiresAt: Date | null;
 	resendAvailableAt: Date | null;
@@ -95,12 +101,14 @@ export async function signInWithPassword(
 	}
 	// Only failures count against the password limits.
 	await releaseAll(db, hits);
-	if (deviceCookie) {
+	const address = user.otp_email ?? user.email;
+	const secondStep = await describeSecondStep(deps, user, address);
+	// A browser remembered before the person had a factor their role requires must not skip the
+	// step after which they are asked to set one up.
+	if (deviceCookie && !secondStep.factors.enrolmentRequired) {
 		const remembered = await signInWithDevice(deps, origin, user, deviceCookie, now);
 		if (remembered) return remembered;
 	}
-	const address = user.otp_email ?? user.email;
-	const secondStep = await describeSecondStep(deps, user.id, address);
 	// The code is emailed only when email is the one factor the account has; otherwise it waits
 	// until the person chooses email (auth.resendOtp sends the first one then).
 	const emailOnly = secondStep.methods.every((m) => m === 'email' || m === 'backup_token');
@@ -141,13 +149,19 @@ export async function signInWithPassword(
  * How a session can finish its second step (or a step-up): the account's methods, the one it
  * prefers first (the last one it signed in with), backup tokens last; and, masked, where the
  * emailed code goes. An authenticator whose secret cannot be read (AUTH_SECRET rotated) is not
- * offered: its codes could never match.
+ * offered: its codes could never match. Under FACTOR_POLICY, once the person holds a kind their
+ * role requires, only those kinds (and backup tokens) are offered: no email, no address.
  */
 export async function describeSecondStep(
 	deps: ServiceDeps,
-	userId: string,
+	user: Pick<SessionUser, 'id' | 'role'>,
 	address?: string | null
-): Promise<{ methods: SecondFactorMethod[]; maskedEmail: string | null }> {
+): Promise<{
+	methods: SecondFactorMethod[];
+	maskedEmail: string | null;
+	factors: FactorRequirement;
+}> {
+	const userId = user.id;
 	const to = address === undefined ? await deliveryAddress(deps, userId) : address;
 	const [tokens, totp, keys, preference] = await Promise.all([
 		countBackupTokens(deps.db, userId),
@@ -164,14 +178,17 @@ export async function describeSecondStep(
 		...(totp ? ['totp' as const] : []),
 		...(to ? ['email' as const] : [])
 	]);
-	const preferred = DEFAULT_ORDER.find((m) => m === preference?.preferred_factor && held.has(m));
+	const requirement = requirementOf(requiredKindsOf(deps.policy.factors, user.role), held);
+	const offered = (m: SecondFactorMethod) => held.has(m) && allowsMethod(requirement, m);
+	const preferred = DEFAULT_ORDER.find((m) => m === preference?.preferred_factor && offered(m));
 	const factors = [
 		...(preferred ? [preferred] : []),
-		...DEFAULT_ORDER.filter((m) => m !== preferred && held.has(m))
+		...DEFAULT_ORDER.filter((m) => m !== preferred && offered(m))
 	];
 	return {
 		methods: [...factors, ...(tokens > 0 ? ['backup_token' as const] : [])],
-		maskedEmail: to ? maskEmail(to) : null
+		maskedEmail: to && offered('email') ? maskEmail(to) : null,
+		factors: requirement
 	};
 }
 

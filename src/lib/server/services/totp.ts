@@ -23,6 +23,7 @@ import { authenticatorChangedMessage } from '../mail';
 import { NotFoundError, TotpEnrolmentGoneError, WrongCodeError } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
+import { afterFactorAdded, policyBeforeEnrolment } from './factor-policy';
 import { noticeToUser, requestOf } from './notices';
 import { lockUser } from './users';
 
@@ -142,6 +143,7 @@ export async function confirmTotpEnrolment(
 
 	const replaced = await decidingTransaction(db, async (trx) => {
 		await lockUser({ ...deps, db: trx }, userId);
+		const policy = await policyBeforeEnrolment(deps, trx, userId);
 		// Exactly one confirmation wins; a setup replaced since the read above loses here.
 		if (!(await confirmPendingFactor(trx, userId, pending.id, step, now))) {
 			throw new TotpEnrolmentGoneError();
@@ -164,6 +166,8 @@ export async function confirmTotpEnrolment(
 				reason: 'authenticator app replaced'
 			});
 		}
+		// FACTOR_POLICY: a required kind set up frees the person's sessions marked to set one up.
+		await afterFactorAdded(trx, policy, 'totp', actor, userId, now);
 		return replaced;
 	});
 	const message = authenticatorChangedMessage({

@@ -1,6 +1,7 @@
 import type { DefaultErrorShape, TRPCError } from '@trpc/server';
 import { z, ZodError } from 'zod';
 import {
+	EnrolmentRequiredError,
 	InvalidFieldsError,
 	PublicError,
 	StaleEditError,
@@ -19,6 +20,11 @@ export type ErrorShape = DefaultErrorShape & {
 		retryAfter?: number;
 		/** The caller must verify a fresh code (auth.stepUp.*) and try again. */
 		stepUpRequired?: true;
+		/**
+		 * FACTOR_POLICY: this session must set up one of these kinds (an authenticator app, a
+		 * security key) before anything else; `auth.me` says the same.
+		 */
+		enrolmentRequired?: readonly string[];
 		/** CONFLICT on a stale edit: the row as it is now (null: deleted since). */
 		current?: Record<string, unknown> | null;
 	};
@@ -53,6 +59,9 @@ export function formatError({
 			fieldErrors,
 			...(typeof retryAfter === 'number' ? { retryAfter } : {}),
 			...(error.cause instanceof StepUpRequiredError ? { stepUpRequired: true as const } : {}),
+			...(error.cause instanceof EnrolmentRequiredError
+				? { enrolmentRequired: error.cause.kinds }
+				: {}),
 			...(error.cause instanceof StaleEditError ? { current: error.cause.current } : {})
 		}
 	};

@@ -8,8 +8,9 @@
 import { initTRPC, TRPCError, type DataTransformer } from '@trpc/server';
 import superjson from 'superjson';
 import type { Context } from './context';
+import { enrolmentKindsOf } from '../auth/factor-policy';
 import type { ApiTokenInfo, SessionInfo, SessionUser } from '../auth/types';
-import { ApiTokenNotAllowedError, StepUpRequiredError } from '../errors';
+import { ApiTokenNotAllowedError, EnrolmentRequiredError, StepUpRequiredError } from '../errors';
 import { toTRPCError } from './error-map';
 import { formatError } from './errors';
 import { logTrpcError } from './log';
@@ -45,6 +46,12 @@ export interface Meta {
 	 * Every procedure of the verified and admin tiers sets it; one that does not refuses tokens.
 	 */
 	scope?: Scope;
+	/**
+	 * Callable by a session that must first set up an authenticator app or a security key
+	 * (FACTOR_POLICY): what setting one up needs (the cards' reads, step-up, enrolment and
+	 * registration). Every other procedure of the signed-in tiers refuses such a session.
+	 */
+	enrolment?: true;
 }
 
 /**
@@ -102,14 +109,18 @@ export const pendingProcedure = baseProcedure.meta({ tier: 'pending' }).use(({ c
 
 /**
  * A verified session or a personal API token; checked on every call, no cached flag stands in.
- * Exactly one of `sessionToken` and `apiToken` is set.
+ * Exactly one of `sessionToken` and `apiToken` is set. A session marked at promotion as having to
+ * set up a required factor (FACTOR_POLICY) reaches only the procedures whose meta says
+ * `enrolment: true`; the mark rides on the session row the request has already read.
  */
-const signedInProcedure = baseProcedure.use(({ ctx, next }) => {
+const signedInProcedure = baseProcedure.use(({ ctx, meta, next }) => {
 	const { session, user } = ctx;
 	const oneCredential = (ctx.sessionToken === null) !== (ctx.apiToken === null);
 	if (!session || !user || !oneCredential || session.state !== 'verified') {
 		throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first' });
 	}
+	const kinds = enrolmentKindsOf(ctx.policy.factors, user.role, session);
+	if (kinds.length > 0 && meta?.enrolment !== true) throw new EnrolmentRequiredError(kinds);
 	return next({ ctx: { ...ctx, session, user } });
 });
 

@@ -14,8 +14,10 @@ import {
 	describeSecondStep,
 	signInWithPassword,
 	signOut,
+	type FactorRequirement,
 	type SecondFactorMethod
 } from '../../services/sign-in';
+import { sessionRequirement } from '../../services/factor-policy';
 import type { ApiTokenInfo, SessionUser } from '../../auth/types';
 import { actorOf, originOf, relyingPartyOf } from '../actor';
 import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
@@ -29,11 +31,21 @@ export type Me =
 			/** Where the code goes, masked. */
 			email: string | null;
 			methods: SecondFactorMethod[];
+			/**
+			 * FACTOR_POLICY: the kinds the account must have one of, and whether it has none yet (the
+			 * session this step leads to must then set one up before anything else).
+			 */
+			factors: FactorRequirement;
 	  }
 	| {
 			user: SessionUser;
 			session: { state: 'verified'; expiresAt: Date | null };
 			apiToken: ApiTokenInfo | null;
+			/**
+			 * FACTOR_POLICY: the kinds the role requires, and whether this session must set one up
+			 * before anything else (every other procedure answers FORBIDDEN until then).
+			 */
+			factors: FactorRequirement;
 	  };
 
 /**
@@ -61,6 +73,7 @@ function promotion(
 				status: 'verified' as const,
 				user: verified.user,
 				sessionExpiresAt: verified.session.expiresAt,
+				enrolmentRequired: verified.enrolmentRequired,
 				...(bearer ? { sessionToken: verified.session.token } : {})
 			};
 		}
@@ -98,6 +111,7 @@ export const authRouter = router({
 			return {
 				status: 'otp_required' as const,
 				methods: pending.methods,
+				factors: pending.factors,
 				email: pending.maskedEmail,
 				codeSent: pending.codeSent,
 				expiresAt: pending.codeExpiresAt,
@@ -143,12 +157,13 @@ export const authRouter = router({
 		methods: humanProcedure
 			.meta({
 				description:
-					'The ways this person can confirm a sensitive change (their second factors, preferred first).'
+					'The ways this person can confirm a sensitive change (their second factors, preferred first).',
+				enrolment: true
 			})
 			.input(noInputSchema)
-			.query(async ({ ctx }) => (await describeSecondStep(ctx.deps, ctx.user.id)).methods),
+			.query(async ({ ctx }) => (await describeSecondStep(ctx.deps, ctx.user)).methods),
 		request: humanProcedure
-			.meta({ description: 'Emails a code to confirm a sensitive change.' })
+			.meta({ description: 'Emails a code to confirm a sensitive change.', enrolment: true })
 			.input(noInputSchema)
 			.mutation(async ({ ctx }) => {
 				const sent = await sendCode(ctx.deps, originOf(ctx), ctx.user, ctx.sessionToken);
@@ -157,7 +172,8 @@ export const authRouter = router({
 		verify: humanProcedure
 			.meta({
 				description:
-					"Confirms with the emailed code, a backup token, or an authenticator app's code with method 'totp'; sensitive changes work for 10 minutes."
+					"Confirms with the emailed code, a backup token, or an authenticator app's code with method 'totp'; sensitive changes work for 10 minutes.",
+				enrolment: true
 			})
 			.input(verifySchema)
 			.mutation(async ({ ctx, input }) => {
@@ -203,7 +219,8 @@ export const authRouter = router({
 		stepUpOptions: humanProcedure
 			.meta({
 				description:
-					'Step-up with a security key: options for navigator.credentials.get() (a challenge for this session).'
+					'Step-up with a security key: options for navigator.credentials.get() (a challenge for this session).',
+				enrolment: true
 			})
 			.input(noInputSchema)
 			.mutation(async ({ ctx }) => {
@@ -213,7 +230,8 @@ export const authRouter = router({
 		stepUpVerify: humanProcedure
 			.meta({
 				description:
-					"Step-up with a security key: the browser's answer to stepUpOptions; sensitive changes work for 10 minutes."
+					"Step-up with a security key: the browser's answer to stepUpOptions; sensitive changes work for 10 minutes.",
+				enrolment: true
 			})
 			.input(verifySecurityKeySchema)
 			.mutation(async ({ ctx, input }) => {
@@ -234,7 +252,7 @@ export const authRouter = router({
 	me: publicProcedure
 		.meta({
 			description:
-				'The caller, or null when not signed in; `apiToken` when a token is used. A pending session sees only its state, expiry, the masked address and its methods (the second factors, preferred first).'
+				'The caller, or null when not signed in; `apiToken` when a token is used; `factors`: what FACTOR_POLICY requires. A pending session sees only its state, expiry, the masked address, its methods (the second factors, preferred first) and factors.'
 		})
 		.input(noInputSchema)
 		.query(async ({ ctx }): Promise<Me> => {
@@ -242,11 +260,21 @@ export const authRouter = router({
 			const { expiresAt } = ctx.session;
 			if (ctx.session.state === 'pending_otp') {
 				// A password alone must not reveal the account: no id, role or full address.
-				const { methods, maskedEmail } = await describeSecondStep(ctx.deps, ctx.user.id);
-				return { session: { state: 'pending_otp', expiresAt }, email: maskedEmail, methods };
+				const { methods, maskedEmail, factors } = await describeSecondStep(ctx.deps, ctx.user);
+				return {
+					session: { state: 'pending_otp', expiresAt },
+					email: maskedEmail,
+					methods,
+					factors
+				};
 			}
 			// No query beyond the session check: clients ask this on every page or poll.
-			return { user: ctx.user, session: { state: 'verified', expiresAt }, apiToken: ctx.apiToken };
+			return {
+				user: ctx.user,
+				session: { state: 'verified', expiresAt },
+				apiToken: ctx.apiToken,
+				factors: sessionRequirement(ctx.deps, ctx.user, ctx.session)
+			};
 		}),
 
 	logout: publicProcedure

@@ -16,12 +16,14 @@ import { router, stepUpProcedure, verifiedProcedure } from '../init';
 
 // Your own security keys and passkeys. Every change is a step-up one (a stolen session must not
 // add itself a key, nor remove the owner's), and no API token may make it: the step-up tier
-// admits a person's verified session only.
+// admits a person's verified session only. A session that must first set up a factor its role
+// requires (FACTOR_POLICY) may list its keys and add one: `enrolment: true`.
 export const securityKeysRouter = router({
 	listMine: verifiedProcedure
 		.meta({
 			description: 'Your security keys and passkeys (names, flags, dates; no key material).',
-			scope: 'account.read'
+			scope: 'account.read',
+			enrolment: true
 		})
 		.input(noInputSchema)
 		.query(async ({ ctx }) => ({ keys: await listSecurityKeys(ctx.deps, ctx.user.id) })),
@@ -29,7 +31,8 @@ export const securityKeysRouter = router({
 	registrationOptions: stepUpProcedure
 		.meta({
 			description:
-				'Options for navigator.credentials.create() to add a security key (needs a fresh code; ORIGIN names the site).'
+				'Options for navigator.credentials.create() to add a security key (needs a fresh code; ORIGIN names the site).',
+			enrolment: true
 		})
 		.input(noInputSchema)
 		.mutation(async ({ ctx }) => {
@@ -40,7 +43,8 @@ export const securityKeysRouter = router({
 	register: stepUpProcedure
 		.meta({
 			description:
-				"Adds a security key from the browser's answer to registrationOptions, under a name of your choice (needs a fresh code)."
+				"Adds a security key from the browser's answer to registrationOptions, under a name of your choice (needs a fresh code).",
+			enrolment: true
 		})
 		.input(registerSecurityKeySchema)
 		.mutation(async ({ ctx, input }) => {

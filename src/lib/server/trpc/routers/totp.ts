@@ -14,12 +14,14 @@ import { router, stepUpProcedure, verifiedProcedure } from '../init';
 
 // Your own authenticator app. An authenticator decides who can finish a sign-in, so setting one
 // up, reading its secret back and removing it need a fresh code (step-up), and API tokens can do
-// none of it (the step-up tier is for a person's session only).
+// none of it (the step-up tier is for a person's session only). A session that must first set up a
+// factor its role requires (FACTOR_POLICY) may read the status and set one up: `enrolment: true`.
 export const totpRouter = router({
 	status: verifiedProcedure
 		.meta({
 			description: 'Whether you have an authenticator app set up, and whether it still works.',
-			scope: 'account.read'
+			scope: 'account.read',
+			enrolment: true
 		})
 		.input(noInputSchema)
 		.query(({ ctx }) => totpStatus(ctx.deps, ctx.user.id)),
@@ -27,7 +29,8 @@ export const totpRouter = router({
 	begin: stepUpProcedure
 		.meta({
 			description:
-				'Starts setting up an authenticator app: a new secret and its otpauth:// URI, to confirm with a first code (needs a fresh code).'
+				'Starts setting up an authenticator app: a new secret and its otpauth:// URI, to confirm with a first code (needs a fresh code).',
+			enrolment: true
 		})
 		.input(noInputSchema)
 		.mutation(({ ctx }) => beginTotpEnrolment(ctx.deps, ctx.user.id)),
@@ -35,7 +38,8 @@ export const totpRouter = router({
 	pending: stepUpProcedure
 		.meta({
 			description:
-				'The authenticator setup in progress (its secret and URI), or null (needs a fresh code).'
+				'The authenticator setup in progress (its secret and URI), or null (needs a fresh code).',
+			enrolment: true
 		})
 		.input(noInputSchema)
 		.query(({ ctx }) => pendingTotpEnrolment(ctx.deps, ctx.user.id)),
@@ -43,7 +47,8 @@ export const totpRouter = router({
 	confirm: stepUpProcedure
 		.meta({
 			description:
-				'Completes the setup with a first code from the app; replaces your previous authenticator (needs a fresh code).'
+				'Completes the setup with a first code from the app; replaces your previous authenticator (needs a fresh code).',
+			enrolment: true
 		})
 		.input(z.strictObject({ enrolmentId: idSchema, code: totpCodeSchema }))
 		.mutation(({ ctx, input }) =>
