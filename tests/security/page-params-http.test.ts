@@ -10,10 +10,8 @@ import { useAppStack } from '../helpers/app-stack';
 import { dialects } from '../../tools/databases';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
 import { seedUser, type CookieJar, type SeededUser } from '../../tools/sign-in';
+import { leakIn } from '../helpers/leaks';
 
-/** Words that only a stack trace or a database driver would put in a body. */
-const LEAKS =
-	/\bat [\w.<>]+ \(|node_modules|SQLITE_|ER_[A-Z_]+|sqlite3?|mysql|kysely|ZodError|TypeError|SyntaxError/i;
 /** What the server prints when something fails unexpectedly (hooks.server.ts, trpc/log.ts). */
 const ERROR_LINE = /\[server\]|\[trpc\]|\berror\b/i;
 
@@ -79,7 +77,8 @@ describe.each(dialects)('URL parameters of pages on %s', (dialect) => {
 				.filter((line) => ERROR_LINE.test(line));
 			const what = `${url.slice(0, 120)}: ${response.status}`;
 			if (response.status >= 500) problems.push(`${what} (a 5xx)`);
-			if (LEAKS.test(body)) problems.push(`${what} leaks ${LEAKS.exec(body)![0]}`);
+			const leak = leakIn(body);
+			if (leak) problems.push(`${what} leaks ${leak}`);
 			if (errors.length > 0) problems.push(`${what} logged ${errors[0]!.slice(0, 200)}`);
 		}
 		return problems;
