@@ -27,8 +27,23 @@ interface Finished {
 	stderr: string;
 }
 
-// What a developer's shell has (npm finds its cache and registry settings through HOME), not this
-// run's VITEST_* or npm_package_* variables.
+// The machine's network settings: a proxy, and the certificates it is trusted by (a registry
+// reached through a TLS-inspecting proxy fails with SELF_SIGNED_CERT_IN_CHAIN without them).
+const NETWORK = [
+	'NODE_EXTRA_CA_CERTS',
+	'SSL_CERT_FILE',
+	'SSL_CERT_DIR',
+	'npm_config_cafile',
+	'HTTPS_PROXY',
+	'https_proxy',
+	'HTTP_PROXY',
+	'http_proxy',
+	'NO_PROXY',
+	'no_proxy'
+];
+
+// What a developer's shell has (npm finds its cache and registry settings through HOME, the
+// network through the variables above), not this run's VITEST_* or npm_package_* variables.
 const childEnv: Record<string, string> = Object.fromEntries(
 	Object.entries({
 		PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
@@ -38,6 +53,7 @@ const childEnv: Record<string, string> = Object.fromEntries(
 		npm_config_cache: process.env.npm_config_cache,
 		npm_config_registry: process.env.npm_config_registry,
 		npm_config_userconfig: process.env.npm_config_userconfig,
+		...Object.fromEntries(NETWORK.map((name) => [name, process.env[name]])),
 		NO_COLOR: '1'
 	}).filter((entry): entry is [string, string] => entry[1] !== undefined)
 );
