@@ -124,7 +124,8 @@ describe('the three pages use it, one heading each', () => {
 							},
 							unsent: false,
 							resent: false,
-							rememberDeviceDays: 30
+							rememberDeviceDays: 30,
+							toEnrol: []
 						},
 						form: null
 					},

@@ -54,6 +54,9 @@ export const load: PageServerLoad = publicPage.load(async ({ api, event: { local
 	return {
 		method,
 		factors,
+		// FACTOR_POLICY: the kinds this person's role requires and they do not have yet; after this
+		// step they are sent to set one up (the page says so before they go on).
+		toEnrol: pending?.factors.enrolmentRequired ? pending.factors.required : [],
 		// Where an emailed code goes, masked (`a***e@example.com`).
 		email: pending?.email ?? null,
 		// Set once a code was emailed to this session (at the password step, or when chosen).
