@@ -5,13 +5,12 @@
 // factor needs let it through. Once the admin has an authenticator, an emailed code is refused
 // (no try counted, no mail) while a backup token still signs in.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AnyRouter } from '@trpc/server';
-import type { z } from 'zod';
 import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
 import { getPolicy, type AuthPolicy } from '$lib/server/auth/policy';
 import { EnrolmentRequiredError, FactorNotAllowedError } from '$lib/server/errors';
 import { appRouter } from '$lib/server/trpc/router';
-import { describeProcedures, type ProcedureDoc } from '../../scripts/api-reference';
+import { describeProcedures } from '../../scripts/api-reference';
+import { attackInput, attackValues, inputSchemaOf, noValidInput } from '../helpers/attack-inputs';
 import {
 	codeRequired,
 	errorOf,
@@ -20,17 +19,11 @@ import {
 	type Caller
 } from '../helpers/api-harness';
 import { ACTIVITY_STAMPS, snapshotDatabase } from '../helpers/database-contents';
-import { resourceCalls, seedResourceRows, type CallTargets } from '../helpers/resource-calls';
-import { failuresOf, SHAPED_ASSERTION, SHAPED_ATTESTATION } from '../helpers/security-keys';
+import { seedResourceRows, type CallTargets } from '../helpers/resource-calls';
+import { failuresOf } from '../helpers/security-keys';
 import { enrolTotp } from '../helpers/totp';
 import { dialects } from '../../tools/databases';
-import {
-	isCodeMailTo,
-	seedUser,
-	TEST_PASSWORD,
-	waitForCode,
-	type SeededUser
-} from '../../tools/sign-in';
+import { isCodeMailTo, seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 vi.hoisted(() => {
 	process.env.ORIGIN = 'https://admin.example.test';
@@ -58,67 +51,6 @@ const ENROLMENT_MAY_CALL = [
 const procedures = describeProcedures(appRouter);
 const signedIn = procedures.filter((p) => p.tier !== 'public' && p.tier !== 'pending');
 const refused = signedIn.filter((p) => !p.enrolment);
-
-const { calls: resourceProcedureCalls, unreachable: noValidInput } = resourceCalls();
-
-/** What each input field gets: aimed at another user, so a call that got through would show. */
-function attackValues(victim: { id: string; sessionPublicId: string }): Record<string, unknown> {
-	return {
-		id: victim.id,
-		ids: [victim.id],
-		userId: victim.id,
-		publicId: victim.sessionPublicId,
-		active: false,
-		role: 'admin',
-		username: 'attacker',
-		email: 'attacker@evil.test',
-		current: TEST_PASSWORD,
-		next: 'attacker-chosen password',
-		password: 'attacker-chosen password',
-		name: 'attacker',
-		scopes: ['read', 'write'],
-		expiresInDays: null,
-		code: '123456',
-		count: 20,
-		enrolmentId: victim.id,
-		response: SHAPED_ASSERTION,
-		'securityKeys.register.response': SHAPED_ATTESTATION
-	};
-}
-
-interface JsonObjectSchema {
-	properties?: Record<string, unknown>;
-	required?: string[];
-}
-
-/** An input the procedure would accept (checked below), or undefined when it takes none. */
-function attackInput(
-	procedure: ProcedureDoc,
-	values: Record<string, unknown>,
-	targets: CallTargets
-): unknown {
-	if (procedure.input === null) return undefined;
-	const resourceCall = resourceProcedureCalls.find((call) => call.path === procedure.path);
-	if (resourceCall) return resourceCall.input(targets);
-	if (noValidInput.some((entry) => entry.path === procedure.path)) return {};
-	const schema = procedure.input as JsonObjectSchema;
-	const input: Record<string, unknown> = {};
-	for (const field of Object.keys(schema.properties ?? {})) {
-		const own = `${procedure.path}.${field}`;
-		if (own in values) input[field] = values[own];
-		else if (field in values) input[field] = values[field];
-		else if (schema.required?.includes(field)) {
-			throw new Error(`${procedure.path}: add a value for "${field}" to attackValues`);
-		}
-	}
-	return input;
-}
-
-function inputSchemaOf(path: string): z.ZodType | undefined {
-	const definitions: Record<string, { _def: { inputs: unknown[] } }> = (appRouter as AnyRouter)._def
-		.procedures;
-	return definitions[path]!._def.inputs[0] as z.ZodType | undefined;
-}
 
 describe.each(dialects)('factor policy on %s', (dialect) => {
 	const api = useApiHarness(dialect, { auth: 'authenticate' });

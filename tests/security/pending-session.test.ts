@@ -6,26 +6,18 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AnyRouter } from '@trpc/server';
-import type { z } from 'zod';
 import { maskEmail } from '$lib/server/mail';
 import { appRouter } from '$lib/server/trpc/router';
 import { describeProcedures, type ProcedureDoc } from '../../scripts/api-reference';
+import { attackInput, attackValues, inputSchemaOf, noValidInput } from '../helpers/attack-inputs';
 import { useAppStack } from '../helpers/app-stack';
 import { ACTIVITY_STAMPS, readAllTables } from '../helpers/database-contents';
 import { dialects } from '../../tools/databases';
-import { SHAPED_ASSERTION, SHAPED_ATTESTATION } from '../helpers/security-keys';
 import { signInOverHttp, startSignInOverHttp } from '../helpers/http-sign-in';
-import {
-	registeredResources,
-	resourceCalls,
-	seedResourceRows,
-	type CallTargets
-} from '../helpers/resource-calls';
+import { registeredResources, seedResourceRows, type CallTargets } from '../helpers/resource-calls';
 import {
 	CookieJar,
 	seedUser,
-	TEST_PASSWORD,
 	trpcMutation,
 	trpcQuery,
 	type SeededUser,
@@ -49,76 +41,6 @@ const PUBLIC = ['auth.login', 'dev.outbox', 'health', 'setup.complete', 'setup.s
 const procedures = describeProcedures(appRouter);
 const reachable = procedures.filter((p) => p.tier === 'public' || p.tier === 'pending');
 const refused = procedures.filter((p) => !reachable.includes(p));
-
-const { calls: resourceProcedureCalls, unreachable: noValidInput } = resourceCalls();
-
-/**
- * What the attacker would send to each input field: all aimed at the victim, so a call that got
- * through would show in the database. A procedure with a field not listed here fails the first
- * test below until it gets a value (the resources' procedures get theirs from the definitions).
- */
-function attackValues(victim: { id: string; sessionPublicId: string }): Record<string, unknown> {
-	return {
-		id: victim.id,
-		ids: [victim.id],
-		userId: victim.id,
-		publicId: victim.sessionPublicId,
-		active: false,
-		role: 'admin',
-		username: 'attacker',
-		email: 'attacker@evil.test',
-		// The pending session's own password: the attacker has it, that is how they got this far.
-		current: TEST_PASSWORD,
-		next: 'attacker-chosen password',
-		password: 'attacker-chosen password',
-		name: 'attacker',
-		scopes: ['read', 'write'],
-		expiresInDays: null,
-		code: '123456',
-		count: 20,
-		// Any well-formed id: a setup of nobody's, or the victim's if it were guessed.
-		enrolmentId: victim.id,
-		// A security key's answer of the right shape: an assertion, and for registering one an
-		// attestation (`<path>.<field>` where one name takes two shapes).
-		response: SHAPED_ASSERTION,
-		'securityKeys.register.response': SHAPED_ATTESTATION
-	};
-}
-
-interface JsonObjectSchema {
-	properties?: Record<string, unknown>;
-	required?: string[];
-}
-
-/** An input the procedure would accept (checked below), or undefined when it takes none. */
-function attackInput(
-	procedure: ProcedureDoc,
-	values: Record<string, unknown>,
-	targets: CallTargets
-): unknown {
-	if (procedure.input === null) return undefined;
-	const resourceCall = resourceProcedureCalls.find((call) => call.path === procedure.path);
-	if (resourceCall) return resourceCall.input(targets);
-	// Options without a reference field, action without actions: no input is accepted at all.
-	if (noValidInput.some((entry) => entry.path === procedure.path)) return {};
-	const schema = procedure.input as JsonObjectSchema;
-	const input: Record<string, unknown> = {};
-	for (const field of Object.keys(schema.properties ?? {})) {
-		const own = `${procedure.path}.${field}`;
-		if (own in values) input[field] = values[own];
-		else if (field in values) input[field] = values[field];
-		else if (schema.required?.includes(field)) {
-			throw new Error(`${procedure.path}: add a value for "${field}" to attackValues`);
-		}
-	}
-	return input;
-}
-
-function inputSchemaOf(path: string): z.ZodType | undefined {
-	const definitions: Record<string, { _def: { inputs: unknown[] } }> = (appRouter as AnyRouter)._def
-		.procedures;
-	return definitions[path]!._def.inputs[0] as z.ZodType | undefined;
-}
 
 // Pages, from the files that define them: `src/routes/(app)/users/[id]/+page.svelte` is
 // `/users/[id]`. Pages of the (app) group must send a pending session to the code step; every
