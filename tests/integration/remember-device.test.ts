@@ -12,6 +12,7 @@ import {
 import { insertApiToken } from '$lib/server/auth/api-tokens';
 import { advanceClock, codeRequired, errorOf, useApiHarness } from '../helpers/api-harness';
 import { BrowserCookies, browserCaller, type BrowserOptions } from '../helpers/browser-caller';
+import { registerKey } from '../helpers/security-keys';
 import { dialects } from '../../tools/databases';
 import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
@@ -76,6 +77,29 @@ describe.each(dialects)('remembered devices on %s', (dialect) => {
 	}
 
 	describe('ticking the box after the code', () => {
+		it('a security key sign-in remembers the browser too, when the box is ticked', async () => {
+			const user = await seedUser(api.db);
+			const browser = new BrowserCookies();
+			await signIn(browser, user, { remember: false });
+			// Without ORIGIN the relying party is the request's origin: the key answers for it.
+			const { key } = await registerKey(await browserCaller(api, browser), 'Desk key', {
+				origin: browser.url.origin
+			});
+			await signOut(browser);
+			expect(await devicesOf(user.id)).toHaveLength(0);
+
+			expect((await passwordStep(browser, user)).status).toBe('otp_required');
+			const pending = await browserCaller(api, browser);
+			const options = await pending.auth.webauthn.options();
+			const verified = await pending.auth.webauthn.verify({
+				response: key.assert(options),
+				rememberDevice: true
+			});
+			expect(verified.status).toBe('verified');
+			expect(await devicesOf(user.id)).toHaveLength(1);
+			expect(browser.get(DEVICE_COOKIE)).toBeDefined();
+		});
+
 		it('stores a keyed hash only, audits it, mails the owner and sets the device cookie', async () => {
 			const user = await seedUser(api.db);
 			const browser = new BrowserCookies();
