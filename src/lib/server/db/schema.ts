@@ -80,6 +80,25 @@ export interface BackupTokensTable {
 	created_at: Millis;
 }
 
+/** What a mailed single-use link lets its holder do. */
+export type AccountLinkPurpose = 'invite' | 'reset' | 'email';
+
+/** A single-use link mailed to a person; only a keyed hash of its token is stored. */
+export interface AccountLinksTable {
+	id: string;
+	purpose: AccountLinkPurpose;
+	user_id: string;
+	/** Where the link went; for an email change, the new address it proves. */
+	email: string;
+	token_hash: string;
+	/** The admin who asked for it; null when the person asked themselves. */
+	created_by: string | null;
+	created_at: ColumnType<Millis, Millis, never>;
+	expires_at: Millis;
+	/** Set once, when the link is spent or revoked. */
+	used_at: Millis | null;
+}
+
 /** "Don't ask again on this device": a browser that skips the second step until `expires_at`. */
 export interface RememberedDevicesTable {
 	id: string;
@@ -211,6 +230,7 @@ export interface Database {
 	totp_factors: TotpFactorsTable;
 	webauthn_credentials: WebauthnCredentialsTable;
 	webauthn_challenges: WebauthnChallengesTable;
+	account_links: AccountLinksTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
