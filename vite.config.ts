@@ -50,6 +50,21 @@ export default defineConfig({
 				}
 			},
 			{
+				// Two app instances on the two nodes of a Galera cluster (scripts/galera.sh): the
+				// single-use and limit rules under commit-time conflicts. One file at a time, since
+				// a test may stop a node.
+				extends: true,
+				test: {
+					name: 'cluster',
+					include: ['tests/cluster/**/*.test.ts'],
+					environment: 'node',
+					globalSetup: ['tests/cluster/global-setup.ts'],
+					fileParallelism: false,
+					testTimeout: 120_000,
+					hookTimeout: 180_000
+				}
+			},
+			{
 				extends: true,
 				test: {
 					name: 'e2e',

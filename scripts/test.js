@@ -14,6 +14,15 @@ if (!mysqlUrl)
 	missing.push('MySQL integration tier: set MYSQL_URL=mysql://root@127.0.0.1:3306/test');
 if (!existsSync(chromium))
 	missing.push(`e2e tier: ${chromium} not found (apt-get install chromium)`);
+// The cluster tier starts a two-node Galera cluster (scripts/galera.sh) from Debian's packages.
+for (const [file, what] of /** @type {const} */ ([
+	['/usr/lib/galera/libgalera_smm.so', 'galera-4'],
+	['/usr/bin/rsync', 'rsync']
+])) {
+	if (!existsSync(file)) {
+		missing.push(`cluster tier: ${file} not found (apt-get install ${what})`);
+	}
+}
 for (const tool of ['curl', 'jq']) {
 	if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) {
 		missing.push(
