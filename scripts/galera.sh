@@ -5,6 +5,7 @@
 #                                   cluster has 2 members; prints one MySQL URL per node
 #   scripts/galera.sh stop  [dir]   stops the two mariadbd processes it started (by their PIDs)
 #   scripts/galera.sh kill-node N [dir]   SIGKILLs node N (1 or 2), for the node-loss test
+#   scripts/galera.sh start-node 2 [dir]  starts node 2 again; it rejoins node 1's cluster
 #
 # Node 1 listens on 127.0.0.1:3401 and bootstraps the cluster; node 2 on 3402 joins it. Galera's
 # group traffic, incremental (IST) and full (SST) transfers get ports of their own per node, so
@@ -14,7 +15,7 @@ set -euo pipefail
 
 cmd="${1:-}"
 dir="${GALERA_DIR:-${2:-${TMPDIR:-/tmp}/sveltekit-trpc-admin-galera}}"
-[ "$cmd" = kill-node ] && dir="${GALERA_DIR:-${3:-${TMPDIR:-/tmp}/sveltekit-trpc-admin-galera}}"
+[[ "$cmd" == *-node ]] && dir="${GALERA_DIR:-${3:-${TMPDIR:-/tmp}/sveltekit-trpc-admin-galera}}"
 provider=/usr/lib/galera/libgalera_smm.so
 user=mysql
 
@@ -51,7 +52,10 @@ wsrep_cluster_name=sveltekit_trpc_admin_test
 wsrep_cluster_address=gcomm://127.0.0.1:4561,127.0.0.1:4562
 wsrep_node_name=node$n
 wsrep_node_address=127.0.0.1:$((4560 + n))
-wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:$((4560 + n));ist.recv_addr=127.0.0.1:$((4570 + n));gcache.size=32M"
+# Node 1 weighs 2: when node 2 is killed (not shut down), node 1 still holds a majority of the
+# weight and stays primary. Two equal nodes would both stop serving on losing each other; real
+# deployments run three nodes or add the arbitrator (garbd) instead.
+wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:$((4560 + n));ist.recv_addr=127.0.0.1:$((4570 + n));gcache.size=32M;pc.weight=$((n == 1 ? 2 : 1))"
 wsrep_sst_receive_address=127.0.0.1:$((4580 + n))
 wsrep_sst_method=rsync
 # Read-your-writes across nodes: a read waits until this node has applied what the cluster
@@ -154,8 +158,14 @@ kill-node)
 	[ "$n" = 1 ] || [ "$n" = 2 ] || fail "kill-node takes 1 or 2"
 	stop_node "$n" KILL
 	;;
+start-node)
+	[ "${2:-}" = 2 ] || fail "start-node takes 2 (node 1 bootstraps: use start)"
+	start_node 2
+	wait_for "node 2 to rejoin" 120 node_ready 2
+	wait_for "a cluster of 2" 60 test "$(cluster_size 1)" = 2
+	;;
 *)
-	echo "usage: scripts/galera.sh start|stop [dir] | kill-node 1|2 [dir]" >&2
+	echo "usage: scripts/galera.sh start|stop [dir] | kill-node 1|2 [dir] | start-node 2 [dir]" >&2
 	exit 2
 	;;
 esac
