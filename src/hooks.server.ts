@@ -9,6 +9,7 @@ import { startServer } from '$lib/server/startup';
 import { createContext } from '$lib/server/trpc/context';
 import { logTrpcError } from '$lib/server/trpc/log';
 import { procedureKindOf } from '$lib/server/trpc/procedure-kind';
+import { retryResponseMeta } from '$lib/server/trpc/response-meta';
 import { appRouter } from '$lib/server/trpc/router';
 
 const TRPC_PREFIX = '/trpc';
@@ -30,6 +31,7 @@ const handleTrpc = createTRPCHandle({
 	router: appRouter,
 	url: TRPC_PREFIX,
 	createContext,
+	responseMeta: ({ data, errors }) => retryResponseMeta(data.length, errors),
 	onError: logTrpcError
 });
 

@@ -8,10 +8,11 @@ import {
 	MAX_WAITING_HASHES,
 	verifyPassword
 } from '$lib/server/auth/password';
-import { ServerBusyError } from '$lib/server/errors';
+import { ServerBusyError, TooManyRequestsError } from '$lib/server/errors';
 import { toTRPCError } from '$lib/server/trpc/error-map';
 import { formatError } from '$lib/server/trpc/errors';
 import { failFromError } from '$lib/server/trpc/form-errors';
+import { retryResponseMeta } from '$lib/server/trpc/response-meta';
 
 const CAPACITY = MAX_CONCURRENT_HASHES + MAX_WAITING_HASHES;
 
@@ -77,25 +78,44 @@ describe('the argon2 queue', { timeout: 30_000 }, () => {
 
 describe('the busy answer', () => {
 	const busy = toTRPCError(new ServerBusyError(1))!;
-
-	it('reaches an API client [429 TOO_MANY_REQUESTS with retryAfter]', () => {
-		expect(busy).toBeInstanceOf(TRPCError);
-		expect(busy.code).toBe('TOO_MANY_REQUESTS');
-		const shape = formatError({
+	/** What tRPC makes of a TOO_MANY_REQUESTS error before our formatter (and responseMeta). */
+	const shapeOf = (error: TRPCError) =>
+		formatError({
 			shape: {
-				message: busy.message,
+				message: error.message,
 				code: -32029,
 				data: { code: 'TOO_MANY_REQUESTS', httpStatus: 429 }
 			},
-			error: busy
+			error
 		});
+
+	it('reaches an API client [503 SERVICE_UNAVAILABLE with retryAfter, and a Retry-After header]', () => {
+		expect(busy).toBeInstanceOf(TRPCError);
+		expect(busy.code).toBe('TOO_MANY_REQUESTS');
+		const shape = shapeOf(busy);
 		expect(shape.message).toBe('The server is busy. Try again in a second');
 		expect(shape.data.retryAfter).toBe(1);
+		expect(shape.data).toMatchObject({ code: 'SERVICE_UNAVAILABLE', httpStatus: 503 });
+		expect(shape.code).toBe(-32603);
+		expect(retryResponseMeta(1, [shape])).toEqual({
+			status: 503,
+			headers: { 'retry-after': '1' }
+		});
 	});
 
-	it('reaches the login form [429 with a clear message and retryAfter]', () => {
+	it("keeps tRPC's status in a batch where another call got another answer [Retry-After only]", () => {
+		const busyShape = shapeOf(busy);
+		const limited = shapeOf(toTRPCError(new TooManyRequestsError(30))!);
+		expect(retryResponseMeta(2, [busyShape])).toEqual({ headers: { 'retry-after': '1' } });
+		expect(retryResponseMeta(2, [busyShape, limited])).toEqual({
+			headers: { 'retry-after': '30' }
+		});
+		expect(retryResponseMeta(1, [limited])).toEqual({ headers: { 'retry-after': '30' } });
+	});
+
+	it('reaches the login form [503 with a clear message and retryAfter]', () => {
 		const failure = failFromError(busy, { username: 'alice' });
-		expect(failure.status).toBe(429);
+		expect(failure.status).toBe(503);
 		expect(failure.data).toMatchObject({
 			message: 'The server is busy. Try again in a second',
 			retryAfter: 1

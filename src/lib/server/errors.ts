@@ -28,8 +28,11 @@ export class TooManyRequestsError extends PublicError {
 	}
 }
 /**
- * Too many password checks are already waiting for argon2 (auth/password.ts). Nothing was
- * checked, so it is no failed attempt; like any TOO_MANY_REQUESTS it carries `retryAfter`.
+ * The server cannot decide now, and nothing changed: too many password checks are already waiting
+ * for argon2 (auth/password.ts), or a transaction kept losing conflicts with concurrent ones (on a
+ * Galera cluster, also at COMMIT). Nothing was checked, so it is no failed attempt. Answered 503
+ * with `Retry-After` (tRPC 10 has no such code: the body says SERVICE_UNAVAILABLE in `data.code`,
+ * as tRPC 11 names it).
  */
 export class ServerBusyError extends TooManyRequestsError {
 	constructor(retryAfterSeconds: number) {

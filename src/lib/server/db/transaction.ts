@@ -1,14 +1,19 @@
-// Transactions that decide something (claim a cooldown, stay under a cap) may lose a conflict with
-// a concurrent one: MySQL then rolls one of them back as a deadlock victim. Running it again sees
-// what the winner committed and decides again, so the caller gets the answer it should have had
-// ("too soon", "at the cap") instead of a 500.
+// Transactions that decide something (spend a code, claim a cooldown, stay under a cap) may lose a
+// conflict with a concurrent one: MySQL then rolls one of them back as a deadlock victim, and on a
+// multi-primary Galera cluster the loser may learn it only at COMMIT, after every statement in it
+// reported success. Only a committed transaction counts: a lost one changed nothing, so it runs
+// again from the start, sees what the winner committed and decides again ("already spent",
+// "at the cap"). After a few lost rounds the conflict goes to the caller, which answers "busy"
+// (503 with Retry-After), never a 500.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema';
 import { isTransactionConflict } from './errors';
 
-const ATTEMPTS = 3;
+const ATTEMPTS = 5;
+/** The first wait before running again; each further one doubles. */
+const FIRST_WAIT_MS = 4;
 
-/** `work` in one transaction, run again (at most three times in all) after a conflict. */
+/** `work` in one transaction, run again (at most five times in all) after a conflict. */
 export async function decidingTransaction<T>(
 	db: Kysely<Database>,
 	work: (trx: Transaction<Database>) => Promise<T>
@@ -17,8 +22,16 @@ export async function decidingTransaction<T>(
 		try {
 			return await db.transaction().execute(work);
 		} catch (error) {
-			// The last conflict goes to the caller; the procedure layer answers it with "busy".
 			if (attempt >= ATTEMPTS || !isTransactionConflict(error)) throw error;
+			await new Promise((resolve) => setTimeout(resolve, jitteredWait(attempt)));
 		}
 	}
+}
+
+/**
+ * A random wait in [0, FIRST_WAIT_MS * 2^(attempt-1)] ms ("full jitter"): two transactions that
+ * just collided rarely run again at the same moment and collide once more.
+ */
+export function jitteredWait(attempt: number): number {
+	return Math.random() * FIRST_WAIT_MS * 2 ** (attempt - 1);
 }

@@ -4,6 +4,7 @@ import {
 	EnrolmentRequiredError,
 	InvalidFieldsError,
 	PublicError,
+	ServerBusyError,
 	StaleEditError,
 	StepUpRequiredError,
 	TooManyRequestsError
@@ -14,8 +15,10 @@ export interface FieldErrors {
 	fieldErrors: Record<string, string[] | undefined>;
 }
 
-export type ErrorShape = DefaultErrorShape & {
-	data: DefaultErrorShape['data'] & {
+export type ErrorShape = Omit<DefaultErrorShape, 'data'> & {
+	data: Omit<DefaultErrorShape['data'], 'code'> & {
+		/** tRPC's code, or SERVICE_UNAVAILABLE (503) when the server was busy. */
+		code: DefaultErrorShape['data']['code'] | typeof UNAVAILABLE_DATA.code;
 		fieldErrors: FieldErrors | null;
 		retryAfter?: number;
 		/** The caller must verify a fresh code (auth.stepUp.*) and try again. */
@@ -29,6 +32,11 @@ export type ErrorShape = DefaultErrorShape & {
 		current?: Record<string, unknown> | null;
 	};
 };
+
+// "Busy" is a 503: tRPC 10 has no code for it, so the shape says what tRPC 11 says (the JSON-RPC
+// internal error number, SERVICE_UNAVAILABLE), as the database-unavailable answer does.
+const UNAVAILABLE_RPC_CODE = -32603;
+const UNAVAILABLE_DATA = { code: 'SERVICE_UNAVAILABLE', httpStatus: 503 } as const;
 
 /**
  * What a client learns about a failure: the tRPC code, our own messages, and zod's field errors.
@@ -53,9 +61,11 @@ export function formatError({
 		error.cause instanceof TooManyRequestsError ? error.cause.retryAfterSeconds : undefined;
 	return {
 		...shape,
+		...(error.cause instanceof ServerBusyError ? { code: UNAVAILABLE_RPC_CODE } : {}),
 		message: publicMessage(error),
 		data: {
 			...data,
+			...(error.cause instanceof ServerBusyError ? UNAVAILABLE_DATA : {}),
 			fieldErrors,
 			...(typeof retryAfter === 'number' ? { retryAfter } : {}),
 			...(error.cause instanceof StepUpRequiredError ? { stepUpRequired: true as const } : {}),

@@ -4,7 +4,7 @@ import { fail, type ActionFailure } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z, ZodError } from 'zod';
-import { StepUpRequiredError, TooManyRequestsError } from '../errors';
+import { ServerBusyError, StepUpRequiredError, TooManyRequestsError } from '../errors';
 import { publicMessage } from './errors';
 
 export interface FormFailure {
@@ -29,5 +29,6 @@ export function failFromError(
 	if (error.cause instanceof TooManyRequestsError) data.retryAfter = error.cause.retryAfterSeconds;
 	if (error.cause instanceof StepUpRequiredError) data.stepUpRequired = true;
 	// An unexpected failure was logged (scrubbed) by the procedure middleware; never shown here.
-	return fail(getHTTPStatusCodeFromError(error), data);
+	const status = error.cause instanceof ServerBusyError ? 503 : getHTTPStatusCodeFromError(error);
+	return fail(status, data);
 }
