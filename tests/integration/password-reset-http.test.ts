@@ -45,7 +45,7 @@ describe.each(dialects)('password reset over HTTP forms (%s)', (dialect) => {
 
 		const page = await fetch(url);
 		expect(page.status).toBe(200);
-		expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+		expect(page.headers.get('referrer-policy')).toBe('same-origin');
 		expect(await page.text()).toContain('Email me a code');
 
 		const path = `/login/reset/${token}`;

@@ -46,7 +46,9 @@ function mismatch(text: (name: string) => string) {
 export const load: PageServerLoad = publicPage.load(async ({ api, event }) => {
 	const { params, url } = event;
 	// The token is in the address: no other site learns it from a Referer, no cache keeps the page.
-	event.setHeaders({ 'referrer-policy': 'no-referrer', 'cache-control': 'private, no-store' });
+	// (Not `no-referrer`: Chromium then sends `Origin: null` with the forms, which the CSRF check
+	// refuses.)
+	event.setHeaders({ 'referrer-policy': 'same-origin', 'cache-control': 'private, no-store' });
 	let info;
 	try {
 		info = await api.auth.passwordReset.describe({ token: params.token });
