@@ -2,7 +2,7 @@
 // records, and the sensitive changes need a code verified in the last 10 minutes (step-up).
 // Server-side callers on each dialect, codes read from a real SMTP server on loopback.
 // The rest of the admin API: admin-users, admin-two-factor, admin-sessions-audit.
-import { describe, beforeAll, expect, it } from 'vitest';
+import { describe, beforeAll, expect, it, vi } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { rememberDevice } from '$lib/server/auth/remembered-devices';
 import { validateSessionToken } from '$lib/server/auth/session';
@@ -18,6 +18,11 @@ import {
 import { uncoveredResourcePaths } from '../helpers/resource-calls';
 import { dialects } from '../../tools/databases';
 import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
+
+// Mailed links (users.sendPasswordReset) point at ORIGIN; a caller has no request to take it from.
+vi.hoisted(() => {
+	process.env.ORIGIN = 'https://admin.example.test';
+});
 
 const policy = getPolicy();
 const MINUTE = 60_000;
@@ -40,6 +45,12 @@ const MEMBER_ALLOWED = [
 	'auth.webauthn.verify',
 	'auth.webauthn.stepUpOptions',
 	'auth.webauthn.stepUpVerify',
+	'auth.forgotPassword',
+	'auth.passwordReset.describe',
+	'auth.passwordReset.sendCode',
+	'auth.passwordReset.securityKeyOptions',
+	'auth.passwordReset.complete',
+	'auth.passwordReset.completeWithSecurityKey',
 	'setup.status',
 	'setup.complete',
 	'dev.outbox',
@@ -95,6 +106,7 @@ const ADMIN_ONLY: Record<string, (member: SeededUser) => unknown> = {
 	'users.setRole': (member) => ({ id: member.id, role: 'admin' }),
 	'users.setActive': (member) => ({ ids: [member.id], active: false }),
 	'users.setPassword': (member) => ({ id: member.id, password: 'a long enough password' }),
+	'users.sendPasswordReset': (member) => ({ id: member.id }),
 	'users.unlock': (member) => ({ id: member.id }),
 	'users.delete': (member) => ({ id: member.id }),
 	'users.factors': (member) => ({ id: member.id }),
@@ -121,6 +133,7 @@ const STEP_UP: Array<{
 		call: (c, t) => c.users.setPassword({ id: t.id, password: 'a brand new password' })
 	},
 	{ path: 'users.delete', call: (c, t) => c.users.delete({ id: t.id }) },
+	{ path: 'users.sendPasswordReset', call: (c, t) => c.users.sendPasswordReset({ id: t.id }) },
 	{ path: 'users.resetFactors', call: (c, t) => c.users.resetFactors({ id: t.id }) },
 	{
 		path: 'backupTokens.generateFor',
@@ -156,7 +169,8 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 	async function footprint(userId: string) {
 		const db = api.db;
 		const count = async (
-			table: 'sessions' | 'backup_tokens' | 'otp_email_changes' | 'remembered_devices'
+			table:
+				'sessions' | 'backup_tokens' | 'otp_email_changes' | 'remembered_devices' | 'account_links'
 		) =>
 			(await db.selectFrom(table).select('user_id').where('user_id', '=', userId).execute()).length;
 		return {
@@ -164,7 +178,8 @@ describe.each(dialects)('admin API access on %s', (dialect) => {
 			sessions: await count('sessions'),
 			backupTokens: await count('backup_tokens'),
 			emailChanges: await count('otp_email_changes'),
-			rememberedDevices: await count('remembered_devices')
+			rememberedDevices: await count('remembered_devices'),
+			links: await count('account_links')
 		};
 	}
 

@@ -29,6 +29,8 @@ const ID = 'aaaaaaaaaaaaaaaa'; // well-formed, belongs to nobody
 const KB10 = 'a'.repeat(10 * 1024);
 const MB1 = 'p'.repeat(1024 * 1024);
 const FULL_WIDTH_DIGITS = '１２３４５６';
+/** A reset link's token of the right shape that no link has. */
+const RESET_TOKEN = 'A'.repeat(43);
 const SQL = [`' OR 1=1 --`, `"; DROP TABLE users; --`];
 
 /**
@@ -44,6 +46,21 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'apiTokens.revokeFor': { id: ID },
 	'audit.list': { event: 'user.created', userId: ID, from: new Date(0), to: new Date() },
 	'auth.login': { username: 'nobody', password: 'wrong password', tokenType: 'bearer' },
+	'auth.forgotPassword': { login: 'nobody' },
+	'auth.passwordReset.describe': { token: RESET_TOKEN },
+	'auth.passwordReset.sendCode': { token: RESET_TOKEN },
+	'auth.passwordReset.securityKeyOptions': { token: RESET_TOKEN },
+	'auth.passwordReset.complete': {
+		token: RESET_TOKEN,
+		password: 'a long enough password',
+		code: '123456',
+		method: 'totp'
+	},
+	'auth.passwordReset.completeWithSecurityKey': {
+		token: RESET_TOKEN,
+		password: 'a long enough password',
+		response: SHAPED_ASSERTION
+	},
 	'auth.stepUp.verify': { code: '123456', method: 'totp' },
 	'auth.webauthn.stepUpVerify': { response: SHAPED_ASSERTION },
 	'auth.webauthn.verify': { response: SHAPED_ASSERTION, rememberDevice: true },
@@ -84,6 +101,7 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'users.list': { search: 'a', role: 'member', sort: 'email', page: 1, pageSize: 10 },
 	'users.setActive': { ids: [ID], active: false },
 	'users.setPassword': { id: ID, password: 'a long enough password' },
+	'users.sendPasswordReset': { id: ID },
 	'users.setRole': { id: ID, role: 'member' },
 	'users.unlock': { id: ID },
 	'users.updateProfile': { id: ID, username: 'renamed', email: 'renamed@example.com' }
@@ -181,6 +199,7 @@ const FIELD_KINDS: Record<string, FieldKind> = {
 	code: 'code',
 	username: 'username',
 	'auth.login.username': 'loginName',
+	login: 'loginName',
 	email: 'email',
 	'users.updateProfile.email': 'optionalEmail',
 	password: 'newPassword',

@@ -36,7 +36,19 @@ const PENDING_MAY_CALL = [
 	'auth.logout'
 ];
 // What anyone may call, signed in or not.
-const PUBLIC = ['auth.login', 'dev.outbox', 'health', 'setup.complete', 'setup.status'];
+const PUBLIC = [
+	'auth.login',
+	'auth.forgotPassword',
+	'auth.passwordReset.describe',
+	'auth.passwordReset.sendCode',
+	'auth.passwordReset.securityKeyOptions',
+	'auth.passwordReset.complete',
+	'auth.passwordReset.completeWithSecurityKey',
+	'dev.outbox',
+	'health',
+	'setup.complete',
+	'setup.status'
+];
 
 const procedures = describeProcedures(appRouter);
 const reachable = procedures.filter((p) => p.tier === 'public' || p.tier === 'pending');
@@ -72,6 +84,9 @@ const OTHER_PAGES: Record<string, { status: number; outcome: string }> = {
 	'/login': { status: 303, outcome: '303 to /login/verify' },
 	// The second step's own page: the only one a pending session sees.
 	'/login/verify': { status: 200, outcome: '200 with the code form only' },
+	// "Forgot password" is for anyone; a reset link (the victim id here: no link) says it is not valid.
+	'/login/forgot': { status: 200, outcome: '200 with the form' },
+	'/login/reset/[token]': { status: 200, outcome: '200 saying the link is not valid' },
 	// Without a valid setup link, and in production with no outbox, these pages do not exist.
 	'/setup': { status: 404, outcome: '404' },
 	'/dev/outbox': { status: 404, outcome: '404 in production' }

@@ -72,6 +72,7 @@ function inputFor(path: string, targets: Targets): unknown {
 		'users.setActive': { ids: [other.id], active: false },
 		'users.setRole': { id: other.id, role: 'admin' },
 		'users.setPassword': { id: other.id, password: 'a long enough password' },
+		'users.sendPasswordReset': { id: other.id },
 		'users.delete': { id: other.id },
 		'backupTokens.generateFor': { userId: other.id, count: 5 },
 		'backupTokens.revokeFor': { userId: other.id },

@@ -25,3 +25,11 @@ describe('audit events come from one list', () => {
 		expect(unknown.error?.issues.map((issue) => issue.message)).toEqual(['Unknown event']);
 	});
 });
+
+describe('password resets are audited with events of the list', () => {
+	it('a request, a reset and a wrong factor on a reset each have their event', () => {
+		for (const event of ['password.reset_requested', 'password.reset', 'password.reset_failed']) {
+			expect(AUDIT_EVENTS).toContain(event);
+		}
+	});
+});

@@ -92,7 +92,7 @@ describe('the three pages use it, one heading each', () => {
 			'login',
 			() =>
 				render(LoginPage, {
-					props: { data: { ...layoutData, setupDone: false }, form: null },
+					props: { data: { ...layoutData, setupDone: false, passwordReset: false }, form: null },
 					context
 				}),
 			'Sign in'

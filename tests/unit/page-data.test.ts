@@ -61,7 +61,7 @@ describe('APP_NAME names the app', () => {
 
 	it('in the titles of the sign-in and error pages', () => {
 		const login = render(LoginPage, {
-			props: { data: { ...data, setupDone: true }, form: null },
+			props: { data: { ...data, setupDone: true, passwordReset: false }, form: null },
 			context: contextFor()
 		});
 		expect(login.head).toContain('<title>Sign in · Acme Ops</title>');

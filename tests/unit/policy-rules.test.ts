@@ -98,7 +98,14 @@ describe('the password length is the policy', () => {
 
 	it('in the login form', () => {
 		const body = bodyOf(LoginPage, {
-			data: { appName: 'Admin', stepUpMinutes: 10, theme: 'system', user: null, setupDone: true },
+			data: {
+				appName: 'Admin',
+				stepUpMinutes: 10,
+				theme: 'system',
+				user: null,
+				setupDone: true,
+				passwordReset: false
+			},
 			form: null
 		});
 		expect(body).toMatch(/type="password"[^>]*maxlength="99"/);

@@ -131,6 +131,25 @@ export class SetupLinkInvalidError extends PublicError {
 	}
 }
 
+/**
+ * A password reset link that cannot be used: unknown, expired, used, replaced by a newer one, or
+ * made before the account's password (or address) last changed. One message for every reason.
+ */
+export class ResetLinkInvalidError extends PublicError {
+	constructor() {
+		super(
+			'This password reset link is not valid: it has expired, was used, or a newer one was sent. Ask for a new link'
+		);
+	}
+}
+
+/** Mailed links need the site's public address: ORIGIN (the request's only outside production). */
+export class SiteAddressUnknownError extends PublicError {
+	constructor() {
+		super('Mailed links need the site’s address: set ORIGIN (e.g. https://admin.example.com)');
+	}
+}
+
 export class StepUpRequiredError extends PublicError {
 	constructor() {
 		super('Confirm with a fresh code first');
@@ -186,6 +205,16 @@ export class FactorNotAllowedError extends ForbiddenError {
 		super(
 			`Your account signs in with ${factorList(kinds)} (or a backup token), not ${FACTOR_NAMES[method] ?? method}`
 		);
+	}
+}
+
+/**
+ * A password reset must be confirmed with a factor other than the mailbox the link went to, when
+ * the account has one (`methods`: those it may use).
+ */
+export class ResetFactorRequiredError extends ForbiddenError {
+	constructor(readonly methods: readonly string[]) {
+		super(`This link came by email: confirm with ${factorList(methods)} to reset your password`);
 	}
 }
 

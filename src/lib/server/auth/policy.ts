@@ -44,6 +44,25 @@ export interface AuthPolicy {
 		perAccount: number;
 	};
 	setupTokenTtlMs: number;
+	/**
+	 * "Forgot password": how long a mailed link lives, the limits on asking for one (per client
+	 * network, per account and network, per account; each window `windowMs`), and the least time
+	 * every answer takes, so the answer's timing says nothing about the account.
+	 */
+	passwordReset: {
+		linkTtlMs: number;
+		windowMs: number;
+		perAddress: number;
+		perAccountAndAddress: number;
+		perAccount: number;
+		answerFloorMs: number;
+		/**
+		 * Where links point: ORIGIN; unset, the request's origin, but only outside production (a
+		 * forged Host header must never put its own site into a mailed link).
+		 */
+		origin: string | null;
+		requestOriginAllowed: boolean;
+	};
 	/** First-run setup attempts per client address and window (each may run argon2). */
 	setup: { attemptsPerAddress: number; windowMs: number };
 	/** How recent a verified code must be for sensitive changes. */
@@ -108,6 +127,16 @@ export function getPolicy(): AuthPolicy {
 			perAccount: 100
 		},
 		setupTokenTtlMs: HOUR,
+		passwordReset: {
+			linkTtlMs: 30 * MINUTE,
+			windowMs: HOUR,
+			perAddress: 20,
+			perAccountAndAddress: 3,
+			perAccount: 10,
+			answerFloorMs: 250,
+			origin: config.origin ?? null,
+			requestOriginAllowed: config.env !== 'production'
+		},
 		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
 		stepUpWindowMs: 10 * MINUTE,
 		rememberDeviceMs: config.rememberDeviceDays * 24 * HOUR,

@@ -207,7 +207,7 @@ export interface WebauthnCredentialsTable {
 export interface WebauthnChallengesTable {
 	/** The session (its id, the token's hash) the challenge was issued to. */
 	session_id: string;
-	purpose: 'sign-in' | 'step-up' | 'register';
+	purpose: 'sign-in' | 'step-up' | 'register' | 'reset';
 	user_id: string;
 	/** SHA-256 (hex) of the base64url challenge. */
 	challenge_hash: string;

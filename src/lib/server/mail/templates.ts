@@ -332,3 +332,57 @@ function escapeHtml(value: string): string {
 		.replaceAll('"', '&quot;')
 		.replaceAll("'", '&#39;');
 }
+
+/**
+ * The "forgot password" link. Anyone can ask for one for any account, so the mail carries nothing
+ * the asker chose but their IP address (no browser string, no name they typed): it cannot be used
+ * to mail words of one's own to the owner. Asked by an administrator, it says so.
+ */
+export function passwordResetLinkMessage(p: {
+	url: string;
+	expiresAt: Date;
+	at: Date;
+	ip: string | null;
+	byAdministrator: boolean;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	const minutes = Math.max(1, Math.round((p.expiresAt.getTime() - p.at.getTime()) / 60_000));
+	const asked = p.byAdministrator
+		? `An administrator sent you this link to set a new password for your ${app} account.`
+		: `Someone (from IP address ${printable(p.ip, 64)}, at ${formatUtc(p.at)}) asked to reset the password of your ${app} account.`;
+	const message = compose({
+		subject: `Reset your ${app} password`,
+		intro: [asked, 'To choose a new password, open this link:', p.url],
+		outro: [
+			`It works once, until ${formatUtc(p.expiresAt)} (${minutes} minute${minutes === 1 ? '' : 's'}). You will also be asked for your authenticator app, security key or a backup token if you have one.`,
+			'Resetting your password signs you out everywhere.'
+		],
+		closing:
+			'If you did not ask for this, ignore this email: your password stays as it is unless the link is used.'
+	});
+	// The link as a link in the HTML part (compose writes every paragraph as text).
+	const escaped = escapeHtml(p.url);
+	return {
+		...message,
+		html: message.html.replace(`<p>${escaped}</p>`, `<p><a href="${escaped}">${escaped}</a></p>`)
+	};
+}
+
+/** Sent after a reset link set a new password: every session and remembered device has ended. */
+export function passwordResetDoneMessage(p: {
+	request: RequestInfo;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	return compose({
+		subject: `Your ${app} password was reset`,
+		intro: [
+			`The password of your ${app} account was reset with a link sent to your email address.`,
+			'Every session and remembered browser of the account was signed out.'
+		],
+		request: p.request,
+		closing:
+			'If this was not you, someone can read your email and passed your second factor: tell an administrator now.'
+	});
+}

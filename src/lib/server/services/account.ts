@@ -1,10 +1,8 @@
 // What a signed-in user does to their own account.
-import { sha256Hex } from '../auth/crypto';
 import { hashPassword, verifyPassword } from '../auth/password';
 import { getPolicy } from '../auth/policy';
 import { release } from '../auth/rate-limit';
-import { forgetRememberedDevices } from '../auth/remembered-devices';
-import { revokeAllApiTokens } from './api-tokens';
+import { replacePassword } from './password-change';
 import { recordAudit } from '../db/audit-log';
 import { ServerBusyError, WrongCurrentPasswordError } from '../errors';
 import { countWithin } from './limits';
@@ -14,7 +12,8 @@ import type { ServiceDeps } from './deps';
 
 /**
  * Needs the current password; every other session of the user ends, every remembered device too
- * (each asks for the second step again), and their API tokens unless `revokeApiTokens` is false.
+ * (each asks for the second step again), every live reset link, and their API tokens unless
+ * `revokeApiTokens` is false.
  */
 export async function changeOwnPassword(
 	deps: ServiceDeps,
@@ -48,29 +47,18 @@ export async function changeOwnPassword(
 	const passwordHash = await hashPassword(passwords.next);
 	const now = deps.clock.now();
 	await db.transaction().execute(async (trx) => {
-		await trx
-			.updateTable('users')
-			.set({ password_hash: passwordHash, updated_at: now })
-			.where('id', '=', actor.actorId)
-			.execute();
-		await trx
-			.deleteFrom('sessions')
-			.where('user_id', '=', actor.actorId)
-			.where('id', '!=', sha256Hex(currentSessionToken))
-			.execute();
-		await forgetRememberedDevices(trx, actor.actorId, now, {
-			...actor,
-			reason: 'password changed'
-		});
-		if (passwords.revokeApiTokens !== false) {
-			await revokeAllApiTokens(
-				{ ...deps, db: trx },
-				actor,
-				[actor.actorId],
-				'password changed',
-				now
-			);
-		}
+		await replacePassword(
+			{ ...deps, db: trx },
+			actor,
+			{
+				userId: actor.actorId,
+				passwordHash,
+				keepSession: currentSessionToken,
+				revokeApiTokens: passwords.revokeApiTokens !== false,
+				reason: 'password changed'
+			},
+			now
+		);
 		await recordAudit(trx, { event: 'password.changed', subjectId: actor.actorId, ...actor }, now);
 	});
 }

@@ -197,11 +197,27 @@ export async function completeStepUp(
 }
 
 /**
- * A code as its method expects it: the write that spends it when it matched, none when it did
- * not. Only the emailed code is bound to the session (it was sent to it). `tokensMintedBy`
- * (step-up): only backup tokens minted by then count.
+ * Sets a new password through a reset link once a second factor that `check` verifies is spent:
+ * the same budget, checks and single-use writes as sign-in and step-up; `onSuccess` (spending the
+ * link, writing the password) runs in the factor's transaction. Audited as `password.reset`.
  */
-function codeCheck(
+export async function completeWithFactor<T>(
+	deps: ServiceDeps,
+	origin: SignInOrigin,
+	user: SessionUser,
+	check: FactorCheck,
+	onSuccess: (trx: Kysely<Database>, now: number) => Promise<T | null>
+): Promise<T> {
+	return spendSecondFactor(deps, origin, user, 'reset', check, onSuccess);
+}
+
+/**
+ * A code as its method expects it: the write that spends it when it matched, none when it did
+ * not. Only the emailed code is bound to the session (it was sent to it; for a reset, the reset's
+ * own step, auth/reset-step.ts). `tokensMintedBy` (step-up): only backup tokens minted by then
+ * count.
+ */
+export function codeCheck(
 	deps: ServiceDeps,
 	user: SessionUser,
 	sessionToken: string,
@@ -236,7 +252,7 @@ function codeCheck(
 }
 
 /** What a code is for: as said, else digits are an emailed code and the rest a backup token. */
-function methodOf(input: SecondFactorInput): CodeMethod {
+export function methodOf(input: SecondFactorInput): CodeMethod {
 	return input.method ?? (/^\d+$/.test(input.code) ? 'email' : 'backup_token');
 }
 
@@ -248,8 +264,26 @@ const METHOD_DETAILS: Record<SecondFactorMethod, string | null> = {
 	webauthn: 'webauthn'
 };
 
+/** What a second factor is spent for: each has its own audit events. */
+type FactorPurpose = 'sign-in' | 'step-up' | 'reset';
+
+/** The audit events of a success and of a failure, per purpose. */
+function auditEventsOf(purpose: FactorPurpose, method: SecondFactorMethod) {
+	switch (purpose) {
+		case 'step-up':
+			return { success: 'step_up.verified', failure: 'step_up.failed' } as const;
+		case 'reset':
+			return { success: 'password.reset', failure: 'password.reset_failed' } as const;
+		case 'sign-in':
+			return {
+				success: method === 'backup_token' ? 'backup_token.used' : 'otp.verified',
+				failure: 'otp.failed'
+			} as const;
+	}
+}
+
 /**
- * The second factor's core, shared by sign-in and step-up: reserve a try from the account's
+ * The second factor's core, shared by sign-in, step-up and password resets: reserve a try from the account's
  * budget (the same budget whatever the method), check, then spend the factor and run `onSuccess`
  * in ONE transaction. `onSuccess` returns null when it lost a race; the whole transaction then
  * rolls back, giving the code (or time step, or challenge) back.
@@ -258,7 +292,7 @@ async function spendSecondFactor<T>(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	user: SessionUser,
-	purpose: 'sign-in' | 'step-up',
+	purpose: FactorPurpose,
 	check: FactorCheck,
 	onSuccess: (trx: Kysely<Database>, now: number) => Promise<T | null>
 ): Promise<T> {
@@ -294,14 +328,10 @@ async function spendSecondFactor<T>(
 					await recordAudit(
 						trx,
 						{
-							// Step-ups are recorded apart, so sign-in figures count sign-ins only.
-							event:
-								purpose === 'step-up'
-									? 'step_up.verified'
-									: method === 'backup_token'
-										? 'backup_token.used'
-										: 'otp.verified',
-							details: METHOD_DETAILS[method],
+							// Step-ups and resets are recorded apart, so sign-in figures count sign-ins only.
+							// A reset names its factor whatever it was (the emailed code too).
+							event: auditEventsOf(purpose, method).success,
+							details: purpose === 'reset' ? `factor=${method}` : METHOD_DETAILS[method],
 							actorId: user.id,
 							subjectId: user.id,
 							ip: origin.ip,
@@ -354,12 +384,12 @@ async function recordFailure(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	user: SessionUser,
-	purpose: 'sign-in' | 'step-up',
+	purpose: FactorPurpose,
 	details: string | null,
 	now: number
 ): Promise<void> {
 	const entry = { subjectId: user.id, ip: origin.ip, userAgent: origin.userAgent };
-	const event = purpose === 'step-up' ? 'step_up.failed' : 'otp.failed';
+	const event = auditEventsOf(purpose, 'email').failure;
 	await recordAudit(deps.db, { event, details, ...entry }, now);
 	const locked = await deps.db.transaction().execute(async (trx) => {
 		if (!(await lockIfExhausted(trx, user.id, deps.policy.otp, now))) return false;

@@ -112,6 +112,20 @@ export async function stepUpWithSecurityKey(
 }
 
 /**
+ * A security key's answer to a password reset's challenge (issued with `securityKeyChallenge` for
+ * the reset's step, auth/reset-step.ts), checked as a sign-in's is: services/password-reset.ts.
+ */
+export function resetAssertionCheck(
+	deps: ServiceDeps,
+	rp: RelyingParty,
+	user: SessionUser,
+	stepToken: string,
+	response: AuthenticationResponse
+): FactorCheck {
+	return checkAssertion(deps, rp, user, stepToken, 'reset', response);
+}
+
+/**
  * Checks an assertion once a try is reserved. Every refusal also ends the session's challenge
  * for this purpose: one answer per challenge, right or wrong.
  */

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { hashPassword } from '../auth/password';
+import { replacePassword } from './password-change';
 import { forgetRememberedDevices } from '../auth/remembered-devices';
 import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit, type AuditEvent } from '../db/audit-log';
@@ -142,7 +143,7 @@ export async function setActive(
 
 /**
  * An admin sets someone's password: all their sessions end, their remembered devices are
- * forgotten and their API tokens die.
+ * forgotten, their API tokens die and their reset links stop working.
  */
 export async function setPassword(
 	deps: ServiceDeps,
@@ -151,20 +152,20 @@ export async function setPassword(
 	password: string
 ): Promise<void> {
 	const passwordHash = await hashPassword(password);
-	await change(deps, actor, userId, 'user.password_set', null, async (trx, now) => {
-		const updated = affectedRows(
-			await trx
-				.updateTable('users')
-				.set({ password_hash: passwordHash, updated_at: now })
-				.where('id', '=', userId)
-				.executeTakeFirst()
-		);
-		await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
-		const reason = 'password set by an administrator';
-		await forgetRememberedDevices(trx, userId, now, { ...actor, reason });
-		await revokeAllApiTokens({ ...deps, db: trx }, actor, [userId], reason, now);
-		return updated;
-	});
+	await change(deps, actor, userId, 'user.password_set', null, (trx, now) =>
+		replacePassword(
+			{ ...deps, db: trx },
+			actor,
+			{
+				userId,
+				passwordHash,
+				keepSession: null,
+				revokeApiTokens: true,
+				reason: 'password set by an administrator'
+			},
+			now
+		)
+	);
 }
 
 /** Clears a lock and the failure budget (NIST 800-63B: only an administrator may). */

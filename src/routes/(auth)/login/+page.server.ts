@@ -7,7 +7,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 	const redirectTo = url.searchParams.get('redirectTo');
 	if (locals.session?.state === 'verified') redirect(303, safeRedirectPath(redirectTo));
 	if (locals.session?.state === 'pending_otp') redirect(303, `/login/verify${url.search}`);
-	return { setupDone: url.searchParams.has('setup') };
+	return { setupDone: url.searchParams.has('setup'), passwordReset: url.searchParams.has('reset') };
 };
 
 export const actions: Actions = {

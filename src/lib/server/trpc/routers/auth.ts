@@ -18,6 +18,20 @@ import {
 	type SecondFactorMethod
 } from '../../services/sign-in';
 import { sessionRequirement } from '../../services/factor-policy';
+import {
+	completeResetSchema,
+	completeResetWithKeySchema,
+	forgotPasswordSchema,
+	resetLinkSchema
+} from '../../../schemas/password-reset';
+import {
+	completePasswordReset,
+	describeResetLink,
+	requestPasswordReset,
+	resetLinkOrigin,
+	resetSecurityKeyOptions,
+	sendResetCode
+} from '../../services/password-reset';
 import type { ApiTokenInfo, SessionUser } from '../../auth/types';
 import { actorOf, originOf, relyingPartyOf } from '../actor';
 import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
@@ -246,6 +260,74 @@ export const authRouter = router({
 						input.response
 					)
 				};
+			})
+	}),
+
+	// Always the same answer, whether or not the account exists (services/password-reset.ts).
+	forgotPassword: publicProcedure
+		.meta({
+			description:
+				'Mails a password reset link (valid 30 minutes) to the account with this username or email, if there is one and it may have one; the answer is the same either way.'
+		})
+		.input(forgotPasswordSchema)
+		.mutation(async ({ ctx, input }) => {
+			const siteOrigin = resetLinkOrigin(ctx.policy, ctx.event?.url ?? null);
+			await requestPasswordReset(ctx.deps, originOf(ctx), input.login, siteOrigin);
+			return { ok: true as const };
+		}),
+
+	// A mailed reset link: what it needs, then the new password with a second factor that is not
+	// the mailbox (where the account has one). Anyone holding the link may call these.
+	passwordReset: router({
+		describe: publicProcedure
+			.meta({
+				description:
+					'A reset link: the second factors that may confirm it (preferred first), the masked address an emailed code goes to when that is the way, and its expiry; NOT_FOUND when it cannot be used.'
+			})
+			.input(resetLinkSchema)
+			.query(({ ctx, input }) => describeResetLink(ctx.deps, input.token)),
+		sendCode: publicProcedure
+			.meta({
+				description:
+					'Emails a code to confirm a reset, for an account whose only factor is email (cooldown and hourly cap as at sign-in).'
+			})
+			.input(resetLinkSchema)
+			.mutation(async ({ ctx, input }) => {
+				const sent = await sendResetCode(ctx.deps, originOf(ctx), input.token);
+				return { expiresAt: sent.codeExpiresAt, resendAvailableAt: sent.resendAvailableAt };
+			}),
+		securityKeyOptions: publicProcedure
+			.meta({
+				description:
+					'Options for navigator.credentials.get() to confirm a reset with a security key (a challenge bound to the link).'
+			})
+			.input(resetLinkSchema)
+			.mutation(({ ctx, input }) =>
+				resetSecurityKeyOptions(ctx.deps, originOf(ctx), relyingPartyOf(ctx), input.token)
+			),
+		complete: publicProcedure
+			.meta({
+				description:
+					"Sets the new password with an authenticator app's code (method 'totp'), a backup token, or (email-only accounts) the emailed code; spends the link, ends every session, remembered device and API token, mails a notice."
+			})
+			.input(completeResetSchema)
+			.mutation(async ({ ctx, input }) => {
+				await completePasswordReset(ctx.deps, originOf(ctx), input.token, input.password, {
+					code: { code: input.code, method: input.method }
+				});
+				return { ok: true as const };
+			}),
+		completeWithSecurityKey: publicProcedure
+			.meta({
+				description:
+					"Sets the new password with a security key's answer to securityKeyOptions; otherwise as complete."
+			})
+			.input(completeResetWithKeySchema)
+			.mutation(async ({ ctx, input }) => {
+				await completePasswordReset(ctx.deps, originOf(ctx), input.token, input.password, {
+					securityKey: { rp: relyingPartyOf(ctx), response: input.response }
+				});
+				return { ok: true as const };
 			})
 	}),
 

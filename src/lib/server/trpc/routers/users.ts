@@ -22,6 +22,7 @@ import {
 import { findUserByName, getUserDetail, listUsers } from '../../services/user-directory';
 import { getUserFactors, resetUserFactors } from '../../services/user-factors';
 import { createUser } from '../../services/users';
+import { resetLinkOrigin, sendPasswordResetFor } from '../../services/password-reset';
 import { actorOf } from '../actor';
 import { auditSubjects } from '../audit-subjects';
 import {
@@ -175,6 +176,19 @@ export const usersRouter = router({
 		.mutation(async ({ ctx, input }) => {
 			await setPassword(ctx.deps, actorOf(ctx), input.id, input.password);
 			return { ok: true as const };
+		}),
+
+	// A link the person opens instead of a password the admin types and passes on. It still lets
+	// whoever reads that mailbox (and holds the second factor) in, so step-up and never a token.
+	sendPasswordReset: adminStepUpProcedure
+		.meta({
+			description:
+				"Mails a user a password reset link (valid 30 minutes) instead of setting their password; limited per account like the user's own requests (needs a fresh code)."
+		})
+		.input(z.strictObject({ id: idSchema }))
+		.mutation(async ({ ctx, input }) => {
+			const siteOrigin = resetLinkOrigin(ctx.policy, ctx.event?.url ?? null);
+			return sendPasswordResetFor(ctx.deps, actorOf(ctx), input.id, siteOrigin);
 		}),
 
 	unlock: adminProcedure

@@ -130,6 +130,11 @@ export const actions: Actions = {
 		return { success: 'Password set; their sessions have ended' };
 	}),
 
+	sendPasswordReset: adminPage.action(async ({ api, event }) => {
+		await api.users.sendPasswordReset({ id: event.params.id });
+		return { success: 'Reset link sent; it works for 30 minutes' };
+	}),
+
 	deactivate: adminPage.action(async ({ api, event }) => {
 		await api.users.setActive({ ids: [event.params.id], active: false });
 		return { success: 'Deactivated; their sessions have ended' };
