@@ -2,7 +2,11 @@ import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { isTransactionConflict } from '../db/errors';
 import {
+	AccountLinkInvalidError,
 	AccountLockedError,
+	EmailTakenError,
+	LinkForAnotherAccountError,
+	SiteOriginUnknownError,
 	ApiTokenLimitError,
 	BackupTokenLimitError,
 	ApiTokenNotAllowedError,
@@ -41,6 +45,10 @@ const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]>
 	[UserExistsError, 'CONFLICT'],
 	[TotpEnrolmentGoneError, 'CONFLICT'],
 	[SetupLinkInvalidError, 'NOT_FOUND'],
+	[AccountLinkInvalidError, 'NOT_FOUND'],
+	[LinkForAnotherAccountError, 'FORBIDDEN'],
+	[EmailTakenError, 'CONFLICT'],
+	[SiteOriginUnknownError, 'PRECONDITION_FAILED'],
 	[StepUpRequiredError, 'FORBIDDEN'],
 	[NotFoundError, 'NOT_FOUND'],
 	[ForbiddenError, 'FORBIDDEN'],
