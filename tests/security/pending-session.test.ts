@@ -36,7 +36,16 @@ const PENDING_MAY_CALL = [
 	'auth.logout'
 ];
 // What anyone may call, signed in or not.
-const PUBLIC = ['auth.login', 'dev.outbox', 'health', 'setup.complete', 'setup.status'];
+const PUBLIC = [
+	'auth.login',
+	'dev.outbox',
+	'emailChange.check',
+	'emailChange.confirm',
+	'emailChange.report',
+	'health',
+	'setup.complete',
+	'setup.status'
+];
 
 const procedures = describeProcedures(appRouter);
 const reachable = procedures.filter((p) => p.tier === 'public' || p.tier === 'pending');
@@ -74,7 +83,10 @@ const OTHER_PAGES: Record<string, { status: number; outcome: string }> = {
 	'/login/verify': { status: 200, outcome: '200 with the code form only' },
 	// Without a valid setup link, and in production with no outbox, these pages do not exist.
 	'/setup': { status: 404, outcome: '404' },
-	'/dev/outbox': { status: 404, outcome: '404 in production' }
+	'/dev/outbox': { status: 404, outcome: '404 in production' },
+	// The mailed links of an email change: without a live token, only a refusal or a button.
+	'/email/confirm': { status: 200, outcome: '200 saying the link is not valid' },
+	'/email/report': { status: 200, outcome: '200 with the report button only' }
 };
 
 describe.each(dialects)('a pending session on %s', (dialect) => {
