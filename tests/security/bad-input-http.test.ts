@@ -30,6 +30,7 @@ const VALIDATING_ACTIONS = [
 	'/account/security?/stepUpVerify',
 	'/account/security?/totpConfirm',
 	'/account?/addSecurityKey',
+	'/account?/changeEmail',
 	'/account?/changePassword',
 	'/account?/confirmOtpEmail',
 	'/account?/createApiToken',

@@ -1,3 +1,5 @@
+import { fail } from '@sveltejs/kit';
+import { AccountLinkInvalidError } from '$lib/server/errors';
 import { publicPage } from '$lib/server/pages/groups';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -9,6 +11,8 @@ export const load: PageServerLoad = publicPage.load(() => ({}));
 export const actions: Actions = {
 	default: publicPage.action(async ({ api, event }) => {
 		const token = event.url.searchParams.get('token') ?? '';
+		// No token at all is a broken link, not a form to correct.
+		if (!token) return fail(404, { message: new AccountLinkInvalidError().message });
 		return { reported: await api.emailChange.report({ token }) };
 	})
 };
