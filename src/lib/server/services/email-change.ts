@@ -247,24 +247,6 @@ export async function cancelEmailChange(
 	});
 }
 
-/** The pending change of a user, or null. At most one `email` link is live per user. */
-export async function pendingEmailChange(
-	db: Kysely<Database>,
-	userId: string,
-	now: number
-): Promise<PendingEmailChange | null> {
-	const row = await db
-		.selectFrom('account_links')
-		.select(['email', 'expires_at'])
-		.where('user_id', '=', userId)
-		.where('purpose', '=', 'email')
-		.where('used_at', 'is', null)
-		.where('expires_at', '>', now)
-		.orderBy('created_at', 'desc')
-		.executeTakeFirst();
-	return row ? { email: row.email, expiresAt: new Date(Number(row.expires_at)) } : null;
-}
-
 /** Who opens a link: the session's user when someone is signed in (null: nobody), never a token. */
 export interface LinkOpener extends Actor<string | null> {
 	viaApiToken: boolean;
