@@ -81,7 +81,7 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 			expect(row).toEqual({ username: 'grace', email: 'grace@example.com', role: 'member' });
 		});
 
-		it('saving the profile changes the username and email', async () => {
+		it('saving the profile changes the username at once; the new email waits for its link', async () => {
 			await admin.getByLabel('Username').fill('grace-h');
 			await admin.getByLabel('Email').fill('grace.h@example.com');
 			await admin.getByRole('button', { name: 'Save profile' }).click();
@@ -91,7 +91,10 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 				true
 			);
 			await admin.reload();
-			expect(await admin.getByLabel('Email').inputValue()).toBe('grace.h@example.com');
+			expect(await admin.getByLabel('Email').inputValue()).toBe('grace@example.com');
+			expect(await admin.getByTestId('pending-email').textContent()).toContain(
+				'grace.h@example.com'
+			);
 		});
 
 		it('deactivating asks in a dialog first, then shows the deactivated badge', async () => {

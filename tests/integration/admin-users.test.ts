@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { useApiHarness, errorOf, type Caller } from '../helpers/api-harness';
+import { policyWithOrigin, waitForConfirmToken } from '../helpers/email-change';
 import { dialects } from '../../tools/databases';
 import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
@@ -354,17 +355,36 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 			expect((await userRow(member.id)).is_active).toBe(1);
 		});
 
-		it('marks the account unconfirmed when its email (where codes go) changes', async () => {
-			const { caller } = await asNewAdmin();
+		it('a new email (where codes go) stays pending, the account still confirmed, until its link proves it', async () => {
+			const { token } = await asNewAdmin();
+			const caller = await callerFor(token, { policy: policyWithOrigin() });
 			const member = await seedUser(api.db);
 			await signIn(member); // proves the address
 			expect((await caller.users.get({ id: member.id })).emailConfirmed).toBe(true);
-			await caller.users.updateProfile({
-				id: member.id,
-				username: member.username,
-				email: `new-${member.email}`
+			const next = `new-${member.email}`;
+			await caller.users.updateProfile({ id: member.id, username: member.username, email: next });
+			expect(await caller.users.get({ id: member.id })).toMatchObject({
+				email: member.email,
+				emailConfirmed: true,
+				pendingEmail: { email: next }
 			});
-			expect((await caller.users.get({ id: member.id })).emailConfirmed).toBe(false);
+			const link = await waitForConfirmToken(api.sink, next);
+			await (await callerFor(null)).emailChange.confirm({ token: link });
+			expect(await caller.users.get({ id: member.id })).toMatchObject({
+				email: next,
+				emailConfirmed: true
+			});
+		});
+
+		it('clearing the email takes effect at once and marks the account unconfirmed', async () => {
+			const { caller } = await asNewAdmin();
+			const member = await seedUser(api.db);
+			await signIn(member);
+			await caller.users.updateProfile({ id: member.id, username: member.username, email: null });
+			expect(await caller.users.get({ id: member.id })).toMatchObject({
+				email: null,
+				emailConfirmed: false
+			});
 		});
 
 		it('refuses an unknown audit event instead of ignoring the filter', async () => {

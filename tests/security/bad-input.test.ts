@@ -40,6 +40,7 @@ const SQL = [`' OR 1=1 --`, `"; DROP TABLE users; --`];
 const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'account.changePassword': { current: 'current password', next: 'a new long password' },
 	'account.forgetDevice': { publicId: ID },
+	'account.changeEmail': { email: 'new@example.com' },
 	'apiTokens.create': { name: 'ci', scopes: ['read'], expiresInDays: 30 },
 	'apiTokens.listFor': { userId: ID },
 	'apiTokens.revoke': { id: ID },
@@ -81,6 +82,9 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 		password: 'a long enough password'
 	},
 	'setup.status': { token: 'no-such-token' },
+	'emailChange.check': { token: 'no-such-token' },
+	'emailChange.confirm': { token: 'no-such-token' },
+	'emailChange.report': { token: 'no-such-token' },
 	'totp.confirm': { enrolmentId: ID, code: '123456' },
 	'twoFactor.clearEmailFor': { userId: ID },
 	'twoFactor.confirmEmail': { code: '123456' },
@@ -104,6 +108,7 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'users.sendPasswordReset': { id: ID },
 	'users.setRole': { id: ID, role: 'member' },
 	'users.unlock': { id: ID },
+	'users.cancelEmailChange': { id: ID },
 	'users.updateProfile': { id: ID, username: 'renamed', email: 'renamed@example.com' }
 };
 

@@ -45,6 +45,9 @@ const PUBLIC = [
 	'auth.passwordReset.complete',
 	'auth.passwordReset.completeWithSecurityKey',
 	'dev.outbox',
+	'emailChange.check',
+	'emailChange.confirm',
+	'emailChange.report',
 	'health',
 	'setup.complete',
 	'setup.status'
@@ -89,7 +92,10 @@ const OTHER_PAGES: Record<string, { status: number; outcome: string }> = {
 	'/login/reset/[token]': { status: 200, outcome: '200 saying the link is not valid' },
 	// Without a valid setup link, and in production with no outbox, these pages do not exist.
 	'/setup': { status: 404, outcome: '404' },
-	'/dev/outbox': { status: 404, outcome: '404 in production' }
+	'/dev/outbox': { status: 404, outcome: '404 in production' },
+	// The mailed links of an email change: without a live token, only a refusal or a button.
+	'/email/confirm': { status: 200, outcome: '200 saying the link is not valid' },
+	'/email/report': { status: 200, outcome: '200 with the report button only' }
 };
 
 describe.each(dialects)('a pending session on %s', (dialect) => {

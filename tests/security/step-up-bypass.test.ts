@@ -12,6 +12,11 @@ import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/ap
 import { ACTIVITY_STAMPS, snapshotDatabase } from '../helpers/database-contents';
 import { dialects } from '../../tools/databases';
 import {
+	policyWithOrigin,
+	waitForConfirmToken,
+	waitForRequestNotice
+} from '../helpers/email-change';
+import {
 	NEW_ADDRESS_SUBJECT,
 	seedUser,
 	waitForAddressCode,
@@ -208,12 +213,19 @@ describe.each(dialects)('step-up bypasses on %s', (dialect) => {
 			);
 		});
 
-		it("an admin changes a member's account email [the old address is told]", async () => {
+		it("an admin changes a member's account email [the old address is told at the request, and again when the new one is confirmed]", async () => {
 			const admin = await seedUser(api.db, { role: 'admin' });
 			const member = await seedUser(api.db);
-			const caller = await api.callerFor(await api.signIn(admin));
+			const caller = await api.callerFor(await api.signIn(admin), { policy: policyWithOrigin() });
 			const moved = `moved-${member.username}@example.net`;
 			await caller.users.updateProfile({ id: member.id, username: member.username, email: moved });
+			const { mail } = await waitForRequestNotice(api.sink, member.email!);
+			expect(mail.text).toContain(maskEmail(moved));
+			await (
+				await api.callerFor(null)
+			).emailChange.confirm({
+				token: await waitForConfirmToken(api.sink, moved)
+			});
 			const notice = await api.sink.waitForMessage(
 				(mail) => mail.subject === ADDRESS_CHANGED && mail.envelopeTo.includes(member.email!)
 			);

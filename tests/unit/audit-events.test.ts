@@ -12,6 +12,17 @@ describe('audit events come from one list', () => {
 		expectTypeOf<AuditEvent>().toEqualTypeOf<(typeof AUDIT_EVENTS)[number]>();
 	});
 
+	it('has the email-change events (requested, confirmed, cancelled, reported)', () => {
+		expect(AUDIT_EVENTS).toEqual(
+			expect.arrayContaining([
+				'email_change.requested',
+				'email_change.confirmed',
+				'email_change.cancelled',
+				'email_change.reported'
+			])
+		);
+	});
+
 	it('names each event once', () => {
 		expect(new Set(AUDIT_EVENTS).size).toBe(AUDIT_EVENTS.length);
 	});

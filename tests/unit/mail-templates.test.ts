@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
 	accountLockedMessage,
+	emailChangeLinkMessage,
+	emailChangeRequestedMessage,
 	isSingleAddress,
 	maskEmail,
 	otpMessage,
@@ -190,5 +192,42 @@ describe('isSingleAddress', () => {
 		['over 254 characters', `${local64}@d${domain189}`]
 	])('rejects %s', (_why, value) => {
 		expect(isSingleAddress(value)).toBe(false);
+	});
+});
+
+describe('the email-change mails', () => {
+	const url = 'https://admin.example.com/email/confirm?token=abc_DEF-123';
+	const link = emailChangeLinkMessage({
+		url,
+		expiresAt: new Date('2026-11-30T13:00:00Z'),
+		at: request.at
+	});
+
+	it('the link to the new address: absolute, in both bodies, with its expiry and no request details', () => {
+		expect(link.text).toContain(url);
+		expect(link.html).toContain(`<a href="${url}">`);
+		expect(link.text).toContain('2026-11-30 13:00:00 UTC (in 24 hours)');
+		expect(link.subject).toBe('Confirm the new email address of your Admin account');
+		// The address has proven nothing: no browser string or IP of the requester reaches it.
+		expect(link.text).not.toContain('IP address');
+		expect(link.text).not.toContain('Browser');
+	});
+
+	it('the notice to the old address: the new one masked, the report link, who asked and from where', () => {
+		const notice = emailChangeRequestedMessage({
+			newAddress: maskEmail('someone.new@example.org'),
+			expiresAt: new Date('2026-11-30T13:00:00Z'),
+			reportUrl: 'https://admin.example.com/email/report?token=xyz',
+			reportExpiresAt: new Date('2026-12-06T13:00:00Z'),
+			byAdministrator: true,
+			request: hostile
+		});
+		expect(notice.text).toContain(maskEmail('someone.new@example.org'));
+		expect(notice.text).not.toContain('someone.new@example.org');
+		expect(notice.text).toContain('by an administrator');
+		expect(notice.text).toContain('https://admin.example.com/email/report?token=xyz');
+		expect(notice.text).toContain('until 2026-12-06 13:00:00 UTC');
+		expect(notice.html).not.toContain('<script>');
+		expect(notice.html).toContain('&lt;script&gt;');
 	});
 });

@@ -43,6 +43,7 @@ const user: UserDetail = {
 	emailConfirmed: false,
 	otpEmail: null,
 	pendingOtpEmail: null,
+	pendingEmail: null,
 	role: 'member',
 	active: true,
 	locked: false,

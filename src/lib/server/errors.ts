@@ -156,6 +156,38 @@ export class StepUpRequiredError extends PublicError {
 	}
 }
 
+/** A mailed link that is not live: never issued, already used, expired, or replaced by a newer one. */
+export class AccountLinkInvalidError extends PublicError {
+	constructor() {
+		super(
+			'This link is not valid: it has expired, was already used, or a newer change replaced it. Nothing was changed'
+		);
+	}
+}
+
+/** A person signed in as one account opened a link mailed for another. */
+export class LinkForAnotherAccountError extends PublicError {
+	constructor() {
+		super(
+			'This link is for another account: sign out (or use a private window) and open it again. Nothing was changed'
+		);
+	}
+}
+
+/** The address a pending email change proves was taken by another account in the meantime. */
+export class EmailTakenError extends PublicError {
+	constructor() {
+		super('That address now belongs to another account. Nothing was changed');
+	}
+}
+
+/** Mailed links need the site's public address: ORIGIN, or the request's. */
+export class SiteOriginUnknownError extends PublicError {
+	constructor() {
+		super('Mailed links need the site’s address: set ORIGIN (e.g. https://admin.example.com)');
+	}
+}
+
 export class NotFoundError extends PublicError {
 	constructor(what = 'Not found') {
 		super(what);

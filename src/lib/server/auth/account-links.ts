@@ -39,7 +39,9 @@ function linkHash(purpose: AccountLinkPurpose, token: string): string {
 
 /**
  * A new link for `userId`. Earlier live links of the same purpose are revoked in the same
- * statement batch, so only the newest link works (run inside the caller's transaction).
+ * statement batch, so only the newest link works (run inside the caller's transaction), unless
+ * `keepEarlier`: for a link that only takes access away (the "this wasn't me" link of an email
+ * change), where a newer one must not disarm the one the owner already holds.
  */
 export async function issueLink(
 	trx: Kysely<Database>,
@@ -49,10 +51,11 @@ export async function issueLink(
 		email: string;
 		createdBy: string | null;
 		ttlMs: number;
+		keepEarlier?: boolean;
 	},
 	now = Date.now()
 ): Promise<IssuedLink> {
-	await revokeLinks(trx, link.userId, link.purpose, now);
+	if (!link.keepEarlier) await revokeLinks(trx, link.userId, link.purpose, now);
 	const token = randomBytes(32).toString('base64url');
 	const id = newId();
 	const expiresAt = now + link.ttlMs;

@@ -63,6 +63,12 @@ export interface AuthPolicy {
 		origin: string | null;
 		requestOriginAllowed: boolean;
 	};
+	/**
+	 * A new account email: the link that proves it (sent to the new address), the "this wasn't me"
+	 * link sent to the old one, and how many changes one account may ask for (mails to addresses
+	 * that have proven nothing yet) per hour.
+	 */
+	emailChange: { linkTtlMs: number; reportTtlMs: number; requestsPerHour: number };
 	/** First-run setup attempts per client address and window (each may run argon2). */
 	setup: { attemptsPerAddress: number; windowMs: number };
 	/** How recent a verified code must be for sensitive changes. */
@@ -137,6 +143,10 @@ export function getPolicy(): AuthPolicy {
 			origin: config.origin ?? null,
 			requestOriginAllowed: config.env !== 'production'
 		},
+		// A day: enough to reach a new mailbox (a colleague's first day, an admin's change made in
+		// the evening) while a forgotten link does not stay a key for long; asking again is cheap.
+		// The report link only takes access away, so it lives a week: owners read mail late.
+		emailChange: { linkTtlMs: 24 * HOUR, reportTtlMs: 7 * 24 * HOUR, requestsPerHour: 5 },
 		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
 		stepUpWindowMs: 10 * MINUTE,
 		rememberDeviceMs: config.rememberDeviceDays * 24 * HOUR,

@@ -80,8 +80,11 @@ export interface BackupTokensTable {
 	created_at: Millis;
 }
 
-/** What a mailed single-use link lets its holder do. */
-export type AccountLinkPurpose = 'invite' | 'reset' | 'email';
+/**
+ * What a mailed single-use link lets its holder do. `email_undo` is the "this wasn't me" link
+ * mailed to the old address when an email change is asked for.
+ */
+export type AccountLinkPurpose = 'invite' | 'reset' | 'email' | 'email_undo';
 
 /** A single-use link mailed to a person; only a keyed hash of its token is stored. */
 export interface AccountLinksTable {

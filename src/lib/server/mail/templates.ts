@@ -254,6 +254,8 @@ interface Parts {
 	subject: string;
 	intro: string[];
 	code?: string;
+	/** An absolute link of ours, on a line of its own (never anything the requester typed). */
+	link?: string;
 	outro?: string[];
 	/** When and from where: left out of mail to an address that has not proven itself. */
 	request?: RequestInfo;
@@ -266,6 +268,7 @@ function compose(parts: Parts): MailContent {
 	const text = [
 		...parts.intro,
 		...(parts.code === undefined ? [] : [`    ${parts.code}`]),
+		...(parts.link === undefined ? [] : [parts.link]),
 		...outro,
 		...(details.length > 0
 			? [details.map(([label, value]) => `${label}: ${value}`).join('\n')]
@@ -280,6 +283,9 @@ function compose(parts: Parts): MailContent {
 			: [
 					`<p style="font-size:24px;font-weight:bold;letter-spacing:4px">${escapeHtml(parts.code)}</p>`
 				]),
+		...(parts.link === undefined
+			? []
+			: [`<p><a href="${escapeHtml(parts.link)}">${escapeHtml(parts.link)}</a></p>`]),
 		...outro.map(paragraph),
 		...(details.length > 0
 			? [
@@ -384,5 +390,67 @@ export function passwordResetDoneMessage(p: {
 		request: p.request,
 		closing:
 			'If this was not you, someone can read your email and passed your second factor: tell an administrator now.'
+	});
+}
+
+/** `in 24 hours`, `in 7 days`: a link's lifetime as people say it. */
+function lifetime(from: Date, to: Date): string {
+	const hours = Math.max(1, Math.round((to.getTime() - from.getTime()) / 3_600_000));
+	if (hours % 24 === 0 && hours >= 48) return `in ${hours / 24} days`;
+	return `in ${hours} hour${hours === 1 ? '' : 's'}`;
+}
+
+/**
+ * The link that proves a new account email, sent to that address. Like the new two-factor
+ * address's code, it carries nothing the requester chose: the address has proven nothing yet.
+ */
+export function emailChangeLinkMessage(p: {
+	url: string;
+	expiresAt: Date;
+	at: Date;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	return compose({
+		subject: `Confirm the new email address of your ${app} account`,
+		intro: [
+			`This address was entered as the new email of a ${app} account. To confirm it, open this link and press “Confirm”:`
+		],
+		link: p.url,
+		outro: [
+			`The link works once and expires at ${formatUtc(p.expiresAt)} (${lifetime(p.at, p.expiresAt)}). Until then the account keeps its current address.`
+		],
+		closing:
+			'If you did not expect this, ignore it: nothing changes unless the link is opened and confirmed.'
+	});
+}
+
+/**
+ * Sent to the current address when a new one is asked for: the change waits for the new address's
+ * link, and the owner can stop it (and sign the account out everywhere) with the link in here.
+ */
+export function emailChangeRequestedMessage(p: {
+	newAddress: string;
+	expiresAt: Date;
+	reportUrl: string;
+	reportExpiresAt: Date;
+	byAdministrator: boolean;
+	request: RequestInfo;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	const who = p.byAdministrator ? ' by an administrator' : '';
+	return compose({
+		subject: `A new email address was requested for your ${app} account`,
+		intro: [
+			`A change of your ${app} account's email to ${p.newAddress} was requested${who}. It takes effect only if the link sent to that address is opened before ${formatUtc(p.expiresAt)}.`,
+			'If this was not you, open this link: it cancels the change, signs your account out everywhere and tells the administrators.'
+		],
+		link: p.reportUrl,
+		outro: [
+			`That link works once, until ${formatUtc(p.reportExpiresAt)}; after the change it still signs the account out and tells the administrators.`
+		],
+		request: p.request,
+		closing: 'If this was you, there is nothing to do. If not, also change your password.'
 	});
 }

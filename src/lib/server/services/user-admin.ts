@@ -12,7 +12,18 @@ import { recordAudit, type AuditEvent } from '../db/audit-log';
 import type { Actor } from './actor';
 import { ForbiddenError, InvalidRequestError, NotFoundError, UserExistsError } from '../errors';
 import { requestOf, sendNotice } from './notices';
-import { addressChangedMessage, maskEmail } from '../mail';
+import { addressChangedMessage } from '../mail';
+import { release } from '../auth/rate-limit';
+import { revokeLinks } from '../auth/account-links';
+import {
+	checkNewAddress,
+	countEmailChangeRequest,
+	issueEmailChange,
+	mailEmailChange,
+	requireOrigin,
+	type IssuedEmailChange,
+	type PendingEmailChange
+} from './email-change';
 import type { ServiceDeps } from './deps';
 
 async function change(
@@ -36,54 +47,96 @@ async function change(
 	return now;
 }
 
-/** Username and email; when the email changes, the previous address is told where mail goes now. */
+/**
+ * Username and email. The username changes at once. A new email waits for the link mailed to it
+ * (services/email-change.ts): the answer names the pending change. Clearing the email takes effect
+ * at once (there is nothing to prove), drops a pending change and tells the previous address.
+ */
 export async function updateProfile(
 	deps: ServiceDeps,
 	actor: Actor,
 	userId: string,
-	profile: { username: string; email: string | null }
-): Promise<void> {
-	let previousEmail: string | null = null;
-	const now = await change(deps, actor, userId, 'user.updated', 'profile', async (trx, now) => {
-		const before = await trx
-			.selectFrom('users')
-			.select('email')
-			.where('id', '=', userId)
-			.executeTakeFirst();
-		previousEmail = before?.email ?? null;
-		return affectedRows(
-			await trx
-				.updateTable('users')
-				.set((eb) => ({
-					// Codes that go to a new, unproven address make the account unconfirmed. First in the
-					// SET list: MySQL would otherwise compare against the email it just wrote.
-					otp_email_confirmed_at: eb
-						.case()
-						.when(
-							eb.and([
-								eb('otp_email', 'is', null),
-								eb.or([eb('email', 'is', null), eb('email', '!=', profile.email)])
-							])
-						)
-						.then(null)
-						.else(eb.ref('otp_email_confirmed_at'))
-						.end(),
-					username: profile.username,
-					email: profile.email,
-					updated_at: now
-				}))
+	profile: { username: string; email: string | null },
+	origin: string | null
+): Promise<{ emailChange: PendingEmailChange | null }> {
+	const current = await deps.db
+		.selectFrom('users')
+		.select('email')
+		.where('id', '=', userId)
+		.executeTakeFirst();
+	if (!current) throw new NotFoundError('No such user');
+	const newEmail = profile.email !== null && profile.email !== current.email ? profile.email : null;
+	// Everything that can refuse the new address does so before anything is written.
+	const base = newEmail ? requireOrigin(origin) : null;
+	if (newEmail) await checkNewAddress(deps.db, userId, newEmail);
+	const hit = newEmail ? await countEmailChangeRequest(deps, userId, deps.clock.now()) : null;
+	const done = {
+		previous: null as string | null,
+		cleared: false,
+		issued: null as IssuedEmailChange | null
+	};
+	let now: number;
+	try {
+		now = await change(deps, actor, userId, 'user.updated', 'profile', async (trx, now) => {
+			const before = await trx
+				.selectFrom('users')
+				.select('email')
 				.where('id', '=', userId)
-				.executeTakeFirst()
-		);
-	});
-	if (previousEmail !== null && previousEmail !== profile.email) {
+				.executeTakeFirst();
+			done.previous = before?.email ?? null;
+			done.cleared = profile.email === null && done.previous !== null;
+			const updated = affectedRows(
+				await trx
+					.updateTable('users')
+					.set((eb) =>
+						done.cleared
+							? {
+									// No address: the account email has to prove itself again once set. First in
+									// the SET list: MySQL would otherwise compare against the email it just wrote.
+									otp_email_confirmed_at: eb
+										.case()
+										.when('otp_email', 'is', null)
+										.then(null)
+										.else(eb.ref('otp_email_confirmed_at'))
+										.end(),
+									username: profile.username,
+									email: null,
+									updated_at: now
+								}
+							: { username: profile.username, updated_at: now }
+					)
+					.where('id', '=', userId)
+					.executeTakeFirst()
+			);
+			if (updated === 0) return 0;
+			if (done.cleared && (await revokeLinks(trx, userId, 'email', now)) > 0) {
+				const details = 'email cleared by an administrator';
+				await recordAudit(
+					trx,
+					{ event: 'email_change.cancelled', subjectId: userId, details, ...actor },
+					now
+				);
+			}
+			if (newEmail) done.issued = await issueEmailChange(trx, deps, actor, userId, newEmail, now);
+			return updated;
+		});
+	} catch (error) {
+		if (hit) await release(deps.db, hit);
+		throw error;
+	}
+	if (done.cleared && done.previous) {
 		const message = addressChangedMessage({
 			what: 'account',
-			newAddress: profile.email ? maskEmail(profile.email) : 'no address',
+			newAddress: 'no address',
 			request: requestOf(actor, now)
 		});
-		await sendNotice(deps, previousEmail, message);
+		await sendNotice(deps, done.previous, message);
 	}
+	if (done.issued && base) await mailEmailChange(deps, actor, done.issued, base);
+	const issued = done.issued;
+	return {
+		emailChange: issued ? { email: issued.email, expiresAt: new Date(issued.link.expiresAt) } : null
+	};
 }
 
 export async function setRole(

@@ -159,6 +159,8 @@ function summaryOf(row: SummaryRow): UserSummary {
 export interface UserDetail extends UserSummary {
 	otpEmail: string | null;
 	pendingOtpEmail: string | null;
+	/** A new account email waiting for its link to be opened (services/email-change.ts). */
+	pendingEmail: { email: string; expiresAt: Date } | null;
 	otpFailures: number;
 	lockedAt: Date | null;
 	updatedAt: Date;
@@ -176,6 +178,14 @@ export async function getUserDetail(deps: ServiceDeps, userId: string): Promise<
 				.onRef('otp_email_changes.user_id', '=', 'users.id')
 				.on('otp_email_changes.expires_at', '>', now)
 		)
+		// At most one live email-change link per user: a newer one revokes the older.
+		.leftJoin('account_links', (join) =>
+			join
+				.onRef('account_links.user_id', '=', 'users.id')
+				.on('account_links.purpose', '=', 'email')
+				.on('account_links.used_at', 'is', null)
+				.on('account_links.expires_at', '>', now)
+		)
 		.select((eb) => [
 			'users.id',
 			'users.username',
@@ -189,6 +199,8 @@ export async function getUserDetail(deps: ServiceDeps, userId: string): Promise<
 			'users.created_at',
 			'users.updated_at',
 			'otp_email_changes.email as pending_email',
+			'account_links.email as pending_account_email',
+			'account_links.expires_at as pending_account_email_expires_at',
 			eb
 				.selectFrom('backup_tokens')
 				.select((sub) => sub.fn.countAll<number>().as('n'))
@@ -208,6 +220,13 @@ export async function getUserDetail(deps: ServiceDeps, userId: string): Promise<
 		...summaryOf(row),
 		otpEmail: row.otp_email,
 		pendingOtpEmail: row.pending_email,
+		pendingEmail:
+			row.pending_account_email && row.pending_account_email_expires_at !== null
+				? {
+						email: row.pending_account_email,
+						expiresAt: new Date(Number(row.pending_account_email_expires_at))
+					}
+				: null,
 		otpFailures: row.otp_failures,
 		lockedAt: row.locked_at === null ? null : new Date(Number(row.locked_at)),
 		updatedAt: new Date(Number(row.updated_at)),

@@ -1,6 +1,7 @@
 import type { AuthPolicy } from '../auth/policy';
-import { requireRelyingParty, type RelyingParty } from '../auth/relying-party';
+import { relyingPartyFor, requireRelyingParty, type RelyingParty } from '../auth/relying-party';
 import type { Actor } from '../services/actor';
+import type { LinkOpener } from '../services/email-change';
 
 /** Who does it, for the audit trail. */
 export function actorOf(ctx: {
@@ -28,4 +29,31 @@ export function relyingPartyOf(ctx: {
 	event: { url: URL } | null;
 }): RelyingParty {
 	return requireRelyingParty(ctx.policy, ctx.event?.url ?? null);
+}
+
+/**
+ * The origin mailed links point to: ORIGIN, or (unset) the request's own origin, the one the CSRF
+ * checks compare with, as for the relying party. Null (a script's or test's caller without ORIGIN):
+ * the services refuse to mail a link rather than guess.
+ */
+export function linkOriginOf(ctx: {
+	policy: Pick<AuthPolicy, 'webauthn'>;
+	event: { url: URL } | null;
+}): string | null {
+	return relyingPartyFor(ctx.policy, ctx.event?.url ?? null)?.origin ?? null;
+}
+
+/** Who opens a mailed link: the person signed in on this browser (any session state), or nobody. */
+export function openerOf(ctx: {
+	user: { id: string } | null;
+	apiToken: unknown;
+	clientAddress: string;
+	userAgent: string | null;
+}): LinkOpener {
+	return {
+		actorId: ctx.user?.id ?? null,
+		ip: ctx.clientAddress,
+		userAgent: ctx.userAgent,
+		viaApiToken: ctx.apiToken !== null && ctx.apiToken !== undefined
+	};
 }

@@ -2,7 +2,11 @@ import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { isTransactionConflict } from '../db/errors';
 import {
+	AccountLinkInvalidError,
 	AccountLockedError,
+	EmailTakenError,
+	LinkForAnotherAccountError,
+	SiteOriginUnknownError,
 	ApiTokenLimitError,
 	BackupTokenLimitError,
 	ApiTokenNotAllowedError,
@@ -45,6 +49,10 @@ const CODES: Array<[new (...args: never[]) => PublicError, TRPC_ERROR_CODE_KEY]>
 	[SetupLinkInvalidError, 'NOT_FOUND'],
 	[ResetLinkInvalidError, 'NOT_FOUND'],
 	[SiteAddressUnknownError, 'PRECONDITION_FAILED'],
+	[AccountLinkInvalidError, 'NOT_FOUND'],
+	[LinkForAnotherAccountError, 'FORBIDDEN'],
+	[EmailTakenError, 'CONFLICT'],
+	[SiteOriginUnknownError, 'PRECONDITION_FAILED'],
 	[StepUpRequiredError, 'FORBIDDEN'],
 	[NotFoundError, 'NOT_FOUND'],
 	[ForbiddenError, 'FORBIDDEN'],

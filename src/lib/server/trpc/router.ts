@@ -10,6 +10,7 @@ import { twoFactorRouter } from './routers/two-factor';
 import { usersRouter } from './routers/users';
 import { authRouter } from './routers/auth';
 import { devRouter } from './routers/dev';
+import { emailChangeRouter } from './routers/email-change';
 import { healthProcedure } from './routers/health';
 import { setupRouter } from './routers/setup';
 import { resourceCatalogProcedure } from './routers/resource-catalog';
@@ -30,6 +31,7 @@ export const appRouter = router({
 	resources: resourcesRouter,
 	resourceCatalog: resourceCatalogProcedure,
 	setup: setupRouter,
+	emailChange: emailChangeRouter,
 	dev: devRouter
 });
 

@@ -37,6 +37,24 @@ export const load: PageServerLoad = appPage.load(async ({ api, user, event }) =>
 export const actions: Actions = {
 	...factorActions(appPage),
 
+	// The change waits for the link mailed to the new address; the answer names it.
+	changeEmail: inCard(
+		'email',
+		appPage.action(
+			async ({ api, values }) => ({
+				emailChangeRequested: (await api.account.changeEmail({ email: values.email })).email
+			}),
+			{ values: ['email'] }
+		)
+	),
+
+	cancelEmailChange: inCard(
+		'email',
+		appPage.action(async ({ api }) => ({
+			emailChangeCancelled: (await api.account.cancelEmailChange()).cancelled
+		}))
+	),
+
 	changePassword: inCard(
 		'password',
 		appPage.action(async ({ api, form, text }) => {

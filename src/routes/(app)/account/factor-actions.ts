@@ -12,6 +12,7 @@ import { failFromError, type FormFailure } from '$lib/server/trpc/form-errors';
 
 /** The card a form lives in, so an answer is shown next to the form that caused it. */
 export type Section =
+	| 'email'
 	| 'password'
 	| 'twoFactor'
 	| 'totp'
@@ -23,6 +24,7 @@ export type Section =
 
 /** Cards with step-up changes: the step-up panel's forms say which one asked (?section=). */
 const STEP_UP_SECTIONS: readonly Section[] = [
+	'email',
 	'twoFactor',
 	'totp',
 	'tokens',

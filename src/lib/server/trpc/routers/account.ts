@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import { noInputSchema } from '../../../schemas/no-input';
 import { changePasswordSchema, idSchema, ownSessionListSchema } from '../../../schemas/users';
+import { emailSchema } from '../../../schemas/auth';
 import { changeOwnPassword, listOwnSessions } from '../../services/account';
+import { cancelEmailChange, requestEmailChange } from '../../services/email-change';
 import {
 	forgetAllOwnDevices,
 	forgetOwnDevice,
 	listOwnDevices
 } from '../../services/remembered-devices';
-import { actorOf } from '../actor';
-import { humanProcedure, router, verifiedProcedure } from '../init';
+import { actorOf, linkOriginOf } from '../actor';
+import { humanProcedure, router, stepUpProcedure, verifiedProcedure } from '../init';
 
 export const accountRouter = router({
 	sessions: verifiedProcedure
@@ -58,5 +60,27 @@ export const accountRouter = router({
 		.mutation(async ({ ctx, input }) => {
 			await changeOwnPassword(ctx.deps, actorOf(ctx), ctx.sessionToken, input);
 			return { ok: true as const };
+		}),
+
+	// The email is where notices go, and codes when no separate two-factor address is set: a stolen
+	// session must not move it, so step-up and never a token. It takes effect only once the link
+	// mailed to the new address is opened; the current address is told and can report it.
+	changeEmail: stepUpProcedure
+		.meta({
+			description:
+				'Asks for a new account email: a link goes to it, and the email changes only when it is opened; the current address is told (needs a fresh code).'
 		})
+		.input(z.strictObject({ email: emailSchema }))
+		.mutation(({ ctx, input }) =>
+			requestEmailChange(ctx.deps, actorOf(ctx), ctx.user.id, input.email, linkOriginOf(ctx))
+		),
+
+	// Cancelling only takes a pending change away: a person's session, no fresh code.
+	cancelEmailChange: humanProcedure
+		.meta({
+			description:
+				'Cancels your pending email change (its link stops working); `cancelled` is false when none was pending.'
+		})
+		.input(noInputSchema)
+		.mutation(({ ctx }) => cancelEmailChange(ctx.deps, actorOf(ctx), ctx.user.id))
 });

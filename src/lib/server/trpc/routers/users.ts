@@ -23,12 +23,14 @@ import { findUserByName, getUserDetail, listUsers } from '../../services/user-di
 import { getUserFactors, resetUserFactors } from '../../services/user-factors';
 import { createUser } from '../../services/users';
 import { resetLinkOrigin, sendPasswordResetFor } from '../../services/password-reset';
-import { actorOf } from '../actor';
+import { cancelEmailChange } from '../../services/email-change';
+import { actorOf, linkOriginOf } from '../actor';
 import { auditSubjects } from '../audit-subjects';
 import {
 	adminProcedure,
 	adminStepUpProcedure,
 	assertStepUp,
+	humanAdminProcedure,
 	router,
 	verifiedProcedure
 } from '../init';
@@ -138,14 +140,33 @@ export const usersRouter = router({
 		}),
 
 	// The email is where codes go when no separate two-factor address is set, and where notices
-	// go: changing it moves someone's second factor, so it is a step-up change.
+	// go: changing it moves someone's second factor, so it is a step-up change. A new email waits
+	// for the link mailed to it (`emailChange` names the pending change); the username is at once.
 	updateProfile: adminStepUpProcedure
-		.meta({ description: "Changes a user's username and email (needs a fresh code)." })
+		.meta({
+			description:
+				"Changes a user's username at once; a new email takes effect when the link mailed to it is opened (`emailChange`: the pending change, or null). Needs a fresh code."
+		})
 		.input(profileSchema)
 		.mutation(async ({ ctx, input }) => {
-			await updateProfile(ctx.deps, actorOf(ctx), input.id, input);
-			return { ok: true as const };
+			const { emailChange } = await updateProfile(
+				ctx.deps,
+				actorOf(ctx),
+				input.id,
+				input,
+				linkOriginOf(ctx)
+			);
+			return { ok: true as const, emailChange };
 		}),
+
+	// Only takes a pending change away; a person's session (tokens have no business with links).
+	cancelEmailChange: humanAdminProcedure
+		.meta({
+			description:
+				"Cancels a user's pending email change (its link stops working); `cancelled` is false when none was pending."
+		})
+		.input(z.strictObject({ id: idSchema }))
+		.mutation(({ ctx, input }) => cancelEmailChange(ctx.deps, actorOf(ctx), input.id)),
 
 	setRole: adminStepUpProcedure
 		.meta({ description: "Changes a user's role (needs a fresh code)." })

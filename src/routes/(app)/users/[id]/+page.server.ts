@@ -110,11 +110,24 @@ export const actions: Actions = {
 	updateProfile: adminPage.action(
 		async ({ api, event, values }) => {
 			const email = values.email.trim() === '' ? null : values.email;
-			await api.users.updateProfile({ id: event.params.id, username: values.username, email });
-			return { success: 'Profile saved' };
+			const { emailChange } = await api.users.updateProfile({
+				id: event.params.id,
+				username: values.username,
+				email
+			});
+			return {
+				success: emailChange
+					? `Profile saved. A confirmation link went to ${emailChange.email}: the email changes when it is opened`
+					: 'Profile saved'
+			};
 		},
 		{ values: ['username', 'email'] }
 	),
+
+	cancelEmailChange: adminPage.action(async ({ api, event }) => {
+		const { cancelled } = await api.users.cancelEmailChange({ id: event.params.id });
+		return { success: cancelled ? 'Email change cancelled' : 'No email change was pending' };
+	}),
 
 	setRole: adminPage.action(
 		async ({ api, event, values }) => {
