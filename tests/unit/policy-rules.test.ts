@@ -51,7 +51,8 @@ const user: UserDetail = {
 	backupTokens: 0,
 	sessions: 0,
 	createdAt: new Date(0),
-	updatedAt: new Date(0)
+	updatedAt: new Date(0),
+	invitation: null
 };
 
 function bodyOf<Props extends Record<string, unknown>>(

@@ -128,6 +128,32 @@ export class SetupLinkInvalidError extends PublicError {
 	}
 }
 
+/**
+ * An invitation link that is not live: never issued, spent, revoked by a newer one or by an
+ * administrator, expired, or sent to an address the account no longer has. One message for all.
+ */
+export class InvitationLinkInvalidError extends PublicError {
+	constructor() {
+		super(
+			'This invitation link is not valid: it has expired, was already used or was replaced by a newer one. Ask an administrator to send a new invitation'
+		);
+	}
+}
+
+/** A mailed link needs the site's public address: ORIGIN, or the request's own origin. */
+export class LinkOriginUnknownError extends PublicError {
+	constructor() {
+		super('Mailed links need the site’s address: set ORIGIN (e.g. https://admin.example.com)');
+	}
+}
+
+/** Resending an invitation to someone who already has a password. */
+export class NotInvitedError extends PublicError {
+	constructor() {
+		super('This user already has a password: there is no invitation to send');
+	}
+}
+
 export class StepUpRequiredError extends PublicError {
 	constructor() {
 		super('Confirm with a fresh code first');

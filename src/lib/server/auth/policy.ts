@@ -44,6 +44,11 @@ export interface AuthPolicy {
 		perAccount: number;
 	};
 	setupTokenTtlMs: number;
+	/**
+	 * Invitation links: how long one lives, and how often one may be mailed to a person and to an
+	 * address (the first and every resend count): at most one per interval and `perDay` a day.
+	 */
+	invitations: { ttlMs: number; mailIntervalMs: number; mailsPerDay: number };
 	/** First-run setup attempts per client address and window (each may run argon2). */
 	setup: { attemptsPerAddress: number; windowMs: number };
 	/** How recent a verified code must be for sensitive changes. */
@@ -108,6 +113,7 @@ export function getPolicy(): AuthPolicy {
 			perAccount: 100
 		},
 		setupTokenTtlMs: HOUR,
+		invitations: { ttlMs: 72 * HOUR, mailIntervalMs: MINUTE, mailsPerDay: 10 },
 		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
 		stepUpWindowMs: 10 * MINUTE,
 		rememberDeviceMs: config.rememberDeviceDays * 24 * HOUR,

@@ -332,3 +332,38 @@ function escapeHtml(value: string): string {
 		.replaceAll('"', '&quot;')
 		.replaceAll("'", '&#39;');
 }
+
+/**
+ * The invitation: a link to choose a password. The address has proven nothing yet, so the mail
+ * carries nothing free-form the inviter chose: only the username (letters, digits, `.`, `_`, `-`)
+ * the person will sign in with. No request details either: they are the inviter's, not theirs.
+ * The link is the only secret; it stays out of the subject, which previews and logs show.
+ */
+export function invitationMessage(p: {
+	username: string;
+	url: string;
+	expiresAt: Date;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	const intro = [
+		`An administrator created a ${app} account for you. Your username is ${p.username}.`,
+		'To choose your password, open this link:'
+	];
+	const outro = [
+		`The link works once and expires at ${formatUtc(p.expiresAt)}. After choosing your password you sign in with it and a code sent to this address.`
+	];
+	const closing =
+		'If you did not expect this, ignore it: no account can be used until the link is opened.';
+	const text = [...intro, `    ${p.url}`, ...outro, closing].join('\n\n');
+	const html = [
+		'<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">',
+		...intro.map(paragraph),
+		`<p><a href="${escapeHtml(p.url)}">Choose your password</a></p>`,
+		`<p style="font-size:12px;word-break:break-all">${escapeHtml(p.url)}</p>`,
+		...outro.map(paragraph),
+		paragraph(closing),
+		'</body></html>'
+	].join('\n');
+	return { subject: `You are invited to ${app}`, text, html };
+}

@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
+import { revokeLinks } from '../auth/account-links';
 import { hashPassword } from '../auth/password';
 import { forgetRememberedDevices } from '../auth/remembered-devices';
 import { revokeAllApiTokens } from './api-tokens';
@@ -160,6 +161,8 @@ export async function setPassword(
 				.executeTakeFirst()
 		);
 		await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+		// An invited person given a password instead: their invitation link must not set another.
+		await revokeLinks(trx, userId, 'invite', now);
 		const reason = 'password set by an administrator';
 		await forgetRememberedDevices(trx, userId, now, { ...actor, reason });
 		await revokeAllApiTokens({ ...deps, db: trx }, actor, [userId], reason, now);

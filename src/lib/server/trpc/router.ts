@@ -12,6 +12,7 @@ import { authRouter } from './routers/auth';
 import { devRouter } from './routers/dev';
 import { healthProcedure } from './routers/health';
 import { setupRouter } from './routers/setup';
+import { invitationsRouter } from './routers/invitations';
 import { resourceCatalogProcedure } from './routers/resource-catalog';
 import { resourcesRouter } from './routers/resources';
 
@@ -30,6 +31,7 @@ export const appRouter = router({
 	resources: resourcesRouter,
 	resourceCatalog: resourceCatalogProcedure,
 	setup: setupRouter,
+	invitations: invitationsRouter,
 	dev: devRouter
 });
 
