@@ -129,7 +129,8 @@ describe.each(dialects)('invitations on %s', (dialect) => {
 			// Password, then the code mailed to the address the link proved.
 			const session = await api.signIn({ ...person, password: PASSWORD });
 			const me = await (await api.callerFor(session)).auth.me();
-			expect(me?.user).toMatchObject({ id, username: person.username });
+			expect(me).toMatchObject({ user: { id, username: person.username } });
+			expect(me?.session.state).toBe('verified');
 		});
 	});
 
