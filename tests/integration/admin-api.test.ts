@@ -42,6 +42,8 @@ const MEMBER_ALLOWED = [
 	'auth.webauthn.stepUpVerify',
 	'setup.status',
 	'setup.complete',
+	'invitations.status',
+	'invitations.accept',
 	'dev.outbox',
 	'account.sessions',
 	'account.changePassword',
@@ -96,6 +98,13 @@ const ADMIN_ONLY: Record<string, (member: SeededUser) => unknown> = {
 	'users.setActive': (member) => ({ ids: [member.id], active: false }),
 	'users.setPassword': (member) => ({ id: member.id, password: 'a long enough password' }),
 	'users.unlock': (member) => ({ id: member.id }),
+	'users.invite': (member) => ({
+		username: `${member.username}-invited`,
+		email: `invited-${member.email}`,
+		role: 'admin'
+	}),
+	'users.resendInvitation': (member) => ({ id: member.id }),
+	'users.revokeInvitation': (member) => ({ id: member.id }),
 	'users.delete': (member) => ({ id: member.id }),
 	'users.factors': (member) => ({ id: member.id }),
 	'users.resetFactors': (member) => ({ id: member.id }),

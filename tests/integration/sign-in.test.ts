@@ -147,6 +147,8 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			'auth.webauthn.verify',
 			'setup.status',
 			'setup.complete',
+			'invitations.status',
+			'invitations.accept',
 			'dev.outbox'
 		]);
 		const guarded = Object.keys(appRouter._def.procedures).filter((path) => !ALLOWED.has(path));

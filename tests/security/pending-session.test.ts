@@ -36,7 +36,15 @@ const PENDING_MAY_CALL = [
 	'auth.logout'
 ];
 // What anyone may call, signed in or not.
-const PUBLIC = ['auth.login', 'dev.outbox', 'health', 'setup.complete', 'setup.status'];
+const PUBLIC = [
+	'auth.login',
+	'dev.outbox',
+	'health',
+	'invitations.accept',
+	'invitations.status',
+	'setup.complete',
+	'setup.status'
+];
 
 const procedures = describeProcedures(appRouter);
 const reachable = procedures.filter((p) => p.tier === 'public' || p.tier === 'pending');
@@ -74,6 +82,8 @@ const OTHER_PAGES: Record<string, { status: number; outcome: string }> = {
 	'/login/verify': { status: 200, outcome: '200 with the code form only' },
 	// Without a valid setup link, and in production with no outbox, these pages do not exist.
 	'/setup': { status: 404, outcome: '404' },
+	// Without a live invitation link: the page that says so, and nothing of the app.
+	'/login/invite': { status: 200, outcome: '200 with "this link does not work"' },
 	'/dev/outbox': { status: 404, outcome: '404 in production' }
 };
 
