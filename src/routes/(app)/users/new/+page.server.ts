@@ -19,7 +19,10 @@ export const actions: Actions = {
 				// The procedure's schema rejects anything but 'admin' or 'member'.
 				role: String(form.get('role') ?? 'member') as 'admin' | 'member'
 			};
-			if (values.method !== 'password') {
+			// A post without `method` (a script, an older form) that carries a password sets it.
+			const withPassword =
+				values.method === 'password' || (values.method === '' && text('password') !== '');
+			if (!withPassword) {
 				const { id, invitation } = await api.users.invite(invitee);
 				redirect(303, `/users/${id}?invitation=${invitation.sent ? 'sent' : 'unsent'}`);
 			}
