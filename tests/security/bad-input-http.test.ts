@@ -43,6 +43,7 @@ const VALIDATING_ACTIONS = [
 	'/account?/stepUpKeyVerify',
 	'/account?/stepUpVerify',
 	'/account?/totpConfirm',
+	'/login/invite',
 	'/sessions?/revoke',
 	'/users/[id]?/generateBackupTokens',
 	'/users/[id]?/requestTwoFactorEmail',
