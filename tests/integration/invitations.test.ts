@@ -103,6 +103,38 @@ describe.each(dialects)('invitations on %s', (dialect) => {
 		});
 	});
 
+	describe('inviting an admin needs what creating one needs', () => {
+		it('a session whose code is older than the step-up window is refused; nothing is created', async () => {
+			const admin = await asAdmin();
+			const person = newcomer('adm');
+			advanceClock(11 * 60_000);
+			for (const call of [
+				() => admin.users.invite({ ...person, role: 'admin' }),
+				() => admin.users.create({ ...person, role: 'admin' })
+			]) {
+				const error = await errorOf(call());
+				expect(error.code).toBe('FORBIDDEN');
+				expect(error.message).toBe('Confirm with a fresh code first');
+			}
+			const row = await api.db
+				.selectFrom('users')
+				.select('id')
+				.where('username', '=', person.username)
+				.executeTakeFirst();
+			expect(row).toBeUndefined();
+
+			// A member may still be invited from that session; resending to an admin may not.
+			const { id } = await admin.users.invite({ ...newcomer('mem'), role: 'member' });
+			expect(id).toBeTruthy();
+			const invitedAdmin = newcomer('adm2');
+			const fresh = await asAdmin();
+			const { id: adminId } = await fresh.users.invite({ ...invitedAdmin, role: 'admin' });
+			advanceClock(11 * 60_000);
+			const resend = await errorOf(fresh.users.resendInvitation({ id: adminId }));
+			expect(resend.code).toBe('FORBIDDEN');
+		});
+	});
+
 	describe('accepting', () => {
 		it('shows the username, sets the password, confirms the address; then sign-in works', async () => {
 			const admin = await asAdmin();
