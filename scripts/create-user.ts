@@ -1,6 +1,7 @@
-// npm run create-user -- <username> --email <addr> [--admin] [--password-stdin]
+// npm run create-user -- <username> --email <addr> [--admin] [--password-stdin | --invite]
 // The password is asked for twice on a terminal without echo, or read as one line from stdin
-// (`--password-stdin`), so it never appears in the shell history or the process list.
+// (`--password-stdin`), so it never appears in the shell history or the process list. With
+// `--invite` there is none: the person is mailed a link (at ORIGIN) to choose their own.
 import './load-env';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
@@ -8,18 +9,21 @@ import { parseArgs } from 'node:util';
 import type { ZodType } from 'zod';
 import { emailSchema, newPasswordSchema, usernameSchema } from '../src/lib/schemas/auth';
 import { getConfigOrExit } from '../src/lib/server/config';
-import { UserExistsError } from '../src/lib/server/errors';
+import { PublicError } from '../src/lib/server/errors';
+import { SYSTEM_ACTOR } from '../src/lib/server/services/actor';
+import { inviteUser } from '../src/lib/server/services/invitations';
 import { createUser } from '../src/lib/server/services/users';
 import { openScriptDeps } from './service-deps';
 
 const USAGE =
-	'usage: npm run create-user -- <username> --email <addr> [--admin] [--password-stdin]';
+	'usage: npm run create-user -- <username> --email <addr> [--admin] [--password-stdin | --invite]';
 
 interface Options {
 	username: string;
 	email: string;
 	admin: boolean;
 	passwordStdin: boolean;
+	invite: boolean;
 }
 
 /** The command line, or null after printing why it is not one we accept. */
@@ -32,16 +36,19 @@ function parseOptions(args: string[]): Options | null {
 			options: {
 				email: { type: 'string' },
 				admin: { type: 'boolean', default: false },
-				'password-stdin': { type: 'boolean', default: false }
+				'password-stdin': { type: 'boolean', default: false },
+				invite: { type: 'boolean', default: false }
 			}
 		});
 		const [username, ...extra] = positionals;
 		if (username === undefined || extra.length > 0 || values.email === undefined) return null;
+		if (values.invite && values['password-stdin']) return null;
 		return {
 			username,
 			email: values.email,
 			admin: values.admin,
-			passwordStdin: values['password-stdin']
+			passwordStdin: values['password-stdin'],
+			invite: values.invite
 		};
 	} catch (error) {
 		// parseArgs throws only for arguments it does not accept (unknown flag, missing value).
@@ -116,8 +123,8 @@ async function main(args: string[]): Promise<number> {
 		console.error(USAGE);
 		return 2;
 	}
-	if (!options.passwordStdin && !process.stdin.isTTY) {
-		console.error('use --password-stdin when stdin is not a terminal');
+	if (!options.invite && !options.passwordStdin && !process.stdin.isTTY) {
+		console.error('use --password-stdin when stdin is not a terminal (or --invite to mail a link)');
 		return 2;
 	}
 	const username = validate(usernameSchema, 'username', options.username);
@@ -125,22 +132,57 @@ async function main(args: string[]): Promise<number> {
 	if (username === null || email === null) return 1;
 
 	const config = getConfigOrExit();
+	const role = options.admin ? 'admin' : 'member';
+	if (options.invite) return invite(config, { username, email, role });
+
 	const password = options.passwordStdin ? await readPasswordFromStdin() : await askPassword();
 	if (password === null) return 1;
 
-	const role = options.admin ? 'admin' : 'member';
 	const { deps, close } = openScriptDeps(config);
 	try {
 		await createUser(deps, { username, email, password, role });
 		console.log(`created ${username} (${role})`);
 		return 0;
 	} catch (error) {
-		if (error instanceof UserExistsError) console.error(error.message);
-		else console.error(error instanceof Error ? error.message : error);
+		console.error(messageOf(error));
 		return 1;
 	} finally {
 		await close();
 	}
+}
+
+/** No password: the account waits for its owner to choose one with the mailed link. */
+async function invite(
+	config: ReturnType<typeof getConfigOrExit>,
+	invitee: { username: string; email: string; role: 'admin' | 'member' }
+): Promise<number> {
+	const { deps, close } = openScriptDeps(config);
+	try {
+		// No request here: the link's origin is ORIGIN, or the invitation is refused.
+		const { expiresAt, sent } = await inviteUser(deps, invitee, SYSTEM_ACTOR, null);
+		const until = expiresAt.toISOString();
+		if (!sent) {
+			console.error(
+				`created ${invitee.username} (${invitee.role}), but the invitation mail could not be sent: resend it from the admin UI`
+			);
+			return 1;
+		}
+		console.log(
+			`invited ${invitee.username} (${invitee.role}): link sent to ${invitee.email}, valid until ${until}`
+		);
+		return 0;
+	} catch (error) {
+		console.error(messageOf(error));
+		return 1;
+	} finally {
+		await close();
+	}
+}
+
+/** A refusal's own words; anything else by its message only (never a stack with values in it). */
+function messageOf(error: unknown): string {
+	if (error instanceof PublicError) return error.message;
+	return error instanceof Error ? error.message : String(error);
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -28,8 +28,9 @@ export const BUILTIN_PERMISSIONS = {
 		'your own profile, sessions, remembered devices, history, backup-token count and security keys',
 	'account.update': 'end your own sessions',
 	'users.read': 'list, find and read users, their history and their second factors (no secrets)',
-	'users.create': 'create members (an admin needs a person with a fresh code)',
-	'users.update': 'unlock accounts',
+	'users.create':
+		'create and invite members, resend their invitations (an admin needs a person with a fresh code)',
+	'users.update': 'unlock accounts, revoke invitations',
 	'sessions.read': "list everyone's sessions",
 	'sessions.delete': "end anyone's session",
 	'audit.read': 'the audit log, its events and the dashboard',

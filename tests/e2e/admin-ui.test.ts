@@ -64,6 +64,8 @@ describe.runIf(hasChromium())('the admin pages in Chromium', () => {
 			await admin.getByLabel('Username').fill('grace');
 			await admin.getByLabel('Email').fill('grace@example.com');
 			await admin.getByLabel('Role').selectOption('member');
+			// An invitation is what the page offers first; a typed password is the second choice.
+			await admin.getByRole('radio', { name: 'Set one here' }).check();
 			await admin.getByLabel('Password').fill('a long enough password');
 			await admin.getByRole('button', { name: 'Create user' }).click();
 

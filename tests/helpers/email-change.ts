@@ -1,14 +1,14 @@
 // Email changes in tests: the rules with a site origin (links are absolute, and a server-side
 // caller has no request to take one from), the mails' subjects, and the links out of them.
-import { getPolicy, type AuthPolicy } from '$lib/server/auth/policy';
+import type { AuthPolicy } from '$lib/server/auth/policy';
 import type { CapturedMail, SmtpSink } from '../../tools/smtp-sink';
+import { policyWithOrigin as withOrigin } from './origin-policy';
 
 export const LINK_ORIGIN = 'https://admin.example.test';
 
 /** The configuration's rules with ORIGIN set, as a deployment has it. */
 export function policyWithOrigin(): AuthPolicy {
-	const policy = getPolicy();
-	return { ...policy, webauthn: { ...policy.webauthn, origin: LINK_ORIGIN } };
+	return withOrigin(LINK_ORIGIN);
 }
 
 /** templates.ts, default app name. */

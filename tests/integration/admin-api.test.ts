@@ -57,6 +57,8 @@ const MEMBER_ALLOWED = [
 	'emailChange.check',
 	'emailChange.confirm',
 	'emailChange.report',
+	'invitations.status',
+	'invitations.accept',
 	'dev.outbox',
 	'account.sessions',
 	'account.changePassword',
@@ -114,6 +116,13 @@ const ADMIN_ONLY: Record<string, (member: SeededUser) => unknown> = {
 	'users.setPassword': (member) => ({ id: member.id, password: 'a long enough password' }),
 	'users.sendPasswordReset': (member) => ({ id: member.id }),
 	'users.unlock': (member) => ({ id: member.id }),
+	'users.invite': (member) => ({
+		username: `${member.username}-invited`,
+		email: `invited-${member.email}`,
+		role: 'admin'
+	}),
+	'users.resendInvitation': (member) => ({ id: member.id }),
+	'users.revokeInvitation': (member) => ({ id: member.id }),
 	'users.delete': (member) => ({ id: member.id }),
 	'users.factors': (member) => ({ id: member.id }),
 	'users.resetFactors': (member) => ({ id: member.id }),

@@ -146,6 +146,8 @@ describe.each(dialects)('admin API users on %s', (dialect) => {
 						'email',
 						'emailConfirmed',
 						'id',
+						// Null, or where the invitation of someone with no password yet stands.
+						'invitation',
 						'locked',
 						'role',
 						'username'

@@ -25,9 +25,21 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 	afterEach(() => database.drop());
 
 	/** Runs a script as `npm run` would, against this test's database; stdin is never a TTY. */
-	function run(script: string, args: string[], input = ''): SpawnSyncReturns<string> {
+	function run(
+		script: string,
+		args: string[],
+		input = '',
+		extraEnv: Record<string, string> = {}
+	): SpawnSyncReturns<string> {
+		const { ORIGIN: _origin, ...inherited } = process.env;
 		return spawnSync(TSX, [script, ...args], {
-			env: { ...process.env, DATABASE_URL: database.url, NODE_ENV: 'development', AUTH_SECRET },
+			env: {
+				...inherited,
+				DATABASE_URL: database.url,
+				NODE_ENV: 'development',
+				AUTH_SECRET,
+				...extraEnv
+			},
 			encoding: 'utf8',
 			input
 		});
@@ -121,6 +133,96 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 
 			expect(result.status).toBe(2);
 			expect(result.stderr).toContain('usage: npm run create-user -- <username>');
+		});
+	});
+
+	describe('npm run create-user -- --invite', () => {
+		const ORIGIN = 'https://admin.example.test';
+
+		async function outbox() {
+			return database.db
+				.selectFrom('mail_outbox')
+				.select(['recipient', 'subject', 'text_body'])
+				.execute();
+		}
+
+		it('creates the account without a usable password and mails a link at ORIGIN', async () => {
+			const result = run(CREATE_USER, ['Dana', '--email', 'dana@example.com', '--invite'], '', {
+				ORIGIN
+			});
+
+			expect(result.stderr).not.toMatch(/error/i);
+			expect(result.status).toBe(0);
+			expect(result.stdout).toMatch(
+				/^invited dana \(member\): link sent to dana@example\.com, valid until \d{4}-\d\d-\d\dT/
+			);
+			const [user] = await userRows();
+			expect(user).toMatchObject({ username: 'dana', email: 'dana@example.com', role: 'member' });
+			expect(user!.password_hash.startsWith('!')).toBe(true);
+			expect(await verifyPassword(user!.password_hash, user!.password_hash)).toBe(false);
+
+			const [mail, ...more] = await outbox();
+			expect(more).toEqual([]);
+			expect(mail).toMatchObject({
+				recipient: 'dana@example.com',
+				subject: 'You are invited to Admin'
+			});
+			const token =
+				/^\s*https:\/\/admin\.example\.test\/login\/invite\?token=([\w-]{43})\s*$/m.exec(
+					mail!.text_body
+				)?.[1];
+			expect(token).toBeDefined();
+			expect(result.stdout + result.stderr).not.toContain(token!);
+			// The row holds the keyed hash of the mailed token (made with the script's secret).
+			const links = await database.db
+				.selectFrom('account_links')
+				.select(['purpose', 'user_id', 'token_hash', 'used_at', 'expires_at', 'created_at'])
+				.execute();
+			expect(links).toEqual([
+				expect.objectContaining({
+					purpose: 'invite',
+					user_id: user!.id,
+					token_hash: keyedHash('account-link:invite', token!, AUTH_SECRET),
+					used_at: null
+				})
+			]);
+			const ttl = Number(links[0]!.expires_at) - Number(links[0]!.created_at);
+			expect(ttl).toBe(72 * 60 * 60 * 1000);
+		});
+
+		it('refuses without ORIGIN (no link on a guess), exit 1, and creates nothing', async () => {
+			const result = run(CREATE_USER, ['erin', '--email', 'erin@example.com', '--invite']);
+
+			expect(result.status).toBe(1);
+			expect(result.stderr).toContain('set ORIGIN');
+			expect(await userRows()).toEqual([]);
+			expect(await outbox()).toEqual([]);
+		});
+
+		it('refuses a taken address with exit 1 and mails nothing', async () => {
+			await addUser('frank', 'frank@example.com');
+			const result = run(CREATE_USER, ['other', '--email', 'FRANK@example.com', '--invite'], '', {
+				ORIGIN
+			});
+
+			expect(result.status).toBe(1);
+			expect(result.stderr).toContain('username or email is taken');
+			expect(await userRows()).toHaveLength(1);
+			expect(await outbox()).toEqual([]);
+		});
+
+		it('takes --invite or --password-stdin, not both (exit 2)', async () => {
+			const result = run(CREATE_USER, [
+				'gina',
+				'--email',
+				'gina@example.com',
+				'--invite',
+				'--password-stdin'
+			]);
+
+			expect(result.status).toBe(2);
+			expect(result.stderr).toContain('usage: npm run create-user');
+			expect(await userRows()).toEqual([]);
 		});
 	});
 

@@ -158,7 +158,10 @@ describe.each(dialects)('sign-in on %s', (dialect) => {
 			// So is a mailed email-change link: the link proves the address.
 			'emailChange.check',
 			'emailChange.confirm',
-			'emailChange.report'
+			'emailChange.report',
+			// And an invitation: the link, not a session, decides.
+			'invitations.status',
+			'invitations.accept'
 		]);
 		const guarded = Object.keys(appRouter._def.procedures).filter((path) => !ALLOWED.has(path));
 

@@ -45,6 +45,7 @@ const VALIDATING_ACTIONS = [
 	'/account?/stepUpVerify',
 	'/account?/totpConfirm',
 	'/login/forgot',
+	'/login/invite',
 	'/login/reset/[token]?/complete',
 	'/login/reset/[token]?/securityKeyComplete',
 	'/login/reset/[token]?/securityKeyOptions',

@@ -85,6 +85,8 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 	'emailChange.check': { token: 'no-such-token' },
 	'emailChange.confirm': { token: 'no-such-token' },
 	'emailChange.report': { token: 'no-such-token' },
+	'invitations.status': { token: 'no-such-token' },
+	'invitations.accept': { token: 'no-such-token', password: 'a long enough password' },
 	'totp.confirm': { enrolmentId: ID, code: '123456' },
 	'twoFactor.clearEmailFor': { userId: ID },
 	'twoFactor.confirmEmail': { code: '123456' },
@@ -97,6 +99,9 @@ const WELL_FORMED: Record<string, Record<string, unknown>> = {
 		password: 'a long enough password'
 	},
 	'users.delete': { id: ID },
+	'users.invite': { username: 'new-user', email: 'new@example.com', role: 'member' },
+	'users.resendInvitation': { id: ID },
+	'users.revokeInvitation': { id: ID },
 	'users.factors': { id: ID },
 	'users.resetFactors': { id: ID, kinds: ['totp', 'webauthn'] },
 	'users.find': { name: 'nobody' },

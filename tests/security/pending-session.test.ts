@@ -49,6 +49,8 @@ const PUBLIC = [
 	'emailChange.confirm',
 	'emailChange.report',
 	'health',
+	'invitations.accept',
+	'invitations.status',
 	'setup.complete',
 	'setup.status'
 ];
@@ -95,7 +97,9 @@ const OTHER_PAGES: Record<string, { status: number; outcome: string }> = {
 	'/dev/outbox': { status: 404, outcome: '404 in production' },
 	// The mailed links of an email change: without a live token, only a refusal or a button.
 	'/email/confirm': { status: 200, outcome: '200 saying the link is not valid' },
-	'/email/report': { status: 200, outcome: '200 with the report button only' }
+	'/email/report': { status: 200, outcome: '200 with the report button only' },
+	// Without a live invitation link: the page that says so, and nothing of the app.
+	'/login/invite': { status: 200, outcome: '200 with "this link does not work"' }
 };
 
 describe.each(dialects)('a pending session on %s', (dialect) => {

@@ -63,6 +63,13 @@ function inputFor(path: string, targets: Targets): unknown {
 		'users.factors': { id: other.id },
 		'users.resetFactors': { id: other.id },
 		'users.unlock': { id: other.id },
+		'users.invite': {
+			username: `invited-${other.username}`,
+			email: `invited-${other.email}`,
+			role: 'member'
+		},
+		'users.resendInvitation': { id: other.id },
+		'users.revokeInvitation': { id: other.id },
 		'users.create': {
 			username: `made-${other.username}`,
 			email: `made-${other.email}`,

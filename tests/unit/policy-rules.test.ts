@@ -14,6 +14,7 @@ import ProfileTab from '../../src/routes/(app)/users/[id]/ProfileTab.svelte';
 import NewUserPage from '../../src/routes/(app)/users/new/+page.svelte';
 import LoginPage from '../../src/routes/(auth)/login/+page.svelte';
 import SetupPage from '../../src/routes/(auth)/setup/+page.svelte';
+import InvitationPage from '../../src/routes/(auth)/login/invite/+page.svelte';
 
 vi.mock('$lib/policy-rules', () => ({
 	PASSWORD_RULES: { minLength: 12, maxLength: 99 },
@@ -52,7 +53,8 @@ const user: UserDetail = {
 	backupTokens: 0,
 	sessions: 0,
 	createdAt: new Date(0),
-	updatedAt: new Date(0)
+	updatedAt: new Date(0),
+	invitation: null
 };
 
 function bodyOf<Props extends Record<string, unknown>>(
@@ -61,6 +63,13 @@ function bodyOf<Props extends Record<string, unknown>>(
 ): string {
 	return render(component, { props, context }).body;
 }
+
+const layoutData = {
+	appName: 'Admin',
+	stepUpMinutes: 10,
+	theme: 'system' as const,
+	user: null
+};
 
 describe('the password length is the policy', () => {
 	it('in policy.ts', () => {
@@ -87,6 +96,14 @@ describe('the password length is the policy', () => {
 	it.each([
 		['the account page', () => bodyOf(PasswordCard, { username: 'alice', form: null })],
 		['the setup page', () => bodyOf(SetupPage, { form: null })],
+		[
+			'the invitation page',
+			() =>
+				bodyOf(InvitationPage, {
+					data: { ...layoutData, invitation: { username: 'alice', expiresAt: new Date(0) } },
+					form: null
+				})
+		],
 		['the new-user page', () => bodyOf(NewUserPage, { form: null })],
 		['a user profile', () => bodyOf(ProfileTab, { user, isSelf: false, form: null })]
 	])('in the hint and the input limits of %s', (_, html) => {

@@ -45,10 +45,23 @@ export const sessionListSchema = z.strictObject({
 /** Your own live sessions, paged the same way. */
 export const ownSessionListSchema = sessionListSchema.omit({ userId: true });
 
-export const createUserSchema = z.strictObject({
+/** An account whose owner chooses their own password through a mailed link. */
+export const inviteUserSchema = z.strictObject({
 	username: usernameSchema,
 	email: emailSchema,
-	role: roleSchema.default('member'),
+	role: roleSchema.default('member')
+});
+
+/** With a password: the account is ready at once. Without one: an invitation (as users.invite). */
+export const createUserSchema = inviteUserSchema.extend({
+	password: newPasswordSchema.optional()
+});
+
+/** The invitation link's token, as the accept page passes it on: 43 base64url characters. */
+export const invitationTokenSchema = z.string().min(1).max(128);
+
+export const acceptInvitationSchema = z.strictObject({
+	token: invitationTokenSchema,
 	password: newPasswordSchema
 });
 

@@ -143,6 +143,18 @@ export class ResetLinkInvalidError extends PublicError {
 	}
 }
 
+/**
+ * An invitation link that is not live: never issued, spent, revoked by a newer one or by an
+ * administrator, expired, or sent to an address the account no longer has. One message for all.
+ */
+export class InvitationLinkInvalidError extends PublicError {
+	constructor() {
+		super(
+			'This invitation link is not valid: it has expired, was already used or was replaced by a newer one. Ask an administrator to send a new invitation'
+		);
+	}
+}
+
 /** Mailed links need the site's public address: ORIGIN (the request's only outside production). */
 export class SiteAddressUnknownError extends PublicError {
 	constructor() {
@@ -181,10 +193,10 @@ export class EmailTakenError extends PublicError {
 	}
 }
 
-/** Mailed links need the site's public address: ORIGIN, or the request's. */
-export class SiteOriginUnknownError extends PublicError {
+/** Resending an invitation to someone who already has a password. */
+export class NotInvitedError extends PublicError {
 	constructor() {
-		super('Mailed links need the site’s address: set ORIGIN (e.g. https://admin.example.com)');
+		super('This user already has a password: there is no invitation to send');
 	}
 }
 

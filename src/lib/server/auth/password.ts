@@ -1,4 +1,5 @@
 import { hash, verify, type Options } from '@node-rs/argon2';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { ServerBusyError } from '../errors';
 
@@ -59,15 +60,33 @@ function getDummyHash(): Promise<string> {
 }
 
 /**
- * Checks a password against a stored hash. Without a hash (unknown user) it verifies against a
- * dummy one, so both cases take the same time and give the same answer. Throws ServerBusyError,
- * without checking anything, when too many hashes are already waiting: that is no failed guess.
+ * Marks a hash that no password can match: an invited person's until they choose one (Django's
+ * `set_unusable_password`). No argon2 hash starts with `!`; the random rest keeps two such
+ * values from ever being equal.
+ */
+const UNUSABLE_PREFIX = '!';
+
+/** A stored "hash" for an account without a password: never verifies, whatever is typed. */
+export function unusablePasswordHash(): string {
+	return UNUSABLE_PREFIX + randomBytes(30).toString('base64url');
+}
+
+export function isUsablePasswordHash(storedHash: string | null): storedHash is string {
+	return storedHash !== null && !storedHash.startsWith(UNUSABLE_PREFIX);
+}
+
+/**
+ * Checks a password against a stored hash. Without a usable hash (unknown user, or an invited one
+ * who has no password yet) it verifies against a dummy one, so every case takes the same time and
+ * gives the same answer. Throws ServerBusyError, without checking anything, when too many hashes
+ * are already waiting: that is no failed guess.
  */
 export async function verifyPassword(
 	storedHash: string | null,
 	password: string
 ): Promise<boolean> {
-	const target = storedHash ?? (await getDummyHash());
+	const usable = isUsablePasswordHash(storedHash);
+	const target = usable ? storedHash : await getDummyHash();
 	const ok = await withHashSlot(() => verify(target, password).catch(() => false));
-	return ok && storedHash !== null;
+	return ok && usable;
 }

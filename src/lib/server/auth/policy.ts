@@ -56,19 +56,23 @@ export interface AuthPolicy {
 		perAccountAndAddress: number;
 		perAccount: number;
 		answerFloorMs: number;
-		/**
-		 * Where links point: ORIGIN; unset, the request's origin, but only outside production (a
-		 * forged Host header must never put its own site into a mailed link).
-		 */
-		origin: string | null;
-		requestOriginAllowed: boolean;
 	};
+	/**
+	 * Where mailed links point (auth/link-origin.ts): ORIGIN; unset, the request's origin, but only
+	 * outside production (a forged Host header must never put its own site into a mailed link).
+	 */
+	mailedLinks: { origin: string | null; requestOriginAllowed: boolean };
 	/**
 	 * A new account email: the link that proves it (sent to the new address), the "this wasn't me"
 	 * link sent to the old one, and how many changes one account may ask for (mails to addresses
 	 * that have proven nothing yet) per hour.
 	 */
 	emailChange: { linkTtlMs: number; reportTtlMs: number; requestsPerHour: number };
+	/**
+	 * Invitation links: how long one lives, and how often one may be mailed to a person and to an
+	 * address (the first and every resend count): at most one per interval and `perDay` a day.
+	 */
+	invitations: { ttlMs: number; mailIntervalMs: number; mailsPerDay: number };
 	/** First-run setup attempts per client address and window (each may run argon2). */
 	setup: { attemptsPerAddress: number; windowMs: number };
 	/** How recent a verified code must be for sensitive changes. */
@@ -139,7 +143,9 @@ export function getPolicy(): AuthPolicy {
 			perAddress: 20,
 			perAccountAndAddress: 3,
 			perAccount: 10,
-			answerFloorMs: 250,
+			answerFloorMs: 250
+		},
+		mailedLinks: {
 			origin: config.origin ?? null,
 			requestOriginAllowed: config.env !== 'production'
 		},
@@ -147,6 +153,7 @@ export function getPolicy(): AuthPolicy {
 		// the evening) while a forgotten link does not stay a key for long; asking again is cheap.
 		// The report link only takes access away, so it lives a week: owners read mail late.
 		emailChange: { linkTtlMs: 24 * HOUR, reportTtlMs: 7 * 24 * HOUR, requestsPerHour: 5 },
+		invitations: { ttlMs: 72 * HOUR, mailIntervalMs: MINUTE, mailsPerDay: 10 },
 		setup: { attemptsPerAddress: 10, windowMs: 15 * MINUTE },
 		stepUpWindowMs: 10 * MINUTE,
 		rememberDeviceMs: config.rememberDeviceDays * 24 * HOUR,

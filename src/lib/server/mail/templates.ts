@@ -357,9 +357,10 @@ export function passwordResetLinkMessage(p: {
 	const asked = p.byAdministrator
 		? `An administrator sent you this link to set a new password for your ${app} account.`
 		: `Someone (from IP address ${printable(p.ip, 64)}, at ${formatUtc(p.at)}) asked to reset the password of your ${app} account.`;
-	const message = compose({
+	return compose({
 		subject: `Reset your ${app} password`,
-		intro: [asked, 'To choose a new password, open this link:', p.url],
+		intro: [asked, 'To choose a new password, open this link:'],
+		link: p.url,
 		outro: [
 			`It works once, until ${formatUtc(p.expiresAt)} (${minutes} minute${minutes === 1 ? '' : 's'}). You will also be asked for your authenticator app, security key or a backup token if you have one.`,
 			'Resetting your password signs you out everywhere.'
@@ -367,12 +368,6 @@ export function passwordResetLinkMessage(p: {
 		closing:
 			'If you did not ask for this, ignore this email: your password stays as it is unless the link is used.'
 	});
-	// The link as a link in the HTML part (compose writes every paragraph as text).
-	const escaped = escapeHtml(p.url);
-	return {
-		...message,
-		html: message.html.replace(`<p>${escaped}</p>`, `<p><a href="${escaped}">${escaped}</a></p>`)
-	};
 }
 
 /** Sent after a reset link set a new password: every session and remembered device has ended. */
@@ -452,5 +447,33 @@ export function emailChangeRequestedMessage(p: {
 		],
 		request: p.request,
 		closing: 'If this was you, there is nothing to do. If not, also change your password.'
+	});
+}
+
+/**
+ * The invitation: a link to choose a password. The address has proven nothing yet, so the mail
+ * carries nothing free-form the inviter chose: only the username (letters, digits, `.`, `_`, `-`)
+ * the person will sign in with. No request details either: they are the inviter's, not theirs.
+ * The link is the only secret; it stays out of the subject, which previews and logs show.
+ */
+export function invitationMessage(p: {
+	username: string;
+	url: string;
+	expiresAt: Date;
+	appName?: string;
+}): MailContent {
+	const app = p.appName ?? getConfig().appName;
+	return compose({
+		subject: `You are invited to ${app}`,
+		intro: [
+			`An administrator created a ${app} account for you. Your username is ${p.username}.`,
+			'To choose your password, open this link:'
+		],
+		link: p.url,
+		outro: [
+			`The link works once and expires at ${formatUtc(p.expiresAt)}. After choosing your password you sign in with it and a code sent to this address.`
+		],
+		closing:
+			'If you did not expect this, ignore it: no account can be used until the link is opened.'
 	});
 }

@@ -26,7 +26,7 @@ import {
 	InvalidFieldsError,
 	LinkForAnotherAccountError,
 	NotFoundError,
-	SiteOriginUnknownError,
+	SiteAddressUnknownError,
 	UserExistsError
 } from '../errors';
 import {
@@ -65,7 +65,7 @@ export interface IssuedEmailChange {
 
 /** The origin links are built on; none known (no ORIGIN, no request): refused before any change. */
 export function requireOrigin(origin: string | null): string {
-	if (!origin) throw new SiteOriginUnknownError();
+	if (!origin) throw new SiteAddressUnknownError();
 	return origin;
 }
 

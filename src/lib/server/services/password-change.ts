@@ -48,6 +48,9 @@ export async function replacePassword(
 	await sessions.execute();
 	await forgetRememberedDevices(trx, userId, now, { ...actor, reason });
 	if (change.revokeApiTokens) await revokeAllApiTokens(deps, actor, [userId], reason, now);
+	// A link made for the old password (a reset) or for no password (an invitation) must not set
+	// another one.
 	await revokeLinks(trx, userId, 'reset', now);
+	await revokeLinks(trx, userId, 'invite', now);
 	return updated;
 }

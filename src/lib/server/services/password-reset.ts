@@ -12,7 +12,6 @@ import { issueLink, findLiveLink, revokeLinks, spendLink } from '../auth/account
 import { addressGroup } from '../auth/client-address';
 import { keyedHash, sha256Hex } from '../auth/crypto';
 import { hashPassword } from '../auth/password';
-import type { AuthPolicy } from '../auth/policy';
 import { hitWithin } from '../auth/rate-limit';
 import type { RelyingParty } from '../auth/relying-party';
 import { openResetStep, resetStepToken } from '../auth/reset-step';
@@ -23,8 +22,7 @@ import {
 	InvalidRequestError,
 	NotFoundError,
 	ResetFactorRequiredError,
-	ResetLinkInvalidError,
-	SiteAddressUnknownError
+	ResetLinkInvalidError
 } from '../errors';
 import { passwordResetDoneMessage, passwordResetLinkMessage } from '../mail';
 import type { Actor } from './actor';
@@ -50,20 +48,6 @@ import { findUserForLogin } from './users';
 
 /** The path a reset link opens; the token follows it. */
 export const RESET_PATH = '/login/reset/';
-
-/**
- * The origin mailed links point to: ORIGIN; unset, the request's own origin, but only outside
- * production, where a forged Host header could otherwise put an attacker's site in the mail.
- */
-export function resetLinkOrigin(
-	policy: Pick<AuthPolicy, 'passwordReset'>,
-	requestUrl: URL | null
-): string {
-	const { origin, requestOriginAllowed } = policy.passwordReset;
-	const chosen = origin ?? (requestOriginAllowed ? (requestUrl?.origin ?? null) : null);
-	if (!chosen || chosen === 'null') throw new SiteAddressUnknownError();
-	return chosen;
-}
 
 /** The per-account bucket, one account whichever of its names was typed (as at sign-in). */
 function accountKey(userId: string | null, login: string): string {

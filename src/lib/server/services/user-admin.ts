@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
+import { revokeLinks } from '../auth/account-links';
 import { hashPassword } from '../auth/password';
 import { replacePassword } from './password-change';
 import { forgetRememberedDevices } from '../auth/remembered-devices';
@@ -14,7 +15,6 @@ import { ForbiddenError, InvalidRequestError, NotFoundError, UserExistsError } f
 import { requestOf, sendNotice } from './notices';
 import { addressChangedMessage } from '../mail';
 import { release } from '../auth/rate-limit';
-import { revokeLinks } from '../auth/account-links';
 import {
 	checkNewAddress,
 	countEmailChangeRequest,

@@ -5,6 +5,7 @@ import { normalizeName } from '../../schemas/auth';
 import type { UsersTable } from '../db/schema';
 import { NotFoundError } from '../errors';
 import type { ServiceDeps } from './deps';
+import { invitationStates, type InvitationState } from './invitations';
 
 export interface UserListQuery {
 	search?: string;
@@ -27,6 +28,8 @@ export interface UserSummary {
 	locked: boolean;
 	emailConfirmed: boolean;
 	createdAt: Date;
+	/** Null once the person has a password; until then, where their invitation stands. */
+	invitation: InvitationState | null;
 }
 
 const SORT_COLUMNS = {
@@ -102,7 +105,8 @@ export async function listUsers(
 				'is_active',
 				'locked_at',
 				'otp_email_confirmed_at',
-				'created_at'
+				'created_at',
+				noPassword
 			])
 			.$call((select) => ordered(select, query))
 			.limit(query.pageSize)
@@ -110,11 +114,24 @@ export async function listUsers(
 			.execute(),
 		filtered.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow()
 	]);
+	const invited = await invitationStates(
+		db,
+		rows.filter((row) => Number(row.no_password) === 1).map((row) => row.id),
+		deps.clock.now()
+	);
 	return {
-		users: rows.map(summaryOf),
+		users: rows.map((row) => summaryOf(row, invited.get(row.id) ?? null)),
 		total: Number(count.total)
 	};
 }
+
+/**
+ * 1 for an account without a usable password (an invitee), computed in the query: the hash itself
+ * never leaves the database.
+ */
+const noPassword = sql<number>`case when password_hash like '!%' then 1 else 0 end`.as(
+	'no_password'
+);
 
 /**
  * The sort column, then the id so that pages never overlap, in the same direction: a (column, id)
@@ -143,7 +160,7 @@ type SummaryRow = Pick<
 >;
 
 /** The columns every user list and detail shows, as the API returns them. */
-function summaryOf(row: SummaryRow): UserSummary {
+function summaryOf(row: SummaryRow, invitation: InvitationState | null): UserSummary {
 	return {
 		id: row.id,
 		username: row.username,
@@ -152,7 +169,8 @@ function summaryOf(row: SummaryRow): UserSummary {
 		active: row.is_active === 1,
 		locked: row.locked_at !== null,
 		emailConfirmed: row.otp_email_confirmed_at !== null,
-		createdAt: new Date(Number(row.created_at))
+		createdAt: new Date(Number(row.created_at)),
+		invitation
 	};
 }
 
@@ -201,6 +219,7 @@ export async function getUserDetail(deps: ServiceDeps, userId: string): Promise<
 			'otp_email_changes.email as pending_email',
 			'account_links.email as pending_account_email',
 			'account_links.expires_at as pending_account_email_expires_at',
+			sql<number>`case when users.password_hash like '!%' then 1 else 0 end`.as('no_password'),
 			eb
 				.selectFrom('backup_tokens')
 				.select((sub) => sub.fn.countAll<number>().as('n'))
@@ -216,8 +235,10 @@ export async function getUserDetail(deps: ServiceDeps, userId: string): Promise<
 		.where('users.id', '=', userId)
 		.executeTakeFirst();
 	if (!row) throw new NotFoundError('No such user');
+	const invitation =
+		Number(row.no_password) === 1 ? (await invitationStates(db, [row.id], now)).get(row.id)! : null;
 	return {
-		...summaryOf(row),
+		...summaryOf(row, invitation),
 		otpEmail: row.otp_email,
 		pendingOtpEmail: row.pending_email,
 		pendingEmail:

@@ -1,5 +1,6 @@
 import type { AuthPolicy } from '../auth/policy';
-import { relyingPartyFor, requireRelyingParty, type RelyingParty } from '../auth/relying-party';
+import { mailedLinkOrigin, requireMailedLinkOrigin } from '../auth/link-origin';
+import { requireRelyingParty, type RelyingParty } from '../auth/relying-party';
 import type { Actor } from '../services/actor';
 import type { LinkOpener } from '../services/email-change';
 
@@ -31,16 +32,20 @@ export function relyingPartyOf(ctx: {
 	return requireRelyingParty(ctx.policy, ctx.event?.url ?? null);
 }
 
-/**
- * The origin mailed links point to: ORIGIN, or (unset) the request's own origin, the one the CSRF
- * checks compare with, as for the relying party. Null (a script's or test's caller without ORIGIN):
- * the services refuse to mail a link rather than guess.
- */
+/** The origin mailed links point to (auth/link-origin.ts); null: the services refuse the link. */
 export function linkOriginOf(ctx: {
-	policy: Pick<AuthPolicy, 'webauthn'>;
+	policy: Pick<AuthPolicy, 'mailedLinks'>;
 	event: { url: URL } | null;
 }): string | null {
-	return relyingPartyFor(ctx.policy, ctx.event?.url ?? null)?.origin ?? null;
+	return mailedLinkOrigin(ctx.policy, ctx.event?.url ?? null);
+}
+
+/** linkOriginOf, or SiteAddressUnknownError ("set ORIGIN") before anything is written. */
+export function requireLinkOriginOf(ctx: {
+	policy: Pick<AuthPolicy, 'mailedLinks'>;
+	event: { url: URL } | null;
+}): string {
+	return requireMailedLinkOrigin(ctx.policy, ctx.event?.url ?? null);
 }
 
 /** Who opens a mailed link: the person signed in on this browser (any session state), or nobody. */

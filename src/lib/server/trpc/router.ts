@@ -13,6 +13,7 @@ import { devRouter } from './routers/dev';
 import { emailChangeRouter } from './routers/email-change';
 import { healthProcedure } from './routers/health';
 import { setupRouter } from './routers/setup';
+import { invitationsRouter } from './routers/invitations';
 import { resourceCatalogProcedure } from './routers/resource-catalog';
 import { resourcesRouter } from './routers/resources';
 
@@ -32,6 +33,7 @@ export const appRouter = router({
 	resourceCatalog: resourceCatalogProcedure,
 	setup: setupRouter,
 	emailChange: emailChangeRouter,
+	invitations: invitationsRouter,
 	dev: devRouter
 });
 

@@ -28,12 +28,11 @@ import {
 	completePasswordReset,
 	describeResetLink,
 	requestPasswordReset,
-	resetLinkOrigin,
 	resetSecurityKeyOptions,
 	sendResetCode
 } from '../../services/password-reset';
 import type { ApiTokenInfo, SessionUser } from '../../auth/types';
-import { actorOf, originOf, relyingPartyOf } from '../actor';
+import { actorOf, originOf, relyingPartyOf, requireLinkOriginOf } from '../actor';
 import { humanProcedure, pendingProcedure, publicProcedure, router } from '../init';
 import type { Context } from '../context';
 
@@ -271,7 +270,7 @@ export const authRouter = router({
 		})
 		.input(forgotPasswordSchema)
 		.mutation(async ({ ctx, input }) => {
-			const siteOrigin = resetLinkOrigin(ctx.policy, ctx.event?.url ?? null);
+			const siteOrigin = requireLinkOriginOf(ctx);
 			await requestPasswordReset(ctx.deps, originOf(ctx), input.login, siteOrigin);
 			return { ok: true as const };
 		}),

@@ -4,6 +4,7 @@ import { newPasswordSchema } from '../../../schemas/auth';
 import {
 	createUserSchema,
 	idSchema,
+	inviteUserSchema,
 	profileSchema,
 	resetFactorsSchema,
 	roleSchema,
@@ -22,9 +23,15 @@ import {
 import { findUserByName, getUserDetail, listUsers } from '../../services/user-directory';
 import { getUserFactors, resetUserFactors } from '../../services/user-factors';
 import { createUser } from '../../services/users';
-import { resetLinkOrigin, sendPasswordResetFor } from '../../services/password-reset';
+import { sendPasswordResetFor } from '../../services/password-reset';
 import { cancelEmailChange } from '../../services/email-change';
-import { actorOf, linkOriginOf } from '../actor';
+import { actorOf, linkOriginOf, requireLinkOriginOf } from '../actor';
+import {
+	inviteUser,
+	resendInvitation,
+	revokeInvitation,
+	roleOfUser
+} from '../../services/invitations';
 import { auditSubjects } from '../audit-subjects';
 import {
 	adminProcedure,
@@ -43,6 +50,16 @@ const SELF_OR_USERS =
 function requireOtherUser(ctx: Parameters<typeof requirePermission>[0]): void {
 	if (ctx.user.role !== 'admin') throw new ForbiddenError();
 	requirePermission(ctx, 'users.read');
+}
+
+/** The request's URL, whose origin a mailed link uses when ORIGIN is unset; none for scripts. */
+function requestUrlOf(ctx: { event: { url: URL } | null }): URL | null {
+	return ctx.event?.url ?? null;
+}
+
+/** What a client learns of a sent invitation: when it ends, and whether the mail went out. */
+function invitationOf(invitation: { expiresAt: Date; sent: boolean }) {
+	return { expiresAt: invitation.expiresAt, sent: invitation.sent };
 }
 
 export const usersRouter = router({
@@ -129,14 +146,66 @@ export const usersRouter = router({
 	create: adminProcedure
 		.meta({
 			description:
-				"Creates a user. An admin only from a person's session with a fresh code, as for a role change.",
+				"Creates a user. Without a password, invites them instead (as `users.invite`). An admin only from a person's session with a fresh code, as for a role change.",
 			scope: 'users.create'
 		})
 		.input(createUserSchema)
 		.mutation(async ({ ctx, input }) => {
 			// Tokens cannot change roles, so they cannot create an admin either.
 			if (input.role === 'admin') assertStepUp(ctx);
-			return { id: await createUser(ctx.deps, input, actorOf(ctx)) };
+			const { password, ...invitee } = input;
+			if (password === undefined) {
+				const invitation = await inviteUser(ctx.deps, invitee, actorOf(ctx), requestUrlOf(ctx));
+				return { id: invitation.id, invitation: invitationOf(invitation) };
+			}
+			const id = await createUser(ctx.deps, { ...invitee, password }, actorOf(ctx));
+			return { id, invitation: null };
+		}),
+
+	// What users.create does without a password; the same rules (an admin: step-up, no token).
+	invite: adminProcedure
+		.meta({
+			description:
+				"Creates a user without a password and mails them a link (72 h, single use) to choose one. An admin only from a person's session with a fresh code.",
+			scope: 'users.create'
+		})
+		.input(inviteUserSchema)
+		.mutation(async ({ ctx, input }) => {
+			if (input.role === 'admin') assertStepUp(ctx);
+			const invitation = await inviteUser(ctx.deps, input, actorOf(ctx), requestUrlOf(ctx));
+			return { id: invitation.id, invitation: invitationOf(invitation) };
+		}),
+
+	// A new link to the address the account already has, so no token gains anything it could not
+	// do with users.invite; an admin's account, as there, needs a person with a fresh code.
+	resendInvitation: adminProcedure
+		.meta({
+			description:
+				'Mails a new invitation link to a user who has no password yet; the previous link stops working. At most one a minute and 10 a day per user and address.',
+			scope: 'users.create'
+		})
+		.input(z.strictObject({ id: idSchema }))
+		.mutation(async ({ ctx, input }) => {
+			if ((await roleOfUser(ctx.deps, input.id)) === 'admin') assertStepUp(ctx);
+			const invitation = await resendInvitation(
+				ctx.deps,
+				actorOf(ctx),
+				input.id,
+				requestUrlOf(ctx)
+			);
+			return invitationOf(invitation);
+		}),
+
+	revokeInvitation: adminProcedure
+		.meta({
+			description:
+				"Ends a user's live invitation link; the account stays, and nobody can sign in to it until it is invited again or given a password.",
+			scope: 'users.update'
+		})
+		.input(z.strictObject({ id: idSchema }))
+		.mutation(async ({ ctx, input }) => {
+			await revokeInvitation(ctx.deps, actorOf(ctx), input.id);
+			return { ok: true as const };
 		}),
 
 	// The email is where codes go when no separate two-factor address is set, and where notices
@@ -208,7 +277,7 @@ export const usersRouter = router({
 		})
 		.input(z.strictObject({ id: idSchema }))
 		.mutation(async ({ ctx, input }) => {
-			const siteOrigin = resetLinkOrigin(ctx.policy, ctx.event?.url ?? null);
+			const siteOrigin = requireLinkOriginOf(ctx);
 			return sendPasswordResetFor(ctx.deps, actorOf(ctx), input.id, siteOrigin);
 		}),
 

@@ -1,4 +1,4 @@
-import { error, redirect } from '@sveltejs/kit';
+import { error, fail, redirect } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
 import { idSchema, type ResettableFactor } from '$lib/schemas/users';
 import { adminPage, appPage } from '$lib/server/pages/groups';
@@ -89,9 +89,12 @@ export const load: PageServerLoad = appPage.load(async ({ api, event, user: view
 
 	// Only what the open tab shows is loaded. `subject`, not `user`: the root layout's `user` is
 	// whoever is signed in, and page data would shadow it.
+	// Where the new-user form sent the admin after inviting: whether the mail went out.
+	const sent = event.url.searchParams.get('invitation');
 	return {
 		subject,
 		tab,
+		invitationNotice: sent === 'sent' || sent === 'unsent' ? sent : null,
 		isSelf: id === viewer.id,
 		currentSessionId: session.publicId,
 		factors: tab === 'two-factor' ? await api.users.factors({ id }) : null,
@@ -187,6 +190,23 @@ export const actions: Actions = {
 		const kinds = named.length > 0 ? (named as ResettableFactor[]) : undefined;
 		const reset = await api.users.resetFactors({ id: event.params.id, kinds });
 		return { success: resetSummary(reset) };
+	}),
+
+	resendInvitation: adminPage.action(async ({ api, event }) => {
+		const { sent } = await api.users.resendInvitation({ id: event.params.id });
+		if (!sent) {
+			const message = 'The new link is live but the mail could not be sent: try again in a minute';
+			return fail(503, { message });
+		}
+		return { success: 'A new invitation was sent; the previous link no longer works' };
+	}),
+
+	revokeInvitation: adminPage.action(async ({ api, event }) => {
+		await api.users.revokeInvitation({ id: event.params.id });
+		return {
+			success:
+				'Invitation revoked: nobody can sign in to this account until it is invited again or given a password'
+		};
 	}),
 
 	revokeApiToken: adminPage.action(async ({ api, text }) => {

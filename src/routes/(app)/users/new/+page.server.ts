@@ -9,18 +9,26 @@ export const load: PageServerLoad = adminPage.load(() => ({}));
 export const actions: Actions = {
 	...stepUpActions(adminPage),
 
-	// Kept on failure so the form comes back filled in; the password never is.
+	// Kept on failure so the form comes back filled in; the password never is. `method` chooses:
+	// an invitation (the default: the person picks their own password) or a password typed here.
 	create: adminPage.action(
 		async ({ api, form, text, values }) => {
-			const { id } = await api.users.create({
+			const invitee = {
 				username: values.username,
 				email: values.email,
 				// The procedure's schema rejects anything but 'admin' or 'member'.
-				role: String(form.get('role') ?? 'member') as 'admin' | 'member',
-				password: text('password')
-			});
+				role: String(form.get('role') ?? 'member') as 'admin' | 'member'
+			};
+			// A post without `method` (a script, an older form) that carries a password sets it.
+			const withPassword =
+				values.method === 'password' || (values.method === '' && text('password') !== '');
+			if (!withPassword) {
+				const { id, invitation } = await api.users.invite(invitee);
+				redirect(303, `/users/${id}?invitation=${invitation.sent ? 'sent' : 'unsent'}`);
+			}
+			const { id } = await api.users.create({ ...invitee, password: text('password') });
 			redirect(303, `/users/${id}`);
 		},
-		{ values: ['username', 'email', 'role'] }
+		{ values: ['username', 'email', 'role', 'method'] }
 	)
 };
