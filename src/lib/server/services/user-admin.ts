@@ -3,6 +3,7 @@
 // and remembered devices.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
+import { runTransaction } from '../db/transaction';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { hashPassword } from '../auth/password';
 import { forgetRememberedDevices } from '../auth/remembered-devices';
@@ -10,7 +11,7 @@ import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit, type AuditEvent } from '../db/audit-log';
 import type { Actor } from './actor';
 import { ForbiddenError, InvalidRequestError, NotFoundError, UserExistsError } from '../errors';
-import { requestOf, sendNotice } from './notices';
+import { queueNotice, requestOf } from './notices';
 import { addressChangedMessage, maskEmail } from '../mail';
 import type { ServiceDeps } from './deps';
 
@@ -24,7 +25,7 @@ async function change(
 ): Promise<number> {
 	const now = deps.clock.now();
 	try {
-		await deps.db.transaction().execute(async (trx) => {
+		await runTransaction(deps.db, async (trx) => {
 			if ((await work(trx, now)) === 0) throw new NotFoundError('No such user');
 			await recordAudit(trx, { event, subjectId: userId, details, ...actor }, now);
 		});
@@ -42,15 +43,13 @@ export async function updateProfile(
 	userId: string,
 	profile: { username: string; email: string | null }
 ): Promise<void> {
-	let previousEmail: string | null = null;
-	const now = await change(deps, actor, userId, 'user.updated', 'profile', async (trx, now) => {
+	await change(deps, actor, userId, 'user.updated', 'profile', async (trx, now) => {
 		const before = await trx
 			.selectFrom('users')
 			.select('email')
 			.where('id', '=', userId)
 			.executeTakeFirst();
-		previousEmail = before?.email ?? null;
-		return affectedRows(
+		const updated = affectedRows(
 			await trx
 				.updateTable('users')
 				.set((eb) => ({
@@ -74,15 +73,17 @@ export async function updateProfile(
 				.where('id', '=', userId)
 				.executeTakeFirst()
 		);
+		const previousEmail = before?.email ?? null;
+		if (updated > 0 && previousEmail !== null && previousEmail !== profile.email) {
+			const message = addressChangedMessage({
+				what: 'account',
+				newAddress: profile.email ? maskEmail(profile.email) : 'no address',
+				request: requestOf(actor, now)
+			});
+			await queueNotice(trx, deps, previousEmail, message);
+		}
+		return updated;
 	});
-	if (previousEmail !== null && previousEmail !== profile.email) {
-		const message = addressChangedMessage({
-			what: 'account',
-			newAddress: profile.email ? maskEmail(profile.email) : 'no address',
-			request: requestOf(actor, now)
-		});
-		await sendNotice(deps, previousEmail, message);
-	}
 }
 
 export async function setRole(
