@@ -26,10 +26,12 @@ export function openScriptDeps(config: Config): {
 					{ db, mailer, log: deps.log, now: () => deps.clock.now() },
 					{ queuedSince: openedAt }
 				);
-				const waiting = report.retrying + report.failed;
-				if (waiting > 0) {
-					console.error(`${waiting} mail(s) could not be sent now; the server will retry them`);
+				if (report.retrying > 0) {
+					console.error(
+						`${report.retrying} mail(s) could not be sent now; the server will retry them`
+					);
 				}
+				if (report.failed > 0) console.error(`${report.failed} mail(s) could not be sent`);
 			} catch (error) {
 				// A database that was never migrated has no queue, and nothing was queued in it.
 				console.error(

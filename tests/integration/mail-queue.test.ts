@@ -254,6 +254,56 @@ describe.each(dialects)('the mail queue on %s', (dialect) => {
 		});
 	});
 
+	describe('stopping', () => {
+		it('lets the message being sent finish and be marked, hands the rest back, and sends nothing after', async () => {
+			await database.db.deleteFrom('mail_queue').execute(); // rows earlier tests left waiting
+			const sent: string[] = [];
+			let release!: () => void;
+			const released = new Promise<void>((resolve) => (release = resolve));
+			let started!: () => void;
+			const sending = new Promise<void>((resolve) => (started = resolve));
+			const slow: Mailer = {
+				transport: 'smtp',
+				send: async (mail) => {
+					started();
+					await released;
+					sent.push(mail.subject);
+				},
+				close: async () => {}
+			};
+			// Queued a millisecond apart, so they are tried in this order.
+			const queuedAt = Date.now() - 10;
+			for (const [i, subject] of ['first', 'second', 'third'].entries()) {
+				const mail = { to: 'stop@example.com', subject, text: 'x', html: '' };
+				await queueMail(database.db, mail, queuedAt + i);
+			}
+			const worker = startMailSender({ db: database.db, mailer: slow });
+			await sending;
+			const stopped = worker.stop();
+			release();
+			await stopped;
+
+			expect(sent).toEqual(['first']);
+			const rows = await rowsTo('stop@example.com');
+			expect(
+				rows.map((r) => [r.subject, r.status, r.claimed_by, Number(r.attempts)]).sort()
+			).toEqual([
+				['first', 'sent', null, 1],
+				['second', 'pending', null, 0],
+				['third', 'pending', null, 0]
+			]);
+			// Nothing wakes a stopped sender: a new commit is left to the other processes.
+			await queueMail(database.db, {
+				to: 'stop@example.com',
+				subject: 'fourth',
+				text: 'x',
+				html: ''
+			});
+			worker.nudge();
+			expect(sent).toEqual(['first']);
+		});
+	});
+
 	describe('a change that rolls back', () => {
 		it('queues nothing and wakes no sender: the connection dies right after the queue insert', async () => {
 			const user = await seedUser(database.db);

@@ -70,9 +70,12 @@ export async function deliverDueMail(
 	for (;;) {
 		const claim = newId();
 		const rows = await claimDueMail(options, claim, queuedSince);
-		for (const row of rows) {
-			// Stopping: the rows not tried yet wait for their claim to run out, then go out.
-			if (shouldStop?.()) return report;
+		for (const [index, row] of rows.entries()) {
+			if (shouldStop?.()) {
+				// Stopping: the rows not tried are handed back at once, for another process to send.
+				await releaseClaim(options.db, claim, rows.slice(index));
+				return report;
+			}
 			report[await deliverOne(options, claim, row)]++;
 		}
 		if (rows.length < BATCH || shouldStop?.()) return report;
@@ -123,6 +126,21 @@ async function claimDueMail(
 		.where('claimed_by', '=', claim)
 		.where('status', '=', 'pending')
 		.orderBy('next_attempt_at')
+		.execute();
+}
+
+/** Gives rows claimed but never tried back, as they were before the claim. */
+async function releaseClaim(db: Kysely<Database>, claim: string, rows: Claimed[]): Promise<void> {
+	await db
+		.updateTable('mail_queue')
+		.set((eb) => ({ claimed_by: null, claim_until: null, attempts: eb('attempts', '-', 1) }))
+		.where(
+			'id',
+			'in',
+			rows.map((row) => row.id)
+		)
+		.where('claimed_by', '=', claim)
+		.where('status', '=', 'pending')
 		.execute();
 }
 
