@@ -49,6 +49,49 @@ describe.runIf(hasChromium())('the app shell in Chromium', () => {
 		expect(await health.textContent()).toContain('sqlite');
 	});
 
+	it('shows the mail queue on the dashboard: waiting, failed, and why the newest failure failed', async () => {
+		const now = Date.now();
+		const row = {
+			text_body: '',
+			html_body: '',
+			created_at: now - 25 * 60 * 60 * 1000,
+			claimed_by: null,
+			claim_until: null
+		};
+		await stack.database.db
+			.insertInto('mail_queue')
+			.values([
+				// Waiting for a try an hour from now, so the server's sender leaves it alone.
+				{
+					...row,
+					id: 'home-waiting',
+					recipient: 'later@example.com',
+					subject: 'Waiting',
+					status: 'pending',
+					attempts: 3,
+					next_attempt_at: now + 60 * 60 * 1000
+				},
+				{
+					...row,
+					id: 'home-failed',
+					recipient: 'gone@example.com',
+					subject: 'Never arrived',
+					status: 'failed',
+					attempts: 31,
+					next_attempt_at: now,
+					last_error: '550 mailbox unavailable',
+					failed_at: now
+				}
+			])
+			.execute();
+		await page.reload();
+		expect(await page.getByTestId('mail-waiting').textContent()).toContain('1');
+		expect(await page.getByTestId('mail-failed').textContent()).toContain('1');
+		const failure = page.getByRole('row', { name: /gone@example\.com/ });
+		expect(await failure.textContent()).toContain('Never arrived');
+		expect(await failure.textContent()).toContain('550 mailbox unavailable (31 tries)');
+	});
+
 	it('runs without script errors or Content-Security-Policy violations', () => {
 		expect(problems).toEqual([]);
 	});

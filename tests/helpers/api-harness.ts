@@ -1,6 +1,7 @@
 // The setup the server-side-caller integration suites share: a migrated database, a real SMTP
-// sink on loopback and a mailer pointed at it, per dialect; callers built the way the session
-// hook builds a request's context; and the two-step sign-in.
+// sink on loopback and a mailer pointed at it, per dialect, with the server's mail sender
+// delivering the queue through it; callers built the way the session hook builds a request's
+// context; and the two-step sign-in.
 import { TRPCError } from '@trpc/server';
 import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
@@ -9,7 +10,7 @@ import { getPolicy, type AuthPolicy } from '$lib/server/auth/policy';
 import { validateSessionToken } from '$lib/server/auth/session';
 import type { DatabaseDialect } from '$lib/server/config';
 import type { Database } from '$lib/server/db/schema';
-import { createMailer, type Mailer } from '$lib/server/mail';
+import { createMailer, startMailSender, type Mailer, type MailSender } from '$lib/server/mail';
 import { createContextInner } from '$lib/server/trpc/context';
 import { createCaller } from '$lib/server/trpc/router';
 import { createMigratedDatabase, type TestDatabase } from '../../tools/databases';
@@ -97,6 +98,7 @@ export function useApiHarness(dialect: DatabaseDialect, options: ApiHarnessOptio
 	let database: TestDatabase;
 	let sink: SmtpSink;
 	let mailer: Mailer;
+	let sender: MailSender;
 
 	beforeAll(async () => {
 		database = await createMigratedDatabase(dialect);
@@ -107,8 +109,12 @@ export function useApiHarness(dialect: DatabaseDialect, options: ApiHarnessOptio
 			from: 'Admin <admin@example.com>',
 			db: database.db
 		});
+		// As in the server: notices are queued with their change and this sender, woken by the
+		// commit, sends them at once, so a test waits for one in the sink as for a code.
+		sender = startMailSender({ db: database.db, mailer });
 	});
 	afterAll(async () => {
+		await sender?.stop();
 		await mailer?.close();
 		await sink?.stop();
 		await database?.drop();

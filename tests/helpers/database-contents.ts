@@ -4,11 +4,29 @@ import { sql, type Kysely } from 'kysely';
 
 export type TableContents = Record<string, Record<string, unknown>[]>;
 
-/** For `ignore`: the activity stamps any authenticated request may move. */
+/**
+ * For `ignore`: a queued mail's delivery, which the harness's mail sender moves on its own time
+ * (claimed, sent, bodies blanked). A row queued or not is still compared.
+ */
+export const MAIL_DELIVERY = [
+	'mail_queue.status',
+	'mail_queue.attempts',
+	'mail_queue.next_attempt_at',
+	'mail_queue.claimed_by',
+	'mail_queue.claim_until',
+	'mail_queue.last_error',
+	'mail_queue.sent_at',
+	'mail_queue.failed_at',
+	'mail_queue.text_body',
+	'mail_queue.html_body'
+];
+
+/** For `ignore`: the activity stamps any authenticated request may move, and mail delivery. */
 export const ACTIVITY_STAMPS = [
 	'sessions.last_seen_at',
 	'api_tokens.last_used_at',
-	'api_tokens.last_used_ip'
+	'api_tokens.last_used_ip',
+	...MAIL_DELIVERY
 ];
 
 export interface ReadOptions {

@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKUP_TOKEN_RULES } from '$lib/policy-rules';
@@ -9,6 +9,7 @@ import { insertBackupTokens, normalizeBackupToken } from '$lib/server/auth/backu
 import { createUser } from '$lib/server/services/users';
 import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
 import { testDeps } from '../../tools/service-deps';
+import { startSmtpSink, unusedPort } from '../../tools/smtp-sink';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const CREATE_USER = resolve('scripts/create-user.ts');
@@ -29,20 +30,46 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 		script: string,
 		args: string[],
 		input = '',
-		extraEnv: Record<string, string> = {}
+		env: Record<string, string> = {}
 	): SpawnSyncReturns<string> {
-		const { ORIGIN: _origin, ...inherited } = process.env;
 		return spawnSync(TSX, [script, ...args], {
-			env: {
-				...inherited,
-				DATABASE_URL: database.url,
-				NODE_ENV: 'development',
-				AUTH_SECRET,
-				...extraEnv
-			},
+			env: { ...scriptEnv(), ...env },
 			encoding: 'utf8',
 			input
 		});
+	}
+
+	/** This process's environment but ORIGIN (a script must say when it needs one). */
+	function scriptEnv(): NodeJS.ProcessEnv {
+		const { ORIGIN: _origin, ...inherited } = process.env;
+		return { ...inherited, DATABASE_URL: database.url, NODE_ENV: 'development', AUTH_SECRET };
+	}
+
+	/** `run` without blocking this process (whose SMTP sink must answer the script). */
+	function runAsync(
+		script: string,
+		args: string[],
+		env: Record<string, string>
+	): Promise<{ status: number | null; stdout: string; stderr: string }> {
+		const child = spawn(TSX, [script, ...args], {
+			env: { ...scriptEnv(), ...env },
+			stdio: ['ignore', 'pipe', 'pipe']
+		});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+		child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+		return new Promise((resolve, reject) => {
+			child.once('error', reject);
+			child.once('close', (status) => resolve({ status, stdout, stderr }));
+		});
+	}
+
+	async function queueRows() {
+		return database.db
+			.selectFrom('mail_queue')
+			.select(['recipient', 'status', 'attempts'])
+			.execute();
 	}
 
 	async function userRows() {
@@ -272,6 +299,39 @@ describe.each(dialects)('command-line tools on %s', (dialect) => {
 				.execute();
 			expect(notices.map((notice) => notice.subject)).toEqual(['New backup tokens for Admin']);
 			for (const form of forms) expect(notices[0]!.text_body).not.toContain(form);
+		});
+
+		it('delivers the notice through SMTP before it exits', async () => {
+			await addUser('carol', 'carol@example.com');
+			const sink = await startSmtpSink();
+			try {
+				// Not spawnSync: the sink in this process must be free to answer while the script runs.
+				const result = await runAsync(STATIC_TOKEN, ['carol'], { SMTP_URL: sink.url });
+				expect(result.status).toBe(0);
+				const mail = await sink.waitForMessage((m) => m.envelopeTo.includes('carol@example.com'));
+				expect(mail.subject).toBe('New backup tokens for Admin');
+				expect(await queueRows()).toMatchObject([{ status: 'sent', attempts: 1 }]);
+			} finally {
+				await sink.stop();
+			}
+		});
+
+		it('with the SMTP server down: prints the tokens, exits 0, and leaves the notice queued for the server', async () => {
+			await addUser('carol', 'carol@example.com');
+			const port = await unusedPort();
+
+			const result = run(STATIC_TOKEN, ['carol'], '', { SMTP_URL: `smtp://127.0.0.1:${port}` });
+
+			expect(result.status).toBe(0);
+			expect(result.stdout.trim().split('\n')).toHaveLength(BACKUP_TOKEN_RULES.defaultCount);
+			expect(result.stderr).toContain(
+				'1 mail(s) could not be sent now; the server will retry them'
+			);
+			expect(result.stderr).toMatch(/\[mail\] queued mail \w+ to @example\.com not sent \(try 1\)/);
+			expect(result.stderr).not.toContain('carol@');
+			expect(await queueRows()).toMatchObject([
+				{ recipient: 'carol@example.com', status: 'pending', attempts: 1 }
+			]);
 		});
 
 		it('mints the one default count of backup tokens when --count is left out', async () => {

@@ -62,7 +62,6 @@ describe.each(dialects)('invitations on %s', (dialect) => {
 			const before = Date.now();
 			const { id, invitation } = await admin.users.invite({ ...person, role: 'member' });
 
-			expect(invitation.sent).toBe(true);
 			expect(invitation.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 72 * HOUR);
 			expect(invitation.expiresAt.getTime()).toBeLessThanOrEqual(Date.now() + 72 * HOUR);
 			const row = await userRow(id);
@@ -86,7 +85,7 @@ describe.each(dialects)('invitations on %s', (dialect) => {
 			const admin = await asAdmin();
 			const person = newcomer('cre');
 			const { id, invitation } = await admin.users.create({ ...person, role: 'member' });
-			expect(invitation).toMatchObject({ sent: true });
+			expect(invitation?.expiresAt).toBeInstanceOf(Date);
 			expect((await userRow(id)).password_hash.startsWith('!')).toBe(true);
 			await waitForInvitation(api.sink, person.email);
 			expect(await eventsOf(id)).toEqual(['user.created', 'invitation.sent']);
@@ -175,8 +174,7 @@ describe.each(dialects)('invitations on %s', (dialect) => {
 			const first = await waitForInvitation(api.sink, person.email);
 			advanceClock(61_000);
 
-			const resent = await admin.users.resendInvitation({ id });
-			expect(resent.sent).toBe(true);
+			await admin.users.resendInvitation({ id });
 			const second = await waitForInvitation(api.sink, person.email);
 			expect(second.token).not.toBe(first.token);
 			const caller = await anonymous();

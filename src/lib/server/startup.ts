@@ -4,7 +4,7 @@ import { closeDatabase, getDatabase } from './db';
 import { migrations } from './db/bundled-migrations';
 import { migrateToLatest } from './db/migrator';
 import { deleteExpiredAuthRows } from './auth/cleanup';
-import { closeMailer, getMailer } from './mail';
+import { closeMailer, deleteFinishedMail, getMailer, startMailSender } from './mail';
 import { getPolicy } from './auth/policy';
 import type { Database } from './db/schema';
 import { serviceDeps } from './services/deps';
@@ -36,6 +36,8 @@ export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 	console.info(`[db] using ${dialect}`);
 	if (first) await announceSetupLink(db, config);
 	scheduleCleanup(db);
+	// Every process sends queued mail; claims keep two of them from sending the same row.
+	const sender = startMailSender({ db, mailer: getMailer() });
 	// Close the SMTP pool too, or an idle pooled connection holds the process for its timeout.
 	process.once('sveltekit:shutdown', () => {
 		// Requests have drained by now. Closing the pools normally ends the process at once; if one
@@ -46,7 +48,9 @@ export async function startServer({ dev }: { dev: boolean }): Promise<void> {
 			console.warn('[server] the database or mail pool did not close within 5 s; exiting');
 			process.exit(0);
 		}, CLOSE_GRACE_MS).unref();
-		void Promise.all([closeMailer(), closeDatabase()]);
+		// The sender first: it finishes the message it is sending (and records it) before the pools
+		// close; rows it claimed but did not try go out once their claim runs out.
+		void sender.stop().then(() => Promise.all([closeMailer(), closeDatabase()]));
 	});
 }
 
@@ -79,10 +83,17 @@ async function announceSetupLink(db: Kysely<Database>, config: Config): Promise<
 
 const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 
-/** Hourly sweep of expired auth rows; every instance may run it, it is idempotent. */
+/**
+ * Hourly sweep of expired auth rows and of queued mail sent a week ago (or given up on a month
+ * ago); every instance may run it, it is idempotent.
+ */
 function scheduleCleanup(db: Kysely<Database>): void {
 	const timer = setInterval(() => {
-		deleteExpiredAuthRows(db).catch((error: unknown) => {
+		const sweep = async () => {
+			await deleteExpiredAuthRows(db);
+			await deleteFinishedMail(db, Date.now());
+		};
+		sweep().catch((error: unknown) => {
 			console.error('[cleanup] failed:', error instanceof Error ? error.message : error);
 		});
 	}, CLEANUP_INTERVAL_MS);

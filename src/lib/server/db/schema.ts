@@ -166,6 +166,30 @@ export interface MailOutboxTable {
 	created_at: Millis;
 }
 
+export type MailQueueStatus = 'pending' | 'sent' | 'failed';
+
+/** Mail waiting to be sent (or sent, or given up on): see mail/queue.ts. */
+export interface MailQueueTable {
+	id: string;
+	recipient: string;
+	subject: string;
+	/** Blanked once the row is sent or failed: a body may hold a link. */
+	text_body: string;
+	html_body: string;
+	status: MailQueueStatus;
+	/** Tries so far, counted when a sender claims the row. */
+	attempts: Generated<number>;
+	created_at: ColumnType<Millis, Millis, never>;
+	next_attempt_at: Millis;
+	/** The sender working on the row, until `claim_until`; then anyone may claim it again. */
+	claimed_by: string | null;
+	claim_until: Millis | null;
+	/** The transport's reason for the last failure; never a body. */
+	last_error: string | null;
+	sent_at: Millis | null;
+	failed_at: Millis | null;
+}
+
 export interface ApiTokensTable {
 	id: string;
 	user_id: string;
@@ -227,6 +251,7 @@ export interface Database {
 	setup_tokens: SetupTokensTable;
 	audit_log: AuditLogTable;
 	mail_outbox: MailOutboxTable;
+	mail_queue: MailQueueTable;
 	otp_email_changes: OtpEmailChangesTable;
 	api_tokens: ApiTokensTable;
 	remembered_devices: RememberedDevicesTable;

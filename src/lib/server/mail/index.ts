@@ -5,6 +5,8 @@ import { createMailer, type Mailer } from './transport';
 
 export * from './address';
 export * from './outbox';
+export * from './queue';
+export * from './sender';
 export * from './templates';
 export * from './transport';
 

@@ -120,6 +120,14 @@ function createOutboxMailer(options: MailerOptions): Mailer {
 	};
 }
 
+/** The transport's reason (e.g. ECONNREFUSED, a 5xx reply) for logs; never holds a body or code. */
+export function describeMailError(error: unknown): string {
+	if (!(error instanceof Error)) return String(error);
+	const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+	// One line, whatever the server replied.
+	return (error.message + cause).replace(/\s+/g, ' ');
+}
+
 function assertSingleRecipient(to: string): void {
 	if (!isSingleAddress(to)) {
 		throw new InvalidRecipientError('The recipient must be a single email address');

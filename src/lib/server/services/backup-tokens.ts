@@ -1,7 +1,7 @@
 // Backup tokens as people manage them. Minting from the app replaces the unused set (as
 // django-two-factor-auth's and every other backup-token page does), so a user holds at most one
 // set; the command line adds to it (django-otp's addstatictoken), up to the same total. Either way
-// the owner is told by email, and each change is audited.
+// the owner is told by email (queued with the change), and each change is audited.
 import { affectedRows } from '../db/errors';
 import { decidingTransaction } from '../db/transaction';
 import { release } from '../auth/rate-limit';
@@ -10,7 +10,7 @@ import { backupTokensMintedMessage } from '../mail';
 import { recordAudit } from '../db/audit-log';
 import { BackupTokenLimitError } from '../errors';
 import { countWithin } from './limits';
-import { noticeToUser, requestOf } from './notices';
+import { queueNoticeToUser, requestOf } from './notices';
 import type { Actor } from './actor';
 import { lockUser, requireUser } from './users';
 import type { ServiceDeps } from './deps';
@@ -57,7 +57,7 @@ async function mint(
 	now: number
 ): Promise<string[]> {
 	const { maxCount } = deps.policy.backupTokens;
-	const { tokens, replaced } = await decidingTransaction(deps.db, async (trx) => {
+	return decidingTransaction(deps.db, async (trx) => {
 		// The owner's row first: concurrent mints queue here, so the total below is what the
 		// previous one committed and the cap holds under concurrency.
 		await lockUser({ ...deps, db: trx }, userId);
@@ -76,15 +76,14 @@ async function mint(
 			{ event: 'backup_token.minted', subjectId: userId, details, ...actor },
 			now
 		);
-		return { tokens, replaced };
+		const message = backupTokensMintedMessage({
+			count,
+			replaced: replaced > 0,
+			request: requestOf(actor, now)
+		});
+		await queueNoticeToUser(trx, deps, userId, message);
+		return tokens;
 	});
-	const message = backupTokensMintedMessage({
-		count,
-		replaced: replaced > 0,
-		request: requestOf(actor, now)
-	});
-	await noticeToUser(deps, userId, message);
-	return tokens;
 }
 
 /** Revokes every unused token; a user with none is left alone (no write, no audit row). */

@@ -38,7 +38,7 @@ import {
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
 import { countWithin } from './limits';
-import { requestOf, sendNotice } from './notices';
+import { queueNotice, requestOf } from './notices';
 import { lockUser } from './users';
 
 const HOUR = 60 * 60 * 1000;
@@ -104,6 +104,7 @@ export async function issueEmailChange(
 	actor: Actor,
 	userId: string,
 	email: string,
+	origin: string,
 	now: number
 ): Promise<IssuedEmailChange> {
 	// Requests for one user queue on their row, so "the newest link wins" holds under races.
@@ -145,7 +146,7 @@ export async function issueEmailChange(
 		{ event: 'email_change.requested', subjectId: userId, details: `to ${email}`, ...actor },
 		now
 	);
-	return {
+	const issued: IssuedEmailChange = {
 		userId,
 		email,
 		previous: user.email,
@@ -154,14 +155,16 @@ export async function issueEmailChange(
 		byAdministrator: createdBy !== null,
 		at: now
 	};
+	await queueEmailChangeMails(trx, deps, actor, issued, origin);
+	return issued;
 }
 
 /**
- * The two mails of a request, after its transaction committed: the link to the new address and
- * the notice (with the report link) to the current one. Sent like every security notice (best
- * effort, a failure is logged): the change stays pending and can be asked for again.
+ * The two mails of a request, queued in its transaction: the link to the new address and the
+ * notice (with the report link) to the current one.
  */
-export async function mailEmailChange(
+async function queueEmailChangeMails(
+	trx: Kysely<Database>,
 	deps: ServiceDeps,
 	actor: Actor,
 	issued: IssuedEmailChange,
@@ -169,7 +172,8 @@ export async function mailEmailChange(
 ): Promise<void> {
 	const at = new Date(issued.at);
 	const url = `${origin}${CONFIRM_PATH}?token=${issued.link.token}`;
-	await sendNotice(
+	await queueNotice(
+		trx,
 		deps,
 		issued.email,
 		emailChangeLinkMessage({ url, expiresAt: new Date(issued.link.expiresAt), at })
@@ -183,7 +187,7 @@ export async function mailEmailChange(
 			byAdministrator: issued.byAdministrator,
 			request: requestOf(actor, issued.at)
 		});
-		await sendNotice(deps, issued.previous, message);
+		await queueNotice(trx, deps, issued.previous, message);
 	}
 }
 
@@ -211,13 +215,12 @@ export async function requestEmailChange(
 	let issued: IssuedEmailChange;
 	try {
 		issued = await decidingTransaction(deps.db, (trx) =>
-			issueEmailChange(trx, deps, actor, userId, email, now)
+			issueEmailChange(trx, deps, actor, userId, email, base, now)
 		);
 	} catch (error) {
 		await release(deps.db, hit);
 		throw error;
 	}
-	await mailEmailChange(deps, actor, issued, base);
 	return { email, expiresAt: new Date(issued.link.expiresAt) };
 }
 
@@ -328,16 +331,16 @@ export async function confirmEmailChange(
 			},
 			now
 		);
-		return { email: link.email, previous: before.email };
+		if (before.email && before.email !== link.email) {
+			const message = addressChangedMessage({
+				what: 'account',
+				newAddress: maskEmail(link.email),
+				request: requestOf(opener, now)
+			});
+			await queueNotice(trx, deps, before.email, message);
+		}
+		return { email: link.email };
 	});
-	if (done.previous && done.previous !== done.email) {
-		const message = addressChangedMessage({
-			what: 'account',
-			newAddress: maskEmail(done.email),
-			request: requestOf(opener, now)
-		});
-		await sendNotice(deps, done.previous, message);
-	}
 	return { email: done.email };
 }
 

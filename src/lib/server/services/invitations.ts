@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows } from '../db/errors';
-import { decidingTransaction } from '../db/transaction';
+import { decidingTransaction, runTransaction } from '../db/transaction';
 import { recordAudit } from '../db/audit-log';
 import { findLiveLink, issueLink, revokeLinks, spendLink } from '../auth/account-links';
 import { sha256Hex } from '../auth/crypto';
@@ -24,7 +24,7 @@ import {
 import { invitationMessage } from '../mail';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
-import { describeMailError } from './notices';
+import { queueNotice } from './notices';
 import { insertUser, lockUser } from './users';
 
 /** Where the accept page lives; the token rides in the query, as the setup link's does. */
@@ -36,11 +36,10 @@ export interface Invitee {
 	role: 'admin' | 'member';
 }
 
+/** An invitation whose mail was queued with it (the mail queue delivers it, retrying). */
 export interface SentInvitation {
 	id: string;
 	expiresAt: Date;
-	/** False when the mail could not be handed to the mail server (the link is live all the same). */
-	sent: boolean;
 }
 
 /**
@@ -59,15 +58,15 @@ export async function inviteUser(
 	if (await isTaken(deps.db, invitee)) throw new UserExistsError();
 	const hits = await countInvitationMail(deps, { userId: null, email: invitee.email }, now);
 	try {
-		const { id, token, expiresAt } = await deps.db.transaction().execute(async (trx) => {
+		const { id, expiresAt } = await runTransaction(deps.db, async (trx) => {
 			const trxDeps = { ...deps, db: trx };
 			const id = await insertUser(trxDeps, invitee, unusablePasswordHash(), actor, now);
 			const link = await issueInvitationLink(trx, deps.policy, id, invitee.email, actor, now);
 			await recordAudit(trx, { event: 'invitation.sent', subjectId: id, ...actor }, now);
+			await queueInvitation(trx, deps, invitee, origin, link);
 			return { id, ...link };
 		});
-		const sent = await mailInvitation(deps, invitee, origin, token, expiresAt);
-		return { id, expiresAt: new Date(expiresAt), sent };
+		return { id, expiresAt: new Date(expiresAt) };
 	} catch (error) {
 		await releaseAll(deps.db, hits);
 		throw error;
@@ -89,7 +88,7 @@ export async function resendInvitation(
 	const invitee = await requireInvitee(deps.db, userId);
 	const hits = await countInvitationMail(deps, { userId, email: invitee.email }, now);
 	try {
-		const { token, expiresAt } = await decidingTransaction(deps.db, async (trx) => {
+		const { expiresAt } = await decidingTransaction(deps.db, async (trx) => {
 			// Under the row lock, so an acceptance committing meanwhile is seen: no link for someone
 			// who has just chosen a password.
 			await lockUser({ ...deps, db: trx }, userId);
@@ -97,10 +96,10 @@ export async function resendInvitation(
 			if (current.email !== invitee.email) throw new InvalidRequestError('Try again');
 			const link = await issueInvitationLink(trx, deps.policy, userId, invitee.email, actor, now);
 			await recordAudit(trx, { event: 'invitation.resent', subjectId: userId, ...actor }, now);
+			await queueInvitation(trx, deps, invitee, origin, link);
 			return link;
 		});
-		const sent = await mailInvitation(deps, invitee, origin, token, expiresAt);
-		return { id: userId, expiresAt: new Date(expiresAt), sent };
+		return { id: userId, expiresAt: new Date(expiresAt) };
 	} catch (error) {
 		await releaseAll(deps.db, hits);
 		throw error;
@@ -353,28 +352,19 @@ async function releaseAll(db: Kysely<Database>, hits: Hit[]): Promise<void> {
 	await Promise.all(hits.map((counted) => release(db, counted)));
 }
 
-/**
- * The one place an invitation is mailed, after the transaction that made the link committed.
- * A failure is logged (never the link) and reported back, so the admin can resend.
- */
-async function mailInvitation(
+/** The one place an invitation is mailed: queued in the transaction that made its link. */
+async function queueInvitation(
+	trx: Kysely<Database>,
 	deps: ServiceDeps,
 	invitee: Invitee,
 	origin: string,
-	token: string,
-	expiresAt: number
-): Promise<boolean> {
-	const url = `${origin}${INVITATION_PATH}?token=${token}`;
+	link: { token: string; expiresAt: number }
+): Promise<void> {
+	const url = `${origin}${INVITATION_PATH}?token=${link.token}`;
 	const message = invitationMessage({
 		username: invitee.username,
 		url,
-		expiresAt: new Date(expiresAt)
+		expiresAt: new Date(link.expiresAt)
 	});
-	try {
-		await deps.mailer.send({ to: invitee.email, ...message });
-		return true;
-	} catch (error) {
-		deps.log.error(`[mail] invitation not sent: ${describeMailError(error)}`);
-		return false;
-	}
+	await queueNotice(trx, deps, invitee.email, message);
 }

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { Kysely } from 'kysely';
 import { normalizeName } from '../../schemas/auth';
 import { issueLink, findLiveLink, revokeLinks, spendLink } from '../auth/account-links';
 import { addressGroup } from '../auth/client-address';
@@ -17,6 +18,8 @@ import type { RelyingParty } from '../auth/relying-party';
 import { openResetStep, resetStepToken } from '../auth/reset-step';
 import type { SessionUser } from '../auth/types';
 import { recordAudit } from '../db/audit-log';
+import type { Database } from '../db/schema';
+import { runTransaction } from '../db/transaction';
 import {
 	AccountLockedError,
 	InvalidRequestError,
@@ -28,7 +31,7 @@ import { passwordResetDoneMessage, passwordResetLinkMessage } from '../mail';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
 import { countWithin } from './limits';
-import { requestOf, sendNotice } from './notices';
+import { queueNotice, requestOf } from './notices';
 import { replacePassword } from './password-change';
 import {
 	codeCheck,
@@ -129,8 +132,10 @@ async function requestLink(
 						: 'link sent';
 	if (user && user.email && reason === 'link sent') {
 		const email = user.email;
-		const link = await db.transaction().execute(async (trx) => {
-			const issued = await issueLink(
+		// The mail is queued with the link; the sender delivers it after the commit, so how long the
+		// mail server takes never shows in the answer.
+		await runTransaction(db, async (trx) => {
+			const link = await issueLink(
 				trx,
 				{ purpose: 'reset', userId: user.id, email, createdBy: null, ttlMs: limits.linkTtlMs },
 				now
@@ -140,23 +145,21 @@ async function requestLink(
 				{ event: 'password.reset_requested', subjectId: user.id, details: reason, ...audit },
 				now
 			);
-			return issued;
+			const message = passwordResetLinkMessage({
+				url: siteOrigin + RESET_PATH + link.token,
+				expiresAt: new Date(link.expiresAt),
+				at: new Date(now),
+				ip: origin.ip,
+				byAdministrator: false
+			});
+			await queueNotice(trx, deps, email, message);
 		});
-		const message = passwordResetLinkMessage({
-			url: siteOrigin + RESET_PATH + link.token,
-			expiresAt: new Date(link.expiresAt),
-			at: new Date(now),
-			ip: origin.ip,
-			byAdministrator: false
-		});
-		// Not waited for: how long the mail server takes must not show in the answer.
-		void sendNotice(deps, email, message);
 		return;
 	}
 	// The same work without a link: the token's keyed hash, a revocation that finds nothing and the
 	// audit row, in a transaction. An unknown name is audited without what was typed (it may be a
 	// password typed into the wrong field).
-	await db.transaction().execute(async (trx) => {
+	await runTransaction(db, async (trx) => {
 		keyedHash('account-link:reset', randomBytes(32).toString('base64url'));
 		await revokeLinks(trx, '', 'reset', now);
 		await recordAudit(
@@ -200,7 +203,7 @@ export async function sendPasswordResetFor(
 	const now = deps.clock.now();
 	const account = accountKey(user.id, '');
 	await countWithin(deps, perAccountBucket(account), limits.windowMs, limits.perAccount, now);
-	const link = await db.transaction().execute(async (trx) => {
+	const link = await runTransaction(db, async (trx) => {
 		const issued = await issueLink(
 			trx,
 			{
@@ -212,6 +215,14 @@ export async function sendPasswordResetFor(
 			},
 			now
 		);
+		const message = passwordResetLinkMessage({
+			url: siteOrigin + RESET_PATH + issued.token,
+			expiresAt: new Date(issued.expiresAt),
+			at: new Date(now),
+			ip: actor.ip,
+			byAdministrator: true
+		});
+		await queueNotice(trx, deps, email, message);
 		await recordAudit(
 			trx,
 			{
@@ -224,14 +235,6 @@ export async function sendPasswordResetFor(
 		);
 		return issued;
 	});
-	const message = passwordResetLinkMessage({
-		url: siteOrigin + RESET_PATH + link.token,
-		expiresAt: new Date(link.expiresAt),
-		at: new Date(now),
-		ip: actor.ip,
-		byAdministrator: true
-	});
-	await sendNotice(deps, email, message);
 	return { expiresAt: new Date(link.expiresAt) };
 }
 
@@ -393,7 +396,7 @@ export async function completePasswordReset(
 		};
 	};
 	const actor = { actorId: user.id, ip: origin.ip, userAgent: origin.userAgent };
-	const at = await completeWithFactor(deps, origin, user, linkFirst, async (trx, now) => {
+	await completeWithFactor(deps, origin, user, linkFirst, async (trx, now) => {
 		// Read after the account row was locked: a deactivation or an email change either
 		// committed before (the link is refused) or waits for this reset.
 		const account = await trx
@@ -404,6 +407,7 @@ export async function completePasswordReset(
 		if (!account || account.is_active !== 1 || account.email !== reset.linkEmail) {
 			throw new ResetLinkInvalidError();
 		}
+		await queueResetNotice(trx, deps, origin, user.id, now);
 		const reason = 'password reset';
 		await replacePassword(
 			{ ...deps, db: trx },
@@ -413,22 +417,22 @@ export async function completePasswordReset(
 		);
 		return now;
 	});
-	await noticeReset(deps, origin, user.id, at);
 }
 
 /** "Your password was reset", to the account's address and its two-factor address if another. */
-async function noticeReset(
+async function queueResetNotice(
+	trx: Kysely<Database>,
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	userId: string,
 	at: number
 ): Promise<void> {
-	const row = await deps.db
+	const row = await trx
 		.selectFrom('users')
 		.select(['email', 'otp_email'])
 		.where('id', '=', userId)
 		.executeTakeFirst();
 	const addresses = new Set([row?.email, row?.otp_email].filter((to): to is string => !!to));
 	const message = passwordResetDoneMessage({ request: requestOf(origin, at) });
-	for (const to of addresses) await sendNotice(deps, to, message);
+	for (const to of addresses) await queueNotice(trx, deps, to, message);
 }

@@ -12,12 +12,14 @@ import {
 	type RememberedDeviceEntry
 } from '../auth/remembered-devices';
 import type { SessionUser } from '../auth/types';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema';
 import { recordAudit } from '../db/audit-log';
 import { NotFoundError } from '../errors';
 import { deviceRememberedMessage } from '../mail';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
-import { noticeToUser, requestOf } from './notices';
+import { queueNoticeToUser, requestOf } from './notices';
 import type { SignInOrigin } from './sign-in-codes';
 
 /** The password step ended in a verified session: a remembered device stood in for the code. */
@@ -77,8 +79,9 @@ export async function signInWithDevice(
 	return { status: 'verified', user: { id, username, email, role }, ...signedIn };
 }
 
-/** Tells the owner a browser was remembered; after the change, like every notice. */
+/** Tells the owner a browser was remembered: queued in `trx`, the transaction that remembered it. */
 export async function noticeDeviceRemembered(
+	trx: Kysely<Database>,
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	userId: string,
@@ -89,7 +92,7 @@ export async function noticeDeviceRemembered(
 		expiresAt: device.expiresAt,
 		request: requestOf(origin, now)
 	});
-	await noticeToUser(deps, userId, message);
+	await queueNoticeToUser(trx, deps, userId, message);
 }
 
 export type { RememberedDeviceEntry };

@@ -3,6 +3,7 @@
 // spent once.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
+import { decidingTransaction, runTransaction } from '../db/transaction';
 import { clearFailures, lockIfExhausted, reserveTry } from '../auth/account-throttle';
 import { sha256Hex } from '../auth/crypto';
 import { checkCode, consumeCode } from '../auth/email-otp';
@@ -19,7 +20,7 @@ import { countBackupTokens, normalizeBackupToken, redeemBackupToken } from '../a
 import type { SessionUser } from '../auth/types';
 import { accountLockedMessage, backupTokenUsedMessage } from '../mail';
 import { recordAudit } from '../db/audit-log';
-import { noticeToUser, requestOf } from './notices';
+import { queueNoticeToUser, requestOf } from './notices';
 import { noticeDeviceRemembered } from './remembered-devices';
 import { AccountLockedError, TooManyRequestsError, WrongCodeError } from '../errors';
 import type { ServiceDeps } from './deps';
@@ -104,7 +105,7 @@ export async function completeSignIn(
 	options: SecondFactorOptions = {}
 ): Promise<Verified> {
 	const remember = options.rememberDevice === true && deps.policy.rememberDeviceMs > 0;
-	const { session, device, at, enrolmentRequired } = await spendSecondFactor(
+	const { session, device, enrolmentRequired } = await spendSecondFactor(
 		deps,
 		origin,
 		user,
@@ -133,7 +134,7 @@ export async function completeSignIn(
 			);
 			// A browser is not remembered by a sign-in that the policy does not count as enough.
 			if (!remember || enrolmentRequired.length > 0) {
-				return { session, device: null, at: now, enrolmentRequired };
+				return { session, device: null, enrolmentRequired };
 			}
 			const device = await rememberDevice(
 				trx,
@@ -153,10 +154,10 @@ export async function completeSignIn(
 				},
 				now
 			);
-			return { session, device, at: now, enrolmentRequired };
+			await noticeDeviceRemembered(trx, deps, origin, user.id, device, now);
+			return { session, device, enrolmentRequired };
 		}
 	);
-	if (device) await noticeDeviceRemembered(deps, origin, user.id, device, at);
 	return { session, user, device, enrolmentRequired };
 }
 
@@ -307,45 +308,48 @@ async function spendSecondFactor<T>(
 	const factor = await check(now);
 	const { consume, method } = factor;
 	const result = consume
-		? await db
-				.transaction()
-				.execute(async (trx) => {
-					// The account row first: it is what concurrent tries (reserveTry), a password
-					// change and a factor's removal lock, so they queue behind this transaction.
-					// Locked later, after the session INSERT's foreign key check took a shared lock on
-					// it, the upgrade would deadlock against a waiting try on MySQL. A rollback undoes
-					// the clearing.
-					await clearFailures(trx, user.id);
-					// The consuming write must hit exactly one row, or someone else won the race (or
-					// the authenticator's step was accepted before).
-					if (!(await consume(trx, now))) throw new WrongCodeError();
-					const outcome = await onSuccess(trx, now);
-					if (outcome === null) throw new WrongCodeError();
-					if (method === 'email') await markAddressProven(trx, user.id, now);
-					if (purpose === 'sign-in' && method !== 'backup_token') {
-						await preferFactor(trx, user.id, method);
-					}
-					await recordAudit(
-						trx,
-						{
-							// Step-ups and resets are recorded apart, so sign-in figures count sign-ins only.
-							// A reset names its factor whatever it was (the emailed code too).
-							event: auditEventsOf(purpose, method).success,
-							details: purpose === 'reset' ? `factor=${method}` : METHOD_DETAILS[method],
-							actorId: user.id,
-							subjectId: user.id,
-							ip: origin.ip,
-							userAgent: origin.userAgent
-						},
-						now
-					);
-					return { outcome };
-				})
-				.catch((error: unknown) => {
-					// The refusal the consuming write gave (a security key's says why), or the plain one.
-					if (error instanceof WrongCodeError) return { refused: error };
-					throw error;
-				})
+		? await decidingTransaction(db, async (trx) => {
+				// The account row first: it is what concurrent tries (reserveTry), a password
+				// change and a factor's removal lock, so they queue behind this transaction.
+				// Locked later, after the session INSERT's foreign key check took a shared lock on
+				// it, the upgrade would deadlock against a waiting try on MySQL. A rollback undoes
+				// the clearing.
+				await clearFailures(trx, user.id);
+				// The consuming write must hit exactly one row, or someone else won the race (or
+				// the authenticator's step was accepted before).
+				if (!(await consume(trx, now))) throw new WrongCodeError();
+				const outcome = await onSuccess(trx, now);
+				if (outcome === null) throw new WrongCodeError();
+				if (method === 'email') await markAddressProven(trx, user.id, now);
+				if (purpose === 'sign-in' && method !== 'backup_token') {
+					await preferFactor(trx, user.id, method);
+				}
+				await recordAudit(
+					trx,
+					{
+						// Step-ups and resets are recorded apart, so sign-in figures count sign-ins only.
+						// A reset names its factor whatever it was (the emailed code too).
+						event: auditEventsOf(purpose, method).success,
+						details: purpose === 'reset' ? `factor=${method}` : METHOD_DETAILS[method],
+						actorId: user.id,
+						subjectId: user.id,
+						ip: origin.ip,
+						userAgent: origin.userAgent
+					},
+					now
+				);
+				if (method === 'backup_token') {
+					// Counted in the transaction that spent one: what is left after this sign-in.
+					const remaining = await countBackupTokens(trx, user.id);
+					const message = backupTokenUsedMessage({ request: requestOf(origin, now), remaining });
+					await queueNoticeToUser(trx, deps, user.id, message);
+				}
+				return { outcome };
+			}).catch((error: unknown) => {
+				// The refusal the consuming write gave (a security key's says why), or the plain one.
+				if (error instanceof WrongCodeError) return { refused: error };
+				throw error;
+			})
 		: { refused: factor.refusal ?? new WrongCodeError() };
 
 	if ('refused' in result) {
@@ -355,11 +359,6 @@ async function spendSecondFactor<T>(
 		const details = method === 'totp' || method === 'webauthn' ? METHOD_DETAILS[method] : null;
 		await recordFailure(deps, origin, user, purpose, details, now);
 		throw result.refused;
-	}
-	if (method === 'backup_token') {
-		const remaining = await countBackupTokens(db, user.id);
-		const message = backupTokenUsedMessage({ request: requestOf(origin, now), remaining });
-		await noticeToUser(deps, user.id, message);
 	}
 	return result.outcome;
 }
@@ -391,14 +390,12 @@ async function recordFailure(
 	const entry = { subjectId: user.id, ip: origin.ip, userAgent: origin.userAgent };
 	const event = auditEventsOf(purpose, 'email').failure;
 	await recordAudit(deps.db, { event, details, ...entry }, now);
-	const locked = await deps.db.transaction().execute(async (trx) => {
-		if (!(await lockIfExhausted(trx, user.id, deps.policy.otp, now))) return false;
+	await runTransaction(deps.db, async (trx) => {
+		if (!(await lockIfExhausted(trx, user.id, deps.policy.otp, now))) return;
 		await recordAudit(trx, { event: 'account.locked', ...entry }, now);
-		return true;
+		const message = accountLockedMessage({ request: requestOf(origin, now) });
+		await queueNoticeToUser(trx, deps, user.id, message);
 	});
-	if (locked) {
-		await noticeToUser(deps, user.id, accountLockedMessage({ request: requestOf(origin, now) }));
-	}
 }
 
 /** A code that came back proves the address it was sent to (django-otp's `confirmed`). */

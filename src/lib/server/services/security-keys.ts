@@ -33,13 +33,13 @@ import {
 import { recordAudit } from '../db/audit-log';
 import { forgetRememberedDevices } from '../auth/remembered-devices';
 import { isUniqueViolation } from '../db/errors';
-import { decidingTransaction } from '../db/transaction';
+import { decidingTransaction, runTransaction } from '../db/transaction';
 import { securityKeyChangedMessage } from '../mail';
 import { NotFoundError, SecurityKeyLimitError, SecurityKeyRegistrationError } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
 import { afterFactorAdded, policyBeforeEnrolment } from './factor-policy';
-import { noticeToUser, requestOf } from './notices';
+import { queueNoticeToUser, requestOf } from './notices';
 import { lockUser } from './users';
 import { challengeOf, userHandleFor } from './webauthn-responses';
 
@@ -190,13 +190,14 @@ export async function registerSecurityKey(
 			.execute();
 		// FACTOR_POLICY: a required kind set up frees the person's sessions marked to set one up.
 		await afterFactorAdded(trx, policy, 'webauthn', actor, user.id, now);
+		await queueNoticeToUser(
+			trx,
+			deps,
+			user.id,
+			securityKeyChangedMessage({ change: 'added', name, request: requestOf(actor, now) })
+		);
 		return inserted;
 	});
-	await noticeToUser(
-		deps,
-		user.id,
-		securityKeyChangedMessage({ change: 'added', name, request: requestOf(actor, now) })
-	);
 	const added = (await listCredentials(deps.db, user.id)).find((key) => key.id === id);
 	if (!added) throw new NotFoundError('No such security key');
 	return added;
@@ -236,7 +237,7 @@ export async function removeSecurityKey(
 	id: string
 ): Promise<void> {
 	const now = deps.clock.now();
-	const name = await deps.db.transaction().execute(async (trx) => {
+	await runTransaction(deps.db, async (trx) => {
 		const removed = await credentialName(trx, userId, id);
 		if (removed === null || !(await deleteCredential(trx, userId, id))) {
 			throw new NotFoundError('No such security key');
@@ -256,13 +257,17 @@ export async function removeSecurityKey(
 				.where('preferred_factor', '=', 'webauthn')
 				.execute();
 		}
-		return removed;
+		await queueNoticeToUser(
+			trx,
+			deps,
+			userId,
+			securityKeyChangedMessage({
+				change: 'removed',
+				name: removed,
+				request: requestOf(actor, now)
+			})
+		);
 	});
-	await noticeToUser(
-		deps,
-		userId,
-		securityKeyChangedMessage({ change: 'removed', name, request: requestOf(actor, now) })
-	);
 }
 
 /** Whether the user has a security key (a sign-in method when they do). */

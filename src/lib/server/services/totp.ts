@@ -24,7 +24,7 @@ import { NotFoundError, TotpEnrolmentGoneError, WrongCodeError } from '../errors
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
 import { afterFactorAdded, policyBeforeEnrolment } from './factor-policy';
-import { noticeToUser, requestOf } from './notices';
+import { queueNoticeToUser, requestOf } from './notices';
 import { lockUser } from './users';
 
 export interface TotpStatus {
@@ -168,13 +168,13 @@ export async function confirmTotpEnrolment(
 		}
 		// FACTOR_POLICY: a required kind set up frees the person's sessions marked to set one up.
 		await afterFactorAdded(trx, policy, 'totp', actor, userId, now);
+		const message = authenticatorChangedMessage({
+			change: replaced ? 'replaced' : 'added',
+			request: requestOf(actor, now)
+		});
+		await queueNoticeToUser(trx, deps, userId, message);
 		return replaced;
 	});
-	const message = authenticatorChangedMessage({
-		change: replaced ? 'replaced' : 'added',
-		request: requestOf(actor, now)
-	});
-	await noticeToUser(deps, userId, message);
 	return { replaced };
 }
 
@@ -205,14 +205,12 @@ export async function removeTotp(
 			...actor,
 			reason: 'authenticator app removed'
 		});
-		return true;
-	});
-	if (removed) {
 		const message = authenticatorChangedMessage({
 			change: 'removed',
 			request: requestOf(actor, now)
 		});
-		await noticeToUser(deps, userId, message);
-	}
+		await queueNoticeToUser(trx, deps, userId, message);
+		return true;
+	});
 	return removed;
 }

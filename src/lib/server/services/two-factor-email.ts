@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
-import { decidingTransaction } from '../db/transaction';
+import { decidingTransaction, runTransaction } from '../db/transaction';
 import { releaseCodeMail, reserveCodeMail } from '../auth/code-mail-limits';
 import { keyedHash, randomDigits, sameDigest } from '../auth/crypto';
 import { forgetRememberedDevices } from '../auth/remembered-devices';
@@ -13,7 +13,7 @@ import type { AuthPolicy } from '../auth/policy';
 import { addressChangedMessage, maskEmail, newAddressCodeMessage } from '../mail';
 import { recordAudit } from '../db/audit-log';
 import { CodeDeliveryError, NotFoundError, TooManyRequestsError, WrongCodeError } from '../errors';
-import { describeMailError, requestOf, sendNotice } from './notices';
+import { describeMailError, queueNotice, requestOf } from './notices';
 import type { Actor } from './actor';
 import { lockUser } from './users';
 import type { ServiceDeps } from './deps';
@@ -142,7 +142,7 @@ export async function confirmOtpEmailChange(
 		.executeTakeFirstOrThrow();
 	const candidate = hashChangeCode(userId, pending.email, code.trim());
 	if (!sameDigest(pending.code_hash, candidate)) throw new WrongCodeError();
-	const previous = await db.transaction().execute(async (trx) => {
+	await runTransaction(db, async (trx) => {
 		const consumed = await trx
 			.deleteFrom('otp_email_changes')
 			.where('user_id', '=', userId)
@@ -164,17 +164,16 @@ export async function confirmOtpEmailChange(
 			{ event: 'two_factor.email_changed', subjectId: userId, details: pending.email, ...actor },
 			now
 		);
-		return before.otp_email ?? before.email;
+		const previous = before.otp_email ?? before.email;
+		if (previous && previous !== pending.email) {
+			const message = addressChangedMessage({
+				what: 'two-factor',
+				newAddress: maskEmail(pending.email),
+				request: requestOf(actor, now)
+			});
+			await queueNotice(trx, deps, previous, message);
+		}
 	});
-	if (previous && previous !== pending.email) {
-		const request = requestOf(actor, now);
-		const message = addressChangedMessage({
-			what: 'two-factor',
-			newAddress: maskEmail(pending.email),
-			request
-		});
-		await sendNotice(deps, previous, message);
-	}
 	return pending.email;
 }
 
@@ -189,7 +188,7 @@ export async function clearOtpEmail(
 	userId: string
 ): Promise<void> {
 	const now = deps.clock.now();
-	const before = await deps.db.transaction().execute(async (trx) => {
+	await runTransaction(deps.db, async (trx) => {
 		const user = await trx
 			.selectFrom('users')
 			.select(['email', 'otp_email'])
@@ -208,7 +207,7 @@ export async function clearOtpEmail(
 				.where('otp_email', 'is not', null)
 				.executeTakeFirst()
 		);
-		if (dropped + cleared === 0) return null;
+		if (dropped + cleared === 0) return;
 		if (cleared > 0) {
 			const reason = 'two-factor address cleared';
 			await forgetRememberedDevices(trx, userId, now, { ...actor, reason });
@@ -219,14 +218,13 @@ export async function clearOtpEmail(
 			{ event: 'two_factor.email_cleared', subjectId: userId, details, ...actor },
 			now
 		);
-		return cleared > 0 ? user : null;
+		if (cleared > 0 && user.otp_email) {
+			const message = addressChangedMessage({
+				what: 'two-factor',
+				newAddress: user.email ? maskEmail(user.email) : 'no address (backup tokens only)',
+				request: requestOf(actor, now)
+			});
+			await queueNotice(trx, deps, user.otp_email, message);
+		}
 	});
-	if (before?.otp_email) {
-		const message = addressChangedMessage({
-			what: 'two-factor',
-			newAddress: before.email ? maskEmail(before.email) : 'no address (backup tokens only)',
-			request: requestOf(actor, now)
-		});
-		await sendNotice(deps, before.otp_email, message);
-	}
 }

@@ -3,6 +3,7 @@
 // and remembered devices.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
+import { runTransaction } from '../db/transaction';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { revokeLinks } from '../auth/account-links';
 import { hashPassword } from '../auth/password';
@@ -12,14 +13,13 @@ import { revokeAllApiTokens } from './api-tokens';
 import { recordAudit, type AuditEvent } from '../db/audit-log';
 import type { Actor } from './actor';
 import { ForbiddenError, InvalidRequestError, NotFoundError, UserExistsError } from '../errors';
-import { requestOf, sendNotice } from './notices';
+import { queueNotice, requestOf } from './notices';
 import { addressChangedMessage } from '../mail';
 import { release } from '../auth/rate-limit';
 import {
 	checkNewAddress,
 	countEmailChangeRequest,
 	issueEmailChange,
-	mailEmailChange,
 	requireOrigin,
 	type IssuedEmailChange,
 	type PendingEmailChange
@@ -36,7 +36,7 @@ async function change(
 ): Promise<number> {
 	const now = deps.clock.now();
 	try {
-		await deps.db.transaction().execute(async (trx) => {
+		await runTransaction(deps.db, async (trx) => {
 			if ((await work(trx, now)) === 0) throw new NotFoundError('No such user');
 			await recordAudit(trx, { event, subjectId: userId, details, ...actor }, now);
 		});
@@ -75,9 +75,8 @@ export async function updateProfile(
 		cleared: false,
 		issued: null as IssuedEmailChange | null
 	};
-	let now: number;
 	try {
-		now = await change(deps, actor, userId, 'user.updated', 'profile', async (trx, now) => {
+		await change(deps, actor, userId, 'user.updated', 'profile', async (trx, now) => {
 			const before = await trx
 				.selectFrom('users')
 				.select('email')
@@ -117,22 +116,23 @@ export async function updateProfile(
 					now
 				);
 			}
-			if (newEmail) done.issued = await issueEmailChange(trx, deps, actor, userId, newEmail, now);
+			if (done.cleared && done.previous) {
+				const message = addressChangedMessage({
+					what: 'account',
+					newAddress: 'no address',
+					request: requestOf(actor, now)
+				});
+				await queueNotice(trx, deps, done.previous, message);
+			}
+			if (newEmail && base) {
+				done.issued = await issueEmailChange(trx, deps, actor, userId, newEmail, base, now);
+			}
 			return updated;
 		});
 	} catch (error) {
 		if (hit) await release(deps.db, hit);
 		throw error;
 	}
-	if (done.cleared && done.previous) {
-		const message = addressChangedMessage({
-			what: 'account',
-			newAddress: 'no address',
-			request: requestOf(actor, now)
-		});
-		await sendNotice(deps, done.previous, message);
-	}
-	if (done.issued && base) await mailEmailChange(deps, actor, done.issued, base);
 	const issued = done.issued;
 	return {
 		emailChange: issued ? { email: issued.email, expiresAt: new Date(issued.link.expiresAt) } : null

@@ -19,7 +19,7 @@ import { factorsResetMessage } from '../mail';
 import { RESETTABLE_FACTORS, type ResettableFactor } from '../../schemas/users';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
-import { noticeToUser, requestOf } from './notices';
+import { queueNoticeToUser, requestOf } from './notices';
 import { lockUser } from './users';
 
 export interface UserFactors {
@@ -138,13 +138,14 @@ export async function resetUserFactors(
 			.execute();
 		const details = `kinds=${kinds.join(',')} totp=${totp ? 1 : 0} keys=${securityKeys} devices=${devices}`;
 		await recordAudit(trx, { event: 'factors.reset', subjectId: userId, details, ...actor }, now);
-		return { totp, securityKeys, devices };
+		const removed = { totp, securityKeys, devices };
+		await queueNoticeToUser(
+			trx,
+			deps,
+			userId,
+			factorsResetMessage({ removed, request: requestOf(actor, now) })
+		);
+		return removed;
 	});
-	if (!reset) return { totp: false, securityKeys: 0, devices: 0 };
-	await noticeToUser(
-		deps,
-		userId,
-		factorsResetMessage({ removed: reset, request: requestOf(actor, now) })
-	);
-	return reset;
+	return reset ?? { totp: false, securityKeys: 0, devices: 0 };
 }

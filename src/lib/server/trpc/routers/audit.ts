@@ -30,7 +30,8 @@ export const auditRouter = router({
 
 	dashboard: adminProcedure
 		.meta({
-			description: 'Counts, the 8 most recent events and sign-ins per day for two weeks.',
+			description:
+				'Counts, the 8 most recent events, sign-ins per day for two weeks, and the mail queue (waiting, failed, the newest failures).',
 			scope: 'audit.read'
 		})
 		.input(noInputSchema)

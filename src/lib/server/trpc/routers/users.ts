@@ -57,9 +57,9 @@ function requestUrlOf(ctx: { event: { url: URL } | null }): URL | null {
 	return ctx.event?.url ?? null;
 }
 
-/** What a client learns of a sent invitation: when it ends, and whether the mail went out. */
-function invitationOf(invitation: { expiresAt: Date; sent: boolean }) {
-	return { expiresAt: invitation.expiresAt, sent: invitation.sent };
+/** What a client learns of a sent invitation: when its link ends (the mail queue delivers it). */
+function invitationOf(invitation: { expiresAt: Date }) {
+	return { expiresAt: invitation.expiresAt };
 }
 
 export const usersRouter = router({

@@ -23,8 +23,8 @@ export const actions: Actions = {
 			const withPassword =
 				values.method === 'password' || (values.method === '' && text('password') !== '');
 			if (!withPassword) {
-				const { id, invitation } = await api.users.invite(invitee);
-				redirect(303, `/users/${id}?invitation=${invitation.sent ? 'sent' : 'unsent'}`);
+				const { id } = await api.users.invite(invitee);
+				redirect(303, `/users/${id}?invitation=sent`);
 			}
 			const { id } = await api.users.create({ ...invitee, password: text('password') });
 			redirect(303, `/users/${id}`);
