@@ -200,6 +200,23 @@ export default defineConfig(
 		files: ['migrations/**/*.ts', 'scripts/new-migration.ts'],
 		rules: { '@typescript-eslint/no-explicit-any': 'off' }
 	},
+	// Every transaction goes through db/transaction.ts (decidingTransaction): on MySQL, and on a
+	// Galera cluster at COMMIT, a transaction may lose a conflict, and only a committed one may
+	// count; it is run again there, and its after-commit hooks (waking the mail sender) run there.
+	{
+		files: ['src/lib/server/**/*.ts'],
+		ignores: ['src/lib/server/db/transaction.ts'],
+		rules: {
+			'no-restricted-syntax': [
+				'error',
+				{
+					selector: "CallExpression[callee.property.name='transaction'][arguments.length=0]",
+					message:
+						'Open transactions with decidingTransaction (db/transaction.ts): it runs a transaction that lost a conflict again and runs after-commit hooks.'
+				}
+			]
+		}
+	},
 	// Who may import whom outside the app's own layers: the product (src/) ships alone, so it
 	// imports none of the folders around it; tools/ (servers, databases and sign-ins for tests,
 	// the bench and the load run) is neutral ground that tests/, bench/ and scripts/ share.

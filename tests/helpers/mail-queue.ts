@@ -28,3 +28,15 @@ export async function queueStatuses(
 		.execute();
 	return Object.fromEntries(rows.map((row) => [row.id, row.status]));
 }
+
+/**
+ * How many mails were ever queued: "nothing was mailed" is this count unchanged. The SMTP sink
+ * alone cannot say it, since the sender delivers in the background, maybe after the check.
+ */
+export async function queuedCount(db: Kysely<Database>): Promise<number> {
+	const row = await db
+		.selectFrom('mail_queue')
+		.select((eb) => eb.fn.countAll<number | string>().as('count'))
+		.executeTakeFirstOrThrow();
+	return Number(row.count);
+}

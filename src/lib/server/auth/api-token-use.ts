@@ -9,6 +9,7 @@ import { scopesOf } from './api-token-scopes';
 import { API_TOKEN_TOUCH_INTERVAL_MS, TOKEN_PATTERN } from './api-tokens';
 import { sha256Hex } from './crypto';
 import type { ApiTokenScope, SessionUser } from './types';
+import { decidingTransaction } from '../db/transaction';
 
 export interface ValidApiToken {
 	user: SessionUser;
@@ -82,7 +83,7 @@ export async function recordApiTokenUse(
 	if (lastUsedAt !== null && now - lastUsedAt < API_TOKEN_TOUCH_INTERVAL_MS) return 'throttled';
 	const ip = client.ip.slice(0, 45);
 	if (lastUsedAt === null) {
-		const first = await db.transaction().execute(async (trx) => {
+		const first = await decidingTransaction(db, async (trx) => {
 			const result = await trx
 				.updateTable('api_tokens')
 				.set({ last_used_at: now, last_used_ip: ip })

@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely';
 import type { Database, WebauthnChallengesTable } from '../db/schema';
 import { affectedRows } from '../db/errors';
 import { sha256Hex } from './crypto';
+import { decidingTransaction } from '../db/transaction';
 
 export type ChallengePurpose = WebauthnChallengesTable['purpose'];
 
@@ -28,7 +29,7 @@ export async function storeChallenge(
 	ttlMs: number,
 	now: number
 ): Promise<void> {
-	await db.transaction().execute(async (trx) => {
+	await decidingTransaction(db, async (trx) => {
 		await dropChallenge(trx, sessionHash, purpose);
 		await trx
 			.insertInto('webauthn_challenges')

@@ -49,7 +49,7 @@ export async function queueMail(
 			next_attempt_at: now
 		})
 		.execute();
-	// A transaction opened without runTransaction has no commit hook: the next poll finds the row.
+	// A transaction opened without decidingTransaction has no commit hook: the next poll finds the row.
 	afterCommit(db, signalMailQueued);
 	return id;
 }

@@ -9,6 +9,7 @@ import { countWithin } from './limits';
 import { listSessions, type SessionListEntry } from './session-admin';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
+import { decidingTransaction } from '../db/transaction';
 
 /**
  * Needs the current password; every other session of the user ends, every remembered device too
@@ -46,7 +47,7 @@ export async function changeOwnPassword(
 	await release(db, attempt);
 	const passwordHash = await hashPassword(passwords.next);
 	const now = deps.clock.now();
-	await db.transaction().execute(async (trx) => {
+	await decidingTransaction(db, async (trx) => {
 		await replacePassword(
 			{ ...deps, db: trx },
 			actor,

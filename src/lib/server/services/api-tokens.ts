@@ -145,7 +145,7 @@ export async function revokeApiToken(
 ): Promise<void> {
 	const { db } = deps;
 	const now = deps.clock.now();
-	await db.transaction().execute(async (trx) => {
+	await decidingTransaction(db, async (trx) => {
 		const token = await findApiToken(trx, id);
 		// Someone else's token answers like one that does not exist.
 		if (!token || (ownerId !== null && token.userId !== ownerId)) {

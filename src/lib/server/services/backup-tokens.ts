@@ -94,7 +94,7 @@ export async function revokeBackupTokens(
 ): Promise<void> {
 	const { db } = deps;
 	const now = deps.clock.now();
-	await db.transaction().execute(async (trx) => {
+	await decidingTransaction(db, async (trx) => {
 		await requireUser({ ...deps, db: trx }, userId);
 		const revoked = affectedRows(
 			await trx.deleteFrom('backup_tokens').where('user_id', '=', userId).executeTakeFirst()

@@ -231,7 +231,7 @@ export async function cancelEmailChange(
 	userId: string
 ): Promise<{ cancelled: boolean }> {
 	const now = deps.clock.now();
-	return deps.db.transaction().execute(async (trx) => {
+	return decidingTransaction(deps.db, async (trx) => {
 		const user = await trx
 			.selectFrom('users')
 			.select('id')

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows } from '../db/errors';
-import { decidingTransaction, runTransaction } from '../db/transaction';
+import { decidingTransaction } from '../db/transaction';
 import { recordAudit } from '../db/audit-log';
 import { findLiveLink, issueLink, revokeLinks, spendLink } from '../auth/account-links';
 import { sha256Hex } from '../auth/crypto';
@@ -58,7 +58,7 @@ export async function inviteUser(
 	if (await isTaken(deps.db, invitee)) throw new UserExistsError();
 	const hits = await countInvitationMail(deps, { userId: null, email: invitee.email }, now);
 	try {
-		const { id, expiresAt } = await runTransaction(deps.db, async (trx) => {
+		const { id, expiresAt } = await decidingTransaction(deps.db, async (trx) => {
 			const trxDeps = { ...deps, db: trx };
 			const id = await insertUser(trxDeps, invitee, unusablePasswordHash(), actor, now);
 			const link = await issueInvitationLink(trx, deps.policy, id, invitee.email, actor, now);
@@ -117,7 +117,7 @@ export async function revokeInvitation(
 	userId: string
 ): Promise<void> {
 	const now = deps.clock.now();
-	await deps.db.transaction().execute(async (trx) => {
+	await decidingTransaction(deps.db, async (trx) => {
 		await lockUser({ ...deps, db: trx }, userId);
 		if ((await revokeLinks(trx, userId, 'invite', now)) === 0) {
 			throw new InvalidRequestError('This user has no live invitation to revoke');

@@ -9,7 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Kysely } from 'kysely';
 import { normalizeName } from '../../schemas/auth';
-import { issueLink, findLiveLink, revokeLinks, spendLink } from '../auth/account-links';
+import {
+	findLiveLink,
+	issueLink,
+	revokeLinks,
+	spendLink,
+	type IssuedLink
+} from '../auth/account-links';
 import { addressGroup } from '../auth/client-address';
 import { keyedHash, sha256Hex } from '../auth/crypto';
 import { hashPassword } from '../auth/password';
@@ -19,7 +25,7 @@ import { openResetStep, resetStepToken } from '../auth/reset-step';
 import type { SessionUser } from '../auth/types';
 import { recordAudit } from '../db/audit-log';
 import type { Database } from '../db/schema';
-import { runTransaction } from '../db/transaction';
+import { decidingTransaction } from '../db/transaction';
 import {
 	AccountLockedError,
 	InvalidRequestError,
@@ -134,32 +140,21 @@ async function requestLink(
 		const email = user.email;
 		// The mail is queued with the link; the sender delivers it after the commit, so how long the
 		// mail server takes never shows in the answer.
-		await runTransaction(db, async (trx) => {
-			const link = await issueLink(
-				trx,
-				{ purpose: 'reset', userId: user.id, email, createdBy: null, ttlMs: limits.linkTtlMs },
-				now
-			);
+		await decidingTransaction(db, async (trx) => {
+			const link = { userId: user.id, email, createdBy: null, ip: origin.ip };
+			await issueResetLink(trx, deps, link, siteOrigin, now);
 			await recordAudit(
 				trx,
 				{ event: 'password.reset_requested', subjectId: user.id, details: reason, ...audit },
 				now
 			);
-			const message = passwordResetLinkMessage({
-				url: siteOrigin + RESET_PATH + link.token,
-				expiresAt: new Date(link.expiresAt),
-				at: new Date(now),
-				ip: origin.ip,
-				byAdministrator: false
-			});
-			await queueNotice(trx, deps, email, message);
 		});
 		return;
 	}
 	// The same work without a link: the token's keyed hash, a revocation that finds nothing and the
 	// audit row, in a transaction. An unknown name is audited without what was typed (it may be a
 	// password typed into the wrong field).
-	await runTransaction(db, async (trx) => {
+	await decidingTransaction(db, async (trx) => {
 		keyedHash('account-link:reset', randomBytes(32).toString('base64url'));
 		await revokeLinks(trx, '', 'reset', now);
 		await recordAudit(
@@ -173,6 +168,31 @@ async function requestLink(
 			now
 		);
 	});
+}
+
+/**
+ * A new reset link for the account (the older one stops working), its mail queued with it. The
+ * mail says so when an administrator (`createdBy`) asked for it.
+ */
+async function issueResetLink(
+	trx: Kysely<Database>,
+	deps: ServiceDeps,
+	request: { userId: string; email: string; createdBy: string | null; ip: string | null },
+	siteOrigin: string,
+	now: number
+): Promise<IssuedLink> {
+	const { userId, email, createdBy } = request;
+	const ttlMs = deps.policy.passwordReset.linkTtlMs;
+	const link = await issueLink(trx, { purpose: 'reset', userId, email, createdBy, ttlMs }, now);
+	const message = passwordResetLinkMessage({
+		url: siteOrigin + RESET_PATH + link.token,
+		expiresAt: new Date(link.expiresAt),
+		at: new Date(now),
+		ip: request.ip,
+		byAdministrator: createdBy !== null
+	});
+	await queueNotice(trx, deps, email, message);
+	return link;
 }
 
 /**
@@ -203,26 +223,9 @@ export async function sendPasswordResetFor(
 	const now = deps.clock.now();
 	const account = accountKey(user.id, '');
 	await countWithin(deps, perAccountBucket(account), limits.windowMs, limits.perAccount, now);
-	const link = await runTransaction(db, async (trx) => {
-		const issued = await issueLink(
-			trx,
-			{
-				purpose: 'reset',
-				userId: user.id,
-				email,
-				createdBy: actor.actorId,
-				ttlMs: limits.linkTtlMs
-			},
-			now
-		);
-		const message = passwordResetLinkMessage({
-			url: siteOrigin + RESET_PATH + issued.token,
-			expiresAt: new Date(issued.expiresAt),
-			at: new Date(now),
-			ip: actor.ip,
-			byAdministrator: true
-		});
-		await queueNotice(trx, deps, email, message);
+	const link = await decidingTransaction(db, async (trx) => {
+		const request = { userId: user.id, email, createdBy: actor.actorId, ip: actor.ip };
+		const issued = await issueResetLink(trx, deps, request, siteOrigin, now);
 		await recordAudit(
 			trx,
 			{

@@ -21,6 +21,7 @@ import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
 import { queueNoticeToUser, requestOf } from './notices';
 import type { SignInOrigin } from './sign-in-codes';
+import { decidingTransaction } from '../db/transaction';
 
 /** The password step ended in a verified session: a remembered device stood in for the code. */
 export interface RememberedSignIn {
@@ -49,7 +50,7 @@ export async function signInWithDevice(
 	// Forged, or issued to another account: refused here, before any query.
 	const token = deviceTokenOf(cookie, user.id);
 	if (!token) return null;
-	const signedIn = await db.transaction().execute(async (trx) => {
+	const signedIn = await decidingTransaction(db, async (trx) => {
 		const device = await useRememberedDevice(trx, user.id, token, now);
 		if (!device) return null;
 		const session = await createSession(
@@ -112,7 +113,7 @@ export async function forgetOwnDevice(
 	publicId: string
 ): Promise<void> {
 	const now = deps.clock.now();
-	await deps.db.transaction().execute(async (trx) => {
+	await decidingTransaction(deps.db, async (trx) => {
 		// Someone else's device answers as one that does not exist.
 		if (!(await deleteRememberedDevice(trx, actor.actorId, publicId))) {
 			throw new NotFoundError('No such device');
@@ -128,9 +129,7 @@ export async function forgetOwnDevice(
 /** Forgets all your devices; returns how many. None: nothing is written. */
 export async function forgetAllOwnDevices(deps: ServiceDeps, actor: Actor): Promise<number> {
 	const now = deps.clock.now();
-	return deps.db
-		.transaction()
-		.execute((trx) =>
-			forgetRememberedDevices(trx, actor.actorId, now, { ...actor, reason: 'forget all' })
-		);
+	return decidingTransaction(deps.db, (trx) =>
+		forgetRememberedDevices(trx, actor.actorId, now, { ...actor, reason: 'forget all' })
+	);
 }

@@ -3,7 +3,7 @@
 // spent once.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
-import { decidingTransaction, runTransaction } from '../db/transaction';
+import { decidingTransaction } from '../db/transaction';
 import { clearFailures, lockIfExhausted, reserveTry } from '../auth/account-throttle';
 import { sha256Hex } from '../auth/crypto';
 import { checkCode, consumeCode } from '../auth/email-otp';
@@ -390,7 +390,7 @@ async function recordFailure(
 	const entry = { subjectId: user.id, ip: origin.ip, userAgent: origin.userAgent };
 	const event = auditEventsOf(purpose, 'email').failure;
 	await recordAudit(deps.db, { event, details, ...entry }, now);
-	await runTransaction(deps.db, async (trx) => {
+	await decidingTransaction(deps.db, async (trx) => {
 		if (!(await lockIfExhausted(trx, user.id, deps.policy.otp, now))) return;
 		await recordAudit(trx, { event: 'account.locked', ...entry }, now);
 		const message = accountLockedMessage({ request: requestOf(origin, now) });

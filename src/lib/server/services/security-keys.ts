@@ -33,7 +33,7 @@ import {
 import { recordAudit } from '../db/audit-log';
 import { forgetRememberedDevices } from '../auth/remembered-devices';
 import { isUniqueViolation } from '../db/errors';
-import { decidingTransaction, runTransaction } from '../db/transaction';
+import { decidingTransaction } from '../db/transaction';
 import { securityKeyChangedMessage } from '../mail';
 import { NotFoundError, SecurityKeyLimitError, SecurityKeyRegistrationError } from '../errors';
 import type { Actor } from './actor';
@@ -212,7 +212,7 @@ export async function renameSecurityKey(
 	name: string
 ): Promise<void> {
 	const now = deps.clock.now();
-	await deps.db.transaction().execute(async (trx) => {
+	await decidingTransaction(deps.db, async (trx) => {
 		const before = await credentialName(trx, userId, id);
 		if (before === null || !(await renameCredential(trx, userId, id, name))) {
 			throw new NotFoundError('No such security key');
@@ -237,7 +237,7 @@ export async function removeSecurityKey(
 	id: string
 ): Promise<void> {
 	const now = deps.clock.now();
-	await runTransaction(deps.db, async (trx) => {
+	await decidingTransaction(deps.db, async (trx) => {
 		const removed = await credentialName(trx, userId, id);
 		if (removed === null || !(await deleteCredential(trx, userId, id))) {
 			throw new NotFoundError('No such security key');

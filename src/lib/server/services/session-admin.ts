@@ -5,6 +5,7 @@ import { recordAudit } from '../db/audit-log';
 import { NotFoundError } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceDeps } from './deps';
+import { decidingTransaction } from '../db/transaction';
 
 export interface SessionListEntry {
 	publicId: string;
@@ -97,7 +98,7 @@ export async function revokeSession(
 ): Promise<void> {
 	const { db } = deps;
 	const now = deps.clock.now();
-	await db.transaction().execute(async (trx) => {
+	await decidingTransaction(db, async (trx) => {
 		const row = await trx
 			.selectFrom('sessions')
 			.select('user_id')
@@ -122,7 +123,7 @@ export async function revokeOtherSessions(
 ): Promise<number> {
 	const { db } = deps;
 	const now = deps.clock.now();
-	return db.transaction().execute(async (trx) => {
+	return decidingTransaction(db, async (trx) => {
 		const result = await trx
 			.deleteFrom('sessions')
 			.where('user_id', '=', actor.actorId)

@@ -8,6 +8,7 @@ import { countWithin } from './limits';
 import type { Actor } from './actor';
 import { countUsers, insertUser } from './users';
 import type { ServiceDeps } from './deps';
+import { decidingTransaction } from '../db/transaction';
 
 /** A fresh setup token while the database has no user; null once someone exists. */
 export async function openSetup(deps: ServiceDeps, ttlMs: number): Promise<string | null> {
@@ -45,7 +46,7 @@ export async function completeSetup(
 	const bucket = `setup:addr:${addressGroup(audit.ip)}`;
 	await countWithin(deps, bucket, windowMs, attemptsPerAddress, now);
 	const passwordHash = await hashPassword(admin.password);
-	return db.transaction().execute(async (trx) => {
+	return decidingTransaction(db, async (trx) => {
 		if (
 			!(await spendSetupToken(trx, admin.token, now)) ||
 			(await countUsers({ ...deps, db: trx })) > 0

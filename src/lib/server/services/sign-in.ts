@@ -29,6 +29,7 @@ import {
 	type SecondFactorMethod
 } from './factor-policy';
 import { requiredKindsOf } from '../auth/factor-policy';
+import { decidingTransaction } from '../db/transaction';
 
 export type { SignInOrigin, SecondFactorMethod, FactorRequirement };
 
@@ -113,7 +114,7 @@ export async function signInWithPassword(
 	// until the person chooses email (auth.resendOtp sends the first one then).
 	const emailOnly = secondStep.methods.every((m) => m === 'email' || m === 'backup_token');
 
-	const { session, code } = await db.transaction().execute(async (trx) => {
+	const { session, code } = await decidingTransaction(db, async (trx) => {
 		const created = await createSession(
 			trx,
 			policy.session,
@@ -226,7 +227,7 @@ export async function signOut(
 	actor: Actor,
 	sessionToken: string
 ): Promise<void> {
-	await deps.db.transaction().execute(async (trx) => {
+	await decidingTransaction(deps.db, async (trx) => {
 		await invalidateSession(trx, sessionToken, deps.policy.session);
 		await recordAudit(trx, { event: 'session.logout', subjectId: actor.actorId, ...actor });
 	});

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { affectedRows, isUniqueViolation } from '../db/errors';
-import { decidingTransaction, runTransaction } from '../db/transaction';
+import { decidingTransaction } from '../db/transaction';
 import { releaseCodeMail, reserveCodeMail } from '../auth/code-mail-limits';
 import { keyedHash, randomDigits, sameDigest } from '../auth/crypto';
 import { forgetRememberedDevices } from '../auth/remembered-devices';
@@ -142,7 +142,7 @@ export async function confirmOtpEmailChange(
 		.executeTakeFirstOrThrow();
 	const candidate = hashChangeCode(userId, pending.email, code.trim());
 	if (!sameDigest(pending.code_hash, candidate)) throw new WrongCodeError();
-	await runTransaction(db, async (trx) => {
+	await decidingTransaction(db, async (trx) => {
 		const consumed = await trx
 			.deleteFrom('otp_email_changes')
 			.where('user_id', '=', userId)
@@ -188,7 +188,7 @@ export async function clearOtpEmail(
 	userId: string
 ): Promise<void> {
 	const now = deps.clock.now();
-	await runTransaction(deps.db, async (trx) => {
+	await decidingTransaction(deps.db, async (trx) => {
 		const user = await trx
 			.selectFrom('users')
 			.select(['email', 'otp_email'])

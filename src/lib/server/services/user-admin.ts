@@ -3,7 +3,7 @@
 // and remembered devices.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
-import { runTransaction } from '../db/transaction';
+import { decidingTransaction } from '../db/transaction';
 import { affectedRows, isUniqueViolation } from '../db/errors';
 import { revokeLinks } from '../auth/account-links';
 import { hashPassword } from '../auth/password';
@@ -36,7 +36,7 @@ async function change(
 ): Promise<number> {
 	const now = deps.clock.now();
 	try {
-		await runTransaction(deps.db, async (trx) => {
+		await decidingTransaction(deps.db, async (trx) => {
 			if ((await work(trx, now)) === 0) throw new NotFoundError('No such user');
 			await recordAudit(trx, { event, subjectId: userId, details, ...actor }, now);
 		});
@@ -172,7 +172,7 @@ export async function setActive(
 	}
 	const now = deps.clock.now();
 	const ids = [...new Set(userIds)];
-	await db.transaction().execute(async (trx) => {
+	await decidingTransaction(db, async (trx) => {
 		const result = await trx
 			.updateTable('users')
 			.set({ is_active: active ? 1 : 0, updated_at: now })

@@ -7,6 +7,7 @@ import { recordAudit } from '../db/audit-log';
 import { SYSTEM_ACTOR, type Actor } from './actor';
 import { NotFoundError, UserExistsError } from '../errors';
 import type { ServiceDeps } from './deps';
+import { decidingTransaction } from '../db/transaction';
 
 export type LoginCandidate = Pick<
 	UserRow,
@@ -88,9 +89,9 @@ export async function createUser(
 ): Promise<string> {
 	const { db } = deps;
 	const passwordHash = await hashPassword(user.password);
-	return db
-		.transaction()
-		.execute((trx) => insertUser({ ...deps, db: trx }, user, passwordHash, audit, now));
+	return decidingTransaction(db, (trx) =>
+		insertUser({ ...deps, db: trx }, user, passwordHash, audit, now)
+	);
 }
 
 /** The insert itself, for callers that already hold a transaction (first-run setup). */

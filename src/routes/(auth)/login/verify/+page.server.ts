@@ -3,37 +3,18 @@ import { getPolicy } from '$lib/server/auth/policy';
 import { safeRedirectPath } from '$lib/server/auth/redirect';
 import { jsonField } from '$lib/server/pages/form-json';
 import { publicPage } from '$lib/server/pages/groups';
+import {
+	carriedQuery,
+	pastedCode,
+	SECOND_STEP_METHODS,
+	timeParam,
+	type SecondStepMethod
+} from '$lib/server/pages/second-step';
 import type { Actions, PageServerLoad } from './$types';
 
 // What the login and resend actions put in the URL for this page; nothing in it is secret.
 // `method` is the way the person chose to finish (a link of "use another way").
 const CARRIED = ['redirectTo', 'to', 'expires', 'resend', 'method'] as const;
-
-/** The ways this page offers, in the order of auth.me's `methods` (preferred first). */
-type Method = 'webauthn' | 'totp' | 'email' | 'backup_token';
-const METHODS: readonly Method[] = ['webauthn', 'totp', 'email', 'backup_token'];
-
-/** A time in ms from the query string, or null. */
-function timeParam(url: URL, name: string): number | null {
-	const value = Number(url.searchParams.get(name));
-	return Number.isSafeInteger(value) && value > 0 ? value : null;
-}
-
-/** The query this page passes on to its actions and redirects (forms replace the query string). */
-function carriedQuery(url: URL): URLSearchParams {
-	const query = new URLSearchParams();
-	for (const name of CARRIED) {
-		const value = url.searchParams.get(name);
-		if (value) query.set(name, value);
-	}
-	return query;
-}
-
-/** A code pasted as `123 456` or `123-456` is still the code; backup tokens keep their dashes. */
-function pastedCode(input: string): string {
-	const digits = input.replace(/[\s-]/g, '');
-	return /^\d+$/.test(digits) ? digits : input;
-}
 
 export const load: PageServerLoad = publicPage.load(async ({ api, event: { locals, url } }) => {
 	if (locals.session?.state === 'verified') {
@@ -44,11 +25,11 @@ export const load: PageServerLoad = publicPage.load(async ({ api, event: { local
 	const pending = me && !('user' in me) ? me : null;
 	// The account's factors, preferred first; backup tokens are offered whatever the count.
 	const factors = (pending?.methods ?? []).filter(
-		(method): method is Exclude<Method, 'backup_token'> => method !== 'backup_token'
+		(method): method is Exclude<SecondStepMethod, 'backup_token'> => method !== 'backup_token'
 	);
 	const asked = url.searchParams.has('backup') ? 'backup_token' : url.searchParams.get('method');
-	const method: Method =
-		METHODS.find((m) => m === asked && (m === 'backup_token' || factors.includes(m))) ??
+	const method: SecondStepMethod =
+		SECOND_STEP_METHODS.find((m) => m === asked && (m === 'backup_token' || factors.includes(m))) ??
 		factors[0] ??
 		'backup_token';
 	return {
@@ -67,15 +48,15 @@ export const load: PageServerLoad = publicPage.load(async ({ api, event: { local
 		// "Don't ask again on this device for N days"; 0: remembering is off, no checkbox.
 		rememberDeviceDays: Math.floor(getPolicy().rememberDeviceMs / 86_400_000),
 		now: Date.now(),
-		query: carriedQuery(url).toString(),
+		query: carriedQuery(url, CARRIED).toString(),
 		/** This page's query with each method chosen, for the forms and "use another way". */
 		queryFor: Object.fromEntries(
-			METHODS.map((m) => {
-				const query = carriedQuery(url);
+			SECOND_STEP_METHODS.map((m) => {
+				const query = carriedQuery(url, CARRIED);
 				query.set('method', m);
 				return [m, query.toString()];
 			})
-		) as Record<Method, string>
+		) as Record<SecondStepMethod, string>
 	};
 });
 
@@ -118,7 +99,7 @@ export const actions: Actions = {
 	resend: publicPage.action(
 		async ({ api, event }) => {
 			const sent = await api.auth.resendOtp();
-			const query = carriedQuery(event.url);
+			const query = carriedQuery(event.url, CARRIED);
 			const first = !query.has('expires');
 			query.set('method', 'email');
 			query.set('expires', String(sent.expiresAt.getTime()));

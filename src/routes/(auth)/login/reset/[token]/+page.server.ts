@@ -3,36 +3,19 @@ import { TRPCError } from '@trpc/server';
 import { CODE_METHODS } from '$lib/schemas/auth';
 import { jsonField } from '$lib/server/pages/form-json';
 import { publicPage } from '$lib/server/pages/groups';
+import {
+	carriedQuery,
+	pastedCode,
+	SECOND_STEP_METHODS,
+	timeParam,
+	type SecondStepMethod
+} from '$lib/server/pages/second-step';
 import type { Actions, PageServerLoad } from './$types';
-
-/** The ways this page offers, in the order auth.passwordReset.describe lists them. */
-type Method = 'webauthn' | 'totp' | 'email' | 'backup_token';
-const METHODS: readonly Method[] = ['webauthn', 'totp', 'email', 'backup_token'];
 
 // What the page's own actions put in its URL: the chosen way, and an emailed code's times.
 const CARRIED = ['method', 'expires', 'resend'] as const;
 
 const NOT_A_LINK = 'This is not a password reset link. Ask for a new one.';
-
-function timeParam(url: URL, name: string): number | null {
-	const value = Number(url.searchParams.get(name));
-	return Number.isSafeInteger(value) && value > 0 ? value : null;
-}
-
-function carriedQuery(url: URL): URLSearchParams {
-	const query = new URLSearchParams();
-	for (const name of CARRIED) {
-		const value = url.searchParams.get(name);
-		if (value) query.set(name, value);
-	}
-	return query;
-}
-
-/** A code pasted as `123 456` is still the code; backup tokens keep their dashes. */
-function pastedCode(input: string): string {
-	const digits = input.replace(/[\s-]/g, '');
-	return /^\d+$/.test(digits) ? digits : input;
-}
 
 /** The new password, typed twice; a mismatch is refused here, before anything is checked. */
 function mismatch(text: (name: string) => string) {
@@ -57,8 +40,10 @@ export const load: PageServerLoad = publicPage.load(async ({ api, event }) => {
 		return { invalid: cause.code === 'BAD_REQUEST' ? NOT_A_LINK : cause.message, reset: null };
 	}
 	const asked = url.searchParams.get('method');
-	const method: Method =
-		METHODS.find((m) => m === asked && info.methods.includes(m)) ?? info.methods[0] ?? 'email';
+	const method: SecondStepMethod =
+		SECOND_STEP_METHODS.find((m) => m === asked && info.methods.includes(m)) ??
+		info.methods[0] ??
+		'email';
 	return {
 		invalid: null,
 		reset: {
@@ -69,12 +54,12 @@ export const load: PageServerLoad = publicPage.load(async ({ api, event }) => {
 			codeExpiresAt: timeParam(url, 'expires'),
 			resendAt: timeParam(url, 'resend'),
 			queryFor: Object.fromEntries(
-				METHODS.map((m) => {
-					const query = carriedQuery(url);
+				SECOND_STEP_METHODS.map((m) => {
+					const query = carriedQuery(url, CARRIED);
 					query.set('method', m);
 					return [m, query.toString()];
 				})
-			) as Record<Method, string>
+			) as Record<SecondStepMethod, string>
 		}
 	};
 });
@@ -84,7 +69,7 @@ export const actions: Actions = {
 	sendCode: publicPage.action(
 		async ({ api, event }) => {
 			const sent = await api.auth.passwordReset.sendCode({ token: event.params.token });
-			const query = carriedQuery(event.url);
+			const query = carriedQuery(event.url, CARRIED);
 			query.set('method', 'email');
 			query.set('expires', String(sent.expiresAt.getTime()));
 			query.set('resend', String(sent.resendAvailableAt.getTime()));
