@@ -1,8 +1,9 @@
 // npm run load -- [--seconds 60] [--db sqlite|mysql]
 // A bounded load run against the production build (`npm run build` first): wrong logins and
 // normal signed-in traffic at once, while a real person signs in. It prints figures, not a
-// verdict on speed; it exits non-zero only on a 5xx, a person who could not sign in, or a
-// server that died. The last line is `LOAD_RESULT {json}` for tests/security/load.test.ts.
+// verdict on speed; it exits non-zero only on a 5xx other than "busy" (the argon2 queue's 503
+// with Retry-After, which the flood is meant to draw), a person who could not sign in, or a
+// server that died. The last line is `LOAD_RESULT {json}`, for scripts that read the figures.
 //
 // The server is the production one (`npm start`) in its own process; autocannon drives it from
 // this one, over loopback. The server trusts X-Forwarded-For here (ADDRESS_HEADER, as behind a
@@ -16,7 +17,7 @@
 //   (Started with the flood, its tries would mostly be answered busy, which spends no try.)
 // - "signed in": users.list and auth.me with a verified cookie, the traffic that must stay fast.
 // The person signs in a quarter of the way in: password, the code from the SMTP sink, verify,
-// trying again after a 429 until the load ends.
+// trying again after a 429 or a busy 503 until the load ends.
 import autocannon, { type Options, type Result } from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,7 +50,7 @@ const POOL_TROUBLE =
 interface StreamFigures {
 	requests: number;
 	statusCodes: Record<string, number>;
-	/** 429s that were the argon2 queue's busy answer (the rest are the login limits). */
+	/** 503s that were the argon2 queue's busy answer (not counted as server errors). */
 	busy: number;
 	serverErrors: number;
 	clientErrors: number;
@@ -65,6 +66,8 @@ interface PersonFigures {
 	attempts: number;
 	/** Status of each request the person sent, in order (a 5xx among them fails the run). */
 	statuses: number[];
+	/** The login's busy 503s among them, waited out and tried again (not errors). */
+	busy: number;
 	failure: string | null;
 }
 
@@ -132,7 +135,10 @@ function runAutocannon(options: Options): Promise<Result> {
 	});
 }
 
-/** One stream's figures; `busy` is counted from the response bodies as they arrive. */
+/**
+ * One stream's figures; `busy` is counted from the response bodies as they arrive. Busy answers
+ * are 503s by design ("try again in a second"), so they are not server errors.
+ */
 function figuresOf(result: Result, busy: number): StreamFigures {
 	const statusCodes = Object.fromEntries(
 		Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])
@@ -141,7 +147,7 @@ function figuresOf(result: Result, busy: number): StreamFigures {
 		requests: Object.values(statusCodes).reduce((sum, count) => sum + count, 0),
 		statusCodes,
 		busy,
-		serverErrors: result['5xx'],
+		serverErrors: result['5xx'] - busy,
 		clientErrors: result.errors,
 		timeouts: result.timeouts,
 		latencyP50Ms: result.latency.p50,
@@ -174,7 +180,7 @@ function wrongLogins(server: AppServer, seconds: number, targets: SeededUser[]) 
 					};
 				},
 				onResponse(status, body) {
-					if (status === 429 && body.includes(BUSY_MESSAGE)) busy++;
+					if (status === 503 && body.includes(BUSY_MESSAGE)) busy++;
 				}
 			}
 		]
@@ -208,9 +214,8 @@ function oneAddress(server: AppServer, seconds: number) {
 					};
 				},
 				onResponse(status, body) {
-					if (status !== 429) return;
-					if (body.includes(BUSY_MESSAGE)) busy++;
-					else onLimited();
+					if (status === 503 && body.includes(BUSY_MESSAGE)) busy++;
+					else if (status === 429) onLimited();
 				}
 			}
 		]
@@ -237,7 +242,7 @@ function signedIn(server: AppServer, seconds: number, cookie: string) {
 
 /**
  * What a person does: password, the code from the email, verify, then `auth.me` with the new
- * cookie. A 429 (busy or limited) is tried again after `retryAfter`, as a person would, until
+ * cookie. A 429 (limited) or a busy 503 is tried again after `retryAfter`, as a person would, until
  * `deadline`: while a flood fills the argon2 queue the person competes with it for a place.
  */
 async function signInAsPerson(
@@ -251,6 +256,7 @@ async function signInAsPerson(
 		ms: null,
 		attempts: 0,
 		statuses: [],
+		busy: 0,
 		failure: null
 	};
 	const headers = { origin: server.origin, 'x-forwarded-for': address };
@@ -266,7 +272,9 @@ async function signInAsPerson(
 			});
 			figures.statuses.push(login.status);
 			if (login.status === 200) break;
-			if (login.status !== 429 || Date.now() >= deadline) {
+			const busy = login.status === 503 && login.error?.message.startsWith(BUSY_MESSAGE);
+			if (busy) figures.busy++;
+			if ((login.status !== 429 && !busy) || Date.now() >= deadline) {
 				throw new Error(`login answered ${login.status} ${login.error?.message ?? ''}`);
 			}
 			await sleep((login.error?.retryAfter ?? 1) * 1000);
@@ -301,7 +309,7 @@ function printFigures(result: LoadResult): void {
 			.map(([code, count]) => `${code}:${count}`)
 			.join(' '),
 		busy: stream.busy,
-		limited: (stream.statusCodes['429'] ?? 0) - stream.busy,
+		limited: stream.statusCodes['429'] ?? 0,
 		'5xx': stream.serverErrors,
 		'errors/timeouts': `${stream.clientErrors}/${stream.timeouts}`,
 		'p50 ms': stream.latencyP50Ms,
@@ -370,7 +378,9 @@ async function main(): Promise<number> {
 
 		const streamFigures = { wrongLogins: wrong, oneAddress: fromOneAddress, signedIn: verified };
 		const all = Object.values(streamFigures);
-		const personErrors = personFigures.statuses.filter((status) => status >= 500).length;
+		// The person's busy answers were waited out and tried again; any other 5xx is an error.
+		const personErrors =
+			personFigures.statuses.filter((status) => status >= 500).length - personFigures.busy;
 		const result: LoadResult = {
 			ok: false,
 			db,
