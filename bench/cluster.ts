@@ -51,6 +51,8 @@ interface Figures {
 	p99Ms: number;
 	notOk: number;
 	total: number;
+	/** What the sign-ins that did not finish were told, and how often. */
+	failures: Record<string, number>;
 }
 
 const log = (line: string) => console.error(`[bench:cluster] ${line}`);
@@ -84,14 +86,17 @@ async function measure(setup: string, urls: string[], handle: TestDatabase): Pro
 		log(`${setup}: ${connections} connections for ${seconds} s`);
 		const ends: number[] = [];
 		let notOk = 0;
+		const failures: Record<string, number> = {};
 		const until = performance.now() + seconds * 1000;
 		await Promise.all(
 			Array.from({ length: connections }, async (_, c) => {
 				for (let i = c; performance.now() < until; i += connections) {
 					try {
 						ends.push((await signIn(on(i), sink, take())).endToEndMs);
-					} catch {
+					} catch (error) {
 						notOk++;
+						const reason = error instanceof Error ? error.message : String(error);
+						failures[reason] = (failures[reason] ?? 0) + 1;
 					}
 				}
 			})
@@ -104,7 +109,8 @@ async function measure(setup: string, urls: string[], handle: TestDatabase): Pro
 			p50Ms: percentile(ends, 0.5),
 			p99Ms: percentile(ends, 0.99),
 			notOk,
-			total: ends.length + notOk
+			total: ends.length + notOk,
+			failures
 		};
 	} finally {
 		await stopAll(sink, servers);
@@ -167,4 +173,9 @@ for (const r of results) {
 			`${r.perSecond.toFixed(1).padStart(12)}${ms(r.p50Ms).padStart(9)}${ms(r.p99Ms).padStart(9)}` +
 			`${`${r.notOk}/${r.total}`.padStart(10)}`
 	);
+}
+for (const r of results) {
+	for (const [reason, count] of Object.entries(r.failures)) {
+		console.log(`  ${r.setup}: ${count} x ${reason}`);
+	}
 }
