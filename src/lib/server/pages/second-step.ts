@@ -32,3 +32,17 @@ export function pastedCode(input: string): string {
 	const digits = input.replace(/[\s-]/g, '');
 	return /^\d+$/.test(digits) ? digits : input;
 }
+
+/** The page's carried query with each method chosen: for its forms and "use another way". */
+export function queryForEachMethod(
+	url: URL,
+	names: readonly string[]
+): Record<SecondStepMethod, string> {
+	return Object.fromEntries(
+		SECOND_STEP_METHODS.map((method) => {
+			const query = carriedQuery(url, names);
+			query.set('method', method);
+			return [method, query.toString()];
+		})
+	) as Record<SecondStepMethod, string>;
+}

@@ -7,6 +7,7 @@ import {
 	carriedQuery,
 	pastedCode,
 	SECOND_STEP_METHODS,
+	queryForEachMethod,
 	timeParam,
 	type SecondStepMethod
 } from '$lib/server/pages/second-step';
@@ -50,13 +51,7 @@ export const load: PageServerLoad = publicPage.load(async ({ api, event: { local
 		now: Date.now(),
 		query: carriedQuery(url, CARRIED).toString(),
 		/** This page's query with each method chosen, for the forms and "use another way". */
-		queryFor: Object.fromEntries(
-			SECOND_STEP_METHODS.map((m) => {
-				const query = carriedQuery(url, CARRIED);
-				query.set('method', m);
-				return [m, query.toString()];
-			})
-		) as Record<SecondStepMethod, string>
+		queryFor: queryForEachMethod(url, CARRIED)
 	};
 });
 

@@ -7,6 +7,7 @@ import {
 	carriedQuery,
 	pastedCode,
 	SECOND_STEP_METHODS,
+	queryForEachMethod,
 	timeParam,
 	type SecondStepMethod
 } from '$lib/server/pages/second-step';
@@ -53,13 +54,7 @@ export const load: PageServerLoad = publicPage.load(async ({ api, event }) => {
 			linkExpiresAt: info.expiresAt.getTime(),
 			codeExpiresAt: timeParam(url, 'expires'),
 			resendAt: timeParam(url, 'resend'),
-			queryFor: Object.fromEntries(
-				SECOND_STEP_METHODS.map((m) => {
-					const query = carriedQuery(url, CARRIED);
-					query.set('method', m);
-					return [m, query.toString()];
-				})
-			) as Record<SecondStepMethod, string>
+			queryFor: queryForEachMethod(url, CARRIED)
 		}
 	};
 });
