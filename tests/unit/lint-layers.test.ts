@@ -45,6 +45,15 @@ describe('eslint layers', () => {
 		expect(await ruleIdsOf([file])).toContain('import-x/no-restricted-paths');
 	}, 60_000);
 
+	it('refuses a transaction opened without decidingTransaction', async () => {
+		const file = write(
+			join(server, 'services', `zz-bare-transaction-${tag}.ts`),
+			`import type { Kysely } from 'kysely';\n` +
+				`export const run = (db: Kysely<object>) => db.transaction().execute(async () => 1);\n`
+		);
+		expect(await ruleIdsOf([file])).toContain('no-restricted-syntax');
+	}, 60_000);
+
 	it('refuses an import cycle made of type-only imports', async () => {
 		const a = join(server, `zz-cycle-a-${tag}.ts`);
 		const b = join(server, `zz-cycle-b-${tag}.ts`);
