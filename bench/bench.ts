@@ -26,7 +26,7 @@ import {
 	type SignIn
 } from './http';
 import { runLimiterScenario } from './limiter';
-import { runLoad, startLoad } from './load';
+import { combineLoads, runLoad, startLoad, withoutLatencies } from './load';
 import { measurePageScripts } from './login-page-js';
 import { measurePageSize } from './page-size';
 import {
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
 		const server = await resources.server(options, database.url, sink.url);
 		const results = await runBenchmark(options, database, server.origin, sink);
 		mkdirSync(dirname(options.out), { recursive: true });
-		writeFileSync(options.out, JSON.stringify(results, null, '\t') + '\n');
+		writeFileSync(options.out, JSON.stringify(results, withoutLatencies, '\t') + '\n');
 		console.log(formatReport(results));
 		log(`wrote ${options.out}`);
 		return 0;
@@ -469,20 +469,17 @@ async function measureSignIn(
 	};
 }
 
-/** Rounds of one scenario as one: totals over the whole time; the worst p99 and loop delay. */
+/**
+ * Rounds of one scenario as one: the load's figures over all of its requests (`combineLoads`), the
+ * server's per-request figures weighted by each round's requests, the worst loop delay.
+ */
 function combineRounds(rounds: Scenario[]): Scenario {
-	const sum = (figure: (round: Scenario) => number) =>
-		rounds.reduce((total, round) => total + figure(round), 0);
-	const requests = sum((round) => round.requests);
+	const load = combineLoads(rounds);
 	const weighted = (figure: (round: Scenario) => number) =>
-		sum((round) => figure(round) * round.requests) / Math.max(1, requests);
+		rounds.reduce((total, round) => total + figure(round) * round.requests, 0) /
+		Math.max(1, load.requests);
 	return {
-		requests,
-		requestsPerSecond: requests / sum((round) => round.durationSeconds),
-		durationSeconds: sum((round) => round.durationSeconds),
-		p50: median(rounds.map((round) => round.p50)),
-		p99: Math.max(...rounds.map((round) => round.p99)),
-		errors: sum((round) => round.errors),
+		...load,
 		queriesPerRequest: weighted((round) => round.queriesPerRequest),
 		writesPerRequest: weighted((round) => round.writesPerRequest),
 		cpuMsPerRequest: weighted((round) => round.cpuMsPerRequest),

@@ -12,6 +12,7 @@ import { createDb } from '../src/lib/server/db/create-db';
 import type { Database } from '../src/lib/server/db/schema';
 import type { SmtpSink } from '../tools/smtp-sink';
 import { readServerStats, signIn, trpcInput, waitUntilQuiet } from './http';
+import { percentilesOf } from './load';
 
 /**
  * Where the flood comes from: another loopback address, so the server sees another client than
@@ -155,10 +156,8 @@ async function signInRuns(options: LimiterOptions, offset: number): Promise<numb
 }
 
 function latencyOf(times: number[]): SignInLatency {
-	const sorted = [...times].sort((a, b) => a - b);
 	// Nearest rank: with 20 runs the p99 is the slowest one.
-	const rank = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
-	return { runs: times.length, p50: rank(0.5), p99: rank(0.99) };
+	return { runs: times.length, ...percentilesOf(times) };
 }
 
 interface Flood {

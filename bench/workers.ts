@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import type { Options } from 'autocannon';
 import { startAppServer, type AppServer } from '../tools/app-server';
-import { runLoad, type LoadFigures } from './load';
+import { combineLoads, runLoad, type LoadFigures } from './load';
 
 export interface WorkersRun extends LoadFigures {
 	workers: number;
@@ -65,28 +65,13 @@ export async function runWorkersScenario(options: WorkersScenarioOptions): Promi
 			connections: options.connections,
 			runs: servers.map((server, i) => ({
 				workers: counts[i]!,
-				...combine(rounds[i]!),
+				...combineLoads(rounds[i]!),
 				rssMb: processTreeRssMb(server.pid)
 			}))
 		};
 	} finally {
 		for (const server of servers) await server.stop();
 	}
-}
-
-function combine(rounds: LoadFigures[]): LoadFigures {
-	const sum = (figure: (round: LoadFigures) => number) =>
-		rounds.reduce((total, round) => total + figure(round), 0);
-	const requests = sum((round) => round.requests);
-	const durationSeconds = sum((round) => round.durationSeconds);
-	return {
-		requests,
-		requestsPerSecond: requests / durationSeconds,
-		durationSeconds,
-		p50: rounds.map((round) => round.p50).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!,
-		p99: Math.max(...rounds.map((round) => round.p99)),
-		errors: sum((round) => round.errors)
-	};
 }
 
 /** The process and its children (a cluster's workers), from `ps` (Linux and macOS alike). */

@@ -48,6 +48,11 @@ declare module 'autocannon' {
 	}
 	interface Instance {
 		stop(): void;
+		/** Each answer: its status and its latency in milliseconds. */
+		on(
+			event: 'response',
+			listener: (client: unknown, status: number, bytes: number, responseTimeMs: number) => void
+		): Instance;
 	}
 	function autocannon(
 		options: Options,
