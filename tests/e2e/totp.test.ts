@@ -1,8 +1,9 @@
 // Authenticator apps in Chromium against `node build`, codes computed as an app would from the key
 // the account page shows: set one up, sign out, sign in with it, step up with it, remove it, and
-// find both changes in the audit log. Then the verify page without JavaScript: the authenticator,
-// and email chosen through "use another way". The server's clock is the real one, so the codes
-// are picked by step: each step is accepted once, and every one used is within one step of now.
+// find both changes in the audit log. Then without JavaScript: the verify page (the authenticator,
+// and email chosen through "use another way"), and the setup itself, plain form posts from start
+// to end. The server's clock is the real one, so the codes are picked by step: each step is
+// accepted once, and every one used is within one step of now.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getConfig } from '$lib/server/config';
@@ -11,8 +12,10 @@ import {
 	confirmPendingFactor,
 	insertPendingFactor,
 	newTotpSecret,
-	stepAt
+	stepAt,
+	totpUri
 } from '$lib/server/auth/totp';
+import { qrCode } from '$lib/server/pages/qr';
 import { useAppStack } from '../helpers/app-stack';
 import { hasChromium, launchChromium } from '../helpers/browser';
 import {
@@ -146,6 +149,53 @@ describe.runIf(hasChromium())('authenticator apps in Chromium', () => {
 		await page.getByRole('button', { name: 'Verify' }).click();
 		await page.waitForURL((url) => url.pathname !== '/login/verify');
 		expect(pathOf(page)).toBe('/');
+	});
+
+	it('without JavaScript: set up from the account page with plain form posts (the QR code drawn on the server), then signed in with it', async () => {
+		const user = await seedUser(stack.database.db);
+		const page = await sessions.open({ javaScriptEnabled: false });
+		await signInThroughPages(page, stack.server.origin, stack.sink, user, { start: '/account' });
+		expect(pathOf(page)).toBe('/account');
+
+		// ?/totpBegin, a plain form post: the answer is a page with the setup in it.
+		await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+		await page.getByTestId('totp-enrolment').waitFor();
+		expect(new URL(page.url()).search).toBe('?/totpBegin');
+		const secret = (await page.getByTestId('totp-secret').textContent())!.replace(/\s/g, '');
+		expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+		// The QR code is an <svg> in the server's HTML (no script ran to draw it), and it holds
+		// this secret for this account: the path the server draws for the app's otpauth:// URI.
+		const qr = page.locator('svg[role="img"][aria-label="QR code for your authenticator app"]');
+		expect(await qr.count()).toBe(1);
+		const drawn = qrCode(totpUri(secret, getConfig().appName, user.username));
+		expect(await qr.getAttribute('viewBox')).toBe(`0 0 ${drawn.size} ${drawn.size}`);
+		expect(await qr.locator('path').getAttribute('d')).toBe(drawn.path);
+
+		// ?/totpConfirm: a wrong code brings the same setup back (no script keeps it on the page).
+		await page.getByLabel('Code from the app').fill(codeForStep(secret, stepAt(Date.now()) + 5));
+		await page.getByRole('button', { name: 'Confirm' }).click();
+		await page.getByText('Wrong or expired code').waitFor();
+		expect(new URL(page.url()).search).toBe('?/totpConfirm');
+		expect((await page.getByTestId('totp-secret').textContent())!.replace(/\s/g, '')).toBe(secret);
+		expect(await page.getByTestId('totp-status').textContent()).toContain('off');
+		// This step's code; the sign-in below uses the next step's, which is accepted whether or
+		// not the clock has reached it by then (one step either side of now is).
+		const step = stepAt(Date.now());
+		await page.getByLabel('Code from the app').fill(codeForStep(secret, step));
+		await page.getByRole('button', { name: 'Confirm' }).click();
+		await page.getByText('Your authenticator app is set up').waitFor();
+		expect(await page.getByTestId('totp-status').textContent()).toContain('on');
+		expect(await page.getByTestId('totp-enrolment').count()).toBe(0);
+
+		// The next sign-in asks for the app's code first, and emails none.
+		await signOut(page);
+		const mailsBefore = codeMailsTo(user.email!);
+		await submitPassword(page, stack.server.origin, user);
+		await page.getByRole('heading', { name: 'Open your authenticator app' }).waitFor();
+		await enterCode(page, codeForStep(secret, step + 1));
+		await page.waitForURL((url) => url.pathname !== '/login/verify');
+		expect(pathOf(page)).toBe('/');
+		expect(codeMailsTo(user.email!), 'no code was emailed').toBe(mailsBefore);
 	});
 
 	it('runs without script errors or Content-Security-Policy violations', () => {
