@@ -224,8 +224,13 @@ export interface WebauthnCredentialsTable {
 	/** Comma-separated transports the browser reported at registration; may be empty. */
 	transports: string;
 	backup_eligible: Flag;
+	/** Backed up by its provider, at its last use. */
 	backed_up: Flag;
-	/** Whether the key has ever verified its user (PIN, biometrics): WebAuthn's uvInitialized. */
+	/**
+	 * Whether the key verified its user (PIN, biometrics) at its last use (registration, sign-in,
+	 * step-up): what it did then, not WebAuthn's sticky uvInitialized ("ever did"). The migration
+	 * that made the column says "ever"; shown to the owner only, never required.
+	 */
 	user_verified: Flag;
 	created_at: ColumnType<Millis, Millis, never>;
 	last_used_at: Millis | null;
