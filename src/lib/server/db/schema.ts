@@ -53,6 +53,13 @@ export interface SessionsTable {
 	 * they had none at promotion; the session may only set one up until they do.
 	 */
 	enrolment_required: Generated<Flag>;
+	/**
+	 * Tries spent on factors that outlive the session (an authenticator's code, a backup token, a
+	 * security key; an emailed code counts its own, email_otps.attempts): reserved before a try
+	 * counts, at most `maxAttemptsPerCode`, then the session ends (auth/session-tries.ts). A
+	 * step-up that succeeds clears it.
+	 */
+	factor_attempts: Generated<number>;
 }
 
 export interface OtpEmailChangesTable {
