@@ -31,6 +31,8 @@ export interface Bend {
 	signWith?: KeyObject;
 	/** Leave the user-present flag unset. */
 	absent?: boolean;
+	/** Whether this answer says the user was verified (PIN, biometrics); else the key's option. */
+	userVerified?: boolean;
 	/** Another credential id than this key's (the id of someone else's key). */
 	credentialId?: string;
 }
@@ -115,7 +117,7 @@ export class SoftAuthenticator {
 			.update(bend.rpId ?? this.rpId)
 			.digest();
 		let flags = bend.absent ? 0 : FLAG_UP;
-		if (this.options.userVerified ?? true) flags |= FLAG_UV;
+		if (bend.userVerified ?? this.options.userVerified ?? true) flags |= FLAG_UV;
 		if (this.options.synced) flags |= FLAG_BE | FLAG_BS;
 		if (attested) flags |= FLAG_AT;
 		const count = Buffer.alloc(4);

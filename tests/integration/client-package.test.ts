@@ -93,8 +93,10 @@ const TSCONFIG = {
 	}
 };
 
-// The tool: names input and output types through the package, lists users, then changes a flag
-// with `update` and toggles it with its action. Prints one line `RESULT <json>`.
+// The tool: names input and output types through the package, lists users and the token owner's
+// security keys, then changes a flag with `update` and toggles it with its action. Prints one line
+// `RESULT <json>`. A person's second step with an authenticator app (method 'totp') is typed too,
+// never run: an API token has no pending sign-in to finish.
 const TOOL = `import {
 	createAdminClient,
 	type AdminClient,
@@ -104,6 +106,13 @@ const TOOL = `import {
 
 type User = RouterOutputs['users']['list']['users'][number];
 type FlagChange = RouterInputs['resources']['featureFlags']['update'];
+type SecurityKey = RouterOutputs['securityKeys']['listMine']['keys'][number];
+type SecondStep = RouterInputs['auth']['verifyOtp'];
+
+export async function finishWithApp(client: AdminClient, code: string): Promise<string> {
+	const step: SecondStep = { code, method: 'totp' };
+	return (await client.auth.verifyOtp.mutate(step)).status;
+}
 
 const [url, flagId] = process.argv.slice(2);
 const token = process.env.ADMIN_API_TOKEN;
@@ -111,6 +120,8 @@ if (!url || !flagId || !token) throw new Error('usage: tool.ts <origin> <flag id
 
 const api: AdminClient = createAdminClient({ url, token });
 const users: User[] = (await api.users.list.query({ sort: 'username' })).users;
+const keys: SecurityKey[] = (await api.securityKeys.listMine.query()).keys;
+const keysVerifyingUser: number = keys.filter((key) => key.userVerified).length;
 
 const flag = await api.resources.featureFlags.get.query({ id: flagId });
 const change: FlagChange = {
@@ -127,20 +138,25 @@ const { count } = await api.resources.featureFlags.action.mutate({
 
 console.log('RESULT ' + JSON.stringify({
 	usernames: users.map((user) => user.username),
+	securityKeys: keys.length,
+	keysVerifyingUser,
 	enabledBefore: flag.enabled,
 	toggled: count,
 	updatedAtIsDate: changed.updatedAt instanceof Date
 }));
 `;
 
-// Line 5: an action the resource does not have; line 6: a username taken for a number.
+// Line 5: an action the resource does not have; line 6: a username taken for a number; line 7: a
+// second-factor method there is none of; line 8: a security key's name taken for a number.
 const WRONG = `import { createAdminClient } from '${PACKAGE}';
 
 const api = createAdminClient({ url: 'http://127.0.0.1:9', token: 'unused' });
 
 await api.resources.featureFlags.action.mutate({ action: 'explode', id: 'x', version: 1 });
 const id: number = (await api.users.list.query({})).users[0]!.username;
-console.log(id);
+await api.auth.verifyOtp.mutate({ code: '123456', method: 'sms' });
+const keyName: number = (await api.securityKeys.listMine.query()).keys[0]!.name;
+console.log(id, keyName);
 `;
 
 describe('the packed client in a project of its own', () => {
@@ -210,7 +226,7 @@ describe('the packed client in a project of its own', () => {
 	});
 
 	it(
-		'rejects a wrong input and a wrong use of an output, naming the lines',
+		'rejects wrong inputs (an action, a second-factor method) and wrong uses of outputs, naming the lines',
 		{
 			timeout: 120_000
 		},
@@ -219,12 +235,18 @@ describe('the packed client in a project of its own', () => {
 			// 2: errors found (tsc's DiagnosticsPresent_OutputsGenerated, also under noEmit).
 			expect(checked.code).toBe(2);
 			const errors = checked.stdout.trim().split('\n');
-			expect(errors).toHaveLength(2);
+			expect(errors, checked.stdout).toHaveLength(4);
 			expect(errors[0]).toMatch(
 				/^wrong\.ts\(5,\d+\): error TS2322: Type '"explode"' is not assignable to type '"enable" \| "disable"'/
 			);
 			expect(errors[1]).toMatch(
 				/^wrong\.ts\(6,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/
+			);
+			expect(errors[2]).toMatch(
+				/^wrong\.ts\(7,\d+\): error TS2322: Type '"sms"' is not assignable to type '"email" \| "totp" \| "backup_token"/
+			);
+			expect(errors[3]).toMatch(
+				/^wrong\.ts\(8,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/
 			);
 		}
 	);
@@ -260,7 +282,13 @@ describe('the packed client in a project of its own', () => {
 				expect(line, ran.stdout).toBeDefined();
 				const result = JSON.parse(line!);
 				expect(result.usernames).toEqual(expect.arrayContaining([admin.username, member.username]));
-				expect(result).toMatchObject({ enabledBefore: false, toggled: 1, updatedAtIsDate: true });
+				expect(result).toMatchObject({
+					securityKeys: 0,
+					keysVerifyingUser: 0,
+					enabledBefore: false,
+					toggled: 1,
+					updatedAtIsDate: true
+				});
 				const row = await (db as unknown as Flags)
 					.selectFrom('feature_flags')
 					.select(['enabled', 'description'])

@@ -127,6 +127,28 @@ describe.each(dialects)('security keys (%s)', (dialect) => {
 		});
 	});
 
+	describe('what a use records', () => {
+		it('"PIN or biometrics" is what the key did at its last use, not whether it ever did', async () => {
+			const user = await seedUser(api.db);
+			const signedIn = await api.callerFor(await api.signIn(user));
+			const { key } = await registerKey(signedIn);
+			const userVerified = async () =>
+				(await signedIn.securityKeys.listMine()).keys.map((k) => k.userVerified);
+			const signInWith = async (verifiesUser: boolean) => {
+				const pending = await api.callerFor((await api.login(user)).sessionToken!);
+				const options = await pending.auth.webauthn.options();
+				const response = key.assert(options, { userVerified: verifiesUser });
+				expect((await pending.auth.webauthn.verify({ response })).status).toBe('verified');
+			};
+			expect(await userVerified()).toEqual([true]); // the registration verified its user
+
+			await signInWith(false);
+			expect(await userVerified()).toEqual([false]);
+			await signInWith(true);
+			expect(await userVerified()).toEqual([true]);
+		});
+	});
+
 	describe('stepping up', () => {
 		it('the key refreshes an expired step-up', async () => {
 			const user = await seedUser(api.db);

@@ -1,5 +1,5 @@
 // Attacks on authenticator apps (TOTP), on each dialect: guessing stays inside the account's one
-// budget, a code counts once, only codes within one step of now count, one account's code opens no
+// budget and one sign-in's few tries (as an emailed code's: a resend refills none), a code counts once, only codes within one step of now count, one account's code opens no
 // other, every change needs step-up (and no API token), a setup that a newer one replaced cannot be
 // confirmed, and requests racing with the same code leave exactly one winner. Each refusal is a
 // clear error, counted where it should be, and changes nothing else.
@@ -8,11 +8,12 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { getPolicy } from '$lib/server/auth/policy';
 import { insertBackupTokens } from '$lib/server/auth/backup-tokens';
+import { sha256Hex } from '$lib/server/auth/crypto';
 import { advanceClock, errorOf, useApiHarness, type Caller } from '../helpers/api-harness';
 import { snapshotDatabase } from '../helpers/database-contents';
 import { enrolTotp, STEP_MS, totpCode } from '../helpers/totp';
 import { dialects } from '../../tools/databases';
-import { seedUser, type SeededUser } from '../../tools/sign-in';
+import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 const policy = getPolicy();
 const STAGGER_MS = [0, 1, 3, 6, 12];
@@ -143,6 +144,185 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 				caller.auth.verifyOtp({ code: totpCode(secret, 1), method: 'totp' })
 			);
 			expect(locked.code).toBe('FORBIDDEN');
+		});
+	});
+
+	describe('one sign-in, at most maxAttemptsPerCode tries (as an emailed code gets)', () => {
+		const max = policy.otp.maxAttemptsPerCode;
+		const WRONG = 'Wrong or expired code';
+		const ENDED = 'Too many wrong tries: this sign-in has ended. Sign in again with your password';
+
+		/** A six-digit code that none of the app's steps from ten back to ten ahead shows. */
+		function wrongCode(secret: string): string {
+			const near = new Set(Array.from({ length: 21 }, (_, i) => totpCode(secret, i - 10)));
+			return ['000000', '111111', '222222', '333333'].find((code) => !near.has(code))!;
+		}
+
+		async function pendingSession(user: SeededUser) {
+			const token = (await api.login(user)).sessionToken!;
+			return { token, caller: await api.callerFor(token) };
+		}
+
+		/** The tries the session spent on factors other than the emailed code; null: it is gone. */
+		async function triesOf(token: string) {
+			const row = await api.db
+				.selectFrom('sessions')
+				.select('factor_attempts')
+				.where('id', '=', sha256Hex(token))
+				.executeTakeFirst();
+			return row ? Number(row.factor_attempts) : null;
+		}
+
+		async function endedAudit(userId: string) {
+			return api.db
+				.selectFrom('audit_log')
+				.select(['event', 'details'])
+				.where('subject_id', '=', userId)
+				.where('event', '=', 'session.revoked')
+				.execute();
+		}
+
+		it(`after ${max} wrong app codes the sign-in is over: even the right code is refused, nothing is promoted, and the account counted every try`, async () => {
+			const { user, secret } = await userWithTotp();
+			const { token, caller } = await pendingSession(user);
+			const right = totpCode(secret, 1);
+			const wrong = wrongCode(secret);
+			const stepBefore = await lastStepOf(user.id);
+			const messages: string[] = [];
+			for (let i = 0; i < max; i++) {
+				const error = await errorOf(caller.auth.verifyOtp({ code: wrong, method: 'totp' }));
+				expect(error.code).toBe('UNAUTHORIZED');
+				messages.push(error.message);
+			}
+			expect(messages).toEqual([...Array<string>(max - 1).fill(WRONG), ENDED]);
+			expect(await api.isValid(token)).toBe(false);
+			expect(await triesOf(token)).toBeNull();
+			expect((await accountOf(user.id)).otp_failures).toBe(max);
+			expect(await endedAudit(user.id)).toEqual([
+				{ event: 'session.revoked', details: 'sign-in ended: too many wrong tries' }
+			]);
+
+			// Past the account's wait the right code still finishes nothing: a new request with the
+			// token is no sign-in, and one that got in before the end is refused by the service
+			// (counted, as every try is).
+			advanceClock(2000);
+			const fresh = await api.callerFor(token);
+			expect((await errorOf(fresh.auth.verifyOtp({ code: right, method: 'totp' }))).code).toBe(
+				'UNAUTHORIZED'
+			);
+			const late = await errorOf(caller.auth.verifyOtp({ code: right, method: 'totp' }));
+			expect(late.code).toBe('UNAUTHORIZED');
+			expect((await accountOf(user.id)).otp_failures).toBe(max + 1);
+			expect(await verifiedSessionsOf(user.id)).toBe(1); // the enrolling session only
+			expect(await lastStepOf(user.id)).toBe(stepBefore); // the right code's step is unspent
+
+			// Starting again with the password gives a sign-in with tries of its own.
+			advanceClock(4000);
+			const again = await pendingSession(user);
+			expect((await again.caller.auth.verifyOtp({ code: right, method: 'totp' })).status).toBe(
+				'verified'
+			);
+			expect((await accountOf(user.id)).otp_failures).toBe(0);
+		});
+
+		it('a resend (a first emailed code, then a new one) refills nothing, and the codes end with the sign-in', async () => {
+			const { user, secret } = await userWithTotp();
+			const { token, caller } = await pendingSession(user);
+			const wrong = wrongCode(secret);
+			for (let i = 0; i < max - 1; i++) {
+				expect(
+					(await errorOf(caller.auth.verifyOtp({ code: wrong, method: 'totp' }))).message
+				).toBe(WRONG);
+			}
+			await caller.auth.resendOtp();
+			await waitForCode(api.sink, user.email!);
+			advanceClock(policy.otp.resendCooldownMs);
+			await caller.auth.resendOtp();
+			const { code: emailed } = await waitForCode(api.sink, user.email!);
+			expect(await triesOf(token)).toBe(max - 1);
+
+			const last = await errorOf(caller.auth.verifyOtp({ code: wrong, method: 'totp' }));
+			expect(last.message).toBe(ENDED);
+			expect((await accountOf(user.id)).otp_failures).toBe(max);
+			advanceClock(2000);
+			// The emailed code belonged to the sign-in: it went with it.
+			const late = await errorOf(caller.auth.verifyOtp({ code: emailed }));
+			expect(late.code).toBe('UNAUTHORIZED');
+			expect(await verifiedSessionsOf(user.id)).toBe(1);
+		});
+
+		it('wrong backup tokens share the cap with app codes; a wrong emailed code counts on its code, not here', async () => {
+			const { user, secret } = await userWithTotp();
+			await insertBackupTokens(api.db, user.id, 1);
+			const { token, caller } = await pendingSession(user);
+			await caller.auth.resendOtp();
+			const { code: emailed } = await waitForCode(api.sink, user.email!);
+			const wrongEmailed = emailed === '000000' ? '111111' : '000000';
+			const wrong = wrongCode(secret);
+			const tries = [
+				() => caller.auth.verifyOtp({ code: wrongEmailed }),
+				() => caller.auth.verifyOtp({ code: wrong, method: 'totp' }),
+				() => caller.auth.verifyOtp({ code: 'aaaa-bbbb-cccc-dddd' }),
+				() => caller.auth.verifyOtp({ code: wrong, method: 'totp' }),
+				() => caller.auth.verifyOtp({ code: 'aaaa-bbbb-cccc-dddd', method: 'backup_token' })
+			];
+			const seen: Array<number | null> = [];
+			for (const attempt of tries) {
+				expect((await errorOf(attempt())).message).toBe(WRONG);
+				seen.push(await triesOf(token));
+			}
+			expect(seen).toEqual([0, 1, 2, 3, 4]);
+			// The account's fifth failure asks for a wait; then the fifth try of the sign-in ends it.
+			advanceClock(1000);
+			expect(max).toBe(5);
+			const last = await errorOf(caller.auth.verifyOtp({ code: 'aaaa-bbbb-cccc-dddd' }));
+			expect(last.message).toBe(ENDED);
+			expect(await api.isValid(token)).toBe(false);
+			expect((await accountOf(user.id)).otp_failures).toBe(6);
+		});
+
+		it('step-up: the wrong app code that uses up the session’s tries signs it out; a good step-up before then starts the count again', async () => {
+			const { user, secret, session, caller } = await userWithTotp();
+			const wrong = wrongCode(secret);
+			const stepUp = (code: string) => errorOf(caller.auth.stepUp.verify({ code, method: 'totp' }));
+			for (let i = 0; i < max - 1; i++) expect((await stepUp(wrong)).message).toBe(WRONG);
+			await caller.auth.stepUp.verify({ code: totpCode(secret, 1), method: 'totp' });
+			expect(await triesOf(session)).toBe(0);
+
+			for (let i = 0; i < max - 1; i++) expect((await stepUp(wrong)).message).toBe(WRONG);
+			expect(await api.isValid(session)).toBe(true);
+			const last = await stepUp(wrong);
+			expect(last.code).toBe('UNAUTHORIZED');
+			expect(last.message).toBe('Too many wrong tries: you were signed out. Sign in again');
+			expect(await api.isValid(session)).toBe(false);
+			expect(await endedAudit(user.id)).toEqual([
+				{ event: 'session.revoked', details: 'signed out: too many wrong step-up tries' }
+			]);
+		});
+
+		it(`${max + 3} wrong app codes racing in one sign-in: each refused (none a server error), exactly one ends it`, async () => {
+			const { user, secret } = await userWithTotp();
+			const token = (await api.login(user)).sessionToken!;
+			// No account backoff here, so the sign-in's own count is what stops them.
+			const rules = { ...policy, otp: { ...policy.otp, backoffAfterFailures: 50 } };
+			const caller = await api.callerFor(token, { policy: rules });
+			const wrong = wrongCode(secret);
+			const settled = await Promise.allSettled(
+				Array.from({ length: max + 3 }, () =>
+					caller.auth.verifyOtp({ code: wrong, method: 'totp' })
+				)
+			);
+			const messages = settled.map((result) => {
+				if (result.status === 'fulfilled') return 'OK';
+				const error: unknown = result.reason;
+				if (error instanceof TRPCError && error.code === 'UNAUTHORIZED') return error.message;
+				throw error;
+			});
+			expect(messages.filter((m) => m !== WRONG && m !== ENDED)).toEqual([]);
+			expect(messages).toContain(ENDED);
+			expect(await api.isValid(token)).toBe(false);
+			expect(await endedAudit(user.id)).toHaveLength(1);
+			expect((await accountOf(user.id)).otp_failures).toBe(max + 3);
 		});
 	});
 

@@ -44,12 +44,22 @@ describe.each(dialects)('security key attacks (%s)', (dialect) => {
 		return { token, caller, options };
 	}
 
-	/** What a refused answer must leave alone: sessions, keys, tokens, codes. */
+	/** What a refused answer must leave alone: sessions, keys, tokens, codes (tries are counted). */
 	const untouched = () =>
 		snapshotDatabase(api.db, {
 			tables: ['sessions', 'webauthn_credentials', 'backup_tokens', 'email_otps'],
-			ignore: ['sessions.last_seen_at']
+			ignore: ['sessions.last_seen_at', 'sessions.factor_attempts']
 		});
+
+	/** The tries the session has spent on factors other than the emailed code. */
+	const sessionTriesOf = async (token: string) =>
+		(
+			await api.db
+				.selectFrom('sessions')
+				.select('factor_attempts')
+				.where('id', '=', sha256Hex(token))
+				.executeTakeFirstOrThrow()
+		).factor_attempts;
 
 	/** The refusal of a sign-in answer: its message, one failure counted, nothing else changed. */
 	async function expectRefusedSignIn(
@@ -59,10 +69,12 @@ describe.each(dialects)('security key attacks (%s)', (dialect) => {
 	) {
 		const before = await untouched();
 		const failures = await failuresOf(api.db, attempt.user.id);
+		const tries = await sessionTriesOf(attempt.token);
 		const error = await errorOf(attempt.caller.auth.webauthn.verify({ response } as never));
 		expect(error.code).toBe('UNAUTHORIZED');
 		expect(error.message).toBe(message);
 		expect(await failuresOf(api.db, attempt.user.id)).toBe(failures + 1);
+		expect(await sessionTriesOf(attempt.token)).toBe(tries + 1);
 		expect(await untouched()).toBe(before);
 		expect(await api.isValid(attempt.token)).toBe(true);
 		const audit = await api.db
@@ -307,20 +319,33 @@ describe.each(dialects)('security key attacks (%s)', (dialect) => {
 		const attempt = await pendingWithKey();
 		// The clock stands still: the wait after the fifth failure cannot run out mid-test.
 		advanceClock(0);
+		const messages: string[] = [];
 		for (let i = 0; i < 5; i++) {
 			const options = await attempt.caller.auth.webauthn.options();
-			await errorOf(
+			const refused = await errorOf(
 				attempt.caller.auth.webauthn.verify({
 					response: attempt.key.assert(options, { origin: 'https://evil.example' })
 				})
 			);
+			messages.push(refused.message);
 		}
-		const options = await attempt.caller.auth.webauthn.options();
+		// The fifth wrong answer also used up this sign-in's tries: it has ended.
+		expect(messages.slice(0, 4)).toEqual(Array(4).fill(REFUSED.assertion));
+		expect(messages[4]).toMatch(/^Too many wrong tries: this sign-in has ended/);
+		expect(await api.isValid(attempt.token)).toBe(false);
+		// A request that passed the session check just before the end gets no challenge (and no 500).
+		const late = await errorOf(attempt.caller.auth.webauthn.options());
+		expect([late.code, late.message]).toEqual([
+			'BAD_REQUEST',
+			'This sign-in is over: sign in again'
+		]);
+		// A new sign-in has tries of its own, but the account's wait holds even a right answer.
+		const next = await startPending(attempt.user);
 		const error = await errorOf(
-			attempt.caller.auth.webauthn.verify({ response: attempt.key.assert(options) })
+			next.caller.auth.webauthn.verify({ response: attempt.key.assert(next.options) })
 		);
 		expect(error.code).toBe('TOO_MANY_REQUESTS');
 		expect(await failuresOf(api.db, attempt.user.id)).toBe(5);
-		expect(await api.isValid(attempt.token)).toBe(true);
+		expect(await api.isValid(next.token)).toBe(true);
 	});
 });

@@ -60,6 +60,27 @@ export class WrongCodeError extends PublicError {
 	}
 }
 
+/** What a second factor was tried for: finishing a sign-in, a step-up, or a password reset. */
+export type SecondStepPurpose = 'sign-in' | 'step-up' | 'reset';
+
+const ENDED_MESSAGES: Record<SecondStepPurpose, string> = {
+	'sign-in': 'Too many wrong tries: this sign-in has ended. Sign in again with your password',
+	'step-up': 'Too many wrong tries: you were signed out. Sign in again',
+	reset: 'Too many wrong tries: this reset link no longer works. Ask for a new one'
+};
+
+/**
+ * The session's tries with an authenticator app's code, a backup token or a security key are
+ * used up (auth/session-tries.ts): the session has ended, and a right answer no longer counts.
+ * A wrong second factor like any other, saying what now.
+ */
+export class SecondStepEndedError extends WrongCodeError {
+	constructor(readonly purpose: SecondStepPurpose) {
+		super();
+		this.message = ENDED_MESSAGES[purpose];
+	}
+}
+
 /** Why a security key's answer (a WebAuthn assertion) was refused; each is a failed try. */
 export type SecurityKeyRefusal = 'challenge' | 'credential' | 'assertion' | 'counter';
 

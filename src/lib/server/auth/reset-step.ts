@@ -1,6 +1,7 @@
-// The second step of a password reset needs somewhere to bind what it sends out: the emailed code
-// (email_otps) and the security key's challenge (webauthn_challenges) both belong to a sessions
-// row. A reset link must never be able to sign anyone in, so that row is no session anybody holds:
+// The second step of a password reset needs somewhere to bind what it sends out and to count its
+// tries: the emailed code (email_otps), the security key's challenge (webauthn_challenges) and the
+// tries with an app's code, a backup token or a key (factor_attempts, session-tries.ts) all belong
+// to a sessions row, as a sign-in's do to its pending session. A reset link must never be able to sign anyone in, so that row is no session anybody holds:
 // its token is derived from the link's token with the server's key, has a shape the session check
 // refuses before any query (session.ts accepts only 40 base32 characters), and is never sent to a
 // browser. It lives as long as the link, and the reset (which ends every session of the account)

@@ -146,15 +146,19 @@ export async function sessionCreatedAt(
 	return row ? Number(row.created_at) : null;
 }
 
-/** A fresh code was verified in this session (step-up). */
+/**
+ * A fresh code was verified in this session (step-up): the session proved itself, so its count of
+ * tries with other factors (session-tries.ts) starts again. False when there is no such session.
+ */
 export async function markSessionVerified(
 	db: Kysely<Database>,
 	token: string,
 	now = Date.now()
-): Promise<void> {
-	await db
+): Promise<boolean> {
+	const result = await db
 		.updateTable('sessions')
-		.set({ verified_at: now })
+		.set({ verified_at: now, factor_attempts: 0 })
 		.where('id', '=', sha256Hex(token))
-		.execute();
+		.executeTakeFirst();
+	return affectedRows(result) === 1;
 }

@@ -28,7 +28,6 @@ export interface StoredCredential {
 	counter: number;
 	transports: Transport[];
 	backupEligible: boolean;
-	userVerified: boolean;
 }
 
 /** A key as its owner sees it in a list: no key material. */
@@ -38,7 +37,12 @@ export interface SecurityKeyInfo {
 	transports: Transport[];
 	/** A passkey synced by its provider (backup eligible), rather than one device's key. */
 	synced: boolean;
+	/** Whether its provider had it backed up, at its last use. */
 	backedUp: boolean;
+	/**
+	 * Whether the key verified its user (PIN, biometrics) at its last use: its registration, then
+	 * each sign-in or step-up. Shown to its owner, never required (the password came first).
+	 */
 	userVerified: boolean;
 	createdAt: Date;
 	lastUsedAt: Date | null;
@@ -134,15 +138,7 @@ export async function findCredential(
 ): Promise<StoredCredential | null> {
 	const row = await db
 		.selectFrom('webauthn_credentials')
-		.select([
-			'id',
-			'credential_id',
-			'public_key',
-			'counter',
-			'transports',
-			'backup_eligible',
-			'user_verified'
-		])
+		.select(['id', 'credential_id', 'public_key', 'counter', 'transports', 'backup_eligible'])
 		.where('credential_id_hash', '=', credentialHash(credentialId))
 		.where('user_id', '=', userId)
 		.executeTakeFirst();
@@ -154,8 +150,7 @@ export async function findCredential(
 		publicKey: new Uint8Array(Buffer.from(row.public_key, 'base64url')),
 		counter: Number(row.counter),
 		transports: parseTransports(row.transports),
-		backupEligible: row.backup_eligible === 1,
-		userVerified: row.user_verified === 1
+		backupEligible: row.backup_eligible === 1
 	};
 }
 
@@ -211,8 +206,9 @@ export function counterMovesOn(stored: number, received: number): boolean {
 }
 
 /**
- * Records a verified use: the new counter, flags and time. Only while the counter is still the
- * one the answer was checked against: false when another use moved it first.
+ * Records a verified use: the new counter, the flags as this use set them (backed up, user
+ * verified: what the key did this time, not whether it ever did) and the time. Only while the
+ * counter is still the one the answer was checked against: false when another use moved it first.
  */
 export async function recordCredentialUse(
 	db: Kysely<Database>,
@@ -225,7 +221,7 @@ export async function recordCredentialUse(
 		.set({
 			counter: use.counter,
 			backed_up: flag(use.backedUp),
-			user_verified: flag(credential.userVerified || use.userVerified),
+			user_verified: flag(use.userVerified),
 			last_used_at: now
 		})
 		.where('id', '=', credential.id)

@@ -53,6 +53,13 @@ export interface SessionsTable {
 	 * they had none at promotion; the session may only set one up until they do.
 	 */
 	enrolment_required: Generated<Flag>;
+	/**
+	 * Tries spent on factors that outlive the session (an authenticator's code, a backup token, a
+	 * security key; an emailed code counts its own, email_otps.attempts): reserved before a try
+	 * counts, at most `maxAttemptsPerCode`, then the session ends (auth/session-tries.ts). A
+	 * step-up that succeeds clears it.
+	 */
+	factor_attempts: Generated<number>;
 }
 
 export interface OtpEmailChangesTable {
@@ -224,8 +231,13 @@ export interface WebauthnCredentialsTable {
 	/** Comma-separated transports the browser reported at registration; may be empty. */
 	transports: string;
 	backup_eligible: Flag;
+	/** Backed up by its provider, at its last use. */
 	backed_up: Flag;
-	/** Whether the key has ever verified its user (PIN, biometrics): WebAuthn's uvInitialized. */
+	/**
+	 * Whether the key verified its user (PIN, biometrics) at its last use (registration, sign-in,
+	 * step-up): what it did then, not WebAuthn's sticky uvInitialized ("ever did"). The migration
+	 * that made the column says "ever"; shown to the owner only, never required.
+	 */
 	user_verified: Flag;
 	created_at: ColumnType<Millis, Millis, never>;
 	last_used_at: Millis | null;

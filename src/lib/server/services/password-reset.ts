@@ -44,7 +44,8 @@ import {
 	completeWithFactor,
 	methodOf,
 	type FactorCheck,
-	type SecondFactorInput
+	type SecondFactorInput,
+	type TriedIn
 } from './second-factor';
 import {
 	resetAssertionCheck,
@@ -381,25 +382,37 @@ export async function completePasswordReset(
 	const codeMethod = 'code' in factor ? methodOf(factor.code) : null;
 	await assertResetMethod(deps, user, codeMethod ?? 'webauthn');
 	const passwordHash = await hashPassword(password);
-	const step = resetStepToken(token);
-	const check =
+	// The step counts the reset's tries with factors other than the emailed code, as a pending
+	// session counts a sign-in's: it must exist before the first (an app's code sends nothing).
+	const step = await openStep(deps, origin, token, reset);
+	const factorCheck =
 		'code' in factor
 			? codeCheck(deps, user, step, { ...factor.code, method: codeMethod! }, undefined)
 			: resetAssertionCheck(deps, factor.securityKey.rp, user, step, factor.securityKey.response);
-	const linkFirst: FactorCheck = async (now) => {
-		const checked = await check(now);
-		const consume = checked.consume;
-		if (!consume) return checked;
-		return {
-			...checked,
-			consume: async (trx, at) => {
-				if (!(await spendLink(trx, 'reset', token, at))) throw new ResetLinkInvalidError();
-				return consume(trx, at);
-			}
-		};
+	const linkFirst: FactorCheck = {
+		method: factorCheck.method,
+		check: async (now) => {
+			const checked = await factorCheck.check(now);
+			const consume = checked.consume;
+			if (!consume) return checked;
+			return {
+				...checked,
+				consume: async (trx, at) => {
+					if (!(await spendLink(trx, 'reset', token, at))) throw new ResetLinkInvalidError();
+					return consume(trx, at);
+				}
+			};
+		}
+	};
+	// Its tries used up, the reset is over: the link goes with its step (a new one starts afresh).
+	const tried: TriedIn = {
+		sessionToken: step,
+		onEnded: async (trx, now) => {
+			await revokeLinks(trx, user.id, 'reset', now);
+		}
 	};
 	const actor = { actorId: user.id, ip: origin.ip, userAgent: origin.userAgent };
-	await completeWithFactor(deps, origin, user, linkFirst, async (trx, now) => {
+	await completeWithFactor(deps, origin, user, tried, linkFirst, async (trx, now) => {
 		// Read after the account row was locked: a deactivation or an email change either
 		// committed before (the link is refused) or waits for this reset.
 		const account = await trx

@@ -6,6 +6,7 @@ import type { Database } from '../db/schema';
 import { decidingTransaction } from '../db/transaction';
 import { clearFailures, lockIfExhausted, reserveTry } from '../auth/account-throttle';
 import { sha256Hex } from '../auth/crypto';
+import { endSpentSession, reserveSessionTry } from '../auth/session-tries';
 import { checkCode, consumeCode } from '../auth/email-otp';
 import { claimStep, findUsableFactor, matchStep } from '../auth/totp';
 import {
@@ -22,7 +23,13 @@ import { accountLockedMessage, backupTokenUsedMessage } from '../mail';
 import { recordAudit } from '../db/audit-log';
 import { queueNoticeToUser, requestOf } from './notices';
 import { noticeDeviceRemembered } from './remembered-devices';
-import { AccountLockedError, TooManyRequestsError, WrongCodeError } from '../errors';
+import {
+	AccountLockedError,
+	SecondStepEndedError,
+	TooManyRequestsError,
+	WrongCodeError,
+	type SecondStepPurpose
+} from '../errors';
 import type { ServiceDeps } from './deps';
 import type { FactorKind } from '../config';
 import { assertMethodAllowed, factorRequirement, type SecondFactorMethod } from './factor-policy';
@@ -65,13 +72,28 @@ export interface SecondFactorOptions {
  * more to say than "wrong or expired code".
  */
 export interface CheckedFactor {
-	method: SecondFactorMethod;
 	consume: ((trx: Kysely<Database>, now: number) => Promise<boolean>) | null;
 	refusal?: WrongCodeError;
 }
 
-/** Checks a factor at `now`, once a try was reserved from the account's budget. */
-export type FactorCheck = (now: number) => Promise<CheckedFactor>;
+/**
+ * A factor to try: what it is (known before anything is compared, so the session's try can be
+ * reserved for it first) and `check`, which compares it at `now` once its tries were reserved.
+ */
+export interface FactorCheck {
+	method: SecondFactorMethod;
+	check: (now: number) => Promise<CheckedFactor>;
+}
+
+/**
+ * Where a factor is tried: the pending session, the verified session stepping up, or a password
+ * reset's step (auth/reset-step.ts). Its tries with factors that outlive it are counted there
+ * (auth/session-tries.ts); `onEnded` runs in the transaction that ends it once they are used up.
+ */
+export interface TriedIn {
+	sessionToken: string;
+	onEnded?: (trx: Kysely<Database>, now: number) => Promise<void>;
+}
 
 /**
  * Step two with a code: emailed, from the authenticator app, or a backup token. On success the
@@ -87,8 +109,8 @@ export async function verifySecondFactor(
 	options: SecondFactorOptions = {}
 ): Promise<Verified> {
 	await assertMethodAllowed(deps, user, methodOf(input));
-	const check = codeCheck(deps, user, sessionToken, input, undefined);
-	return completeSignIn(deps, origin, user, sessionToken, check, options);
+	const factor = codeCheck(deps, user, sessionToken, input, undefined);
+	return completeSignIn(deps, origin, user, sessionToken, factor, options);
 }
 
 /**
@@ -101,7 +123,7 @@ export async function completeSignIn(
 	origin: SignInOrigin,
 	user: SessionUser,
 	sessionToken: string,
-	check: FactorCheck,
+	factor: FactorCheck,
 	options: SecondFactorOptions = {}
 ): Promise<Verified> {
 	const remember = options.rememberDevice === true && deps.policy.rememberDeviceMs > 0;
@@ -110,7 +132,8 @@ export async function completeSignIn(
 		origin,
 		user,
 		'sign-in',
-		check,
+		{ sessionToken },
+		factor,
 		async (trx, now) => {
 			// Someone else may have promoted this session in the meantime: exactly one wins.
 			if (!(await deletePendingSession(trx, sessionToken))) return null;
@@ -179,37 +202,51 @@ export async function verifyStepUp(
 	await assertMethodAllowed(deps, user, methodOf(input));
 	const provenAt =
 		session.verifiedAt?.getTime() ?? (await sessionCreatedAt(deps.db, session.token));
-	const check = codeCheck(deps, user, session.token, input, provenAt ?? 0);
-	return completeStepUp(deps, origin, user, session.token, check);
+	const factor = codeCheck(deps, user, session.token, input, provenAt ?? 0);
+	return completeStepUp(deps, origin, user, session.token, factor);
 }
 
-/** Refreshes a verified session's step-up with a second factor that `check` verifies. */
+/**
+ * Refreshes a verified session's step-up with a second factor that `factor` verifies. Its wrong
+ * tries are counted on the session like a sign-in's: the one that uses up the last signs it out.
+ */
 export async function completeStepUp(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	user: SessionUser,
 	sessionToken: string,
-	check: FactorCheck
+	factor: FactorCheck
 ): Promise<Date> {
-	return spendSecondFactor(deps, origin, user, 'step-up', check, async (trx, now) => {
-		await markSessionVerified(trx, sessionToken, now);
-		return new Date(now);
-	});
+	return spendSecondFactor(
+		deps,
+		origin,
+		user,
+		'step-up',
+		{ sessionToken },
+		factor,
+		async (trx, now) => {
+			// A session that ended meanwhile (signed out, its tries used up) refreshes nothing.
+			if (!(await markSessionVerified(trx, sessionToken, now))) return null;
+			return new Date(now);
+		}
+	);
 }
 
 /**
- * Sets a new password through a reset link once a second factor that `check` verifies is spent:
- * the same budget, checks and single-use writes as sign-in and step-up; `onSuccess` (spending the
- * link, writing the password) runs in the factor's transaction. Audited as `password.reset`.
+ * Sets a new password through a reset link once a second factor that `factor` verifies is spent:
+ * the same budget, checks, per-session tries (counted on the reset's step, `step`) and single-use
+ * writes as sign-in and step-up; `onSuccess` (spending the link, writing the password) runs in the
+ * factor's transaction. Audited as `password.reset`.
  */
 export async function completeWithFactor<T>(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	user: SessionUser,
-	check: FactorCheck,
+	step: TriedIn,
+	factor: FactorCheck,
 	onSuccess: (trx: Kysely<Database>, now: number) => Promise<T | null>
 ): Promise<T> {
-	return spendSecondFactor(deps, origin, user, 'reset', check, onSuccess);
+	return spendSecondFactor(deps, origin, user, 'reset', step, factor, onSuccess);
 }
 
 /**
@@ -227,29 +264,30 @@ export function codeCheck(
 ): FactorCheck {
 	const { code } = input;
 	const method = methodOf(input);
-	return async (now) => {
+	const check = async (now: number): Promise<CheckedFactor> => {
 		switch (method) {
 			case 'backup_token': {
 				const token = normalizeBackupToken(code);
-				if (!token) return { method, consume: null };
-				return { method, consume: (trx) => redeemBackupToken(trx, user.id, token, tokensMintedBy) };
+				if (!token) return { consume: null };
+				return { consume: (trx) => redeemBackupToken(trx, user.id, token, tokensMintedBy) };
 			}
 			case 'email': {
-				if (!/^\d+$/.test(code)) return { method, consume: null };
+				if (!/^\d+$/.test(code)) return { consume: null };
 				const sessionHash = sha256Hex(sessionToken);
-				const check = await checkCode(deps.db, sessionHash, code, deps.policy.otp, now);
-				if (check.status !== 'match') return { method, consume: null };
-				return { method, consume: (trx) => consumeCode(trx, sessionHash, check.codeHash) };
+				const found = await checkCode(deps.db, sessionHash, code, deps.policy.otp, now);
+				if (found.status !== 'match') return { consume: null };
+				return { consume: (trx) => consumeCode(trx, sessionHash, found.codeHash) };
 			}
 			case 'totp': {
 				const factor = await findUsableFactor(deps.db, user.id);
 				const step = factor ? matchStep(factor.secret, code, now) : null;
-				if (!factor || step === null) return { method, consume: null };
+				if (!factor || step === null) return { consume: null };
 				// The step, not the code, is what is spent: a step accepted once never counts again.
-				return { method, consume: (trx) => claimStep(trx, user.id, factor.id, step) };
+				return { consume: (trx) => claimStep(trx, user.id, factor.id, step) };
 			}
 		}
 	};
+	return { method, check };
 }
 
 /** What a code is for: as said, else digits are an emailed code and the rest a backup token. */
@@ -266,7 +304,26 @@ const METHOD_DETAILS: Record<SecondFactorMethod, string | null> = {
 };
 
 /** What a second factor is spent for: each has its own audit events. */
-type FactorPurpose = 'sign-in' | 'step-up' | 'reset';
+type FactorPurpose = SecondStepPurpose;
+
+/**
+ * The factors whose tries the session counts (auth/session-tries.ts): all but the emailed code,
+ * which is the session's own and counts its tries itself (email-otp.ts), a new code starting
+ * afresh. An authenticator's code, a backup token and a security key outlive the session: without
+ * this, nothing but the account's budget would bound the tries one sign-in makes with them.
+ */
+const COUNTED_BY_SESSION: ReadonlySet<SecondFactorMethod> = new Set([
+	'totp',
+	'backup_token',
+	'webauthn'
+]);
+
+/** The audit `details` of a session that ended with its tries used up. */
+const ENDED_DETAILS: Record<FactorPurpose, string> = {
+	'sign-in': 'sign-in ended: too many wrong tries',
+	'step-up': 'signed out: too many wrong step-up tries',
+	reset: 'reset link revoked: too many wrong tries'
+};
 
 /** The audit events of a success and of a failure, per purpose. */
 function auditEventsOf(purpose: FactorPurpose, method: SecondFactorMethod) {
@@ -284,17 +341,20 @@ function auditEventsOf(purpose: FactorPurpose, method: SecondFactorMethod) {
 }
 
 /**
- * The second factor's core, shared by sign-in, step-up and password resets: reserve a try from the account's
- * budget (the same budget whatever the method), check, then spend the factor and run `onSuccess`
- * in ONE transaction. `onSuccess` returns null when it lost a race; the whole transaction then
- * rolls back, giving the code (or time step, or challenge) back.
+ * The second factor's core, shared by sign-in, step-up and password resets: reserve a try from the
+ * account's budget (the same budget whatever the method) and, for a factor that outlives the
+ * session, one of the session's tries; check; then spend the factor and run `onSuccess` in ONE
+ * transaction. `onSuccess` returns null when it lost a race; the whole transaction then rolls
+ * back, giving the code (or time step, or challenge) back. A wrong try that used the session's
+ * last one ends the session (`tried`).
  */
 async function spendSecondFactor<T>(
 	deps: ServiceDeps,
 	origin: SignInOrigin,
 	user: SessionUser,
 	purpose: FactorPurpose,
-	check: FactorCheck,
+	tried: TriedIn,
+	factor: FactorCheck,
 	onSuccess: (trx: Kysely<Database>, now: number) => Promise<T | null>
 ): Promise<T> {
 	const { db, policy } = deps;
@@ -305,8 +365,22 @@ async function spendSecondFactor<T>(
 		throw TooManyRequestsError.after(reservation.retryAfterMs);
 	}
 
-	const factor = await check(now);
-	const { consume, method } = factor;
+	const { method } = factor;
+	const sessionHash = sha256Hex(tried.sessionToken);
+	const sessionTry = COUNTED_BY_SESSION.has(method)
+		? await reserveSessionTry(db, sessionHash, policy.otp)
+		: null;
+	if (sessionTry === 'used_up') {
+		// None left: the try that took the last one was refused (and ended the session) or is still
+		// running (and may be right: this one must not end the session under it). The account's
+		// try was spent, so it counts as a failure there.
+		await recordFailure(deps, origin, user, purpose, failureDetails(method), now);
+		throw new SecondStepEndedError(purpose);
+	}
+	// 'gone': the session ended a moment ago; the transaction's own conditional writes (promoting
+	// the pending session, refreshing the step-up, spending the reset link) refuse this try.
+
+	const { consume, refusal } = await factor.check(now);
 	const result = consume
 		? await decidingTransaction(db, async (trx) => {
 				// The account row first: it is what concurrent tries (reserveTry), a password
@@ -350,17 +424,60 @@ async function spendSecondFactor<T>(
 				if (error instanceof WrongCodeError) return { refused: error };
 				throw error;
 			})
-		: { refused: factor.refusal ?? new WrongCodeError() };
+		: { refused: refusal ?? new WrongCodeError() };
 
 	if ('refused' in result) {
-		// Failures name the authenticator and the security key only: an emailed code and a backup
-		// token were told apart by their shape before there were other methods, and old rows say
-		// nothing either.
-		const details = method === 'totp' || method === 'webauthn' ? METHOD_DETAILS[method] : null;
-		await recordFailure(deps, origin, user, purpose, details, now);
+		await recordFailure(deps, origin, user, purpose, failureDetails(method), now);
+		if (
+			sessionTry === 'reserved' &&
+			(await endSpentTries(deps, origin, user, purpose, tried, now))
+		) {
+			throw new SecondStepEndedError(purpose);
+		}
 		throw result.refused;
 	}
 	return result.outcome;
+}
+
+/**
+ * Failures name the authenticator and the security key only: an emailed code and a backup token
+ * were told apart by their shape before there were other methods, and old rows say nothing either.
+ */
+function failureDetails(method: SecondFactorMethod): string | null {
+	return method === 'totp' || method === 'webauthn' ? METHOD_DETAILS[method] : null;
+}
+
+/**
+ * Ends the session where `tried` was made once its tries are used up (a sign-in starts again
+ * with the password, a step-up's session is signed out, a reset's link is revoked), audited as
+ * `session.revoked`. The conditional DELETE decides: true for the one wrong try that ended it.
+ */
+async function endSpentTries(
+	deps: ServiceDeps,
+	origin: SignInOrigin,
+	user: SessionUser,
+	purpose: FactorPurpose,
+	tried: TriedIn,
+	now: number
+): Promise<boolean> {
+	return decidingTransaction(deps.db, async (trx) => {
+		if (!(await endSpentSession(trx, sha256Hex(tried.sessionToken), deps.policy.otp))) {
+			return false;
+		}
+		await tried.onEnded?.(trx, now);
+		await recordAudit(
+			trx,
+			{
+				event: 'session.revoked',
+				subjectId: user.id,
+				details: ENDED_DETAILS[purpose],
+				ip: origin.ip,
+				userAgent: origin.userAgent
+			},
+			now
+		);
+		return true;
+	});
 }
 
 /** The factor that finished a sign-in is offered first next time. */

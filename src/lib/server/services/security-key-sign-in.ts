@@ -27,7 +27,15 @@ import {
 	findCredential,
 	recordCredentialUse
 } from '../auth/webauthn-credentials';
-import { NoSecurityKeyError, SecurityKeyRefusedError, type SecurityKeyRefusal } from '../errors';
+import { isForeignKeyViolation } from '../db/errors';
+import {
+	InvalidRequestError,
+	NoSecurityKeyError,
+	ResetLinkInvalidError,
+	SecurityKeyRefusedError,
+	type PublicError,
+	type SecurityKeyRefusal
+} from '../errors';
 import type { ServiceDeps } from './deps';
 import { assertMethodAllowed } from './factor-policy';
 import {
@@ -78,8 +86,25 @@ export async function securityKeyChallenge(
 		options.challenge,
 		ttl,
 		now
-	);
+	).catch((error: unknown) => {
+		// The session ended a moment ago (promoted by a concurrent answer, signed out, or its
+		// tries used up): there is nothing to bind a challenge to.
+		if (isForeignKeyViolation(error)) throw sessionOverError(purpose);
+		throw error;
+	});
 	return options;
+}
+
+/** What to say when the session a challenge was asked for has ended. */
+function sessionOverError(purpose: Exclude<ChallengePurpose, 'register'>): PublicError {
+	switch (purpose) {
+		case 'sign-in':
+			return new InvalidRequestError('This sign-in is over: sign in again');
+		case 'step-up':
+			return new InvalidRequestError('This session has ended: sign in again');
+		case 'reset':
+			return new ResetLinkInvalidError();
+	}
 }
 
 /** Finishes a pending sign-in with a security key: a new verified session, the pending one gone. */
@@ -126,8 +151,8 @@ export function resetAssertionCheck(
 }
 
 /**
- * Checks an assertion once a try is reserved. Every refusal also ends the session's challenge
- * for this purpose: one answer per challenge, right or wrong.
+ * Checks an assertion once its tries are reserved (the account's and the session's). Every refusal
+ * also ends the session's challenge for this purpose: one answer per challenge, right or wrong.
  */
 function checkAssertion(
 	deps: ServiceDeps,
@@ -141,10 +166,10 @@ function checkAssertion(
 	const sessionHash = sha256Hex(sessionToken);
 	const refuse = async (reason: SecurityKeyRefusal): Promise<CheckedFactor> => {
 		await dropChallenge(db, sessionHash, purpose);
-		return { method: 'webauthn', consume: null, refusal: new SecurityKeyRefusedError(reason) };
+		return { consume: null, refusal: new SecurityKeyRefusedError(reason) };
 	};
 
-	return async (now) => {
+	const check = async (now: number): Promise<CheckedFactor> => {
 		// The challenge is read from what the browser signed: it must be this session's live one.
 		const challenge = challengeOf(response.response.clientDataJSON);
 		if (!challenge || !(await isLiveChallenge(db, sessionHash, purpose, challenge, now))) {
@@ -185,7 +210,6 @@ function checkAssertion(
 		}
 
 		return {
-			method: 'webauthn',
 			consume: async (trx, at) => {
 				// Two answers to one challenge (a replay racing the original): one DELETE wins.
 				if (!(await consumeChallenge(trx, sessionHash, purpose, challenge, at))) {
@@ -203,4 +227,5 @@ function checkAssertion(
 			}
 		};
 	};
+	return { method: 'webauthn', check };
 }
