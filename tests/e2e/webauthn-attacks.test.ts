@@ -9,7 +9,7 @@
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
-import { hasChromium, launchChromium } from '../helpers/browser';
+import { hasChromium, launchChromium, pageWithVirtualKey } from '../helpers/browser';
 import { signInThroughPages, submitPassword } from '../helpers/browser-session';
 import { startRelayProxy, type RelayProxy } from '../helpers/relay-proxy';
 import { failuresOf } from '../helpers/security-keys';
@@ -27,28 +27,11 @@ describe.runIf(hasChromium())('security key attacks in Chromium (virtual authent
 	let page: Page;
 	let user: SeededUser;
 	let relay: RelayProxy;
-	const problems: string[] = [];
+	let problems: string[];
 
 	beforeAll(async () => {
 		browser = await launchChromium();
-		const context = await browser.newContext();
-		page = await context.newPage();
-		page.setDefaultTimeout(8000);
-		page.on('console', (message) => {
-			if (message.type() === 'error') problems.push(`${page.url()}: ${message.text()}`);
-		});
-		page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
-		const cdp = await context.newCDPSession(page);
-		await cdp.send('WebAuthn.enable');
-		await cdp.send('WebAuthn.addVirtualAuthenticator', {
-			options: {
-				protocol: 'ctap2',
-				transport: 'usb',
-				hasResidentKey: true,
-				hasUserVerification: true,
-				isUserVerified: true
-			}
-		});
+		({ page, problems } = await pageWithVirtualKey(browser));
 		relay = await startRelayProxy(origin());
 
 		// The key, registered the ordinary way (the emailed code gave a fresh step-up).

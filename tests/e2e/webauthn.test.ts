@@ -3,43 +3,24 @@
 // with password + key, step up with the key, remove it (it no longer signs in), and find both
 // changes in the audit log. The server's ORIGIN is http://localhost:<port>: browsers refuse an IP
 // address as a WebAuthn relying party, and the origin the browser uses must be ORIGIN.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useAppStack } from '../helpers/app-stack';
-import { hasChromium, launchChromium } from '../helpers/browser';
+import { hasChromium, launchChromium, pageWithVirtualKey } from '../helpers/browser';
 import { enterCode, signInThroughPages, submitPassword } from '../helpers/browser-session';
 import { seedUser, waitForCode, type SeededUser } from '../../tools/sign-in';
 
 describe.runIf(hasChromium())('security keys in Chromium (virtual authenticator)', () => {
 	const stack = useAppStack('sqlite', {}, { originHost: 'localhost' });
 	let browser: Browser;
-	let context: BrowserContext;
 	let page: Page;
 	let user: SeededUser;
-	// Script errors and CSP violations (Chromium reports both as console errors).
-	const problems: string[] = [];
+	// Script errors and CSP violations.
+	let problems: string[];
 
 	beforeAll(async () => {
 		browser = await launchChromium();
-		context = await browser.newContext();
-		page = await context.newPage();
-		page.setDefaultTimeout(8000);
-		page.on('console', (message) => {
-			if (message.type() === 'error') problems.push(`${page.url()}: ${message.text()}`);
-		});
-		page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
-		// A USB key that verifies its user (a PIN) and answers every prompt at once.
-		const cdp = await context.newCDPSession(page);
-		await cdp.send('WebAuthn.enable');
-		await cdp.send('WebAuthn.addVirtualAuthenticator', {
-			options: {
-				protocol: 'ctap2',
-				transport: 'usb',
-				hasResidentKey: true,
-				hasUserVerification: true,
-				isUserVerified: true
-			}
-		});
+		({ page, problems } = await pageWithVirtualKey(browser));
 		user = await seedUser(stack.database.db, { role: 'admin' });
 	});
 	afterAll(() => browser?.close());
