@@ -3,7 +3,7 @@
 // step (a bulk delete behind step-up too), the CSV download, and what a member does not get.
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '$lib/server/db/schema';
 import { flagKey, seedFeatureFlags } from '../../tools/feature-flags';
@@ -63,11 +63,24 @@ describe.runIf(hasChromium())('the feature flags list in Chromium', () => {
 			.executeTakeFirst();
 
 	it('the nav leads to the list; search and a filter land in the URL', async () => {
+		// From the dashboard (hydrated) the link is a client-side navigation: the rows come from the
+		// page's __data.json (serverRendered data, sent whole on a data request) and are drawn in
+		// the browser.
+		const dataRequests: string[] = [];
+		const onRequest = (request: Request) => {
+			const { pathname } = new URL(request.url());
+			if (pathname.endsWith('/__data.json')) dataRequests.push(pathname);
+		};
+		admin.on('request', onRequest);
 		await admin
 			.getByRole('navigation', { name: 'Main' })
 			.getByRole('link', { name: 'Feature flags' })
 			.click();
 		await admin.waitForURL((url) => url.pathname === LIST);
+		admin.off('request', onRequest);
+		expect(dataRequests).toContain(`${LIST}/__data.json`);
+		// Newest first (n = 0 was created last).
+		expect((await keysShown(admin))[0]).toBe('e2e-00000');
 		await admin.getByLabel('Search').fill('e2e-0001');
 		await admin.getByLabel('Environment').selectOption('staging');
 		await admin.getByRole('button', { name: 'Apply' }).click();

@@ -1,5 +1,6 @@
 import { error } from '@sveltejs/kit';
 import { TRPCError } from '@trpc/server';
+import { serverRendered } from '$lib/server-rendered';
 import { adminPage } from '$lib/server/pages/groups';
 import { stepUpActions } from '$lib/server/pages/step-up-actions';
 import type { Actions, PageServerLoad } from './$types';
@@ -31,8 +32,8 @@ export const load: PageServerLoad = adminPage.load(async ({ api, event }) => {
 	);
 	try {
 		const input = query as Parameters<typeof api.users.list>[0];
-		const result = await api.users.list(input);
-		return { ...result, query };
+		const { users, total } = await api.users.list(input);
+		return { users: serverRendered(event, users), total, query };
 	} catch (cause) {
 		if (cause instanceof TRPCError && cause.code === 'BAD_REQUEST') {
 			error(400, 'Those filters are not valid');

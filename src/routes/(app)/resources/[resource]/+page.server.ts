@@ -1,4 +1,5 @@
 import { fail } from '@sveltejs/kit';
+import { serverRendered } from '$lib/server-rendered';
 import { appPage } from '$lib/server/pages/groups';
 import {
 	listColumns,
@@ -27,7 +28,10 @@ export const load: PageServerLoad = appPage.load(async ({ api, event, user }) =>
 	const linkTo = referenceLinks(user.role, catalog);
 	return {
 		columns,
-		rows: result.rows.map((row) => listPageRow(columns, linkTo, row)),
+		rows: serverRendered(
+			event,
+			result.rows.map((row) => listPageRow(columns, linkTo, row))
+		),
 		// The owners (etc.) of this page's rows: the reference filters offer these, never a select
 		// of a whole table, and no more of them than a reference field offers (a page of 100 rows
 		// with 100 owners would otherwise carry a 100-entry select, bytes for each row).
