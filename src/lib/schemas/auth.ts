@@ -70,10 +70,31 @@ export const CODE_METHODS = ['email', 'totp', 'backup_token'] as const;
  * A code and what it is. Without `method`, digits are an emailed code and anything else a backup
  * token, as before authenticator apps: an authenticator's code says `method: 'totp'`.
  */
-export const verifySchema = z.strictObject({
+const codeWithMethod = {
 	code: codeSchema,
 	method: z.enum(CODE_METHODS, { error: `One of: ${CODE_METHODS.join(', ')}` }).optional()
-});
+};
+
+/**
+ * A code that its method can never accept is bad input, refused before it spends a try (a wrong
+ * try counts on the account and the session, and the session's last ends it): an emailed code is
+ * digits, an app's code 6 of them, a backup token 16 letters and digits 2-7 (`xxxx-xxxx-xxxx-xxxx`).
+ */
+export function checkCodeShape(
+	{ code, method }: { code: string; method?: (typeof CODE_METHODS)[number] },
+	context: z.RefinementCtx
+): void {
+	const digits = /^\d+$/.test(code);
+	const compact = code.replace(/[\s-]/g, '');
+	const problem = {
+		email: digits ? null : 'An emailed code is digits',
+		totp: /^\d{6}$/.test(compact) ? null : 'The 6 digits your authenticator app shows',
+		backup_token: /^[a-z2-7]{16}$/i.test(compact) ? null : 'A backup token: xxxx-xxxx-xxxx-xxxx'
+	}[method ?? (digits ? 'email' : 'backup_token')];
+	if (problem) context.addIssue({ code: 'custom', path: ['code'], message: problem });
+}
+
+export const verifySchema = z.strictObject(codeWithMethod).superRefine(checkCodeShape);
 
 /** A code from an authenticator app: six digits, spaces and dashes as typed are dropped. */
 export const totpCodeSchema = z
@@ -86,7 +107,9 @@ export const totpCodeSchema = z
  * The sign-in's second step: the code, and whether to remember this browser ("Don't ask again on
  * this device"; browsers only: a bearer sign-in gets no device cookie). Step-up takes `verifySchema`.
  */
-export const verifySignInSchema = verifySchema.extend({ rememberDevice: z.boolean().optional() });
+export const verifySignInSchema = z
+	.strictObject({ ...codeWithMethod, rememberDevice: z.boolean().optional() })
+	.superRefine(checkCodeShape);
 
 export const setupSchema = z.strictObject({
 	token: z.string().min(1).max(128),

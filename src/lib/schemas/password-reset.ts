@@ -1,7 +1,7 @@
 // "Forgot password": the request for a link, and what the link's page sends. Shared by the pages'
 // forms and the procedures.
 import { z } from 'zod';
-import { CODE_METHODS, codeSchema, newPasswordSchema, normalizeName } from './auth';
+import { CODE_METHODS, checkCodeShape, codeSchema, newPasswordSchema, normalizeName } from './auth';
 import { authenticationResponseSchema } from './webauthn';
 
 /** A username or an email; not format-checked, so unknown and malformed names behave alike. */
@@ -20,12 +20,14 @@ export const resetTokenSchema = z
 export const resetLinkSchema = z.strictObject({ token: resetTokenSchema });
 
 /** The new password with a code: from the authenticator app, a backup token, or an emailed one. */
-export const completeResetSchema = z.strictObject({
-	token: resetTokenSchema,
-	password: newPasswordSchema,
-	code: codeSchema,
-	method: z.enum(CODE_METHODS, { error: `One of: ${CODE_METHODS.join(', ')}` }).optional()
-});
+export const completeResetSchema = z
+	.strictObject({
+		token: resetTokenSchema,
+		password: newPasswordSchema,
+		code: codeSchema,
+		method: z.enum(CODE_METHODS, { error: `One of: ${CODE_METHODS.join(', ')}` }).optional()
+	})
+	.superRefine(checkCodeShape);
 
 /** The new password with a security key's answer to `auth.passwordReset.securityKeyOptions`. */
 export const completeResetWithKeySchema = z.strictObject({
