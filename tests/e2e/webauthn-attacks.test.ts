@@ -113,6 +113,29 @@ describe.runIf(hasChromium())('security key attacks in Chromium (virtual authent
 			).counter
 		);
 
+	/** What a refused answer at sign-in must leave as it was, or count once. */
+	const signInFigures = async () => ({
+		verified: await sessionCount('verified'),
+		failures: await failuresOf(stack.database.db, user.id),
+		failed: await auditCount('otp.failed'),
+		counter: await keyCounter()
+	});
+
+	/**
+	 * A refused key answer at sign-in: still on the verify page, nothing promoted, the pending
+	 * sign-in kept, one failure counted and audited, the key's counter where it was.
+	 */
+	async function expectRefusedSignIn(
+		before: Awaited<ReturnType<typeof signInFigures>>
+	): Promise<void> {
+		expect(new URL(page.url()).pathname).toBe('/login/verify');
+		expect(await sessionCount('verified'), 'no session was promoted').toBe(before.verified);
+		expect(await sessionCount('pending_otp')).toBe(1);
+		expect(await failuresOf(stack.database.db, user.id)).toBe(before.failures + 1);
+		expect(await auditCount('otp.failed')).toBe(before.failed + 1);
+		expect(await keyCounter(), "the key's counter did not move").toBe(before.counter);
+	}
+
 	it('a sign-in answer replayed for a new pending sign-in is refused and counted; that sign-in still takes its own', async () => {
 		// A real sign-in with the key, its answer captured on the way to the server.
 		await submitPassword(page, origin(), user);
@@ -124,24 +147,16 @@ describe.runIf(hasChromium())('security key attacks in Chromium (virtual authent
 
 		// A new pending sign-in (the password again), and the old answer sent through its page.
 		await submitPassword(page, origin(), user);
-		const verified = await sessionCount('verified');
-		const failures = await failuresOf(stack.database.db, user.id);
-		const failed = await auditCount('otp.failed');
-		const counter = await keyCounter();
+		const before = await signInFigures();
 		await submitAnswer('#security-key-answer', answer);
 		const keyBox = page.getByTestId('security-key-sign-in');
 		await keyBox.getByText(REFUSED.challenge).waitFor();
-		expect(new URL(page.url()).pathname).toBe('/login/verify');
-		expect(await sessionCount('verified'), 'no session was promoted').toBe(verified);
-		expect(await sessionCount('pending_otp')).toBe(1);
-		expect(await failuresOf(stack.database.db, user.id)).toBe(failures + 1);
-		expect(await auditCount('otp.failed')).toBe(failed + 1);
-		expect(await keyCounter(), "the key's counter did not move").toBe(counter);
+		await expectRefusedSignIn(before);
 
 		// The same pending sign-in, with an answer to its own challenge: in.
 		await page.getByRole('button', { name: 'Use your security key' }).click();
 		await page.waitForURL((url) => url.pathname !== '/login/verify');
-		expect(await sessionCount('verified')).toBe(verified + 1);
+		expect(await sessionCount('verified')).toBe(before.verified + 1);
 		expect(await sessionCount('pending_otp')).toBe(0);
 	});
 
@@ -212,10 +227,7 @@ describe.runIf(hasChromium())('security key attacks in Chromium (virtual authent
 		expect(new URL(page.url()).origin, 'the password step went through the relay').toBe(
 			relay.origin
 		);
-		const verified = await sessionCount('verified');
-		const failures = await failuresOf(stack.database.db, user.id);
-		const failed = await auditCount('otp.failed');
-		const counter = await keyCounter();
+		const before = await signInFigures();
 		const posted = nextPostTo('securityKeyVerify');
 		await page.getByRole('button', { name: 'Use your security key' }).click();
 		const answer = JSON.parse(await answerIn(await posted)) as {
@@ -230,19 +242,14 @@ describe.runIf(hasChromium())('security key attacks in Chromium (virtual authent
 		});
 
 		await page.getByTestId('security-key-sign-in').getByText(REFUSED.assertion).waitFor();
-		expect(new URL(page.url()).pathname).toBe('/login/verify');
-		expect(await sessionCount('verified'), 'no session was promoted').toBe(verified);
-		expect(await sessionCount('pending_otp')).toBe(1);
-		expect(await failuresOf(stack.database.db, user.id)).toBe(failures + 1);
-		expect(await auditCount('otp.failed')).toBe(failed + 1);
-		expect(await keyCounter(), "the key's counter did not move").toBe(counter);
+		await expectRefusedSignIn(before);
 
 		// The same pending sign-in (its cookie is the host's, whatever the port) on the app itself.
 		await page.goto(origin() + '/login/verify');
 		await page.getByRole('button', { name: 'Use your security key' }).click();
 		await page.waitForURL((url) => url.pathname !== '/login/verify');
 		expect(new URL(page.url()).origin).toBe(origin());
-		expect(await sessionCount('verified')).toBe(verified + 1);
+		expect(await sessionCount('verified')).toBe(before.verified + 1);
 	});
 
 	it('runs without script errors or Content-Security-Policy violations', () => {

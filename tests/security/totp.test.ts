@@ -87,12 +87,13 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 		return rows.length;
 	}
 
-	async function failedTries(userId: string) {
+	/** The account's audit rows of one event (`otp.failed`, `session.revoked`, ...). */
+	async function auditOf(userId: string, event: string) {
 		return api.db
 			.selectFrom('audit_log')
 			.select(['event', 'details'])
 			.where('subject_id', '=', userId)
-			.where('event', '=', 'otp.failed')
+			.where('event', '=', event)
 			.execute();
 	}
 
@@ -116,7 +117,7 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 				expect((await errorOf(call())).code).toBe('UNAUTHORIZED');
 			}
 			expect((await accountOf(user.id)).otp_failures).toBe(policy.otp.backoffAfterFailures);
-			expect(await failedTries(user.id)).toEqual(
+			expect(await auditOf(user.id, 'otp.failed')).toEqual(
 				expect.arrayContaining([{ event: 'otp.failed', details: 'totp' }])
 			);
 			const stepBefore = await lastStepOf(user.id);
@@ -173,15 +174,6 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 			return row ? Number(row.factor_attempts) : null;
 		}
 
-		async function endedAudit(userId: string) {
-			return api.db
-				.selectFrom('audit_log')
-				.select(['event', 'details'])
-				.where('subject_id', '=', userId)
-				.where('event', '=', 'session.revoked')
-				.execute();
-		}
-
 		it(`after ${max} wrong app codes the sign-in is over: even the right code is refused, nothing is promoted, and the account counted every try`, async () => {
 			const { user, secret } = await userWithTotp();
 			const { token, caller } = await pendingSession(user);
@@ -198,7 +190,7 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 			expect(await api.isValid(token)).toBe(false);
 			expect(await triesOf(token)).toBeNull();
 			expect((await accountOf(user.id)).otp_failures).toBe(max);
-			expect(await endedAudit(user.id)).toEqual([
+			expect(await auditOf(user.id, 'session.revoked')).toEqual([
 				{ event: 'session.revoked', details: 'sign-in ended: too many wrong tries' }
 			]);
 
@@ -295,7 +287,7 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 			expect(last.code).toBe('UNAUTHORIZED');
 			expect(last.message).toBe('Too many wrong tries: you were signed out. Sign in again');
 			expect(await api.isValid(session)).toBe(false);
-			expect(await endedAudit(user.id)).toEqual([
+			expect(await auditOf(user.id, 'session.revoked')).toEqual([
 				{ event: 'session.revoked', details: 'signed out: too many wrong step-up tries' }
 			]);
 		});
@@ -321,7 +313,7 @@ describe.each(dialects)('authenticator app attacks on %s', (dialect) => {
 			expect(messages.filter((m) => m !== WRONG && m !== ENDED)).toEqual([]);
 			expect(messages).toContain(ENDED);
 			expect(await api.isValid(token)).toBe(false);
-			expect(await endedAudit(user.id)).toHaveLength(1);
+			expect(await auditOf(user.id, 'session.revoked')).toHaveLength(1);
 			expect((await accountOf(user.id)).otp_failures).toBe(max + 3);
 		});
 	});
