@@ -76,6 +76,15 @@ const codeWithMethod = {
 };
 
 /**
+ * A backup token as stored: 16 letters a-z and digits 2-7, however it was typed (any case,
+ * `xxxx-xxxx-xxxx-xxxx`, spaces around or between), or null when it cannot be one.
+ */
+export function normalizeBackupToken(input: string): string | null {
+	const compact = input.trim().toLowerCase().replace(/[\s-]/g, '');
+	return /^[a-z2-7]{16}$/.test(compact) ? compact : null;
+}
+
+/**
  * A code that its method can never accept is bad input, refused before it spends a try (a wrong
  * try counts on the account and the session, and the session's last ends it): an emailed code is
  * digits, an app's code 6 of them, a backup token 16 letters and digits 2-7 (`xxxx-xxxx-xxxx-xxxx`).
@@ -85,11 +94,12 @@ export function checkCodeShape(
 	context: z.RefinementCtx
 ): void {
 	const digits = /^\d+$/.test(code);
-	const compact = code.replace(/[\s-]/g, '');
 	const problem = {
 		email: digits ? null : 'An emailed code is digits',
-		totp: /^\d{6}$/.test(compact) ? null : 'The 6 digits your authenticator app shows',
-		backup_token: /^[a-z2-7]{16}$/i.test(compact) ? null : 'A backup token: xxxx-xxxx-xxxx-xxxx'
+		totp: totpCodeSchema.safeParse(code).success
+			? null
+			: 'The 6 digits your authenticator app shows',
+		backup_token: normalizeBackupToken(code) ? null : 'A backup token: xxxx-xxxx-xxxx-xxxx'
 	}[method ?? (digits ? 'email' : 'backup_token')];
 	if (problem) context.addIssue({ code: 'custom', path: ['code'], message: problem });
 }

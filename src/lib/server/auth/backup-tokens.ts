@@ -9,11 +9,9 @@ import { keyedHash } from './crypto';
 
 const TOKEN_BYTES = 10; // 80 bits -> 16 base32 characters
 
-/** `abcd-efgh-ijkl-mnop` or the same without dashes, any case, surrounding spaces ignored. */
-export function normalizeBackupToken(input: string): string | null {
-	const compact = input.trim().toLowerCase().replace(/[\s-]/g, '');
-	return /^[a-z2-7]{16}$/.test(compact) ? compact : null;
-}
+// The typed form's rule is the input schema's, so a token the schema lets through is one this
+// file can look up.
+export { normalizeBackupToken } from '../../schemas/auth';
 
 function hashToken(normalized: string): string {
 	// The label predates the name "backup token": stored hashes depend on it, so it stays.
