@@ -241,8 +241,19 @@ function signedIn(server: AppServer, seconds: number, cookie: string) {
 }
 
 /**
+ * Retry-After plus up to a second more, at random, as a person (or a well-behaved client) waits.
+ * Without it the person is phase-locked with the flood: autocannon's `overallRate` gives each of
+ * its connections one request a second on timers started together, so the wrong logins arrive as
+ * one burst at the same moment every second, and a retry exactly one second after a busy answer
+ * lands in that burst again and again (seen on a slow machine: busy on every try for 15 s).
+ */
+function retryDelayMs(retryAfterSeconds: number): number {
+	return retryAfterSeconds * 1000 + Math.round(Math.random() * 1000);
+}
+
+/**
  * What a person does: password, the code from the email, verify, then `auth.me` with the new
- * cookie. A 429 (limited) or a busy 503 is tried again after `retryAfter`, as a person would, until
+ * cookie. A 429 (limited) or a busy 503 is tried again after `retryAfter` and a little more, until
  * `deadline`: while a flood fills the argon2 queue the person competes with it for a place.
  */
 async function signInAsPerson(
@@ -277,7 +288,7 @@ async function signInAsPerson(
 			if ((login.status !== 429 && !busy) || Date.now() >= deadline) {
 				throw new Error(`login answered ${login.status} ${login.error?.message ?? ''}`);
 			}
-			await sleep((login.error?.retryAfter ?? 1) * 1000);
+			await sleep(retryDelayMs(login.error?.retryAfter ?? 1));
 		}
 		const { code } = await waitForCode(sink, user.email!, 30_000);
 		const verify = await trpcMutation(server.origin, 'auth.verifyOtp', {

@@ -60,6 +60,11 @@ export async function startAppServer(
 		stdio: ['ignore', 'pipe', 'pipe'],
 		cwd: root
 	});
+	// If this process ends first (a test worker that exits, a script that throws), the server must
+	// not outlive it: it would keep its port and database file busy with no one to stop it.
+	const killOnExit = () => child.kill('SIGKILL');
+	process.once('exit', killOnExit);
+	child.once('exit', () => process.off('exit', killOnExit));
 	let output = '';
 	child.stdout!.on('data', (chunk) => (output += chunk));
 	child.stderr!.on('data', (chunk) => (output += chunk));

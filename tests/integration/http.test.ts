@@ -1,5 +1,7 @@
 // The production server (`npm start`: server/index.js over the build) over real HTTP, once per
 // dialect.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppServer, type AppServer } from '../../tools/app-server';
 import {
@@ -8,6 +10,8 @@ import {
 	mysqlBaseUrl,
 	type TestDatabase
 } from '../../tools/databases';
+
+const execFileAsync = promisify(execFile);
 
 describe.each(dialects)('the production build on %s', (dialect) => {
 	let database: TestDatabase;
@@ -126,6 +130,31 @@ describe('starting the production build', () => {
 		expect(failure).toContain('server exited with code 1');
 		expect(failure).toContain('SMTP_URL: required when NODE_ENV=production');
 		expect(failure).toContain('OTP_TTL_SECONDS: expected a whole number of seconds');
+	});
+
+	it('does not outlive the process that started it when that process ends without stopping it', async () => {
+		// A test worker or script that dies between start and stop() must not leave a server behind.
+		const starter = `import('./tools/app-server.ts').then(async ({ startAppServer }) => {
+			const server = await startAppServer({ DATABASE_URL: ${JSON.stringify(database.url)} });
+			console.log('pid', server.pid);
+			process.exit(0);
+		});`;
+		const { stdout } = await execFileAsync('node_modules/.bin/tsx', ['--eval', starter]);
+		const pid = Number(/^pid (\d+)$/m.exec(stdout)?.[1]);
+		expect(pid).toBeGreaterThan(0);
+		const running = () => {
+			try {
+				process.kill(pid, 0);
+				return true;
+			} catch {
+				return false;
+			}
+		};
+		try {
+			await expect.poll(running, { timeout: 5000 }).toBe(false);
+		} finally {
+			if (running()) process.kill(pid, 'SIGKILL');
+		}
 	});
 
 	it('sends HSTS when its origin is https', async () => {
