@@ -17,7 +17,8 @@
 //   (Started with the flood, its tries would mostly be answered busy, which spends no try.)
 // - "signed in": users.list and auth.me with a verified cookie, the traffic that must stay fast.
 // The person signs in a quarter of the way in: password, the code from the SMTP sink, verify,
-// trying again after a 429 or a busy 503 until the load ends.
+// trying again after a 429 or a busy 503 (Retry-After and up to a second more, at random) until
+// the load ends.
 import autocannon, { type Options, type Result } from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
