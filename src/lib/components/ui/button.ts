@@ -1,26 +1,23 @@
-import { tv, type VariantProps } from 'tailwind-variants';
+// A button's look as class names: app.css's `.btn` and one class for the variant and the size.
+// They live in the components layer, so a utility given to a button (`class="w-full"`) wins over
+// them without a class-merging library in every page's JavaScript.
+const VARIANTS = {
+	default: 'btn-primary',
+	destructive: 'btn-destructive',
+	outline: 'btn-outline',
+	secondary: 'btn-secondary',
+	ghost: 'btn-ghost',
+	link: 'btn-link'
+} as const;
 
-export const buttonVariants = tv({
-	// The shared part is app.css's `.btn`: written once there, not into every button's HTML.
-	base: 'btn',
-	variants: {
-		variant: {
-			default: 'bg-primary text-primary-foreground hover:bg-primary/90',
-			destructive: 'bg-destructive text-destructive-foreground hover:bg-destructive/90',
-			outline: 'border border-input bg-card hover:bg-muted',
-			secondary: 'bg-secondary text-foreground hover:bg-secondary/80',
-			ghost: 'hover:bg-muted',
-			link: 'text-primary underline-offset-4 hover:underline'
-		},
-		size: {
-			default: 'h-9 px-4 py-2',
-			sm: 'h-8 px-3 text-xs',
-			lg: 'h-10 px-6',
-			icon: 'size-9'
-		}
-	},
-	defaultVariants: { variant: 'default', size: 'default' }
-});
+const SIZES = { default: 'btn-md', sm: 'btn-sm', lg: 'btn-lg', icon: 'btn-icon' } as const;
 
-export type ButtonVariant = VariantProps<typeof buttonVariants>['variant'];
-export type ButtonSize = VariantProps<typeof buttonVariants>['size'];
+export type ButtonVariant = keyof typeof VARIANTS;
+export type ButtonSize = keyof typeof SIZES;
+
+export function buttonVariants({
+	variant = 'default',
+	size = 'default'
+}: { variant?: ButtonVariant; size?: ButtonSize } = {}): string {
+	return `btn ${VARIANTS[variant]} ${SIZES[size]}`;
+}

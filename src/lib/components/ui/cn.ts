@@ -1,7 +1,10 @@
 import { clsx, type ClassValue } from 'clsx';
-import { twMerge } from 'tailwind-merge';
 
-/** Class names joined, later Tailwind utilities winning over earlier ones. */
+/**
+ * Class names joined. A component's own look is a class of app.css's components layer (`.btn`,
+ * `.card`, `.input`), so a utility the caller adds wins over it by the cascade, with no
+ * class-merging library (tailwind-merge was a quarter of the login page's JavaScript).
+ */
 export function cn(...inputs: ClassValue[]): string {
-	return twMerge(clsx(inputs));
+	return clsx(inputs);
 }
