@@ -70,7 +70,7 @@ export const CODE_METHODS = ['email', 'totp', 'backup_token'] as const;
  * A code and what it is. Without `method`, digits are an emailed code and anything else a backup
  * token, as before authenticator apps: an authenticator's code says `method: 'totp'`.
  */
-const codeWithMethod = {
+export const codeWithMethod = {
 	code: codeSchema,
 	method: z.enum(CODE_METHODS, { error: `One of: ${CODE_METHODS.join(', ')}` }).optional()
 };
@@ -84,6 +84,18 @@ export function normalizeBackupToken(input: string): string | null {
 	return /^[a-z2-7]{16}$/.test(compact) ? compact : null;
 }
 
+/** Per method: what is wrong with the code's shape, or null. `digits`: the code is all digits. */
+const CODE_SHAPES: Record<
+	(typeof CODE_METHODS)[number],
+	(code: string, digits: boolean) => string | null
+> = {
+	email: (_code, digits) => (digits ? null : 'An emailed code is digits'),
+	totp: (code) =>
+		totpCodeSchema.safeParse(code).success ? null : 'The 6 digits your authenticator app shows',
+	backup_token: (code) =>
+		normalizeBackupToken(code) ? null : 'A backup token: xxxx-xxxx-xxxx-xxxx'
+};
+
 /**
  * A code that its method can never accept is bad input, refused before it spends a try (a wrong
  * try counts on the account and the session, and the session's last ends it): an emailed code is
@@ -94,13 +106,8 @@ export function checkCodeShape(
 	context: z.RefinementCtx
 ): void {
 	const digits = /^\d+$/.test(code);
-	const problem = {
-		email: digits ? null : 'An emailed code is digits',
-		totp: totpCodeSchema.safeParse(code).success
-			? null
-			: 'The 6 digits your authenticator app shows',
-		backup_token: normalizeBackupToken(code) ? null : 'A backup token: xxxx-xxxx-xxxx-xxxx'
-	}[method ?? (digits ? 'email' : 'backup_token')];
+	// Only the check of the method the code is for.
+	const problem = CODE_SHAPES[method ?? (digits ? 'email' : 'backup_token')](code, digits);
 	if (problem) context.addIssue({ code: 'custom', path: ['code'], message: problem });
 }
 

@@ -1,7 +1,7 @@
 // "Forgot password": the request for a link, and what the link's page sends. Shared by the pages'
 // forms and the procedures.
 import { z } from 'zod';
-import { CODE_METHODS, checkCodeShape, codeSchema, newPasswordSchema, normalizeName } from './auth';
+import { checkCodeShape, codeWithMethod, newPasswordSchema, normalizeName } from './auth';
 import { authenticationResponseSchema } from './webauthn';
 
 /** A username or an email; not format-checked, so unknown and malformed names behave alike. */
@@ -24,8 +24,7 @@ export const completeResetSchema = z
 	.strictObject({
 		token: resetTokenSchema,
 		password: newPasswordSchema,
-		code: codeSchema,
-		method: z.enum(CODE_METHODS, { error: `One of: ${CODE_METHODS.join(', ')}` }).optional()
+		...codeWithMethod
 	})
 	.superRefine(checkCodeShape);
 
