@@ -63,7 +63,7 @@ export interface ResourceAt {
 	procedures: ResourceProcedures;
 }
 
-// One catalog per request: the (app) layout, the resource layout and the page of one request
+// One catalog per request: the (app) layout and the page of one request
 // share it (their loads run on the same Request; each still runs its own guard).
 const catalogs = new WeakMap<Request, ReturnType<ServerCaller['resourceCatalog']>>();
 

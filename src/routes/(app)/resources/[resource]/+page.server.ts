@@ -26,8 +26,11 @@ export const load: PageServerLoad = appPage.load(async ({ api, event, user }) =>
 	const result = await withListInput(() => procedures.list(query));
 	const columns = listColumns(resource);
 	const linkTo = referenceLinks(user.role, catalog);
+	// Everything but a few numbers and strings only the server's render reads (serverRendered):
+	// the description, the columns and the rows are not serialized into the page.
 	return {
-		columns,
+		resource: serverRendered(event, resource),
+		columns: serverRendered(event, columns),
 		rows: serverRendered(
 			event,
 			result.rows.map((row) => listPageRow(columns, linkTo, row))
@@ -35,7 +38,7 @@ export const load: PageServerLoad = appPage.load(async ({ api, event, user }) =>
 		// The owners (etc.) of this page's rows: the reference filters offer these, never a select
 		// of a whole table, and no more of them than a reference field offers (a page of 100 rows
 		// with 100 owners would otherwise carry a 100-entry select, bytes for each row).
-		referenced: referencedOnPage(resource.list.filters, result.rows),
+		referenced: serverRendered(event, referencedOnPage(resource.list.filters, result.rows)),
 		filter: query.filter,
 		search: query.search ?? '',
 		sort: query.sort ?? resource.list.defaultSort,

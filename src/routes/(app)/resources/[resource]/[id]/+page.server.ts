@@ -18,7 +18,7 @@ export const load: PageServerLoad = appPage.load(async ({ api, event }) => {
 	const { choices, search } = resource.can.update
 		? await referenceChoices(resource, procedures)
 		: { choices: {}, search: {} };
-	return { row, choices, search, created: event.url.searchParams.has('created') };
+	return { resource, row, choices, search, created: event.url.searchParams.has('created') };
 });
 
 export const actions: Actions = {

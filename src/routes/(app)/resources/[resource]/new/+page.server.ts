@@ -13,7 +13,7 @@ export const load: PageServerLoad = appPage.load(async ({ api, event }) => {
 	const { resource, procedures } = await resourceAt(api, event);
 	// Hidden from the list for such a role; a direct visit is refused the same way.
 	if (!resource.can.create) error(403, `Your role may not create ${resource.label.toLowerCase()}`);
-	return await referenceChoices(resource, procedures);
+	return { resource, ...(await referenceChoices(resource, procedures)) };
 });
 
 export const actions: Actions = {

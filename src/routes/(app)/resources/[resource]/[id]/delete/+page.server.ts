@@ -12,7 +12,7 @@ export const load: PageServerLoad = appPage.load(async ({ api, event }) => {
 	if (!resource.can.delete) error(403, `Your role may not delete ${resource.label.toLowerCase()}`);
 	const id = event.params.id;
 	const row = await procedures.get({ id }).catch(notFoundOrThrow);
-	return { row, references: await procedures.references({ id }) };
+	return { resource, row, references: await procedures.references({ id }) };
 });
 
 export const actions: Actions = {

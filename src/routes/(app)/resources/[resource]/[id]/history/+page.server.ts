@@ -17,5 +17,5 @@ export const load: PageServerLoad = appPage.load(async ({ api, event }) => {
 			error(400, 'That page is not valid');
 		throw cause;
 	});
-	return { row, history: { ...history, page }, resourceName: resource.name };
+	return { resource, row, history: { ...history, page } };
 });
