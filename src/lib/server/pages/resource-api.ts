@@ -80,7 +80,11 @@ export function catalogOf(
 	return catalog;
 }
 
-/** The resource at `/resources/<path>`, described for this role, and its procedures. */
+/**
+ * The resource at `/resources/<path>`, described for this role, and its procedures; every page and
+ * action under it starts here. Unknown, or not readable by this role: 404, the same answer for
+ * both, so the URL does not tell which resources exist.
+ */
 export async function resourceAt(
 	api: ServerCaller,
 	event: Pick<RequestEvent, 'request' | 'params'>
