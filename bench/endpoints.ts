@@ -16,6 +16,7 @@
 //   channel (src/lib/server/db/query-channel.ts), plus the baseline's own.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { subscribe } from 'node:diagnostics_channel';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import superjson from 'superjson';
 import { userListSchema } from '../src/lib/schemas/users';
@@ -32,6 +33,11 @@ export interface BenchStats {
 	/** The process's CPU time so far (user + system, every thread), in microseconds. */
 	cpuMicros: number;
 	rssBytes: number;
+	/**
+	 * The part of the RSS that is mapped files (the node binary and shared libraries, which every
+	 * process running them shares); the rest is the process's own memory. Null off Linux.
+	 */
+	fileBackedBytes: number | null;
 	heapUsedBytes: number;
 	heapTotalBytes: number;
 	externalBytes: number;
@@ -92,6 +98,20 @@ function sendJson(res: ServerResponse, body: unknown): void {
 	res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
+/** Resident pages of mapped files: the RSS less its anonymous memory (/proc/self/smaps_rollup). */
+function fileBackedBytes(): number | null {
+	let rollup: string;
+	try {
+		rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
+	} catch {
+		return null;
+	}
+	const kB = (field: string) =>
+		Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1]);
+	const bytes = (kB('Rss') - kB('Anonymous')) * 1024;
+	return Number.isFinite(bytes) ? bytes : null;
+}
+
 /** Each reading restarts the event-loop delay histogram; the first one starts it. */
 function statsReader(counts: { queries: number; writes: number }): () => BenchStats {
 	let loopDelay: IntervalHistogram | undefined;
@@ -102,6 +122,7 @@ function statsReader(counts: { queries: number; writes: number }): () => BenchSt
 			...counts,
 			cpuMicros: cpu.user + cpu.system,
 			rssBytes: memory.rss,
+			fileBackedBytes: fileBackedBytes(),
 			heapUsedBytes: memory.heapUsed,
 			heapTotalBytes: memory.heapTotal,
 			externalBytes: memory.external,

@@ -115,6 +115,8 @@ export interface BenchResults {
 	/** The server process after the run. */
 	serverMemory: {
 		rssBytes: number;
+		/** Mapped files' pages (the node binary, libraries); null off Linux. */
+		fileBackedBytes: number | null;
 		heapUsedBytes: number;
 		heapTotalBytes: number;
 		externalBytes: number;
@@ -309,6 +311,7 @@ export function formatReport(results: BenchResults): string {
 		`server memory after the run: RSS ${fixed(serverMemory.rssBytes / MB, 1)} MB` +
 			` (V8 heap ${fixed(serverMemory.heapUsedBytes / MB, 1)} MB used of` +
 			` ${fixed(serverMemory.heapTotalBytes / MB, 1)} MB, external ${fixed(serverMemory.externalBytes / MB, 1)} MB)`,
+		...formatMemorySplit(serverMemory),
 		...formatLimiter(limiter),
 		...formatWorkers(workers),
 		'',
@@ -318,6 +321,21 @@ export function formatReport(results: BenchResults): string {
 		)
 	];
 	return lines.join('\n');
+}
+
+/**
+ * The RSS in three parts: what the process shares with every other process running the same files,
+ * the V8 heap it has reserved, and the rest (glibc's allocator, which keeps what it was given back,
+ * thread stacks, native modules' memory).
+ */
+function formatMemorySplit(memory: BenchResults['serverMemory']): string[] {
+	if (memory.fileBackedBytes === null) return [];
+	const rest = memory.rssBytes - memory.fileBackedBytes - memory.heapTotalBytes;
+	return [
+		`  of it: mapped files (the node binary, libraries) ${fixed(memory.fileBackedBytes / MB, 1)} MB,` +
+			` V8 heap ${fixed(memory.heapTotalBytes / MB, 1)} MB, the rest (malloc, threads)` +
+			` ${fixed(rest / MB, 1)} MB`
+	];
 }
 
 function formatLimiter(limiter: LimiterFigures): string[] {

@@ -61,6 +61,7 @@ const FIGURES = [
 	'loginPageJs.files',
 	'loginPageJs.gzipBytes',
 	'serverMemory.rssBytes',
+	'serverMemory.fileBackedBytes',
 	'serverMemory.heapUsedBytes',
 	'limiter.rows',
 	...['alone', 'duringFlood'].flatMap((run) =>
@@ -115,6 +116,9 @@ describe.each(dialects)('npm run bench on %s', (dialect) => {
 		expect(missing, 'figures that are not numbers').toEqual([]);
 		expect(results.meta).toMatchObject({ dialect, tiny: true });
 		expect(results.scenarios.baseline.requests).toBeGreaterThan(0);
+		// The RSS split: the node binary's pages at least (tens of MB), and never all of the RSS.
+		expect(results.serverMemory.fileBackedBytes).toBeGreaterThan(10 * 2 ** 20);
+		expect(results.serverMemory.fileBackedBytes).toBeLessThan(results.serverMemory.rssBytes);
 		// Counted on both sides: the baseline's own handle (a page and the total), and the app's
 		// statements from its diagnostics channel (the session lookup of every signed-in request).
 		expect(results.roundTrips.baseline).toEqual({ queries: 2, writes: 0 });
