@@ -2,16 +2,14 @@
 // sort order but role's and either direction, with and without filters, on the plans SQLite and
 // MariaDB choose: sorting every user for each page cost MariaDB 4 to 5 ms a request with 10,000
 // users (issue 16). Sorting by role sorts every row: the migration says why it has no index.
-import { CompiledQuery, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { userListSchema } from '$lib/schemas/users';
-import { createDb } from '$lib/server/db/create-db';
-import type { Database } from '$lib/server/db/schema';
 import { listUsers } from '$lib/server/services/user-directory';
 import { seedUsers } from '../../bench/database';
-import { createMigratedDatabase, dialects, type TestDatabase } from '../../tools/databases';
-import { captureQueries, explain, formatPlan } from '../../tools/query-plans';
+import { dialects } from '../../tools/databases';
+import { explain, formatPlan } from '../../tools/query-plans';
 import { testDeps } from '../../tools/service-deps';
+import { usePlanDatabase } from '../helpers/plan-database';
 
 // Enough rows that MariaDB's optimizer, which prefers a table scan over an index on a tiny
 // table, judges the table as it would a real one.
@@ -35,36 +33,24 @@ const CASES = [
 ];
 
 describe.each(dialects)('the users list on %s', (dialect) => {
-	let database: TestDatabase;
-	let db: Kysely<Database>;
-	const capture = captureQueries();
-
-	beforeAll(async () => {
-		database = await createMigratedDatabase(dialect);
-		// A second handle on the same database, whose statements are captured.
-		db = createDb(database.url, { log: capture.log }).db;
-		await seedUsers(db, USERS);
-		// As on a server: InnoDB keeps index statistics up to date by itself.
-		if (dialect === 'mysql') await db.executeQuery(CompiledQuery.raw('analyze table users'));
-	});
-	afterAll(async () => {
-		await db?.destroy();
-		await database?.drop();
+	const planned = usePlanDatabase(dialect, {
+		seed: (db) => seedUsers(db, USERS),
+		analyze: ['users']
 	});
 
 	it.each(CASES)(
 		`$label, a page of 50 of ${USERS.toLocaleString('en')} users [the page statement walks an index and sorts no rows]`,
 		async ({ input }) => {
-			capture.take();
+			planned.capture.take();
 			const { users } = await listUsers(
-				testDeps(db),
+				testDeps(planned.db),
 				userListSchema.parse({ pageSize: 50, ...input })
 			);
 			expect(users).toHaveLength(50);
-			const pages = capture.take().filter((query) => /\blimit\b/i.test(query.sql));
+			const pages = planned.capture.take().filter((query) => /\blimit\b/i.test(query.sql));
 			expect(pages).toHaveLength(1);
 			const page = pages[0]!;
-			const steps = await explain(db, dialect, page);
+			const steps = await explain(planned.db, dialect, page);
 			const plan = formatPlan(page, steps);
 			const reads = steps.filter((step) => step.table === 'users');
 			expect(reads, plan).toHaveLength(1);

@@ -368,7 +368,7 @@ export function reference<const T extends FieldOptions & { optional?: boolean } 
 		unique: false,
 		input: z.string().regex(/^[a-z2-7]{1,32}$/, { error: 'Not a valid id' }),
 		target,
-		// The title is filled in by one query per referenced table (resources/references.ts).
+		// The title is joined in by a list's statement, or filled in afterwards (resources/rows.ts).
 		read: (raw) => (raw === null ? null : { id: raw as string, title: '' }) as never,
 		write: identity
 	};

@@ -1,20 +1,15 @@
-// Listing a resource: search, filters, sort and pages from the definition, as two statements (the
-// page and its count) plus one per referenced table for titles. Every name in the SQL comes from
-// the definition (the input schema allows only declared sorts and filters); every value is a
-// Kysely parameter.
+// Listing a resource: search, filters, sort and pages from the definition, as two statements: the
+// page, with each reference's title joined in, and its count. Every name in the SQL comes from the
+// definition (the input schema allows only declared sorts and filters) and is qualified with its
+// table, since a joined table may have columns of the same names; every value is a Kysely
+// parameter.
 import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { InvalidFieldsError } from '../errors';
 import type { ServiceDeps } from '../services/deps';
 import type { AnyResource, ListQuery } from './define';
 import { fieldOf, columnOf } from './define';
-import {
-	apiRow,
-	fillReferences,
-	selectColumns,
-	tablesOf,
-	type AnyTables,
-	type ApiRow
-} from './rows';
+import { apiRow, selectColumns, tablesOf, titleAlias, type AnyTables, type ApiRow } from './rows';
+import { referenceTarget } from './targets';
 
 export interface ListPage {
 	rows: ApiRow[];
@@ -60,7 +55,7 @@ function filtered(
 	resource: AnyResource,
 	query: Omit<ListQuery, 'page' | 'pageSize' | 'sort'>
 ) {
-	const searchColumns = resource.list.search.map((key) => columnOf(resource, key));
+	const searchColumns = resource.list.search.map((key) => own(resource, columnOf(resource, key)));
 	let select = everyWordIn(
 		tablesOf(deps.db).selectFrom(resource.table),
 		searchColumns,
@@ -69,9 +64,62 @@ function filtered(
 	for (const [key, value] of Object.entries(query.filter)) {
 		if (value === undefined) continue;
 		const field = fieldOf(resource, key);
-		select = select.where(columnOf(resource, key), '=', field.write(value) as never);
+		select = select.where(own(resource, columnOf(resource, key)), '=', field.write(value) as never);
 	}
 	return select;
+}
+
+/** `table.column`: the resource's own column, whatever the joined tables hold. */
+function own(resource: AnyResource, column: string): string {
+	return `${resource.table}.${column}`;
+}
+
+/**
+ * One page of rows, found by id first: the inner statement walks the sort's (column, id) index
+ * reading ids only, and stops at the page's end; the outer one reads those rows by key and, for
+ * each reference field, the referenced row's title by a LEFT JOIN (a row that no longer exists
+ * gives no title). Selecting every column in one step made MariaDB sort every matching row when
+ * the table has a TEXT column (a longText field), as the description of the example resource.
+ */
+function pageOf(
+	db: ServiceDeps['db'],
+	base: ReturnType<typeof filtered>,
+	resource: AnyResource,
+	resources: Record<string, AnyResource>,
+	{ sort, limit, offset }: { sort: string; limit: number; offset: number }
+) {
+	const order = sortOf(resource, sort);
+	// The page carries its sort value, so the outer statement sorts its own few rows by it (ordering
+	// by the table's column instead let SQLite walk the whole table in index order).
+	const page = ordered(
+		base.select([
+			own(resource, 'id'),
+			...(order.column ? [`${own(resource, order.column)} as ${order.column}`] : [])
+		]),
+		resource.table,
+		order
+	)
+		.limit(limit)
+		.offset(offset)
+		.as('page');
+	let select = tablesOf(db)
+		.selectFrom(page)
+		.innerJoin(resource.table, own(resource, 'id'), 'page.id')
+		.select(selectColumns(resource).map((column) => own(resource, column)));
+	for (const [key, field] of Object.entries(resource.fields)) {
+		if (field.kind !== 'reference') continue;
+		const target = referenceTarget(field.target!, resources);
+		const alias = `${key}__ref`;
+		select = select
+			.leftJoin(
+				`${target.table} as ${alias}`,
+				`${alias}.id`,
+				own(resource, columnOf(resource, key))
+			)
+			.select(`${alias}.${target.titleColumn} as ${titleAlias(key)}`);
+	}
+	// A derived table's order is not kept: the page's rows are put in order again.
+	return ordered(select, 'page', order);
 }
 
 /** One page of rows and how many match. A page past the last one is an error on `page`. */
@@ -83,10 +131,11 @@ export async function listRows(
 ): Promise<ListPage> {
 	const base = filtered(deps, resource, query);
 	const [stored, count] = await Promise.all([
-		ordered(base.select(selectColumns(resource)), resource, query.sort)
-			.limit(query.pageSize)
-			.offset((query.page - 1) * query.pageSize)
-			.execute(),
+		pageOf(deps.db, base, resource, resources, {
+			sort: query.sort,
+			limit: query.pageSize,
+			offset: (query.page - 1) * query.pageSize
+		}).execute(),
 		base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow()
 	]);
 	const total = Number(count.total);
@@ -97,26 +146,44 @@ export async function listRows(
 			`Page ${query.page} is past the end`
 		);
 	}
-	const rows = stored.map((row) => apiRow(resource, row));
-	await fillReferences(deps.db, resource, resources, rows);
-	return { rows, total };
+	return { rows: stored.map((row) => apiRow(resource, row)), total };
+}
+
+interface SortOrder {
+	/** None: by id alone. */
+	column: string | null;
+	direction: 'asc' | 'desc';
+	/** The column is unique and never null: it orders the rows alone. */
+	unique: boolean;
+}
+
+/** The sort (`-` for descending) as columns. */
+function sortOf(resource: AnyResource, sort: string): SortOrder {
+	if (!sort) return { column: null, direction: 'asc', unique: false };
+	const key = sort.replace(/^-/, '');
+	const field = STANDARD_SORT[key] ? undefined : fieldOf(resource, key);
+	return {
+		column: STANDARD_SORT[key] ?? columnOf(resource, key),
+		direction: sort.startsWith('-') ? 'desc' : 'asc',
+		unique: Boolean(field?.unique && !field.optional)
+	};
 }
 
 /**
- * Sort by the named column (`-` for descending), then by id so pages never overlap; the id in the
- * same direction, so the (column, id) index serves the whole ORDER BY (MariaDB sorts every
- * matching row when the directions are mixed).
+ * Sort by the sort's column of `table` (the resource's own, or the page of ids), then by id so
+ * pages never overlap; the id in the same direction, so the (column, id) index serves the whole
+ * ORDER BY (MariaDB sorts every matching row when the directions are mixed). A unique column
+ * that is never null orders alone, and the id must not be named: MariaDB appends the primary key
+ * only to non-unique indexes, and would sort every matching row to honour `column, id`.
  */
 function ordered<Q extends { orderBy: (column: string, direction: 'asc' | 'desc') => Q }>(
 	select: Q,
-	resource: AnyResource,
-	sort: string
+	table: string,
+	{ column, direction, unique }: SortOrder
 ): Q {
-	if (!sort) return select.orderBy('id', 'asc');
-	const key = sort.replace(/^-/, '');
-	const column = STANDARD_SORT[key] ?? columnOf(resource, key);
-	const direction = sort.startsWith('-') ? 'desc' : 'asc';
-	return select.orderBy(column, direction).orderBy('id', direction);
+	if (!column) return select.orderBy(`${table}.id`, direction);
+	const sorted = select.orderBy(`${table}.${column}`, direction);
+	return unique ? sorted : sorted.orderBy(`${table}.id`, direction);
 }
 
 /**
@@ -133,14 +200,13 @@ export async function* exportRows(
 ): AsyncGenerator<ApiRow[]> {
 	const base = filtered(deps, resource, query);
 	for (let offset = from; ; offset += batch) {
-		const stored = await ordered(base.select(selectColumns(resource)), resource, query.sort)
-			.limit(batch)
-			.offset(offset)
-			.execute();
+		const stored = await pageOf(deps.db, base, resource, resources, {
+			sort: query.sort,
+			limit: batch,
+			offset
+		}).execute();
 		if (stored.length === 0) return;
-		const rows = stored.map((row) => apiRow(resource, row));
-		await fillReferences(deps.db, resource, resources, rows);
-		yield rows;
+		yield stored.map((row) => apiRow(resource, row));
 		if (stored.length < batch) return;
 	}
 }

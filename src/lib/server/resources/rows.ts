@@ -1,6 +1,6 @@
 // Reading a resource's rows: the columns to select, a stored row to the API's row, and the
-// titles of referenced rows, fetched with one query per referenced table for a whole page (never
-// one per row).
+// titles of referenced rows. A list joins them into its own statement (list.ts); a single row, or
+// rows read otherwise, get them with one query per referenced table (never one per row).
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import type { AnyResource } from './define';
@@ -31,6 +31,12 @@ export function selectColumns(resource: AnyResource): string[] {
 interface RowReader {
 	stored: Array<{ key: string; column: string; read: (raw: unknown) => unknown }>;
 	computed: Array<{ key: string; compute: NonNullable<Field['compute']> }>;
+	references: Array<{ key: string; title: string }>;
+}
+
+/** The column a list's statement reads a reference's title into (list.ts joins it in). */
+export function titleAlias(key: string): string {
+	return `${key}__title`;
 }
 
 // A resource's definition does not change once registered: how to read its rows is worked out
@@ -47,6 +53,9 @@ function readerOf(resource: AnyResource): RowReader {
 			}),
 			computed: Object.entries(resource.fields).flatMap(([key, field]) =>
 				field.compute ? [{ key, compute: field.compute }] : []
+			),
+			references: Object.entries(resource.fields).flatMap(([key, field]) =>
+				field.kind === 'reference' ? [{ key, title: titleAlias(key) }] : []
 			)
 		};
 		readers.set(resource, reader);
@@ -54,7 +63,10 @@ function readerOf(resource: AnyResource): RowReader {
 	return reader;
 }
 
-/** A stored row as the API returns it; references carry an empty title until filled. */
+/**
+ * A stored row as the API returns it. References carry the title the statement joined in (a list's),
+ * or an empty one until fillReferences fills it.
+ */
 export function apiRow(resource: AnyResource, stored: StoredRow): ApiRow {
 	const reader = readerOf(resource);
 	const row: ApiRow = {
@@ -66,6 +78,11 @@ export function apiRow(resource: AnyResource, stored: StoredRow): ApiRow {
 	for (const { key, column, read } of reader.stored) {
 		const raw = stored[column];
 		row[key] = read(raw === undefined ? null : raw);
+	}
+	// Titles the statement joined in (a list's); other readers fill them in with fillReferences.
+	for (const { key, title } of reader.references) {
+		const value = row[key] as ReferenceValue | null;
+		if (value && title in stored) value.title = String(stored[title] ?? '');
 	}
 	for (const { key, compute } of reader.computed) row[key] = compute(row);
 	return row;
