@@ -8,7 +8,7 @@ import { InvalidFieldsError } from '../errors';
 import type { ServiceDeps } from '../services/deps';
 import type { AnyResource, ListQuery } from './define';
 import { fieldOf, columnOf } from './define';
-import { apiRow, selectColumns, tablesOf, titleAlias, type AnyTables, type ApiRow } from './rows';
+import { apiRow, referencesOf, selectColumns, tablesOf, type AnyTables, type ApiRow } from './rows';
 import { referenceTarget } from './targets';
 
 export interface ListPage {
@@ -106,17 +106,12 @@ function pageOf(
 		.selectFrom(page)
 		.innerJoin(resource.table, own(resource, 'id'), 'page.id')
 		.select(selectColumns(resource).map((column) => own(resource, column)));
-	for (const [key, field] of Object.entries(resource.fields)) {
-		if (field.kind !== 'reference') continue;
-		const target = referenceTarget(field.target!, resources);
-		const alias = `${key}__ref`;
+	for (const reference of referencesOf(resource)) {
+		const target = referenceTarget(reference.target, resources);
+		const alias = `${reference.key}__ref`;
 		select = select
-			.leftJoin(
-				`${target.table} as ${alias}`,
-				`${alias}.id`,
-				own(resource, columnOf(resource, key))
-			)
-			.select(`${alias}.${target.titleColumn} as ${titleAlias(key)}`);
+			.leftJoin(`${target.table} as ${alias}`, `${alias}.id`, own(resource, reference.column))
+			.select(`${alias}.${target.titleColumn} as ${reference.title}`);
 	}
 	// A derived table's order is not kept: the page's rows are put in order again.
 	return ordered(select, 'page', order);

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import type { AnyResource } from './define';
-import { fieldOf } from './define';
+import { columnOf, fieldOf } from './define';
 import type { Field, ReferenceValue } from './fields';
 import { referenceTarget } from './targets';
 
@@ -31,12 +31,16 @@ export function selectColumns(resource: AnyResource): string[] {
 interface RowReader {
 	stored: Array<{ key: string; column: string; read: (raw: unknown) => unknown }>;
 	computed: Array<{ key: string; compute: NonNullable<Field['compute']> }>;
-	references: Array<{ key: string; title: string }>;
+	references: ReferenceField[];
 }
 
-/** The column a list's statement reads a reference's title into (list.ts joins it in). */
-export function titleAlias(key: string): string {
-	return `${key}__title`;
+/** A reference field: its key, its column, the table it refers to and where a list reads its title. */
+export interface ReferenceField {
+	key: string;
+	column: string;
+	target: string;
+	/** The column a list's statement reads the title into (list.ts joins it in). */
+	title: string;
 }
 
 // A resource's definition does not change once registered: how to read its rows is worked out
@@ -55,12 +59,26 @@ function readerOf(resource: AnyResource): RowReader {
 				field.compute ? [{ key, compute: field.compute }] : []
 			),
 			references: Object.entries(resource.fields).flatMap(([key, field]) =>
-				field.kind === 'reference' ? [{ key, title: titleAlias(key) }] : []
+				field.kind === 'reference'
+					? [
+							{
+								key,
+								column: columnOf(resource, key),
+								target: field.target!,
+								title: `${key}__title`
+							}
+						]
+					: []
 			)
 		};
 		readers.set(resource, reader);
 	}
 	return reader;
+}
+
+/** The resource's reference fields (worked out once, with the rest of its reader). */
+export function referencesOf(resource: AnyResource): readonly ReferenceField[] {
+	return readerOf(resource).references;
 }
 
 /**
@@ -99,9 +117,8 @@ export async function fillReferences(
 	rows: ApiRow[]
 ): Promise<void> {
 	const byTarget = new Map<string, string[]>();
-	for (const [key, field] of Object.entries(resource.fields)) {
-		if (field.kind === 'reference')
-			byTarget.set(field.target!, [...(byTarget.get(field.target!) ?? []), key]);
+	for (const { key, target } of referencesOf(resource)) {
+		byTarget.set(target, [...(byTarget.get(target) ?? []), key]);
 	}
 	await Promise.all(
 		[...byTarget].map(async ([targetName, keys]) => {
