@@ -24,6 +24,7 @@ export type AppStackEnv =
 /** How the server is started beyond its environment (see startAppServer). */
 export interface AppStackServerOptions {
 	originHost?: string;
+	nodeArgs?: string[];
 }
 
 /** A migrated database, an SMTP sink, and the production build using both. */

@@ -8,7 +8,7 @@ import {
 } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createPool } from 'mysql2';
+import type { Pool } from 'mysql2';
 import type { DatabaseDialect } from '../config';
 import { boundedPool, type PoolLimits } from './bounded-pool';
 import type { Database } from './schema';
@@ -89,7 +89,22 @@ function createMysqlDb(
 	limits: PoolLimits | undefined,
 	log: KyselyConfig['log']
 ): Kysely<Database> {
-	const pool = createPool({
+	return new Kysely<Database>({
+		// mysql2 is loaded when the first statement needs a connection, and only by a MySQL app:
+		// on the SQLite default its modules would hold about 4 MB of heap for nothing.
+		dialect: new MysqlDialect({
+			pool: async () => {
+				const pool = await openPool(url);
+				return limits ? boundedPool(pool, limits) : pool;
+			}
+		}),
+		log
+	});
+}
+
+async function openPool(url: string): Promise<Pool> {
+	const { createPool } = await import('mysql2');
+	return createPool({
 		uri: url,
 		// Timestamps are stored as integers, but any DATETIME a later migration adds is UTC.
 		timezone: 'Z',
@@ -103,9 +118,5 @@ function createMysqlDb(
 		supportBigNumbers: true,
 		bigNumberStrings: false,
 		decimalNumbers: true
-	});
-	return new Kysely<Database>({
-		dialect: new MysqlDialect({ pool: limits ? boundedPool(pool, limits) : pool }),
-		log
 	});
 }

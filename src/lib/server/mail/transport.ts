@@ -1,8 +1,7 @@
 // Two ways out: SMTP for real deployments, and the database outbox for development and tests.
 // Both refuse anything but one plain recipient before doing any I/O.
 import type { Kysely } from 'kysely';
-import { createTransport } from 'nodemailer';
-import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type { Transporter } from 'nodemailer';
 import type { Database } from '../db/schema';
 import { isDevServer } from '../dev-server';
 import { isSingleAddress } from './address';
@@ -53,30 +52,24 @@ export function createMailer(options: MailerOptions): Mailer {
 }
 
 function createSmtpMailer(options: MailerOptions): Mailer {
-	if (!options.smtpUrl) throw new Error('SMTP_URL is required when MAIL_TRANSPORT=smtp');
+	const { smtpUrl } = options;
+	if (!smtpUrl) throw new Error('SMTP_URL is required when MAIL_TRANSPORT=smtp');
 	// A sign-in waits on this send, so a slow server must fail fast rather than hang a request.
 	const timeoutMs = Math.min(options.timeoutMs ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS);
-	const transporter = createTransport({
-		// Query parameters of the URL (tls.*, requireTLS, ...) still apply; the timeouts below
-		// come after them so the URL cannot lift the bound.
-		...parseConnectionUrl(options.smtpUrl),
-		pool: true,
-		connectionTimeout: timeoutMs,
-		greetingTimeout: timeoutMs,
-		socketTimeout: timeoutMs,
-		// Bodies are our own strings; never let a message field read a file or fetch a URL.
-		disableFileAccess: true,
-		disableUrlAccess: true
-	});
 	const envelopeFrom = addressPart(options.from);
+	// nodemailer is loaded with the first message: about 4 MB of heap that a process holds from
+	// then on, which a server that sends no mail (a worker, the outbox in development) never needs.
+	let transporter: Promise<Transporter> | undefined;
+	const connect = () => (transporter ??= openTransporter(smtpUrl, timeoutMs));
 
 	return {
 		transport: 'smtp',
 		async send(mail) {
 			assertSingleRecipient(mail.to);
 			try {
+				const smtp = await connect();
 				await withDeadline(timeoutMs + DEADLINE_MARGIN_MS, (signal) =>
-					transporter.sendMail({
+					smtp.sendMail({
 						from: options.from,
 						to: mail.to,
 						subject: mail.subject,
@@ -95,9 +88,28 @@ function createSmtpMailer(options: MailerOptions): Mailer {
 			}
 		},
 		async close() {
-			transporter.close();
+			(await transporter)?.close();
 		}
 	};
+}
+
+async function openTransporter(smtpUrl: string, timeoutMs: number): Promise<Transporter> {
+	const [{ createTransport }, { parseConnectionUrl }] = await Promise.all([
+		import('nodemailer'),
+		import('nodemailer/lib/shared')
+	]);
+	return createTransport({
+		// Query parameters of the URL (tls.*, requireTLS, ...) still apply; the timeouts below
+		// come after them so the URL cannot lift the bound.
+		...parseConnectionUrl(smtpUrl),
+		pool: true,
+		connectionTimeout: timeoutMs,
+		greetingTimeout: timeoutMs,
+		socketTimeout: timeoutMs,
+		// Bodies are our own strings; never let a message field read a file or fetch a URL.
+		disableFileAccess: true,
+		disableUrlAccess: true
+	});
 }
 
 function createOutboxMailer(options: MailerOptions): Mailer {

@@ -3,17 +3,16 @@
 // of the account's budget first, then is verified (challenge of this session and purpose, a key of
 // this user, origin and RP ID, signature, counter), then spent in the same transaction as the
 // promotion or step-up (services/second-factor.ts).
-import {
-	generateAuthenticationOptions,
-	verifyAuthenticationResponse,
-	type AuthenticationResponseJSON,
-	type PublicKeyCredentialRequestOptionsJSON
+import type {
+	AuthenticationResponseJSON,
+	PublicKeyCredentialRequestOptionsJSON
 } from '@simplewebauthn/server';
 import type { z } from 'zod';
 import type { authenticationResponseSchema } from '../../schemas/webauthn';
 import { sha256Hex } from '../auth/crypto';
 import type { RelyingParty } from '../auth/relying-party';
 import type { SessionUser } from '../auth/types';
+import { webauthnLibrary } from '../auth/webauthn-library';
 import {
 	consumeChallenge,
 	dropChallenge,
@@ -68,6 +67,7 @@ export async function securityKeyChallenge(
 	await assertMethodAllowed(deps, user, 'webauthn');
 	const keys = await credentialDescriptors(deps.db, user.id);
 	if (keys.length === 0) throw new NoSecurityKeyError();
+	const { generateAuthenticationOptions } = await webauthnLibrary();
 	const options = await generateAuthenticationOptions({
 		rpID: rp.id,
 		allowCredentials: keys,
@@ -182,6 +182,7 @@ function checkAssertion(
 
 		let info;
 		try {
+			const { verifyAuthenticationResponse } = await webauthnLibrary();
 			const verification = await verifyAuthenticationResponse({
 				response: { ...response, clientExtensionResults: {} } as AuthenticationResponseJSON,
 				expectedChallenge: challenge,

@@ -1,11 +1,9 @@
 // Security keys and passkeys as people manage them: register (a challenge, then the key's
 // attestation), list, rename, remove. The procedures make every change a step-up one and refuse
 // API tokens. Adding and removing mail the owner; every change is audited in its transaction.
-import {
-	generateRegistrationOptions,
-	verifyRegistrationResponse,
-	type PublicKeyCredentialCreationOptionsJSON,
-	type RegistrationResponseJSON
+import type {
+	PublicKeyCredentialCreationOptionsJSON,
+	RegistrationResponseJSON
 } from '@simplewebauthn/server';
 import type { z } from 'zod';
 import type { registrationResponseSchema } from '../../schemas/webauthn';
@@ -13,6 +11,7 @@ import { getConfig } from '../config';
 import { sha256Hex } from '../auth/crypto';
 import type { RelyingParty } from '../auth/relying-party';
 import type { SessionUser } from '../auth/types';
+import { webauthnLibrary } from '../auth/webauthn-library';
 import {
 	consumeChallenge,
 	dropChallenge,
@@ -69,6 +68,7 @@ export async function securityKeyRegistrationOptions(
 	if ((await countCredentials(deps.db, user.id)) >= maxKeysPerUser) {
 		throw new SecurityKeyLimitError(maxKeysPerUser);
 	}
+	const { generateRegistrationOptions } = await webauthnLibrary();
 	const options = await generateRegistrationOptions({
 		rpName: getConfig().appName,
 		rpID: rp.id,
@@ -127,6 +127,7 @@ export async function registerSecurityKey(
 
 	let info;
 	try {
+		const { verifyRegistrationResponse } = await webauthnLibrary();
 		const verification = await verifyRegistrationResponse({
 			response: { ...response, clientExtensionResults: {} } as RegistrationResponseJSON,
 			expectedChallenge: challenge,

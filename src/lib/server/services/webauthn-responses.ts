@@ -1,11 +1,12 @@
 // Reading the parts of a browser's WebAuthn answer that decide which stored challenge and which
-// user it is about, before the library verifies the rest.
-import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
+// user it is about, before the library verifies the rest. Plain base64url and JSON, as the library
+// decodes them: importing its helpers would load all of it (auth/webauthn-library.ts says why
+// that waits for the first security key).
 
 /** The challenge the browser signed (from clientDataJSON), or null when it is unreadable. */
 export function challengeOf(clientDataJSON: string): string | null {
 	try {
-		const { challenge } = decodeClientDataJSON(clientDataJSON);
+		const { challenge } = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
 		return typeof challenge === 'string' && /^[A-Za-z0-9_-]{1,256}$/.test(challenge)
 			? challenge
 			: null;
