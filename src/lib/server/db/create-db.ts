@@ -1,16 +1,11 @@
 import SQLite from 'better-sqlite3';
-import {
-	Kysely,
-	MysqlDialect,
-	SqliteDialect,
-	type KyselyConfig,
-	type SqliteDatabase
-} from 'kysely';
+import { Kysely, MysqlDialect, type KyselyConfig, type SqliteDatabase } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Pool } from 'mysql2';
 import type { DatabaseDialect } from '../config';
 import { boundedPool, type PoolLimits } from './bounded-pool';
+import { AppSqliteDialect } from './sqlite-dialect';
 import type { Database } from './schema';
 
 export interface DatabaseHandle {
@@ -57,7 +52,7 @@ function createSqliteDb(path: string, log: KyselyConfig['log']): Kysely<Database
 	// Another process (a CLI, a second dev server) may hold the write lock for a moment.
 	sqlite.pragma('busy_timeout = 5000');
 	return new Kysely<Database>({
-		dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+		dialect: new AppSqliteDialect({ database: withStatementCache(sqlite) }),
 		log
 	});
 }
