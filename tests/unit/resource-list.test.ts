@@ -2,7 +2,7 @@
 // in the URL's names), CSV that spreadsheets cannot run as formulas, and cells as the list shows
 // them.
 import { describe, expect, it } from 'vitest';
-import { displayValue, plainValue } from '$lib/resources/cells';
+import { displayValue, plainValue, utcMinute } from '$lib/resources/cells';
 import { csvField, csvRecord } from '$lib/resources/csv';
 import { listErrorMessage, listInputFromUrl, ListParamError } from '$lib/resources/list-query';
 
@@ -100,6 +100,12 @@ describe('cells', () => {
 		expect(displayValue('decimal', '100.0')).toBe('100.0');
 		expect(displayValue('date', '2027-01-31')).toBe('2027-01-31');
 		expect(displayValue('datetime', new Date('2027-02-01T10:05:30Z'))).toBe('2027-02-01 10:05');
+		expect(displayValue('datetime', new Date('2026-12-31T23:59:59.999Z'))).toBe('2026-12-31 23:59');
+		// Each field two digits, as toISOString() writes them; other years take its path.
+		for (const iso of ['2027-03-04T05:06:07Z', '0999-01-02T03:04:00Z', '+010000-01-01T00:00:00Z']) {
+			const date = new Date(iso);
+			expect(utcMinute(date)).toBe(date.toISOString().slice(0, 16).replace('T', ' '));
+		}
 		expect(displayValue('reference', { id: 'abc', title: 'ada' })).toBe('ada');
 		expect(displayValue('text', null)).toBe('–');
 	});

@@ -11,9 +11,20 @@ function groupThousands(whole: string): string {
 	return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** `2026-12-07 13:05` in UTC (the column header says so): the same for every viewer. */
+const twoDigits = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * `2026-12-07 13:05` in UTC (the column header says so): the same for every viewer. Put together
+ * from the UTC fields: toISOString() took three times as long, and a list page shows a hundred of
+ * these. Years of other than four digits (and an invalid date) take the ISO path.
+ */
 export function utcMinute(value: Date): string {
-	return value.toISOString().slice(0, 16).replace('T', ' ');
+	const year = value.getUTCFullYear();
+	if (!(year >= 1000 && year <= 9999)) return value.toISOString().slice(0, 16).replace('T', ' ');
+	return (
+		`${year}-${twoDigits(value.getUTCMonth() + 1)}-${twoDigits(value.getUTCDate())} ` +
+		`${twoDigits(value.getUTCHours())}:${twoDigits(value.getUTCMinutes())}`
+	);
 }
 
 /** The value as plain text (CSV: no grouping, full precision, ISO times). */

@@ -1,12 +1,13 @@
 // A field's value as text for reading (the read-only view, a conflict's current values, the
 // history): yes/no, a date-time in UTC, a reference by its title, nothing as a dash.
 import type { FieldDescription } from '$lib/server/resources/describe';
+import { utcMinute as utcMinuteOnly } from './cells';
 
 export const NOTHING = '—';
 
 /** `YYYY-MM-DD HH:mm UTC`. */
 export function utcMinute(date: Date): string {
-	return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+	return `${utcMinuteOnly(date)} UTC`;
 }
 
 export function formatValue(field: Pick<FieldDescription, 'kind'>, value: unknown): string {
