@@ -86,7 +86,7 @@ function createMysqlDb(
 ): Kysely<Database> {
 	return new Kysely<Database>({
 		// mysql2 is loaded when the first statement needs a connection, and only by a MySQL app:
-		// on the SQLite default its modules would hold about 4 MB of heap for nothing.
+		// on the SQLite default its modules would hold about 3 MB of heap for nothing.
 		dialect: new MysqlDialect({
 			pool: async () => {
 				const pool = await openPool(url);

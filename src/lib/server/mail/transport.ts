@@ -58,16 +58,16 @@ function createSmtpMailer(options: MailerOptions): Mailer {
 	const timeoutMs = Math.min(options.timeoutMs ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS);
 	const envelopeFrom = addressPart(options.from);
 	// nodemailer is loaded with the first message: about 4 MB of heap that a process holds from
-	// then on, which a server that sends no mail (a worker, the outbox in development) never needs.
+	// then on, which a process that never mails (a script that only reads, say) does not need.
 	let transporter: Promise<Transporter> | undefined;
-	const connect = () => (transporter ??= openTransporter(smtpUrl, timeoutMs));
+	const getTransporter = () => (transporter ??= openTransporter(smtpUrl, timeoutMs));
 
 	return {
 		transport: 'smtp',
 		async send(mail) {
 			assertSingleRecipient(mail.to);
 			try {
-				const smtp = await connect();
+				const smtp = await getTransporter();
 				await withDeadline(timeoutMs + DEADLINE_MARGIN_MS, (signal) =>
 					smtp.sendMail({
 						from: options.from,
