@@ -3,13 +3,10 @@
 // the server, so the page's data carries the text of the shown columns only (not every field of
 // every row twice: once in the HTML, once for hydration). `kind` is a field's kind
 // (resources/fields.ts), or `standard` for created/updated times.
+import { groupThousands } from '../numbers';
 
 /** A cell: its text, and where it links to (a referenced row the viewer may open). */
 export type Cell = string | { text: string; href: string };
-
-function groupThousands(whole: string): string {
-	return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
 
 const twoDigits = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
