@@ -18,9 +18,9 @@ import {
 
 export class SqliteLiteralLimitCompiler extends SqliteQueryCompiler {
 	protected override visitLimit(node: LimitNode): void {
-		const { limit } = node;
-		if (ValueNode.is(limit) && Number.isSafeInteger(limit.value) && Number(limit.value) >= 0) {
-			this.append(`limit ${limit.value as number}`);
+		const value = ValueNode.is(node.limit) ? node.limit.value : undefined;
+		if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+			this.append(`limit ${value}`);
 		} else {
 			super.visitLimit(node);
 		}
