@@ -217,6 +217,25 @@ export default defineConfig(
 			]
 		}
 	},
+	// Counts are formatted without Intl (src/lib/numbers.ts): on the server, Intl's number
+	// formatting maps about 4 MB more of Node's ICU data into every process that renders one.
+	{
+		files: ['src/**'],
+		rules: {
+			'no-restricted-properties': [
+				'error',
+				{
+					property: 'toLocaleString',
+					message: 'Use formatCount from $lib/numbers: Intl maps 4 MB of ICU data on the server.'
+				},
+				{
+					object: 'Intl',
+					property: 'NumberFormat',
+					message: 'Use formatCount from $lib/numbers: Intl maps 4 MB of ICU data on the server.'
+				}
+			]
+		}
+	},
 	// Who may import whom outside the app's own layers: the product (src/) ships alone, so it
 	// imports none of the folders around it; tools/ (servers, databases and sign-ins for tests,
 	// the bench and the load run) is neutral ground that tests/, bench/ and scripts/ share.

@@ -1,6 +1,7 @@
-// The layer and cycle rules of eslint.config.js, tried on deliberate breaks: a file that imports
-// upward, and two files that import each other's types only. The files are written into the tree
-// (the rules are path-based and read imports from disk), linted, and removed.
+// The layer and cycle rules of eslint.config.js (and the product's other code rules), tried on
+// deliberate breaks: a file that imports upward, two files that import each other's types only, a
+// count formatted with Intl. The files are written into the tree (the rules are path-based and
+// read imports from disk), linted, and removed.
 import { ESLint } from 'eslint';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -52,6 +53,16 @@ describe('eslint layers', () => {
 				`export const run = (db: Kysely<object>) => db.transaction().execute(async () => 1);\n`
 		);
 		expect(await ruleIdsOf([file])).toContain('no-restricted-syntax');
+	}, 60_000);
+
+	it('refuses a count formatted with Intl in the product (formatCount instead)', async () => {
+		const file = write(
+			join(root, 'src/lib', `zz-locale-${tag}.ts`),
+			`export const count = (n: number) => n.toLocaleString('en');\n` +
+				`export const format = new Intl.NumberFormat('en');\n`
+		);
+		const ids = await ruleIdsOf([file]);
+		expect(ids.filter((id) => id === 'no-restricted-properties')).toHaveLength(2);
 	}, 60_000);
 
 	it('refuses an import cycle made of type-only imports', async () => {
