@@ -123,8 +123,11 @@ describe('npm run new:resource in a copy of the project', () => {
 		// must not read .svelte-kit/types while they rewrite it.
 		typecheck = start(copy, 'npx', ['tsc', '--noEmit']);
 		await typecheck.done;
-		skeleton = start(copy, 'npx', ['vitest', 'run', FILES.test]);
+		// The build alone too: it generates .svelte-kit/generated for a build, vitest for its dev
+		// mode, and a build reading root.js while a vitest run rewrote it once failed in CI.
 		build = start(copy, 'npx', ['vite', 'build', '--logLevel', 'warn']);
+		await build.done;
+		skeleton = start(copy, 'npx', ['vitest', 'run', FILES.test]);
 		// The registry-driven part of the security suite, unchanged, on the copy's new resource.
 		security = start(copy, 'npx', [
 			'vitest',
