@@ -9,6 +9,21 @@ import ts from 'typescript-eslint';
 import { noImportCycle } from './lint/no-import-cycle.js';
 import svelteConfig from './svelte.config.js';
 
+/** Getters and setters made per object (below): object literals' and Object.defineProperty's. */
+const PER_OBJECT_ACCESSORS = [
+	{
+		selector: "Property[kind='get'], Property[kind='set']",
+		message:
+			'Use a class getter: an object literal\'s getter keeps its closure alive until a full collection (README "Performance").'
+	},
+	{
+		selector:
+			'CallExpression[callee.property.name=/^definePropert(y|ies)$/] Property[key.name=/^(get|set)$/] > :function',
+		message:
+			'Use a class getter, or one shared function: a getter made per call keeps its closure alive until a full collection (README "Performance").'
+	}
+];
+
 // ---- Layers -------------------------------------------------------------------------------
 // route -> server caller -> tRPC procedure -> service -> auth / mail -> db -> Kysely. Nothing
 // points up, nothing skips down past the services from a procedure, and product code (src/)
@@ -200,6 +215,14 @@ export default defineConfig(
 		files: ['migrations/**/*.ts', 'scripts/new-migration.ts'],
 		rules: { '@typescript-eslint/no-explicit-any': 'off' }
 	},
+	// No getter or setter made per object: V8 allocates an accessor pair in the old generation, so
+	// one made for a request keeps its function, and all the function reaches, alive through every
+	// young-generation collection until the next full one (README "Performance"). Class getters
+	// live on the prototype, made once.
+	{
+		files: ['src/**'],
+		rules: { 'no-restricted-syntax': ['error', ...PER_OBJECT_ACCESSORS] }
+	},
 	// Every transaction goes through db/transaction.ts (decidingTransaction): on MySQL, and on a
 	// Galera cluster at COMMIT, a transaction may lose a conflict, and only a committed one may
 	// count; it is run again there, and its after-commit hooks (waking the mail sender) run there.
@@ -213,7 +236,9 @@ export default defineConfig(
 					selector: "CallExpression[callee.property.name='transaction'][arguments.length=0]",
 					message:
 						'Open transactions with decidingTransaction (db/transaction.ts): it runs a transaction that lost a conflict again and runs after-commit hooks.'
-				}
+				},
+				// A later rule's options replace an earlier one's for the same files: keep these.
+				...PER_OBJECT_ACCESSORS
 			]
 		}
 	},

@@ -1,7 +1,7 @@
 // The layer and cycle rules of eslint.config.js (and the product's other code rules), tried on
 // deliberate breaks: a file that imports upward, two files that import each other's types only, a
-// count formatted with Intl. The files are written into the tree (the rules are path-based and
-// read imports from disk), linted, and removed.
+// count formatted with Intl, a getter made per object. The files are written into the tree (the
+// rules are path-based and read imports from disk), linted, and removed.
 import { ESLint } from 'eslint';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +63,43 @@ describe('eslint layers', () => {
 		);
 		const ids = await ruleIdsOf([file]);
 		expect(ids.filter((id) => id === 'no-restricted-properties')).toHaveLength(2);
+	}, 60_000);
+
+	it('refuses a getter made per object, in server code and in the rest of src/', async () => {
+		// In a service both this rule and the transaction rule apply: neither may drop the other.
+		const service = write(
+			join(server, 'services', `zz-getters-${tag}.ts`),
+			`import type { Kysely } from 'kysely';\n` +
+				`export const wrap = (n: number) => ({ get value() { return n; } });\n` +
+				`export const run = (db: Kysely<object>) => db.transaction().execute(async () => 1);\n`
+		);
+		const lib = write(
+			join(root, 'src/lib', `zz-define-${tag}.ts`),
+			`export const track = (url: URL, seen: () => void) =>\n` +
+				`\tObject.defineProperty(url, 'href', { get: () => (seen(), 'x') });\n`
+		);
+		const messages = async (file: string) => {
+			const [result] = await new ESLint({ cwd: root }).lintFiles([file]);
+			return (result?.messages ?? [])
+				.filter((message) => message.ruleId === 'no-restricted-syntax')
+				.map((message) => message.message);
+		};
+		expect(await messages(service)).toEqual([
+			expect.stringContaining('class getter'),
+			expect.stringContaining('decidingTransaction')
+		]);
+		expect(await messages(lib)).toEqual([expect.stringContaining('class getter')]);
+	}, 60_000);
+
+	it('accepts a class getter and a shared getter function', async () => {
+		const file = write(
+			join(root, 'src/lib', `zz-shared-getters-${tag}.ts`),
+			`export class Box { constructor(private readonly n: number) {}\n` +
+				`\tget value(): number { return this.n; } }\n` +
+				`function href(this: URL): string { return this.pathname; }\n` +
+				`export const track = (url: URL) => Object.defineProperty(url, 'href', { get: href });\n`
+		);
+		expect(await ruleIdsOf([file])).toEqual([]);
 	}, 60_000);
 
 	it('refuses an import cycle made of type-only imports', async () => {

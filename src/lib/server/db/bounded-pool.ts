@@ -20,7 +20,7 @@ export function boundedPool(pool: Pool, limits: PoolLimits): MysqlPool {
 	const wrappers = new WeakMap<PoolConnection, MysqlPoolConnection>();
 	const wrap = (connection: PoolConnection) => {
 		let wrapper = wrappers.get(connection);
-		if (!wrapper) wrappers.set(connection, (wrapper = withQueryTimeout(connection, limits)));
+		if (!wrapper) wrappers.set(connection, (wrapper = new TimedConnection(connection, limits)));
 		return wrapper;
 	};
 
@@ -51,11 +51,30 @@ export function boundedPool(pool: Pool, limits: PoolLimits): MysqlPool {
 	};
 }
 
-function withQueryTimeout(connection: PoolConnection, limits: PoolLimits): MysqlPoolConnection {
-	function query(sql: string, parameters: unknown[]): ReturnType<PoolConnection['query']>;
-	function query(sql: string, parameters: unknown[], callback: QueryCallback): void;
-	function query(sql: string, parameters: unknown[], callback?: QueryCallback) {
-		const options = { sql, timeout: limits.queryTimeoutMs };
+/**
+ * One pooled connection as Kysely sees it, with a bound on each statement. Kysely reads
+ * `threadId` and `config` to cancel a running statement from a second connection (KILL QUERY):
+ * getters, because mysql2 sets both once the handshake is done.
+ */
+class TimedConnection implements MysqlPoolConnection {
+	constructor(
+		private readonly connection: PoolConnection,
+		private readonly limits: PoolLimits
+	) {}
+
+	get threadId(): number {
+		return this.connection.threadId;
+	}
+
+	get config(): MysqlPoolConnection['config'] {
+		return this.connection.config;
+	}
+
+	query(sql: string, parameters: unknown[]): ReturnType<PoolConnection['query']>;
+	query(sql: string, parameters: unknown[], callback: QueryCallback): void;
+	query(sql: string, parameters: unknown[], callback?: QueryCallback) {
+		const { connection } = this;
+		const options = { sql, timeout: this.limits.queryTimeoutMs };
 		// Streams (Kysely's `.stream()`) report a timeout as a stream error; the app uses none.
 		if (!callback) return connection.query(options, parameters);
 		connection.query(options, parameters, (error: QueryError | null, result) => {
@@ -75,20 +94,18 @@ function withQueryTimeout(connection: PoolConnection, limits: PoolLimits): Mysql
 			);
 		});
 	}
-	// Kysely reads `threadId` and `config` to cancel a running statement from a second
-	// connection (KILL QUERY); getters, because mysql2 sets both once the handshake is done.
-	return {
-		query,
-		release: () => connection.release(),
-		get threadId() {
-			return connection.threadId;
-		},
-		get config() {
-			return connection.config;
-		},
-		connect: (callback) => connection.connect(callback),
-		destroy: () => connection.destroy()
-	};
+
+	release(): void {
+		this.connection.release();
+	}
+
+	connect(callback: Parameters<PoolConnection['connect']>[0]): void {
+		this.connection.connect(callback);
+	}
+
+	destroy(): void {
+		this.connection.destroy();
+	}
 }
 
 /** The driver's reason goes into the message: server logs print messages and stacks only. */
