@@ -12,9 +12,10 @@ export const SERVER_NODE_FLAGS = Object.freeze([
 	// V8 sizes the heap from the machine's memory; an admin panel uses about 40 MB of it.
 	'--max-old-space-size=128',
 	// Node 22+ lets V8 grow each young-generation semi-space to 32 MB on a large machine, which
-	// short-lived request garbage never needs. (4 MB saves about 10 MB of RSS, but the list pages
-	// then cost up to a quarter more CPU in scavenges and their tail grows: README "Performance".)
-	'--max-semi-space-size=8'
+	// short-lived request garbage never needs. The young generation is resident at about three
+	// semi-spaces once a load has grown it: 4 MB ends the bench 13-30 MB under 8 MB, at the same
+	// throughput now that little outlives a request (patches/; README "Performance").
+	'--max-semi-space-size=4'
 ]);
 
 /**
